@@ -1,0 +1,81 @@
+//! What one invocation costs, against the same work done natively.
+//!
+//! - `native`: the Rust function a no-op `on-action` runs, called directly.
+//! - `instantiate`: a fresh instance of the `noop` component from its cached
+//!   `InstancePre` (pooling allocator), dropped at once.
+//! - `invoke`: fresh instance + the no-op `on-action` call + drop: the cost
+//!   of the sandbox per invocation.
+//! - `invoke_committed`: the whole `Runtime::invoke` path on SQLite (load
+//!   the installation, check the actor, run, commit audit rows).
+//!
+//! `cargo bench -p qun-host --bench invoke`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use qun_host::store::{AppVersion, Role, VersionStatus};
+use qun_host::{Call, Invocation, Runtime, RuntimeConfig, Store};
+
+/// What the noop app's `on-action` does, natively.
+#[inline(never)]
+fn native_on_action(action: &str, payload: &str) -> Result<String, String> {
+    let _ = (black_box(action), black_box(payload));
+    Ok("{}".to_string())
+}
+
+fn bench(c: &mut Criterion) {
+    let rt = tokio::runtime::Runtime::new().expect("tokio");
+    let dir = std::env::temp_dir().join(format!("qun-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let (runtime, app, installation, actor) = rt.block_on(async {
+        let store = Store::open_sqlite(&dir.join("bench.db")).await.expect("sqlite");
+        let runtime = Runtime::new(store.clone(), RuntimeConfig { cache_dir: Some(dir.join("cache")), ..Default::default() })
+            .expect("runtime");
+        let bytes = std::fs::read(qun_components::NOOP).expect("noop component");
+        let app = runtime.load(&bytes).await.expect("load noop");
+        let owner = store.create_user("owner", "token", false, true).await.expect("user");
+        let group = store.create_group("bench", &owner.id).await.expect("group");
+        store.add_member(&group.id, &owner.id, Role::Owner).await.expect("member");
+        store.create_app("noop", "noop", "", &owner.id).await.expect("app");
+        let version = AppVersion {
+            app_slug: "noop".into(),
+            version: app.manifest.version.clone(),
+            sha256: app.sha256.clone(),
+            capabilities: vec![],
+            manifest: serde_json::to_value(&app.manifest).expect("json"),
+            status: VersionStatus::Approved,
+            created_at: 0,
+        };
+        store.add_version(&version, &bytes).await.expect("version");
+        let inst = store.install(&group.id, "noop", &app.manifest.version, &[]).await.expect("install");
+        (runtime, app, inst.id, owner.id)
+    });
+    let call = Call::Action { name: "noop".into(), payload: "{}".into() };
+
+    let mut g = c.benchmark_group("noop_action");
+    g.bench_function("native", |b| b.iter(|| native_on_action(black_box("noop"), black_box("{}"))));
+    g.bench_function("instantiate", |b| {
+        b.to_async(&rt).iter(|| async { runtime.instantiate_only(&app).await.expect("instantiate") })
+    });
+    g.bench_function("invoke", |b| {
+        b.to_async(&rt).iter(|| async { runtime.dry_run(&app, &call).await.expect("invoke") })
+    });
+    g.bench_function("invoke_committed", |b| {
+        b.to_async(&rt).iter(|| async {
+            runtime
+                .invoke(Invocation {
+                    installation_id: installation.clone(),
+                    actor: Some(actor.clone()),
+                    call: call.clone(),
+                    invocation_id: None,
+                })
+                .await
+                .expect("invoke")
+        })
+    });
+    g.finish();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

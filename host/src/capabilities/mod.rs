@@ -1,0 +1,184 @@
+//! The host side of the `qun:app` contract: one file per WIT interface.
+//!
+//! Every function here runs for exactly one invocation of one installation;
+//! group, installation and actor come from [`InvocationState`], never from the
+//! guest's arguments. Each call checks the grant, is size-checked, and leaves
+//! an audit record.
+
+mod log;
+mod membership;
+pub(crate) mod messaging;
+mod payments;
+mod scheduler;
+mod storage;
+
+use std::time::Instant;
+
+use crate::runtime::InvocationState;
+use crate::store::{AuditRecord, now_ms};
+
+pub(crate) mod generated {
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "group-app",
+        imports: { default: async },
+        exports: { default: async },
+    });
+}
+
+pub use generated::exports::qun::app::handler;
+pub use generated::qun::app::types::{self, Error};
+pub use generated::{GroupApp, GroupAppPre};
+
+/// A capability an app can ask for and a group owner can grant. Each is one
+/// imported WIT interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Capability {
+    /// Read the group and its members.
+    Membership,
+    /// Post to the group, message members.
+    Messaging,
+    /// Ask members to pay, refund.
+    Payments,
+    /// Keep data.
+    Storage,
+    /// Timers.
+    Scheduler,
+    /// Write log lines (always granted).
+    Log,
+}
+
+impl Capability {
+    /// Every capability.
+    pub const ALL: [Capability; 6] = [
+        Capability::Membership,
+        Capability::Messaging,
+        Capability::Payments,
+        Capability::Storage,
+        Capability::Scheduler,
+        Capability::Log,
+    ];
+
+    /// The WIT interface name (and the name used in grants).
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Membership => "membership",
+            Capability::Messaging => "messaging",
+            Capability::Payments => "payments",
+            Capability::Storage => "storage",
+            Capability::Scheduler => "scheduler",
+            Capability::Log => "log",
+        }
+    }
+
+    /// The capability named `name`.
+    pub fn parse(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// What it lets an app do, in plain words (for the catalog).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Capability::Membership => "see this group's name and its members' names and roles",
+            Capability::Messaging => "post messages in this group and send direct messages to its members",
+            Capability::Payments => "ask members of this group to pay (each payment needs the member's confirmation) and refund them",
+            Capability::Storage => "keep its own data for this group",
+            Capability::Scheduler => "schedule itself to run at a later time",
+            Capability::Log => "write log lines for its developer",
+        }
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl InvocationState {
+    /// `denied` unless the owner granted `cap`.
+    fn check_grant(&self, cap: Capability) -> Result<(), Error> {
+        if cap == Capability::Log || self.grants.contains(&cap) {
+            Ok(())
+        } else {
+            Err(Error::Denied(format!("the group owner has not granted the `{cap}` capability to this app")))
+        }
+    }
+
+    /// Record one capability call in the audit trail.
+    fn audit_call<T>(&mut self, action: &str, started: Instant, result: &Result<T, Error>) {
+        let (outcome, detail) = match result {
+            Ok(_) => ("ok", None),
+            Err(Error::Denied(m)) => ("denied", Some(m.clone())),
+            Err(e) => ("error", Some(error_message(e))),
+        };
+        self.audit.push(AuditRecord {
+            at: now_ms(),
+            installation_id: Some(self.ident.installation_id.clone()),
+            app_slug: Some(self.ident.app_slug.clone()),
+            app_version: Some(self.ident.app_version.clone()),
+            group_id: Some(self.ident.group_id.clone()),
+            actor: self.ident.actor.clone(),
+            action: action.to_string(),
+            outcome: outcome.to_string(),
+            detail,
+            duration_us: started.elapsed().as_micros() as i64,
+        });
+    }
+
+    /// `invalid` if `value` is longer than `max` bytes.
+    fn check_size(&self, what: &str, len: usize, max: usize) -> Result<(), Error> {
+        if len > max {
+            Err(Error::Invalid(format!("{what} is {len} bytes; the limit is {max}")))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Run a capability call: check the grant, run `$body` (a future), audit.
+macro_rules! capability_call {
+    ($self:ident, $cap:expr, $action:literal, $body:expr) => {{
+        let started = std::time::Instant::now();
+        let result = match $self.check_grant($cap) {
+            Ok(()) => $body.await,
+            Err(e) => Err(e),
+        };
+        $self.audit_call($action, started, &result);
+        result
+    }};
+}
+pub(crate) use capability_call;
+
+/// The message inside an error variant.
+pub fn error_message(e: &Error) -> String {
+    match e {
+        Error::Denied(m)
+        | Error::NotFound(m)
+        | Error::Invalid(m)
+        | Error::QuotaExceeded(m)
+        | Error::Conflict(m)
+        | Error::Internal(m) => m.clone(),
+    }
+}
+
+/// The variant's name, as in the WIT.
+pub fn error_code(e: &Error) -> &'static str {
+    match e {
+        Error::Denied(_) => "denied",
+        Error::NotFound(_) => "not-found",
+        Error::Invalid(_) => "invalid",
+        Error::QuotaExceeded(_) => "quota-exceeded",
+        Error::Conflict(_) => "conflict",
+        Error::Internal(_) => "internal",
+    }
+}
+
+/// A store failure as the guest sees it: `internal`, details only in our logs.
+pub(crate) fn internal(e: crate::store::StoreError) -> Error {
+    tracing::error!("store error during a capability call: {e}");
+    Error::Internal("the host could not complete this call; try again later".into())
+}
+
+impl types::Host for InvocationState {}

@@ -1,0 +1,103 @@
+//! Options shared by subcommands: where the data lives, and the limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use qun_host::Store;
+use qun_host::http::HttpConfig;
+use qun_host::limits::Limits;
+
+/// Where Qun keeps its data.
+#[derive(Debug, Clone, Args)]
+pub struct DataArgs {
+    /// Data directory: the SQLite database (unless DATABASE_URL is set) and the compiled-code cache.
+    #[arg(long, env = "QUN_DATA_DIR", default_value = "./qun-data")]
+    pub data_dir: PathBuf,
+    /// Database URL: `sqlite://PATH` or `postgres://...` (default: DATA_DIR/qun.db).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl DataArgs {
+    /// Create the data directory and connect to (and migrate) the database.
+    pub async fn connect(&self) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(&self.data_dir)
+            .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("qun.db").display()),
+        };
+        Store::connect(&url).await.with_context(|| format!("opening the database {}", redact(&url)))
+    }
+
+    /// Where compiled components are cached.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.data_dir.join("cache")
+    }
+}
+
+/// A URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+/// Limits on apps and on the HTTP edge.
+#[derive(Debug, Clone, Args)]
+pub struct LimitArgs {
+    /// Wall-clock deadline of one app invocation, in milliseconds [default: 250].
+    #[arg(long, env = "QUN_DEADLINE_MS")]
+    pub deadline_ms: Option<u64>,
+    /// Linear memory an app may use, in MiB [default: 32].
+    #[arg(long, env = "QUN_MEMORY_MIB")]
+    pub memory_mib: Option<usize>,
+    /// Storage quota per installation, in MiB [default: 16].
+    #[arg(long, env = "QUN_STORAGE_MIB")]
+    pub storage_mib: Option<i64>,
+    /// Group messages an installation may post per minute [default: 60].
+    #[arg(long, env = "QUN_MESSAGES_PER_MINUTE")]
+    pub messages_per_minute: Option<i64>,
+    /// Largest `.wasm` upload, in bytes.
+    #[arg(long, env = "QUN_MAX_UPLOAD_BYTES", default_value_t = 8 << 20)]
+    pub max_upload_bytes: usize,
+    /// Largest JSON request body, in bytes.
+    #[arg(long, env = "QUN_MAX_JSON_BYTES", default_value_t = 64 << 10)]
+    pub max_json_bytes: usize,
+    /// Seconds a request may take to produce its response (streams run on).
+    #[arg(long, env = "QUN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl LimitArgs {
+    /// The app limits, defaults overridden by what was given.
+    pub fn limits(&self) -> Limits {
+        let mut limits = Limits::default();
+        if let Some(ms) = self.deadline_ms {
+            limits.deadline = Duration::from_millis(ms);
+        }
+        if let Some(mib) = self.memory_mib {
+            limits.memory_bytes = mib << 20;
+        }
+        if let Some(mib) = self.storage_mib {
+            limits.storage_bytes = mib << 20;
+        }
+        if let Some(n) = self.messages_per_minute {
+            limits.messages_per_minute = n;
+        }
+        limits
+    }
+
+    /// The HTTP edge limits.
+    pub fn http(&self) -> HttpConfig {
+        HttpConfig {
+            max_wasm_bytes: self.max_upload_bytes,
+            max_json_bytes: self.max_json_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+            ..HttpConfig::default()
+        }
+    }
+}

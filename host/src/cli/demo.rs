@@ -1,0 +1,130 @@
+//! `qun serve --demo`: seed a local demo (idempotent: a second run adds nothing).
+//!
+//! Users with fixed tokens (this is a local demo, not a deployment), a group
+//! `demo` with an owner and two members, and every app component found in
+//! the apps directory uploaded, approved and installed with all it asks for.
+
+use std::path::Path;
+
+use anyhow::Context;
+use qun_host::store::{AppVersion, Role, User, VersionStatus, now_ms};
+use qun_host::{Runtime, Store};
+
+/// The seeded demo users: (name, token, admin, developer).
+pub const USERS: [(&str, &str, bool, bool); 5] = [
+    ("admin", "demo-admin-token", true, false),
+    ("dev", "demo-dev-token", false, true),
+    ("owner", "demo-owner-token", false, false),
+    ("alice", "demo-alice-token", false, false),
+    ("bob", "demo-bob-token", false, false),
+];
+
+/// What the seed produced.
+pub struct Seeded {
+    group_id: String,
+    apps: Vec<String>,
+}
+
+async fn user(store: &Store, (name, token, admin, developer): (&str, &str, bool, bool)) -> anyhow::Result<User> {
+    if let Some(user) = store.user_by_name(name).await? {
+        return Ok(user);
+    }
+    Ok(store.create_user(name, token, admin, developer).await?)
+}
+
+/// Seed the demo.
+pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> {
+    let store = runtime.store();
+    let mut users = Vec::new();
+    for spec in USERS {
+        users.push(user(store, spec).await.with_context(|| format!("seeding user {}", spec.0))?);
+    }
+    let (dev, owner) = (&users[1], &users[2]);
+    let group = match store.groups_of(&owner.id).await?.into_iter().find(|g| g.name == "demo" && g.owner_id == owner.id) {
+        Some(group) => group,
+        None => store.create_group("demo", &owner.id).await?,
+    };
+    for member in &users[3..] {
+        if store.member(&group.id, &member.id).await?.is_none() {
+            store.add_member(&group.id, &member.id, Role::Member).await?;
+        }
+    }
+
+    let mut files: Vec<_> = match std::fs::read_dir(apps_dir) {
+        Ok(dir) => dir.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect(),
+        Err(e) => {
+            tracing::warn!("no demo apps: cannot read {}: {e} (scripts/demo.sh builds them)", apps_dir.display());
+            Vec::new()
+        }
+    };
+    files.sort();
+    let mut apps = Vec::new();
+    for file in files {
+        match install(runtime, &group.id, dev, &file).await {
+            Ok(slug) => apps.push(slug),
+            Err(e) => tracing::warn!("demo: skipping {}: {e:#}", file.display()),
+        }
+    }
+    Ok(Seeded { group_id: group.id, apps })
+}
+
+/// Upload (if new) and install (or upgrade) one component; returns its slug.
+async fn install(runtime: &Runtime, group_id: &str, dev: &User, file: &Path) -> anyhow::Result<String> {
+    let store = runtime.store();
+    let bytes = std::fs::read(file)?;
+    let app = runtime.load(&bytes).await?;
+    let m = &app.manifest;
+    if store.app(&m.name).await?.is_none() {
+        store.create_app(&m.name, &m.title, &m.description, &dev.id).await?;
+    }
+    let capabilities: Vec<String> = app.capabilities.iter().map(|c| c.name().to_string()).collect();
+    if store.version(&m.name, &m.version).await?.is_none() {
+        let version = AppVersion {
+            app_slug: m.name.clone(),
+            version: m.version.clone(),
+            sha256: app.sha256.clone(),
+            capabilities: capabilities.clone(),
+            manifest: serde_json::to_value(m)?,
+            status: VersionStatus::Approved,
+            created_at: now_ms(),
+        };
+        store.add_version(&version, &bytes).await?;
+    }
+    match store.installation_of(group_id, &m.name).await? {
+        None => {
+            store.install(group_id, &m.name, &m.version, &capabilities).await?;
+        }
+        Some(inst) if inst.version != m.version => {
+            store.update_installation(&inst.id, &m.version, &capabilities, true).await?;
+        }
+        Some(_) => {}
+    }
+    Ok(m.name.clone())
+}
+
+/// Print the tokens and three curl lines to try.
+pub fn print(seeded: &Seeded, addr: &str) {
+    let base = format!("http://{addr}/v1/groups/{}", seeded.group_id);
+    println!();
+    println!("Demo seeded: group `demo` ({}) with apps: {}", seeded.group_id, if seeded.apps.is_empty() { "none found".to_string() } else { seeded.apps.join(", ") });
+    println!("Tokens (local demo only):");
+    for (name, token, _, _) in USERS {
+        println!("  {name:<6} {token}");
+    }
+    println!();
+    println!("Try it (in another terminal):");
+    println!("  # alice starts a poll; the card's buttons carry the poll id");
+    println!(
+        "  POLL=$(curl -s -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json' \\\n      -d '{{\"text\":\"/poll Lunch? | noodles | dumplings | rice\"}}' {base}/messages | jq -r '.messages[1].card.buttons[0].payload.poll')"
+    );
+    println!("  # bob votes for dumplings");
+    println!(
+        "  curl -s -H 'Authorization: Bearer demo-bob-token' -H 'Content-Type: application/json' \\\n      -d \"{{\\\"poll\\\":\\\"$POLL\\\",\\\"choices\\\":[1]}}\" {base}/apps/polls/actions/vote"
+    );
+    println!("  # see the results");
+    println!(
+        "  curl -s -H 'Authorization: Bearer demo-owner-token' -H 'Content-Type: application/json' \\\n      -d \"{{\\\"poll\\\":\\\"$POLL\\\"}}\" {base}/apps/polls/actions/results"
+    );
+    println!("  # watch the group live: curl -N -H 'Authorization: Bearer demo-owner-token' {base}/stream");
+    println!();
+}

@@ -1,0 +1,76 @@
+//! The command line: `qun serve`, `qun user add`, `qun app check`.
+
+mod check;
+mod config;
+mod demo;
+mod serve;
+mod user;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Qun: a host server for group apps (sandboxed WebAssembly components).
+#[derive(Debug, Parser)]
+#[command(name = "qun", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Work with app components.
+    #[command(subcommand)]
+    App(AppCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user and print their token.
+    Add(user::AddArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// Validate a component offline: print what it is, or why it is rejected.
+    Check(check::CheckArgs),
+}
+
+/// Parse the command line, run, and turn errors into a non-zero exit.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+            Command::User(UserCommand::Add(args)) => user::add(args).await.map(|()| ExitCode::SUCCESS),
+            Command::App(AppCommand::Check(args)) => check::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

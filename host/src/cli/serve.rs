@@ -1,0 +1,107 @@
+//! `qun serve`: the HTTP server, with the timer loop, the bootstrap admin,
+//! an optional demo seed, and graceful shutdown.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use qun_host::{AppState, Runtime, RuntimeConfig, Store};
+
+use super::config::{DataArgs, LimitArgs};
+use super::demo;
+
+/// Arguments of `qun serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port; the address is printed).
+    #[arg(long, env = "QUN_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+    /// Seed demo users, a demo group and the first-party apps (idempotent).
+    #[arg(long, env = "QUN_DEMO")]
+    pub demo: bool,
+    /// Where `--demo` finds the app components to install.
+    #[arg(long, env = "QUN_DEMO_APPS", default_value = "target/wasm/wasm32-wasip2/release")]
+    pub demo_apps: PathBuf,
+}
+
+/// Run until SIGTERM or SIGINT, then finish in-flight requests and exit.
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let store = args.data.connect().await?;
+    bootstrap_admin(&store).await?;
+    let cache_dir = args.data.cache_dir();
+    std::fs::create_dir_all(&cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
+    let runtime = Runtime::new(store.clone(), RuntimeConfig { limits: args.limits.limits(), cache_dir: Some(cache_dir) })?;
+    let seeded = if args.demo { Some(demo::seed(&runtime, &args.demo_apps).await?) } else { None };
+
+    let state = AppState::new(runtime.clone(), args.limits.http());
+    let notifier = state.notifier.clone();
+    let timers = runtime.spawn_timer_loop(Duration::from_secs(1));
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(backend = ?store.backend(), "qun listening on http://{addr}");
+    // Tests and scripts read this line to learn the port.
+    println!("qun listening on http://{addr}");
+    if let Some(seeded) = &seeded {
+        demo::print(seeded, &addr.to_string());
+    }
+
+    axum::serve(listener, qun_host::app(state))
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+            // Live streams never end on their own; end them so shutdown can finish.
+            notifier.close();
+        })
+        .await
+        .context("serving HTTP")?;
+    timers.abort();
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// With `QUN_BOOTSTRAP_ADMIN_TOKEN` set and no admin yet, create admin `admin`.
+async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
+    let Ok(token) = std::env::var("QUN_BOOTSTRAP_ADMIN_TOKEN") else { return Ok(()) };
+    if token.trim().is_empty() || store.admin_exists().await? {
+        return Ok(());
+    }
+    let name = if store.user_by_name("admin").await?.is_none() { "admin".to_string() } else { format!("admin-{}", &qun_host::http::new_token()[4..10]) };
+    store.create_user(&name, token.trim(), true, true).await.context("creating the bootstrap admin")?;
+    tracing::info!("created the bootstrap admin `{name}` from QUN_BOOTSTRAP_ADMIN_TOKEN");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

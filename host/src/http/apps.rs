@@ -1,0 +1,234 @@
+//! `/v1/apps` (developers register apps and upload versions) and `/v1/catalog`.
+//!
+//! An upload is validated and described by the runtime before anything is
+//! stored. The name the component reports from `describe` must equal the
+//! app's slug, so one app's URL can never serve another app's code. Until the
+//! review workflow lands, an uploaded version is `approved` at once.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Auth;
+use super::error::{ApiError, ErrorBody, is_duplicate};
+use super::views::{AppView, VersionView, manifest_names};
+use super::{ApiJson, AppState};
+use crate::capabilities::Capability;
+use crate::store::{App, AppVersion, User, VersionStatus, now_ms};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_app))
+        .routes(routes!(get_app))
+        .routes(routes!(upload_version))
+        .routes(routes!(catalog))
+}
+
+/// An app to register.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewApp {
+    /// Unique short name used in URLs: lowercase letters, digits and `-`, at most 40.
+    /// It must equal the name the component reports from `describe`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it does.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A capability and what it lets an app do.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CapabilityView {
+    /// The capability's name (as used in grants).
+    pub name: String,
+    /// What it allows, in plain words.
+    pub description: String,
+}
+
+/// An installable app: its newest approved version.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogEntry {
+    /// Slug.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// The newest approved version.
+    pub version: String,
+    /// Capabilities it asks for.
+    pub capabilities: Vec<CapabilityView>,
+    /// Commands it answers.
+    pub commands: Vec<String>,
+    /// Actions it answers.
+    pub actions: Vec<String>,
+}
+
+fn check_slug(slug: &str) -> Result<(), ApiError> {
+    let ok = !slug.is_empty()
+        && slug.len() <= 40
+        && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad("invalid_slug", format!("a slug is 1 to 40 lowercase letters, digits and `-`; got {slug:?}")))
+    }
+}
+
+async fn app_or_404(state: &AppState, slug: &str) -> Result<App, ApiError> {
+    state.store().app(slug).await?.ok_or_else(|| ApiError::not_found("app_not_found", format!("no app {slug}")))
+}
+
+fn may_publish(user: &User, app: &App) -> Result<(), ApiError> {
+    if user.is_admin || app.developer_id == user.id {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("only the developer of {} may upload its versions", app.slug)))
+    }
+}
+
+/// Register an app (developers and platform admins).
+#[utoipa::path(post, path = "/v1/apps", tag = "apps", request_body = NewApp,
+    responses((status = 201, body = AppView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_app(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    ApiJson(body): ApiJson<NewApp>,
+) -> Result<(StatusCode, Json<AppView>), ApiError> {
+    if !user.is_developer && !user.is_admin {
+        return Err(ApiError::forbidden("only developers may register apps"));
+    }
+    check_slug(&body.slug)?;
+    if body.name.trim().is_empty() {
+        return Err(ApiError::bad("invalid_name", "the app needs a display name"));
+    }
+    let taken = || ApiError::conflict("slug_taken", format!("an app {} already exists", body.slug));
+    if state.store().app(&body.slug).await?.is_some() {
+        return Err(taken());
+    }
+    let app = match state.store().create_app(&body.slug, body.name.trim(), &body.description, &user.id).await {
+        Ok(app) => app,
+        Err(e) if is_duplicate(&e) => return Err(taken()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((StatusCode::CREATED, Json(AppView::new(app, Vec::new()))))
+}
+
+/// An app and its versions.
+#[utoipa::path(get, path = "/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path, description = "App slug")),
+    responses((status = 200, body = AppView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn get_app(State(state): State<AppState>, Auth(_user): Auth, Path(slug): Path<String>) -> Result<Json<AppView>, ApiError> {
+    let app = app_or_404(&state, &slug).await?;
+    let versions = state.store().versions(&slug).await?;
+    Ok(Json(AppView::new(app, versions)))
+}
+
+/// Read at most `max` bytes of `body`; 413 beyond.
+async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
+    let too_large = || ApiError::TooLarge(format!("the upload is larger than the limit of {max} bytes"));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > max as u64) {
+        return Err(too_large());
+    }
+    match axum::body::to_bytes(body, max).await {
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) => {
+            let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+            while let Some(err) = source {
+                if err.is::<http_body_util::LengthLimitError>() {
+                    return Err(too_large());
+                }
+                source = err.source();
+            }
+            Err(ApiError::bad("bad_body", format!("could not read the upload: {e}")))
+        }
+    }
+}
+
+/// Upload a version: the raw `.wasm` component as the body.
+#[utoipa::path(post, path = "/v1/apps/{slug}/versions", tag = "apps",
+    params(("slug" = String, Path, description = "App slug")),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
+    responses((status = 201, body = VersionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "this version was already uploaded", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app, with the reason", body = ErrorBody)))]
+async fn upload_version(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<VersionView>), ApiError> {
+    let app = app_or_404(&state, &slug).await?;
+    may_publish(&user, &app)?;
+    let bytes = read_capped(&headers, body, state.config.max_wasm_bytes).await?;
+    let loaded = state.runtime.load(&bytes).await?;
+    let manifest = &loaded.manifest;
+    if manifest.name != slug {
+        return Err(ApiError::InvalidWasm(format!(
+            "the component describes itself as `{}`, but is being uploaded to the app `{slug}`; upload it to /v1/apps/{}/versions",
+            manifest.name, manifest.name
+        )));
+    }
+    let exists =
+        || ApiError::conflict("version_exists", format!("{slug} {} was already uploaded; bump the version", manifest.version));
+    if state.store().version(&slug, &manifest.version).await?.is_some() {
+        return Err(exists());
+    }
+    let version = AppVersion {
+        app_slug: slug.clone(),
+        version: manifest.version.clone(),
+        sha256: loaded.sha256.clone(),
+        capabilities: loaded.capabilities.iter().map(|c| c.name().to_string()).collect(),
+        manifest: serde_json::to_value(manifest).map_err(|e| ApiError::Internal(e.to_string()))?,
+        status: VersionStatus::Approved,
+        created_at: now_ms(),
+    };
+    match state.store().add_version(&version, &bytes).await {
+        Ok(()) => {}
+        Err(e) if is_duplicate(&e) => return Err(exists()),
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(app = %slug, version = %version.version, sha256 = %version.sha256, "version uploaded");
+    Ok((StatusCode::CREATED, Json(version.into())))
+}
+
+/// Apps that can be installed, each at its newest approved version.
+#[utoipa::path(get, path = "/v1/catalog", tag = "apps",
+    responses((status = 200, body = Vec<CatalogEntry>), (status = 401, body = ErrorBody)))]
+async fn catalog(State(state): State<AppState>, Auth(_user): Auth) -> Result<Json<Vec<CatalogEntry>>, ApiError> {
+    let entries = state
+        .store()
+        .catalog()
+        .await?
+        .into_iter()
+        .map(|(app, version)| CatalogEntry {
+            slug: app.slug,
+            name: app.name,
+            description: app.description,
+            commands: manifest_names(&version.manifest, "commands"),
+            actions: manifest_names(&version.manifest, "actions"),
+            capabilities: version
+                .capabilities
+                .iter()
+                .map(|name| CapabilityView {
+                    name: name.clone(),
+                    description: Capability::parse(name).map(|c| c.describe().to_string()).unwrap_or_default(),
+                })
+                .collect(),
+            version: version.version,
+        })
+        .collect();
+    Ok(Json(entries))
+}

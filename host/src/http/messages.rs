@@ -1,0 +1,163 @@
+//! `/v1/groups/{gid}/messages`: posting (and `/commands` for installed apps)
+//! and reading a group's timeline.
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::Auth;
+use super::error::{ApiError, ErrorBody};
+use super::views::{MessageView, manifest_names};
+use super::{ApiJson, AppState};
+use crate::runtime::{Call, Invocation};
+use crate::store::{Installation, NewMessage};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(post_message, list_messages))
+}
+
+/// A message to post.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewText {
+    /// The text; `/word args` runs the command `word` of an installed app.
+    pub text: String,
+}
+
+/// What posting produced: your message, then whatever the app posted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Posted {
+    /// Messages in timeline order.
+    pub messages: Vec<MessageView>,
+}
+
+/// A page of the timeline.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct MessagesQuery {
+    /// Messages with an id greater than this (default 0: from the start).
+    after: Option<i64>,
+    /// At most this many (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+/// `/word rest` → (`word`, `rest`); `None` when the text is not a command.
+fn parse_command(text: &str) -> Option<(&str, &str)> {
+    let body = text.strip_prefix('/')?;
+    let end = body.find(char::is_whitespace).unwrap_or(body.len());
+    let word = &body[..end];
+    let valid = !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    valid.then(|| (word, body[end..].trim_start()))
+}
+
+/// Post a message; `/word args` also runs the installed app that answers `word`.
+#[utoipa::path(post, path = "/v1/groups/{gid}/messages", tag = "messages", request_body = NewText,
+    params(("gid" = String, Path, description = "Group id")),
+    responses((status = 201, body = Posted), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, description = "no such group, or `unknown_command`", body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
+        (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
+async fn post_message(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(gid): Path<String>,
+    ApiJson(body): ApiJson<NewText>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    state.member_of(&gid, &user).await?;
+    let text = body.text.trim();
+    if text.is_empty() {
+        return Err(ApiError::bad("empty_message", "the message text is empty"));
+    }
+    let max = state.runtime.limits().message_bytes;
+    if text.len() > max {
+        return Err(ApiError::TooLarge(format!("the message is {} bytes; the limit is {max}", text.len())));
+    }
+    // Resolve a command before storing anything: an unknown one is refused.
+    let command = match parse_command(text) {
+        Some((word, args)) => Some((find_command(&state, &gid, word).await?, word, args)),
+        None => None,
+    };
+    let mine = state
+        .store()
+        .post_message(&NewMessage {
+            group_id: gid.clone(),
+            user_id: Some(user.id.clone()),
+            text: Some(text.to_string()),
+            ..NewMessage::default()
+        })
+        .await?;
+    state.notifier.notify(&gid);
+    let first = mine.id;
+    let mut messages = vec![MessageView::from(mine)];
+    if let Some((inst, word, args)) = command {
+        let invocation = Invocation {
+            installation_id: inst.id.clone(),
+            actor: Some(user.id.clone()),
+            call: Call::Command { name: word.to_string(), args: args.to_string() },
+            invocation_id: None,
+        };
+        let outcome = state.invoke(&inst.app_slug, &gid, invocation).await?;
+        if !outcome.posted.is_empty() {
+            let after = state.store().messages(&gid, first, 500).await?;
+            messages.extend(after.into_iter().filter(|m| outcome.posted.contains(&m.id)).map(MessageView::from));
+        }
+    }
+    Ok((StatusCode::CREATED, Json(Posted { messages })))
+}
+
+/// The enabled installation in `gid` whose version declares the command `word`.
+async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Installation, ApiError> {
+    let store = state.store();
+    let mut available = Vec::new();
+    for inst in store.installations_in(gid).await? {
+        if !inst.enabled {
+            continue;
+        }
+        let Some(version) = store.version(&inst.app_slug, &inst.version).await? else { continue };
+        let commands = manifest_names(&version.manifest, "commands");
+        if commands.iter().any(|c| c == word) {
+            return Ok(inst);
+        }
+        available.extend(commands.into_iter().map(|c| format!("/{c}")));
+    }
+    let hint = if available.is_empty() {
+        "no app installed in this group answers commands".to_string()
+    } else {
+        format!("available: {}", available.join(", "))
+    };
+    Err(ApiError::not_found("unknown_command", format!("no app in this group answers /{word}; {hint}")))
+}
+
+/// The group's messages, oldest first, after a given id.
+#[utoipa::path(get, path = "/v1/groups/{gid}/messages", tag = "messages",
+    params(("gid" = String, Path, description = "Group id"), MessagesQuery),
+    responses((status = 200, body = Vec<MessageView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_messages(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(gid): Path<String>,
+    query: Result<Query<MessagesQuery>, QueryRejection>,
+) -> Result<Json<Vec<MessageView>>, ApiError> {
+    let Query(query) = query?;
+    state.member_of(&gid, &user).await?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let messages = state.store().messages(&gid, query.after.unwrap_or(0), limit).await?;
+    Ok(Json(messages.into_iter().map(MessageView::from).collect()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_command;
+
+    #[test]
+    fn commands_are_a_slash_and_a_word() {
+        assert_eq!(parse_command("/poll Lunch? | a | b"), Some(("poll", "Lunch? | a | b")));
+        assert_eq!(parse_command("/poll"), Some(("poll", "")));
+        assert_eq!(parse_command("hello /poll"), None);
+        assert_eq!(parse_command("/ poll"), None);
+        assert_eq!(parse_command("/path/to/file"), None);
+    }
+}

@@ -1,0 +1,167 @@
+//! The HTTP API (v1): one router per resource, merged here into one
+//! [`OpenApiRouter`] so the served routes and `/openapi.json` can never drift.
+//!
+//! ```no_run
+//! # async fn demo(runtime: qun_host::Runtime) {
+//! let state = qun_host::AppState::new(runtime, qun_host::http::HttpConfig::default());
+//! let router: axum::Router = qun_host::app(state);
+//! # }
+//! ```
+
+mod apps;
+mod auth;
+mod error;
+mod groups;
+mod installations;
+mod messages;
+mod metrics;
+mod ops;
+mod stream;
+mod users;
+mod views;
+
+pub use auth::Auth;
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use metrics::Metrics;
+pub use stream::Notifier;
+pub use users::new_token;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, FromRequest};
+use axum::http::StatusCode;
+use axum::{Extension, Router};
+use tower_http::timeout::TimeoutLayer;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::runtime::{Invocation, InvokeError, Outcome, Runtime};
+use crate::store::Store;
+
+/// Edge limits of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Largest `.wasm` upload, in bytes (larger ones get 413).
+    pub max_wasm_bytes: usize,
+    /// Largest JSON body, in bytes (larger ones get 413).
+    pub max_json_bytes: usize,
+    /// Time allowed to produce a response head (a stream's body may run on).
+    pub request_timeout: Duration,
+    /// How often a live stream looks for messages other hosts wrote.
+    pub stream_poll: Duration,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            max_wasm_bytes: 8 << 20,
+            max_json_bytes: 64 << 10,
+            request_timeout: Duration::from_secs(30),
+            stream_poll: Duration::from_millis(400),
+        }
+    }
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Runs apps; owns the store.
+    pub runtime: Runtime,
+    /// Edge limits.
+    pub config: Arc<HttpConfig>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+    /// Wakes live streams when this host posts.
+    pub notifier: Notifier,
+}
+
+impl AppState {
+    /// State over `runtime` with `config`.
+    pub fn new(runtime: Runtime, config: HttpConfig) -> AppState {
+        AppState { runtime, config: Arc::new(config), metrics: Metrics::default(), notifier: Notifier::default() }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        self.runtime.store()
+    }
+
+    /// Run an invocation of `app` in `group_id`, counting it in the metrics
+    /// and waking the group's streams if it posted.
+    pub async fn invoke(&self, app: &str, group_id: &str, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        let started = Instant::now();
+        let result = self.runtime.invoke(invocation).await;
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(InvokeError::App(e)) => crate::capabilities::error_code(e),
+            Err(e) => e.code(),
+        };
+        self.metrics.invocation(app, outcome, started.elapsed());
+        if let Ok(done) = &result
+            && !done.posted.is_empty()
+        {
+            self.notifier.notify(group_id);
+        }
+        result
+    }
+}
+
+/// A JSON body whose rejections (malformed JSON, wrong content type, too
+/// large) answer in the API's error format.
+#[derive(Debug, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Qun", description = "Host server for group apps (sandboxed WebAssembly components)."),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every route with its OpenAPI description: the single list both the
+/// router and `/openapi.json` are built from.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(ops::routes())
+        .merge(users::routes())
+        .merge(groups::routes())
+        .merge(messages::routes())
+        .merge(stream::routes())
+        .merge(apps::routes())
+        .merge(installations::routes())
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().into_openapi()
+}
+
+/// The whole HTTP API over `state`.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = api().split_for_parts();
+    let config = state.config.clone();
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .fallback(no_route)
+        .layer(Extension(Arc::new(doc)))
+        .layer(DefaultBodyLimit::max(config.max_json_bytes))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .with_state(state)
+}
+
+async fn no_route() -> ApiError {
+    ApiError::not_found("no_route", "no such route; see /openapi.json")
+}

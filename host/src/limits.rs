@@ -1,0 +1,63 @@
+//! Every bound the host puts on an app, with the defaults a fresh server uses.
+
+use std::time::Duration;
+
+/// Limits applied to every invocation and installation.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock deadline of one invocation (guest code and host calls).
+    pub deadline: Duration,
+    /// Largest linear memory an app may grow to, in bytes.
+    pub memory_bytes: usize,
+    /// Largest wasm stack, in bytes; deeper recursion traps.
+    pub wasm_stack_bytes: usize,
+    /// Largest storage key, in bytes.
+    pub key_bytes: usize,
+    /// Largest storage value, in bytes.
+    pub value_bytes: usize,
+    /// Largest message (text plus card), in bytes.
+    pub message_bytes: usize,
+    /// Largest action payload or action answer, in bytes.
+    pub payload_bytes: usize,
+    /// Largest other string crossing the boundary (names, memos, log lines), in bytes.
+    pub string_bytes: usize,
+    /// Storage quota per installation: bytes of keys plus values.
+    pub storage_bytes: i64,
+    /// Storage quota per installation: number of keys.
+    pub storage_keys: i64,
+    /// Group messages an installation may post per minute.
+    pub messages_per_minute: i64,
+    /// Pending timers per installation.
+    pub pending_timers: i64,
+    /// Items per `list` / `list-members` page.
+    pub page_size: u32,
+    /// Invocations running at once on this host (pooling allocator slots).
+    pub concurrent_invocations: u32,
+    /// Attempts of an invocation whose storage reads went stale before commit.
+    pub conflict_retries: u32,
+    /// Captured stdout+stderr per invocation, in bytes; the rest is dropped.
+    pub stdio_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            deadline: Duration::from_millis(250),
+            memory_bytes: 32 << 20,
+            wasm_stack_bytes: 512 << 10,
+            key_bytes: 512,
+            value_bytes: 64 << 10,
+            message_bytes: 16 << 10,
+            payload_bytes: 64 << 10,
+            string_bytes: 4 << 10,
+            storage_bytes: 16 << 20,
+            storage_keys: 100_000,
+            messages_per_minute: 60,
+            pending_timers: 1_000,
+            page_size: 1_000,
+            concurrent_invocations: 64,
+            conflict_retries: 32,
+            stdio_bytes: 16 << 10,
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! What one invocation wants to change, buffered until it returns `ok`, and
+//! the commit that applies it atomically.
+//!
+//! Concurrency control is optimistic: the invocation remembers the version
+//! of every key (and every listed range) it read; the commit, serialised per
+//! installation, checks that none changed and otherwise reports a conflict so
+//! the invocation is re-run. No database transaction is open while guest code
+//! runs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::limits::Limits;
+use crate::store::{AuditRecord, KvRow, ListQuery, LogLine, NewMessage, Store, StoreError, Timer, WriteTx, now_ms};
+
+/// A group message to post on commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutMessage {
+    /// Text.
+    pub text: Option<String>,
+    /// Card JSON.
+    pub card: Option<serde_json::Value>,
+}
+
+/// A direct message to send on commit.
+#[derive(Debug, Clone)]
+pub struct OutDirect {
+    /// Recipient (checked to be a member when buffered).
+    pub to: String,
+    /// Text.
+    pub text: Option<String>,
+    /// Card JSON.
+    pub card: Option<serde_json::Value>,
+}
+
+/// Buffered effects of one invocation attempt.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Committed rows read, by key (`None`: the key was absent).
+    pub reads: HashMap<String, Option<KvRow>>,
+    /// Ranges listed and the (key, version) pairs they returned.
+    pub lists: Vec<(ListQuery, Vec<(String, i64)>)>,
+    /// Size (key + value) each written key had before this invocation.
+    pub old_sizes: HashMap<String, Option<i64>>,
+    /// Storage writes (`None` deletes).
+    pub writes: BTreeMap<String, Option<Vec<u8>>>,
+    /// Group messages to post.
+    pub messages: Vec<OutMessage>,
+    /// Direct messages to send.
+    pub directs: Vec<OutDirect>,
+    /// Timers to schedule (`Some((due, payload))`) or cancel (`None`).
+    pub timers: BTreeMap<String, Option<(i64, String)>>,
+}
+
+impl Effects {
+    /// Change in (bytes, keys) of storage use if `key` were written with a
+    /// value of `new_size` bytes (`None`: deleted) on top of the buffer.
+    pub fn usage_delta_with(&self, key: &str, new_size: Option<i64>) -> (i64, i64) {
+        let mut delta = (0, 0);
+        let mut add = |old: Option<i64>, new: Option<i64>| {
+            delta.0 += new.unwrap_or(0) - old.unwrap_or(0);
+            delta.1 += i64::from(new.is_some()) - i64::from(old.is_some());
+        };
+        for (k, v) in &self.writes {
+            if k != key {
+                let old = self.old_sizes.get(k).copied().flatten();
+                add(old, v.as_ref().map(|v| (k.len() + v.len()) as i64));
+            }
+        }
+        add(self.old_sizes.get(key).copied().flatten(), new_size);
+        delta
+    }
+
+    /// Whether committing would change anything besides audit and log rows.
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty() && self.messages.is_empty() && self.directs.is_empty() && self.timers.is_empty()
+    }
+}
+
+/// Who an invocation runs for; filled from the store, never from the guest.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The group.
+    pub group_id: String,
+    /// The installation.
+    pub installation_id: String,
+    /// Its app.
+    pub app_slug: String,
+    /// The app version running.
+    pub app_version: String,
+    /// The member the invocation runs for.
+    pub actor: Option<String>,
+}
+
+/// Why a commit did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    /// Something this invocation read changed; re-run it.
+    #[error("storage read by this invocation changed before it could commit")]
+    Conflict,
+    /// A quota would be exceeded.
+    #[error("{0}")]
+    Quota(String),
+    /// The installation was removed while the invocation ran.
+    #[error("the installation was removed")]
+    Gone,
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Apply `effects` atomically, with the invocation's audit and log rows.
+/// Returns the ids of the group messages posted.
+pub async fn commit(
+    db: &Store,
+    ident: &Identity,
+    limits: &Limits,
+    effects: &Effects,
+    audit: &[AuditRecord],
+    logs: &[LogLine],
+) -> Result<Vec<i64>, CommitError> {
+    let inst = ident.installation_id.as_str();
+    let mut tx = db.begin_write().await?;
+    tx.lock(&format!("installation:{inst}")).await?;
+
+    validate(&mut tx, inst, effects).await?;
+    let mut posted = Vec::new();
+    if !effects.is_empty() {
+        apply_storage(&mut tx, inst, limits, effects).await?;
+        apply_timers(&mut tx, inst, limits, effects).await?;
+        if !effects.messages.is_empty() {
+            let since = now_ms() - 60_000;
+            let sent = tx.messages_posted_since(inst, since).await?;
+            if sent + effects.messages.len() as i64 > limits.messages_per_minute {
+                return Err(CommitError::Quota(format!(
+                    "this app may post {} messages per minute in a group",
+                    limits.messages_per_minute
+                )));
+            }
+        }
+        for message in &effects.messages {
+            let stored = tx
+                .insert_message(&NewMessage {
+                    group_id: ident.group_id.clone(),
+                    user_id: None,
+                    installation_id: Some(inst.to_string()),
+                    text: message.text.clone(),
+                    card: message.card.clone(),
+                })
+                .await?;
+            posted.push(stored.id);
+        }
+        for dm in &effects.directs {
+            tx.insert_direct(&ident.group_id, &dm.to, inst, dm.text.as_deref(), dm.card.as_ref()).await?;
+        }
+    }
+    tx.insert_audit(audit).await?;
+    tx.insert_logs(logs).await?;
+    tx.commit().await?;
+    Ok(posted)
+}
+
+/// Check that every key and range the invocation read is unchanged.
+async fn validate(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(), CommitError> {
+    for (key, seen) in &effects.reads {
+        let now = tx.kv_version(inst, key).await?;
+        if now != seen.as_ref().map(|row| row.version) {
+            return Err(CommitError::Conflict);
+        }
+    }
+    for (query, seen) in &effects.lists {
+        let now: Vec<(String, i64)> = tx.kv_list(inst, query).await?.into_iter().map(|r| (r.key, r.version)).collect();
+        if &now != seen {
+            return Err(CommitError::Conflict);
+        }
+    }
+    Ok(())
+}
+
+async fn apply_storage(tx: &mut WriteTx, inst: &str, limits: &Limits, effects: &Effects) -> Result<(), CommitError> {
+    if effects.writes.is_empty() {
+        return Ok(());
+    }
+    let Some(clock) = tx.tick_clock(inst).await? else {
+        return Err(CommitError::Gone);
+    };
+    let (mut bytes, mut keys) = tx.usage(inst).await?;
+    for (key, value) in &effects.writes {
+        let old = tx.kv_size(inst, key).await?;
+        bytes -= old.unwrap_or(0);
+        keys -= i64::from(old.is_some());
+        match value {
+            Some(value) => {
+                tx.kv_put(inst, key, value, clock).await?;
+                bytes += (key.len() + value.len()) as i64;
+                keys += 1;
+            }
+            None => tx.kv_delete(inst, key).await?,
+        }
+    }
+    if bytes > limits.storage_bytes && bytes > tx.usage(inst).await?.0 {
+        return Err(CommitError::Quota(format!("this installation may keep {} bytes of data", limits.storage_bytes)));
+    }
+    if keys > limits.storage_keys && keys > tx.usage(inst).await?.1 {
+        return Err(CommitError::Quota(format!("this installation may keep {} keys", limits.storage_keys)));
+    }
+    tx.set_usage(inst, bytes, keys).await?;
+    Ok(())
+}
+
+async fn apply_timers(tx: &mut WriteTx, inst: &str, limits: &Limits, effects: &Effects) -> Result<(), CommitError> {
+    if effects.timers.is_empty() {
+        return Ok(());
+    }
+    for (key, timer) in &effects.timers {
+        match timer {
+            Some((due_at, payload)) => {
+                tx.put_timer(&Timer {
+                    installation_id: inst.to_string(),
+                    key: key.clone(),
+                    due_at: *due_at,
+                    payload: payload.clone(),
+                })
+                .await?
+            }
+            None => tx.delete_timer(inst, key).await?,
+        }
+    }
+    if tx.timer_count(inst).await? > limits.pending_timers {
+        return Err(CommitError::Quota(format!(
+            "this installation may have {} pending timers",
+            limits.pending_timers
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! The one wasmtime `Engine`: component model, async host calls, pooling
+//! allocator, epoch interruption driven by a ticker thread, bounded stack.
+
+use std::time::Duration;
+
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::limits::Limits;
+
+/// How often the epoch advances; deadlines are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+
+/// Build the engine for `limits` and start its epoch ticker.
+pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.epoch_interruption(true);
+    config.max_wasm_stack(limits.wasm_stack_bytes);
+    // Host calls run on the fiber's stack too: leave room above the wasm limit.
+    config.async_stack_size(limits.wasm_stack_bytes + (1 << 20));
+
+    let slots = limits.concurrent_invocations.max(1);
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots);
+    // A Rust component has a handful of core instances, one memory and a few tables.
+    pool.total_core_instances(slots * 8);
+    pool.total_memories(slots * 2);
+    pool.total_tables(slots * 8);
+    pool.total_stacks(slots);
+    pool.max_memory_size(limits.memory_bytes);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+
+    let engine = Engine::new(&config)?;
+    start_ticker(&engine);
+    Ok(engine)
+}
+
+/// Advance the epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("qun-epoch".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(EPOCH_TICK);
+                match weak.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .map(|_| ())
+        .unwrap_or_else(|e| tracing::error!("could not start the epoch ticker: {e}"));
+}
+
+/// Epoch ticks that make up `deadline` (at least one).
+pub fn ticks(deadline: Duration) -> u64 {
+    (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
+}

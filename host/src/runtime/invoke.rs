@@ -1,0 +1,448 @@
+//! One invocation of an installed app: a fresh instance from the cached
+//! `InstancePre`, a host-filled context, deadlines and memory caps, and an
+//! atomic commit of its effects (re-run when its reads went stale).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::Trap;
+
+use super::effects::{self, CommitError, Identity, OutMessage};
+use super::engine;
+use super::load::{LoadError, LoadedApp, sha256_hex};
+use super::{InvocationState, Runtime};
+use crate::capabilities::messaging::message_parts;
+use crate::capabilities::{Capability, Error, GroupAppPre, error_code, error_message, handler, types};
+use crate::store::{AuditRecord, LogLine, StoreError, now_ms};
+
+/// What the host asks an app to do.
+#[derive(Debug, Clone)]
+pub enum Call {
+    /// `/name args` typed in the group.
+    Command {
+        /// The command word.
+        name: String,
+        /// Everything after it.
+        args: String,
+    },
+    /// A button click or API call; `payload` is JSON.
+    Action {
+        /// The action's name.
+        name: String,
+        /// JSON payload.
+        payload: String,
+    },
+    /// Something happened in the group.
+    Event(handler::Event),
+}
+
+/// One invocation request.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The installation to run.
+    pub installation_id: String,
+    /// The member it runs for (checked to be a member of the group).
+    pub actor: Option<String>,
+    /// What to run.
+    pub call: Call,
+    /// A stable id for de-duplication (events); generated when `None`.
+    pub invocation_id: Option<String>,
+}
+
+/// What the app answered.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    /// The reply to a command, already posted to the group (when `Some`).
+    Reply(Option<OutMessage>),
+    /// The JSON answer to an action.
+    Action(String),
+    /// An event was handled.
+    Event,
+}
+
+/// A successful, committed invocation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The app's answer.
+    pub answer: Answer,
+    /// Ids of the group messages it posted (its reply included).
+    pub posted: Vec<i64>,
+    /// How many times it ran (more than one after conflicts).
+    pub attempts: u32,
+}
+
+/// Why an invocation did not commit. Nothing it tried to change was kept.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// No such installation.
+    #[error("installation {0} does not exist")]
+    NoInstallation(String),
+    /// The installation is disabled.
+    #[error("this app is disabled in this group")]
+    Disabled,
+    /// The actor is not a member of the installation's group.
+    #[error("{0} is not a member of this group")]
+    NotMember(String),
+    /// Input to the app was too large or malformed.
+    #[error("{0}")]
+    BadInput(String),
+    /// The app ran past its deadline.
+    #[error("the app did not finish within {0} ms and was stopped")]
+    Timeout(u128),
+    /// The app grew its memory past the cap.
+    #[error("the app tried to use more than its {0} bytes of memory and was stopped")]
+    MemoryLimit(usize),
+    /// The app recursed too deeply.
+    #[error("the app overflowed its stack and was stopped")]
+    StackOverflow,
+    /// The app trapped (panicked, hit `unreachable`, ...).
+    #[error("the app crashed: {0}")]
+    Trap(String),
+    /// The app returned an error.
+    #[error("the app refused: {} ({})", error_message(.0), error_code(.0))]
+    App(Error),
+    /// The app's answer broke a limit.
+    #[error("{0}")]
+    BadAnswer(String),
+    /// Committing would exceed a quota.
+    #[error("{0}")]
+    Quota(String),
+    /// Its storage kept changing under it.
+    #[error("the app's data kept changing during {0} attempts; try again")]
+    Conflict(u32),
+    /// The stored component could not be loaded.
+    #[error("the app version could not be loaded: {0}")]
+    Load(#[from] LoadError),
+    /// The stored bytes do not hash to the recorded sha256.
+    #[error("the stored component of {0} does not match the sha256 it was uploaded with; refusing to run it")]
+    Tampered(String),
+    /// The database failed.
+    #[error("internal error: {0}")]
+    Store(#[from] StoreError),
+    /// Something else in the host failed.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl InvokeError {
+    /// A short stable code for APIs and metrics.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InvokeError::NoInstallation(_) => "not_installed",
+            InvokeError::Disabled => "disabled",
+            InvokeError::NotMember(_) => "not_member",
+            InvokeError::BadInput(_) => "invalid",
+            InvokeError::Timeout(_) => "timeout",
+            InvokeError::MemoryLimit(_) => "memory_limit",
+            InvokeError::StackOverflow => "stack_overflow",
+            InvokeError::Trap(_) => "trap",
+            InvokeError::App(_) => "app_error",
+            InvokeError::BadAnswer(_) => "bad_answer",
+            InvokeError::Quota(_) => "quota_exceeded",
+            InvokeError::Conflict(_) => "conflict",
+            InvokeError::Load(_) => "load_failed",
+            InvokeError::Tampered(_) => "tampered",
+            InvokeError::Store(_) | InvokeError::Internal(_) => "internal",
+        }
+    }
+
+    /// Whether the app itself failed (trap, timeout, memory): what health checks count.
+    pub fn is_fault(&self) -> bool {
+        matches!(
+            self,
+            InvokeError::Timeout(_) | InvokeError::MemoryLimit(_) | InvokeError::StackOverflow | InvokeError::Trap(_)
+        )
+    }
+}
+
+impl Runtime {
+    /// The loaded app for a stored version, checking its bytes against the
+    /// sha256 recorded at upload.
+    pub async fn app_version(&self, slug: &str, version: &str) -> Result<Arc<LoadedApp>, InvokeError> {
+        let db = self.store();
+        let stored = db.version(slug, version).await?;
+        let Some(stored) = stored else {
+            return Err(InvokeError::Internal(format!("app {slug} has no version {version}")));
+        };
+        if let Some(app) = self.cached(&stored.sha256) {
+            return Ok(app);
+        }
+        let Some((bytes, sha256)) = db.version_wasm(slug, version).await? else {
+            return Err(InvokeError::Internal(format!("app {slug} has no version {version}")));
+        };
+        if sha256_hex(&bytes) != sha256 {
+            return Err(InvokeError::Tampered(format!("{slug} {version}")));
+        }
+        Ok(self.load(&bytes).await?)
+    }
+
+    /// Run one invocation to completion: commit its effects, or keep nothing.
+    pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        let db = self.store();
+        let inst = db
+            .installation(&invocation.installation_id)
+            .await?
+            .ok_or_else(|| InvokeError::NoInstallation(invocation.installation_id.clone()))?;
+        if !inst.enabled {
+            return Err(InvokeError::Disabled);
+        }
+        if let Some(actor) = &invocation.actor
+            && db.member(&inst.group_id, actor).await?.is_none()
+        {
+            return Err(InvokeError::NotMember(actor.clone()));
+        }
+        if let Call::Action { payload, .. } = &invocation.call {
+            if payload.len() > self.limits().payload_bytes {
+                return Err(InvokeError::BadInput(format!(
+                    "the action payload is {} bytes; the limit is {}",
+                    payload.len(),
+                    self.limits().payload_bytes
+                )));
+            }
+            if serde_json::from_str::<serde_json::Value>(payload).is_err() {
+                return Err(InvokeError::BadInput("the action payload is not valid JSON".into()));
+            }
+        }
+        let app = self.app_version(&inst.app_slug, &inst.version).await?;
+        let grants = self.grants(&app, &inst.grants);
+        let ident = Identity {
+            group_id: inst.group_id.clone(),
+            installation_id: inst.id.clone(),
+            app_slug: inst.app_slug.clone(),
+            app_version: inst.version.clone(),
+            actor: invocation.actor.clone(),
+        };
+        let invocation_id = invocation.invocation_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let serial = self.serial_lock(&inst.id);
+        let retries = self.limits().conflict_retries.max(1);
+
+        for attempt in 1..=retries {
+            // First try optimistically; after a conflict, queue behind the other
+            // re-runs of this installation so the retry is likely to commit.
+            let _turn = if attempt > 1 { Some(serial.clone().lock_owned().await) } else { None };
+            let usage = db.installation(&inst.id).await?.map(|i| (i.storage_bytes, i.storage_keys)).unwrap_or((0, 0));
+            let started_at = now_ms();
+            let (result, mut state) =
+                self.attempt(&app.pre, &ident, &grants, &invocation.call, &invocation_id, usage, started_at).await;
+            state.drain_stdio();
+            let answer = match result {
+                Ok(answer) => answer,
+                Err(e) => {
+                    state.push_log("failure", e.to_string(), vec![("code".into(), e.code().into())]);
+                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    return Err(e);
+                }
+            };
+            if let Answer::Reply(Some(reply)) = &answer {
+                state.effects.messages.push(reply.clone());
+            }
+            match effects::commit(db, &state.ident, self.limits(), &state.effects, &state.audit, &state.logs).await {
+                Ok(posted) => return Ok(Outcome { answer, posted, attempts: attempt }),
+                Err(CommitError::Conflict) => {
+                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    tokio::task::yield_now().await;
+                }
+                Err(CommitError::Quota(message)) => {
+                    state.push_log("failure", message.clone(), vec![("code".into(), "quota_exceeded".into())]);
+                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    return Err(InvokeError::Quota(message));
+                }
+                Err(CommitError::Gone) => return Err(InvokeError::NoInstallation(inst.id.clone())),
+                Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
+            }
+        }
+        Err(InvokeError::Conflict(retries))
+    }
+
+    /// Write an attempt's audit and log rows when its effects are not committed.
+    async fn persist_diagnostics(&self, audit: &[AuditRecord], logs: &[LogLine]) {
+        let db = self.store();
+        let result = async {
+            let mut tx = db.begin_write().await?;
+            tx.insert_audit(audit).await?;
+            tx.insert_logs(logs).await?;
+            tx.commit().await
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!("could not record an invocation's audit/log rows: {e}");
+        }
+    }
+
+    /// One attempt: fresh instance, bounded call. Returns the state so the
+    /// caller can commit or discard its effects.
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt(
+        &self,
+        pre: &GroupAppPre<InvocationState>,
+        ident: &Identity,
+        grants: &HashSet<Capability>,
+        call: &Call,
+        invocation_id: &str,
+        usage: (i64, i64),
+        now: i64,
+    ) -> (Result<Answer, InvokeError>, InvocationState) {
+        let limits = self.inner.limits.clone();
+        let state = InvocationState::new(ident.clone(), grants.clone(), self.store().clone(), limits.clone(), usage);
+        let mut store = wasmtime::Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(engine::ticks(limits.deadline));
+        store.epoch_deadline_trap();
+
+        let ctx = types::Context {
+            group_id: ident.group_id.clone(),
+            installation_id: ident.installation_id.clone(),
+            actor: ident.actor.clone(),
+            now,
+            invocation_id: invocation_id.to_string(),
+        };
+        let permit = self.inner.permits.acquire().await;
+        if permit.is_err() {
+            return (Err(InvokeError::Internal("the runtime is shutting down".into())), store.into_data());
+        }
+        // The epoch deadline stops guest code; this outer timeout also covers
+        // time spent inside host calls.
+        let outer = limits.deadline + Duration::from_millis(20);
+        let run = async {
+            let app = pre.instantiate_async(&mut store).await?;
+            let h = app.qun_app_handler();
+            let answer = match call {
+                Call::Command { name, args } => {
+                    let cmd = handler::Command { name: name.clone(), args: args.clone() };
+                    h.call_on_command(&mut store, &ctx, &cmd).await?.map(Guest::Reply)
+                }
+                Call::Action { name, payload } => {
+                    h.call_on_action(&mut store, &ctx, name, payload).await?.map(Guest::Action)
+                }
+                Call::Event(event) => h.call_on_event(&mut store, &ctx, event).await?.map(|()| Guest::Event),
+            };
+            wasmtime::Result::Ok(answer)
+        };
+        let result = tokio::time::timeout(outer, run).await;
+        drop(permit);
+        let result = match result {
+            Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
+            Ok(Err(trap)) => Err(classify_trap(&trap, store.data().limiter.exceeded, &limits)),
+            Ok(Ok(Err(app_error))) => Err(InvokeError::App(app_error)),
+            Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
+        };
+        (result, store.into_data())
+    }
+
+    /// Ask a freshly loaded app to describe itself, under the usual bounds
+    /// and with no capability granted.
+    pub(crate) async fn describe(
+        &self,
+        pre: &GroupAppPre<InvocationState>,
+        sha256: &str,
+    ) -> Result<handler::AppInfo, LoadError> {
+        let limits = self.inner.limits.clone();
+        let ident = Identity {
+            group_id: String::new(),
+            installation_id: String::new(),
+            app_slug: format!("upload:{sha256}"),
+            app_version: String::new(),
+            actor: None,
+        };
+        let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
+        let mut store = wasmtime::Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(engine::ticks(limits.deadline));
+        store.epoch_deadline_trap();
+        let run = async {
+            let app = pre.instantiate_async(&mut store).await?;
+            app.qun_app_handler().call_describe(&mut store).await
+        };
+        match tokio::time::timeout(limits.deadline + Duration::from_millis(20), run).await {
+            Err(_) => Err(LoadError::Describe(format!("did not answer within {} ms", limits.deadline.as_millis()))),
+            Ok(Err(trap)) => Err(LoadError::Describe(
+                classify_trap(&trap, store.data().limiter.exceeded, &limits).to_string(),
+            )),
+            Ok(Ok(info)) => Ok(info),
+        }
+    }
+}
+
+/// The guest's successful answer before checks.
+enum Guest {
+    Reply(Option<types::Message>),
+    Action(String),
+    Event,
+}
+
+fn check_answer(guest: Guest, limits: &crate::limits::Limits) -> Result<Answer, InvokeError> {
+    match guest {
+        Guest::Event => Ok(Answer::Event),
+        Guest::Action(json) => {
+            if json.len() > limits.payload_bytes {
+                return Err(InvokeError::BadAnswer(format!(
+                    "the app's answer is {} bytes; the limit is {}",
+                    json.len(),
+                    limits.payload_bytes
+                )));
+            }
+            if serde_json::from_str::<serde_json::Value>(&json).is_err() {
+                return Err(InvokeError::BadAnswer("the app's answer is not valid JSON".into()));
+            }
+            Ok(Answer::Action(json))
+        }
+        Guest::Reply(None) => Ok(Answer::Reply(None)),
+        Guest::Reply(Some(message)) => {
+            let (text, card) = message_parts(&message, limits.message_bytes)
+                .map_err(|e| InvokeError::BadAnswer(format!("the app's reply is invalid: {}", error_message(&e))))?;
+            Ok(Answer::Reply(Some(OutMessage { text, card })))
+        }
+    }
+}
+
+/// Name what stopped the guest.
+fn classify_trap(error: &wasmtime::Error, memory_exceeded: bool, limits: &crate::limits::Limits) -> InvokeError {
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => InvokeError::Timeout(limits.deadline.as_millis()),
+        Some(Trap::StackOverflow) => InvokeError::StackOverflow,
+        _ if memory_exceeded => InvokeError::MemoryLimit(limits.memory_bytes),
+        _ => {
+            let mut message = format!("{error:#}");
+            message.truncate(2_000);
+            InvokeError::Trap(message)
+        }
+    }
+}
+
+impl Runtime {
+    /// Run `call` in a fresh sandbox with no installation behind it: no
+    /// capability is granted and nothing it does is kept. Used to try an
+    /// uploaded app and by the benchmarks.
+    pub async fn dry_run(&self, app: &LoadedApp, call: &Call) -> Result<Answer, InvokeError> {
+        let ident = Identity {
+            group_id: String::new(),
+            installation_id: String::new(),
+            app_slug: app.manifest.name.clone(),
+            app_version: app.manifest.version.clone(),
+            actor: None,
+        };
+        let (result, _) = self.attempt(&app.pre, &ident, &HashSet::new(), call, "dry-run", (0, 0), now_ms()).await;
+        result
+    }
+
+    /// Create a fresh instance of `app` and drop it (the benchmark of
+    /// instantiation alone).
+    pub async fn instantiate_only(&self, app: &LoadedApp) -> Result<(), InvokeError> {
+        let limits = self.inner.limits.clone();
+        let ident = Identity {
+            group_id: String::new(),
+            installation_id: String::new(),
+            app_slug: String::new(),
+            app_version: String::new(),
+            actor: None,
+        };
+        let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
+        let mut store = wasmtime::Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(engine::ticks(limits.deadline));
+        store.epoch_deadline_trap();
+        app.pre.instantiate_async(&mut store).await.map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
+        Ok(())
+    }
+}

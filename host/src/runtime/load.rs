@@ -1,0 +1,223 @@
+//! Turning uploaded bytes into a runnable app: validation, the import check
+//! that decides which capabilities an app asks for, compiled-code caching,
+//! and the app's own `describe`.
+
+use std::collections::BTreeSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use wasmtime::Engine;
+use wasmtime::component::Component;
+
+use crate::capabilities::{Capability, GroupAppPre, handler};
+use crate::runtime::InvocationState;
+
+/// Why bytes were refused as an app.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Nothing was uploaded.
+    #[error("the file is empty")]
+    Empty,
+    /// Not WebAssembly at all.
+    #[error("not a WebAssembly file: it does not start with the `\\0asm` magic bytes")]
+    NotWasm,
+    /// A core module, not a component.
+    #[error(
+        "this is a core WebAssembly module, not a component: build the app with `cargo build --release --target wasm32-wasip2`"
+    )]
+    CoreModule,
+    /// Validation or compilation failed.
+    #[error("invalid WebAssembly component: {0}")]
+    Invalid(String),
+    /// It imports something the host does not offer.
+    #[error(
+        "the component imports `{0}`, which this host does not offer; apps may import qun:app/* and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random and wasi:filesystem"
+    )]
+    ForbiddenImport(String),
+    /// It does not implement the `group-app` world.
+    #[error("the component is not a Qun app (it must export qun:app/handler@0.1.x): {0}")]
+    NotAnApp(String),
+    /// `describe` trapped or timed out.
+    #[error("the app's describe failed: {0}")]
+    Describe(String),
+    /// `describe` answered something unusable.
+    #[error("the app's describe answer is invalid: {0}")]
+    BadManifest(String),
+}
+
+/// A command or action an app declares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    /// The name.
+    pub name: String,
+    /// One line of help.
+    pub description: String,
+}
+
+/// What an app says about itself (`describe`), as the host keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Short machine name.
+    pub name: String,
+    /// Catalog title.
+    pub title: String,
+    /// Semver.
+    pub version: String,
+    /// Catalog description.
+    pub description: String,
+    /// Commands answered.
+    pub commands: Vec<Spec>,
+    /// Actions answered.
+    pub actions: Vec<Spec>,
+    /// Optional events wanted (e.g. `message-posted`).
+    pub subscriptions: Vec<String>,
+}
+
+/// A validated, compiled app version, ready to instantiate.
+pub struct LoadedApp {
+    /// sha256 of the component bytes, hex.
+    pub sha256: String,
+    /// Capabilities it asks for, read from its imports.
+    pub capabilities: Vec<Capability>,
+    /// Its `describe` answer.
+    pub manifest: Manifest,
+    pub(crate) pre: GroupAppPre<InvocationState>,
+}
+
+/// sha256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Check the header: component, core module, or not wasm.
+pub fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
+    if bytes.is_empty() {
+        return Err(LoadError::Empty);
+    }
+    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
+        return Err(LoadError::NotWasm);
+    }
+    match &bytes[4..8] {
+        [0x01, 0x00, 0x00, 0x00] => Err(LoadError::CoreModule),
+        [_, _, 0x01, 0x00] => Ok(()),
+        _ => Err(LoadError::Invalid("unknown WebAssembly version/layer in the header".into())),
+    }
+}
+
+/// WASI packages an app may import: what Rust's wasm32-wasip2 std pulls in
+/// (and what other languages' runtimes need), none of them a way out of the
+/// sandbox: no preopened directories, no environment, no network.
+const WASI_ALLOWED: [&str; 5] = ["wasi:io/", "wasi:cli/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"];
+
+/// The capabilities a component asks for, or the first import we refuse.
+pub fn capabilities_of(engine: &Engine, component: &Component) -> Result<Vec<Capability>, LoadError> {
+    let mut caps = BTreeSet::new();
+    let ty = component.component_type();
+    for (name, _) in ty.imports(engine) {
+        let (base, version) = name.split_once('@').unwrap_or((name, ""));
+        if let Some(iface) = base.strip_prefix("qun:app/") {
+            if !version.starts_with("0.1.") {
+                return Err(LoadError::ForbiddenImport(name.to_string()));
+            }
+            if iface == "types" {
+                continue;
+            }
+            match Capability::parse(iface) {
+                Some(cap) => caps.insert(cap),
+                None => return Err(LoadError::ForbiddenImport(name.to_string())),
+            };
+        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && version.starts_with("0.2.")) {
+            // (wasi:cli/environment and wasi:filesystem are offered but empty:
+            // no variables, no preopened directories.)
+            return Err(LoadError::ForbiddenImport(name.to_string()));
+        }
+    }
+    let exports_handler =
+        ty.exports(engine).any(|(name, _)| name.starts_with("qun:app/handler@0.1."));
+    if !exports_handler {
+        return Err(LoadError::NotAnApp("no qun:app/handler export".into()));
+    }
+    Ok(caps.into_iter().collect())
+}
+
+/// Compile `bytes`, or load the compiled code this host cached for them.
+/// The cache key includes the engine's compatibility hash, so a new wasmtime
+/// or different settings never load stale code.
+pub fn compile(engine: &Engine, bytes: &[u8], sha256: &str, cache_dir: Option<&Path>) -> Result<Component, LoadError> {
+    let Some(dir) = cache_dir else {
+        return Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")));
+    };
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let path: PathBuf = dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()));
+    if path.exists() {
+        // SAFETY: the file was written by `precompile_component` below into
+        // the host's private cache directory, named by the sha256 of the source
+        // bytes and this engine's compatibility hash.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        match loaded {
+            Ok(component) => return Ok(component),
+            Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e:#}", path.display()),
+        }
+    }
+    let compiled = engine.precompile_component(bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    if let Err(e) = write_atomically(dir, &path, &compiled) {
+        tracing::warn!("could not write the compiled cache {}: {e}", path.display());
+    }
+    // SAFETY: `compiled` was just produced by this engine.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize(engine, &compiled) };
+    component.map_err(|e| LoadError::Invalid(format!("{e:#}")))
+}
+
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(tmp, path)
+}
+
+/// Check and convert a `describe` answer.
+pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
+    let ident_ok = |s: &str| {
+        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    };
+    if !ident_ok(&info.name) {
+        return Err(LoadError::BadManifest(format!("name {:?} must be 1-64 of a-z, 0-9, - and _", info.name)));
+    }
+    let parts: Vec<&str> = info.version.split('.').collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
+        return Err(LoadError::BadManifest(format!("version {:?} must be MAJOR.MINOR.PATCH", info.version)));
+    }
+    let mut seen = BTreeSet::new();
+    let names = info.commands.iter().map(|c| &c.name).chain(info.actions.iter().map(|a| &a.name));
+    for name in names {
+        if !ident_ok(name) {
+            return Err(LoadError::BadManifest(format!("command/action name {name:?} must be 1-64 of a-z, 0-9, - and _")));
+        }
+    }
+    for c in &info.commands {
+        if !seen.insert(c.name.clone()) {
+            return Err(LoadError::BadManifest(format!("command {:?} is declared twice", c.name)));
+        }
+    }
+    let spec = |s: handler::CommandSpec| Spec { name: s.name, description: s.description };
+    Ok(Manifest {
+        name: info.name,
+        title: info.title,
+        version: info.version,
+        description: info.description,
+        commands: info.commands.into_iter().map(spec).collect(),
+        actions: info.actions.into_iter().map(|s| Spec { name: s.name, description: s.description }).collect(),
+        subscriptions: info
+            .subscriptions
+            .into_iter()
+            .map(|s| match s {
+                handler::Subscription::MessagePosted => "message-posted".to_string(),
+            })
+            .collect(),
+    })
+}

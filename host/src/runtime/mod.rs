@@ -1,0 +1,151 @@
+//! The sandboxed component runtime: one engine, compiled apps cached per
+//! sha256, a fresh instance per invocation, every invocation bounded.
+
+mod effects;
+mod engine;
+mod invoke;
+mod load;
+mod state;
+mod stdio;
+mod timers;
+
+pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
+pub use invoke::{Answer, Call, InvokeError, Invocation, Outcome};
+pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
+pub use state::InvocationState;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::Semaphore;
+use wasmtime::Engine;
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::capabilities::{GroupApp, GroupAppPre};
+use crate::limits::Limits;
+use crate::store::Store;
+
+/// How to build a [`Runtime`].
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeConfig {
+    /// Bounds for every invocation.
+    pub limits: Limits,
+    /// Where compiled code is cached (none: compile on every load).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Runs apps. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    linker: Linker<InvocationState>,
+    db: Store,
+    limits: Arc<Limits>,
+    cache_dir: Option<PathBuf>,
+    /// Loaded apps by sha256.
+    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    /// Pooling-allocator slots: invocations beyond this wait their turn.
+    permits: Semaphore,
+    /// Per-installation locks taken by invocations re-run after a conflict,
+    /// so a hot installation makes progress instead of retrying forever.
+    serial: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// A failure to set up the runtime.
+#[derive(Debug, thiserror::Error)]
+#[error("could not start the wasm runtime: {0}")]
+pub struct RuntimeError(String);
+
+impl Runtime {
+    /// A runtime over `db`.
+    pub fn new(db: Store, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let engine = engine::build(&config.limits).map_err(|e| RuntimeError(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| RuntimeError(format!("{e:#}")))?;
+        GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+        let permits = Semaphore::new(config.limits.concurrent_invocations.max(1) as usize);
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                engine,
+                linker,
+                db,
+                limits: Arc::new(config.limits),
+                cache_dir: config.cache_dir,
+                apps: Mutex::new(HashMap::new()),
+                permits,
+                serial: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The store this runtime reads and writes.
+    pub fn store(&self) -> &Store {
+        &self.inner.db
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.inner.limits
+    }
+
+    /// Validate and compile `bytes`, read the capabilities it asks for from
+    /// its imports, and ask the app to describe itself. Nothing is stored.
+    pub async fn load(&self, bytes: &[u8]) -> Result<Arc<LoadedApp>, LoadError> {
+        check_header(bytes)?;
+        let sha256 = sha256_hex(bytes);
+        if let Some(app) = self.cached(&sha256) {
+            return Ok(app);
+        }
+        let engine = self.inner.engine.clone();
+        let cache_dir = self.inner.cache_dir.clone();
+        let owned = bytes.to_vec();
+        let digest = sha256.clone();
+        // Cranelift takes a while on a large component: keep it off the
+        // async workers.
+        let component = tokio::task::spawn_blocking(move || load::compile(&engine, &owned, &digest, cache_dir.as_deref()))
+            .await
+            .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??;
+        let capabilities = load::capabilities_of(&self.inner.engine, &component)?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
+        let pre = GroupAppPre::new(pre).map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
+        let info = self.describe(&pre, &sha256).await?;
+        let manifest = load::manifest_from(info)?;
+        let app = Arc::new(LoadedApp { sha256: sha256.clone(), capabilities, manifest, pre });
+        self.remember(app.clone());
+        Ok(app)
+    }
+
+    fn cached(&self, sha256: &str) -> Option<Arc<LoadedApp>> {
+        self.inner.apps.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned()
+    }
+
+    fn remember(&self, app: Arc<LoadedApp>) {
+        self.inner.apps.lock().unwrap_or_else(|p| p.into_inner()).insert(app.sha256.clone(), app);
+    }
+
+    fn serial_lock(&self, installation_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.inner.serial.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, lock| Arc::strong_count(lock) > 1);
+        }
+        map.entry(installation_id.to_string()).or_default().clone()
+    }
+
+    fn grants(&self, app: &LoadedApp, granted: &[String]) -> HashSet<crate::capabilities::Capability> {
+        app.capabilities
+            .iter()
+            .copied()
+            .filter(|c| granted.iter().any(|g| g == c.name()))
+            .collect()
+    }
+}

@@ -1,0 +1,215 @@
+//! Apps and their uploaded versions.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, now_ms};
+
+/// An app registered by a developer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct App {
+    /// Unique short name, used in URLs.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+    /// What it does.
+    pub description: String,
+    /// Who owns it.
+    pub developer_id: String,
+}
+
+/// Review state of an uploaded version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionStatus {
+    /// Waiting for review.
+    Pending,
+    /// May be installed.
+    Approved,
+    /// Refused by a reviewer.
+    Rejected,
+}
+
+impl VersionStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VersionStatus::Pending => "pending",
+            VersionStatus::Approved => "approved",
+            VersionStatus::Rejected => "rejected",
+        }
+    }
+
+    fn parse(s: &str) -> Result<VersionStatus, StoreError> {
+        match s {
+            "pending" => Ok(VersionStatus::Pending),
+            "approved" => Ok(VersionStatus::Approved),
+            "rejected" => Ok(VersionStatus::Rejected),
+            other => Err(StoreError::Corrupt(format!("version status {other:?}"))),
+        }
+    }
+}
+
+/// One uploaded version of an app (without its bytes).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AppVersion {
+    /// The app.
+    pub app_slug: String,
+    /// Semver reported by the component's `describe`.
+    pub version: String,
+    /// sha256 of the component bytes, hex.
+    pub sha256: String,
+    /// Capabilities read from the component's imports.
+    pub capabilities: Vec<String>,
+    /// The component's `describe` answer, as JSON.
+    pub manifest: serde_json::Value,
+    /// Review state.
+    pub status: VersionStatus,
+    /// Upload time (ms).
+    pub created_at: i64,
+}
+
+fn version_from_row(row: &sqlx::any::AnyRow) -> Result<AppVersion, StoreError> {
+    let caps: String = row.try_get("capabilities")?;
+    let manifest: String = row.try_get("manifest")?;
+    let status: String = row.try_get("status")?;
+    Ok(AppVersion {
+        app_slug: row.try_get("app_slug")?,
+        version: row.try_get("version")?,
+        sha256: row.try_get("sha256")?,
+        capabilities: serde_json::from_str(&caps).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        manifest: serde_json::from_str(&manifest).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        status: VersionStatus::parse(&status)?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const VERSION_COLUMNS: &str = "app_slug, version, sha256, capabilities, manifest, status, created_at";
+
+impl Store {
+    /// Register an app.
+    pub async fn create_app(
+        &self,
+        slug: &str,
+        name: &str,
+        description: &str,
+        developer_id: &str,
+    ) -> Result<App, StoreError> {
+        sqlx::query("INSERT INTO apps (slug, name, description, developer_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(slug)
+            .bind(name)
+            .bind(description)
+            .bind(developer_id)
+            .bind(now_ms())
+            .execute(self.pool())
+            .await?;
+        Ok(App {
+            slug: slug.to_string(),
+            name: name.to_string(),
+            description: description.to_string(),
+            developer_id: developer_id.to_string(),
+        })
+    }
+
+    /// An app by slug.
+    pub async fn app(&self, slug: &str) -> Result<Option<App>, StoreError> {
+        let row = sqlx::query("SELECT slug, name, description, developer_id FROM apps WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| {
+            Ok(App {
+                slug: row.try_get("slug")?,
+                name: row.try_get("name")?,
+                description: row.try_get("description")?,
+                developer_id: row.try_get("developer_id")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Store an uploaded version with its bytes.
+    pub async fn add_version(
+        &self,
+        version: &AppVersion,
+        wasm: &[u8],
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO app_versions (app_slug, version, sha256, wasm, capabilities, manifest, status, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&version.app_slug)
+        .bind(&version.version)
+        .bind(&version.sha256)
+        .bind(wasm.to_vec())
+        .bind(serde_json::to_string(&version.capabilities).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(version.manifest.to_string())
+        .bind(version.status.as_str())
+        .bind(version.created_at)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// One version of an app.
+    pub async fn version(&self, slug: &str, version: &str) -> Result<Option<AppVersion>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM app_versions WHERE app_slug = $1 AND version = $2"
+        )))
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(version_from_row).transpose()
+    }
+
+    /// Every version of an app, newest first.
+    pub async fn versions(&self, slug: &str) -> Result<Vec<AppVersion>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM app_versions WHERE app_slug = $1 ORDER BY created_at DESC, version DESC"
+        )))
+        .bind(slug)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// The component bytes and their recorded sha256.
+    pub async fn version_wasm(&self, slug: &str, version: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let row = sqlx::query("SELECT wasm, sha256 FROM app_versions WHERE app_slug = $1 AND version = $2")
+            .bind(slug)
+            .bind(version)
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|row| Ok((row.try_get("wasm")?, row.try_get("sha256")?))).transpose()
+    }
+
+    /// Change a version's review state.
+    pub async fn set_version_status(&self, slug: &str, version: &str, status: VersionStatus) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE app_versions SET status = $1 WHERE app_slug = $2 AND version = $3")
+            .bind(status.as_str())
+            .bind(slug)
+            .bind(version)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Apps with at least one approved version, with their newest approved version.
+    pub async fn catalog(&self) -> Result<Vec<(App, AppVersion)>, StoreError> {
+        let rows = sqlx::query("SELECT slug FROM apps ORDER BY slug").fetch_all(self.pool()).await?;
+        let mut out = Vec::new();
+        for row in rows {
+            let slug: String = row.try_get("slug")?;
+            let Some(app) = self.app(&slug).await? else { continue };
+            let newest = self
+                .versions(&slug)
+                .await?
+                .into_iter()
+                .find(|v| v.status == VersionStatus::Approved);
+            if let Some(version) = newest {
+                out.push((app, version));
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,192 @@
+//! Groups and their members.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, new_id, now_ms};
+
+/// A member's role in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Created the group.
+    Owner,
+    /// Helps run the group.
+    Admin,
+    /// Everyone else.
+    Member,
+}
+
+impl Role {
+    /// The role's name as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Admin => "admin",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parse a stored role name.
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "admin" => Some(Role::Admin),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A group.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Group {
+    /// The group's id.
+    pub id: String,
+    /// The group's name.
+    pub name: String,
+    /// The owner's user id.
+    pub owner_id: String,
+    /// How many members it has.
+    pub member_count: i64,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Member {
+    /// The user's id.
+    pub user_id: String,
+    /// The user's name.
+    pub name: String,
+    /// Role in the group.
+    pub role: Role,
+    /// When they joined (ms).
+    pub joined_at: i64,
+}
+
+fn member_from_row(row: &sqlx::any::AnyRow) -> Result<Member, StoreError> {
+    let role: String = row.try_get("role")?;
+    Ok(Member {
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        joined_at: row.try_get("joined_at")?,
+    })
+}
+
+impl Store {
+    /// Create a group owned by `owner_id`, who becomes its first member.
+    pub async fn create_group(&self, name: &str, owner_id: &str) -> Result<Group, StoreError> {
+        let id = new_id("g");
+        let now = now_ms();
+        let mut tx = self.begin_write().await?;
+        sqlx::query("INSERT INTO groups (id, name, owner_id, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(name)
+            .bind(owner_id)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        sqlx::query("INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)")
+            .bind(&id)
+            .bind(owner_id)
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Group { id, name: name.to_string(), owner_id: owner_id.to_string(), member_count: 1 })
+    }
+
+    /// A group by id.
+    pub async fn group(&self, id: &str) -> Result<Option<Group>, StoreError> {
+        let row = sqlx::query(
+            "SELECT g.id, g.name, g.owner_id, \
+             (SELECT COUNT(*) FROM members m WHERE m.group_id = g.id) AS member_count \
+             FROM groups g WHERE g.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(Group {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                owner_id: row.try_get("owner_id")?,
+                member_count: row.try_get("member_count")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Add `user_id` to a group (or change their role if already a member).
+    pub async fn add_member(&self, group_id: &str, user_id: &str, role: Role) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .bind(role.as_str())
+        .bind(now_ms())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Remove a member; true if they were one.
+    pub async fn remove_member(&self, group_id: &str, user_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM members WHERE group_id = $1 AND user_id = $2 AND role <> 'owner'")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// One member of a group, if `user_id` is a member.
+    pub async fn member(&self, group_id: &str, user_id: &str) -> Result<Option<Member>, StoreError> {
+        let row = sqlx::query(
+            "SELECT m.user_id, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id \
+             WHERE m.group_id = $1 AND m.user_id = $2",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(member_from_row).transpose()
+    }
+
+    /// Members of a group ordered by user id, `limit` after `cursor`.
+    pub async fn members(
+        &self,
+        group_id: &str,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Member>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT m.user_id, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id \
+             WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
+        )
+        .bind(group_id)
+        .bind(cursor.unwrap_or(""))
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(member_from_row).collect()
+    }
+
+    /// Groups `user_id` is a member of.
+    pub async fn groups_of(&self, user_id: &str) -> Result<Vec<Group>, StoreError> {
+        let rows = sqlx::query("SELECT group_id FROM members WHERE user_id = $1 ORDER BY group_id")
+            .bind(user_id)
+            .fetch_all(self.pool())
+            .await?;
+        let mut groups = Vec::new();
+        for row in rows {
+            let id: String = row.try_get("group_id")?;
+            if let Some(group) = self.group(&id).await? {
+                groups.push(group);
+            }
+        }
+        Ok(groups)
+    }
+}

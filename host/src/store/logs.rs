@@ -1,0 +1,74 @@
+//! The app's own log lines, stdout/stderr and failures, for its developer.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, WriteTx};
+
+/// One log line.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogLine {
+    /// When (ms).
+    pub at: i64,
+    /// The installation it came from.
+    pub installation_id: Option<String>,
+    /// The app.
+    pub app_slug: String,
+    /// The app version.
+    pub app_version: String,
+    /// trace/debug/info/warn/error, or stdout/stderr, or failure.
+    pub level: String,
+    /// The line.
+    pub message: String,
+    /// Structured fields.
+    pub fields: Vec<(String, String)>,
+}
+
+impl WriteTx {
+    /// Append log lines.
+    pub async fn insert_logs(&mut self, lines: &[LogLine]) -> Result<(), StoreError> {
+        for line in lines {
+            sqlx::query(
+                "INSERT INTO app_logs (at, installation_id, app_slug, app_version, level, message, fields) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(line.at)
+            .bind(&line.installation_id)
+            .bind(&line.app_slug)
+            .bind(&line.app_version)
+            .bind(&line.level)
+            .bind(&line.message)
+            .bind(serde_json::to_string(&line.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Log lines of an app, newest first.
+    pub async fn logs_of(&self, app_slug: &str, limit: u32) -> Result<Vec<LogLine>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT at, installation_id, app_slug, app_version, level, message, fields FROM app_logs \
+             WHERE app_slug = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(app_slug)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let fields: String = row.try_get("fields")?;
+                Ok(LogLine {
+                    at: row.try_get("at")?,
+                    installation_id: row.try_get("installation_id")?,
+                    app_slug: row.try_get("app_slug")?,
+                    app_version: row.try_get("app_version")?,
+                    level: row.try_get("level")?,
+                    message: row.try_get("message")?,
+                    fields: serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                })
+            })
+            .collect()
+    }
+}

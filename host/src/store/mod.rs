@@ -1,0 +1,219 @@
+//! The persistent store: sqlx over SQLite (the embedded default) or PostgreSQL.
+//!
+//! Both backends are reached through sqlx's `Any` driver with one set of SQL
+//! statements (`$1` placeholders work on both); where the dialects differ the
+//! code branches on [`Backend`]. Migrations are kept per backend.
+
+mod apps;
+mod audit;
+mod groups;
+mod installations;
+mod kv;
+mod logs;
+mod messages;
+mod timers;
+mod users;
+
+pub use apps::{App, AppVersion, VersionStatus};
+pub use audit::AuditRecord;
+pub use groups::{Group, Member, Role};
+pub use installations::Installation;
+pub use kv::{KvRow, ListQuery};
+pub use logs::LogLine;
+pub use messages::{DirectMessage, NewMessage, StoredMessage};
+pub use timers::Timer;
+pub use users::User;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file (WAL).
+    Sqlite,
+    /// A PostgreSQL server, possibly shared by several hosts.
+    Postgres,
+}
+
+/// A store failure. Callers map these to their own errors; the message is for
+/// logs, never for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The URL names a database kind Qun does not support.
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://...")]
+    UnsupportedUrl(String),
+    /// A row holds data this version of Qun cannot read.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite has one writer at a time; queueing writers here (instead of in
+    /// SQLite's busy handler) keeps write transactions short and fair.
+    writer: Arc<Mutex<()>>,
+}
+
+/// A write transaction; commits only through [`WriteTx::commit`].
+pub struct WriteTx {
+    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
+    backend: Backend,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    /// Commit everything written through this transaction.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Serialise this transaction against every other one that takes the same
+    /// `name` (per installation, per group). On SQLite writers are already
+    /// serialised; on PostgreSQL this is a transaction-scoped advisory lock.
+    pub async fn lock(&mut self, name: &str) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(lock_key(name))
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A stable 64-bit key for an advisory lock name (FNV-1a).
+fn lock_key(name: &str) -> i64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in name.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash as i64
+}
+
+impl Store {
+    /// Connect to `url` (`sqlite://path` or `postgres://...`) and run migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = match backend {
+            Backend::Sqlite => {
+                AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute(
+                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                            )
+                            .await?;
+                            Ok(())
+                        })
+                    })
+                    .connect_with(options)
+                    .await?
+            }
+            Backend::Postgres => {
+                AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?
+            }
+        };
+        let store = Store { pool, backend, writer: Arc::new(Mutex::new(())) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Open (creating if needed) the SQLite file at `path`.
+    pub async fn open_sqlite(path: &std::path::Path) -> Result<Store, StoreError> {
+        Store::connect(&format!("sqlite://{}?mode=rwc", path.display())).await
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Which database this is.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for reads.
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Start a write transaction. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so it can never fail later on a busy snapshot.
+    pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        match self.backend {
+            Backend::Sqlite => {
+                let guard = self.writer.clone().lock_owned().await;
+                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx { tx, backend: self.backend, _writer: Some(guard) })
+            }
+            Backend::Postgres => {
+                let tx = self.pool.begin().await?;
+                Ok(WriteTx { tx, backend: self.backend, _writer: None })
+            }
+        }
+    }
+
+    /// Check that the database answers (for health checks).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Close the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// A new random id with a readable prefix, e.g. `g_3f9c1a2b7d4e`.
+pub fn new_id(prefix: &str) -> String {
+    let bytes: [u8; 8] = rand::random();
+    format!("{prefix}_{}", hex::encode(bytes))
+}
+
+fn flag(value: bool) -> i64 {
+    i64::from(value)
+}

@@ -1,0 +1,124 @@
+//! Timers scheduled by apps (the `scheduler` capability's rows).
+
+use sqlx::Row;
+
+use super::{Store, StoreError, WriteTx, now_ms};
+
+/// A pending timer.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Timer {
+    /// The installation that scheduled it.
+    pub installation_id: String,
+    /// Its key (unique per installation).
+    pub key: String,
+    /// When it is due (ms).
+    pub due_at: i64,
+    /// Handed back to the app when it fires.
+    pub payload: String,
+}
+
+fn timer_from_row(row: &sqlx::any::AnyRow) -> Result<Timer, StoreError> {
+    Ok(Timer {
+        installation_id: row.try_get("installation_id")?,
+        key: row.try_get("key")?,
+        due_at: row.try_get("due_at")?,
+        payload: row.try_get("payload")?,
+    })
+}
+
+impl Store {
+    /// Pending timers of an installation, by key.
+    pub async fn timers(&self, installation_id: &str) -> Result<Vec<Timer>, StoreError> {
+        let rows = sqlx::query("SELECT installation_id, key, due_at, payload FROM timers WHERE installation_id = $1 ORDER BY key")
+            .bind(installation_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(timer_from_row).collect()
+    }
+
+    /// Timers due at or before `now` of enabled installations, oldest first.
+    pub async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<Timer>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.installation_id, t.key, t.due_at, t.payload FROM timers t \
+             JOIN installations i ON i.id = t.installation_id \
+             WHERE t.due_at <= $1 AND i.enabled = 1 ORDER BY t.due_at, t.key LIMIT $2",
+        )
+        .bind(now)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(timer_from_row).collect()
+    }
+
+    /// Delete a timer only if it is still the one that fired (same due time),
+    /// so a timer rescheduled by the handler survives.
+    pub async fn delete_fired_timer(&self, timer: &Timer) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM timers WHERE installation_id = $1 AND key = $2 AND due_at = $3 AND payload = $4")
+            .bind(&timer.installation_id)
+            .bind(&timer.key)
+            .bind(timer.due_at)
+            .bind(&timer.payload)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+impl WriteTx {
+    /// Schedule (or replace) a timer.
+    pub async fn put_timer(&mut self, timer: &Timer) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO timers (installation_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (installation_id, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
+        )
+        .bind(&timer.installation_id)
+        .bind(&timer.key)
+        .bind(timer.due_at)
+        .bind(&timer.payload)
+        .bind(now_ms())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Cancel a timer.
+    pub async fn delete_timer(&mut self, installation_id: &str, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM timers WHERE installation_id = $1 AND key = $2")
+            .bind(installation_id)
+            .bind(key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Whether a timer is pending.
+    pub async fn timer_exists(&mut self, installation_id: &str, key: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
+            .bind(installation_id)
+            .bind(key)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+
+    /// How many timers an installation has pending.
+    pub async fn timer_count(&mut self, installation_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1")
+            .bind(installation_id)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+}
+
+impl Store {
+    /// Whether a timer is pending (outside a transaction).
+    pub async fn timer_exists(&self, installation_id: &str, key: &str) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
+            .bind(installation_id)
+            .bind(key)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? > 0)
+    }
+}

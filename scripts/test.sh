@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite: host, SDK, plugins and end-to-end tests, built from
+# source (guest components included). Every database test runs on SQLite and,
+# when a PostgreSQL server is reachable, on PostgreSQL too:
+#   QUN_TEST_POSTGRES_URL  admin URL (default postgres://postgres@127.0.0.1:5432/postgres)
+#   QUN_REQUIRE_POSTGRES=1 fail instead of skipping when it is not reachable (CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! rustup target list --installed | grep -qx wasm32-wasip2; then
+    echo "==> installing the wasm32-wasip2 target"
+    rustup target add wasm32-wasip2
+fi
+
+pg_url="${QUN_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+if command -v pg_isready >/dev/null && pg_isready -q -d "$pg_url"; then
+    echo "==> PostgreSQL reachable at $pg_url: database tests run on SQLite and PostgreSQL"
+elif [ "${QUN_REQUIRE_POSTGRES:-}" = 1 ]; then
+    echo "==> PostgreSQL is required (QUN_REQUIRE_POSTGRES=1) but not reachable at $pg_url" >&2
+    exit 1
+else
+    echo "==> PostgreSQL NOT reachable at $pg_url: PostgreSQL variants of the tests will be SKIPPED"
+fi
+
+echo "==> host, SDK and end-to-end tests (workspace)"
+cargo test --workspace --all-targets
+cargo test --workspace --doc
+
+echo "==> first-party plugins' own tests (native SDK harness)"
+cargo test --manifest-path plugins/Cargo.toml

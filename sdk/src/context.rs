@@ -1,0 +1,79 @@
+//! What the host tells an app about the invocation it is running.
+
+use crate::membership::{self, Member};
+use crate::{Error, Result, Timestamp};
+
+/// The invocation's context. The host fills every field in; an app never names
+/// a group or an installation itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub(crate) group_id: String,
+    pub(crate) installation_id: String,
+    pub(crate) actor: Option<String>,
+    pub(crate) now: Timestamp,
+    pub(crate) invocation_id: String,
+}
+
+impl Context {
+    /// A context with these fields: for tests and tools; apps receive theirs.
+    pub fn new(
+        group_id: impl Into<String>,
+        installation_id: impl Into<String>,
+        actor: Option<String>,
+        now: Timestamp,
+        invocation_id: impl Into<String>,
+    ) -> Self {
+        Self {
+            group_id: group_id.into(),
+            installation_id: installation_id.into(),
+            actor,
+            now,
+            invocation_id: invocation_id.into(),
+        }
+    }
+
+    /// The group this installation belongs to.
+    pub fn group_id(&self) -> &str {
+        &self.group_id
+    }
+
+    /// This app's installation in that group.
+    pub fn installation_id(&self) -> &str {
+        &self.installation_id
+    }
+
+    /// The member who caused this invocation; `invalid` when there is none
+    /// (events the host raises on its own, such as timers).
+    pub fn actor(&self) -> Result<&str> {
+        self.actor
+            .as_deref()
+            .ok_or_else(|| Error::invalid("this needs a member to act, and no member did"))
+    }
+
+    /// The acting member, if any.
+    pub fn actor_opt(&self) -> Option<&str> {
+        self.actor.as_deref()
+    }
+
+    /// The acting member's record (id, name, role) through the `membership`
+    /// capability.
+    pub fn actor_member(&self) -> Result<Member> {
+        membership::member(self.actor()?)
+    }
+
+    /// The acting member's display name through the `membership` capability.
+    pub fn actor_name(&self) -> Result<String> {
+        Ok(self.actor_member()?.display_name)
+    }
+
+    /// The host's clock when the invocation started.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// A unique id of this invocation, stable when the host retries the same
+    /// event: use it to de-duplicate.
+    pub fn invocation_id(&self) -> &str {
+        &self.invocation_id
+    }
+}

@@ -1,0 +1,392 @@
+//! The in-memory host behind every capability call in native builds.
+//!
+//! A [`TestGroup`](super::TestGroup) moves its state into this thread's slot
+//! for the length of one invocation; capability calls read and change it there.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::log::Level;
+use crate::membership::{Group, Member, MemberPage, Role};
+use crate::payments::{Payment, PaymentRequest, PaymentStatus};
+use crate::storage::{Entry, Page};
+use crate::{Error, Message, Result, Timestamp};
+
+use super::{Capability, LogLine, ScheduledTimer};
+
+/// Everything the fake host knows about one group and one installation.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HostState {
+    pub(crate) group_id: String,
+    pub(crate) group_name: String,
+    pub(crate) installation_id: String,
+    pub(crate) now: Timestamp,
+    pub(crate) members: BTreeMap<String, Member>,
+    pub(crate) denied: BTreeSet<Capability>,
+    pub(crate) storage: BTreeMap<String, Vec<u8>>,
+    pub(crate) posted: Vec<Message>,
+    pub(crate) direct: Vec<(String, Message)>,
+    pub(crate) timers: BTreeMap<String, ScheduledTimer>,
+    pub(crate) payments: BTreeMap<String, Payment>,
+    pub(crate) payment_keys: BTreeMap<String, (PaymentRequest, String)>,
+    pub(crate) refund_keys: BTreeMap<String, (String, u64)>,
+    pub(crate) logs: Vec<LogLine>,
+    pub(crate) next_id: u64,
+}
+
+impl HostState {
+    pub(crate) fn next_id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}-{}", self.next_id)
+    }
+
+    fn check(&self, capability: Capability) -> Result<()> {
+        if self.denied.contains(&capability) {
+            return Err(Error::denied(format!(
+                "capability `{}` is not granted to this installation",
+                capability.name()
+            )));
+        }
+        Ok(())
+    }
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<HostState>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `state` installed as this thread's host; gives the state back.
+pub(crate) fn install<R>(state: HostState, f: impl FnOnce() -> R) -> (HostState, R) {
+    CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        assert!(
+            slot.is_none(),
+            "a TestGroup invocation is already running on this thread; invocations cannot nest"
+        );
+        *slot = Some(state);
+    });
+    let result = f();
+    let state = CURRENT
+        .with(|slot| slot.borrow_mut().take())
+        .unwrap_or_default();
+    (state, result)
+}
+
+fn with<R>(
+    capability: Option<Capability>,
+    f: impl FnOnce(&mut HostState) -> Result<R>,
+) -> Result<R> {
+    CURRENT.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let state = slot.as_mut().unwrap_or_else(|| {
+            panic!(
+                "a qun_sdk capability was called outside an invocation; in native tests run app code \
+                 through qun_sdk::testing::TestGroup (command, action, event or run)"
+            )
+        });
+        if let Some(capability) = capability {
+            state.check(capability)?;
+        }
+        f(state)
+    })
+}
+
+fn not_member(id: &str) -> Error {
+    Error::not_found(format!("`{id}` is not a member of this group"))
+}
+
+pub(crate) mod storage {
+    use super::*;
+
+    const CAP: Option<Capability> = Some(Capability::Storage);
+
+    fn key_ok(key: &str) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::invalid("storage keys must not be empty"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn get(key: &str) -> Result<Option<Vec<u8>>> {
+        with(CAP, |s| Ok(s.storage.get(key).cloned()))
+    }
+    pub(crate) fn set(key: &str, value: &[u8]) -> Result<()> {
+        with(CAP, |s| {
+            key_ok(key)?;
+            s.storage.insert(key.to_owned(), value.to_vec());
+            Ok(())
+        })
+    }
+    pub(crate) fn delete(key: &str) -> Result<bool> {
+        with(CAP, |s| Ok(s.storage.remove(key).is_some()))
+    }
+    pub(crate) fn list(prefix: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
+        with(CAP, |s| {
+            if !(1..=crate::storage::MAX_PAGE).contains(&limit) {
+                return Err(Error::invalid(format!(
+                    "limit must be 1..={}",
+                    crate::storage::MAX_PAGE
+                )));
+            }
+            let after = cursor.unwrap_or("");
+            let mut entries: Vec<Entry> = s
+                .storage
+                .range::<str, _>((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                .filter(|(k, _)| k.starts_with(prefix))
+                .take(limit as usize + 1)
+                .map(|(k, v)| Entry {
+                    key: k.clone(),
+                    value: v.clone(),
+                })
+                .collect();
+            let more = entries.len() > limit as usize;
+            entries.truncate(limit as usize);
+            let next_cursor = if more {
+                entries.last().map(|e| e.key.clone())
+            } else {
+                None
+            };
+            Ok(Page {
+                entries,
+                next_cursor,
+            })
+        })
+    }
+    pub(crate) fn compare_and_swap(
+        key: &str,
+        expected: Option<&[u8]>,
+        new: Option<&[u8]>,
+    ) -> Result<bool> {
+        with(CAP, |s| {
+            key_ok(key)?;
+            if s.storage.get(key).map(Vec::as_slice) != expected {
+                return Ok(false);
+            }
+            match new {
+                Some(value) => s.storage.insert(key.to_owned(), value.to_vec()),
+                None => s.storage.remove(key),
+            };
+            Ok(true)
+        })
+    }
+}
+
+pub(crate) mod messaging {
+    use super::*;
+
+    const CAP: Option<Capability> = Some(Capability::Messaging);
+
+    fn message_ok(message: &Message) -> Result<()> {
+        if message.text.is_none() && message.card.is_none() {
+            return Err(Error::invalid("a message needs text, a card, or both"));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn post(message: &Message) -> Result<()> {
+        with(CAP, |s| {
+            message_ok(message)?;
+            s.posted.push(message.clone());
+            Ok(())
+        })
+    }
+    pub(crate) fn send_direct(to: &str, message: &Message) -> Result<()> {
+        with(CAP, |s| {
+            message_ok(message)?;
+            if !s.members.contains_key(to) {
+                return Err(not_member(to));
+            }
+            s.direct.push((to.to_owned(), message.clone()));
+            Ok(())
+        })
+    }
+}
+
+pub(crate) mod membership {
+    use super::*;
+
+    const CAP: Option<Capability> = Some(Capability::Membership);
+
+    pub(crate) fn current_group() -> Result<Group> {
+        with(CAP, |s| {
+            Ok(Group {
+                id: s.group_id.clone(),
+                name: s.group_name.clone(),
+                owner: s
+                    .members
+                    .values()
+                    .find(|m| m.role == Role::Owner)
+                    .map(|m| m.id.clone())
+                    .unwrap_or_default(),
+                member_count: u32::try_from(s.members.len()).unwrap_or(u32::MAX),
+            })
+        })
+    }
+    pub(crate) fn get_member(id: &str) -> Result<Member> {
+        with(CAP, |s| {
+            s.members.get(id).cloned().ok_or_else(|| not_member(id))
+        })
+    }
+    pub(crate) fn list_members(cursor: Option<&str>, limit: u32) -> Result<MemberPage> {
+        with(CAP, |s| {
+            if !(1..=100).contains(&limit) {
+                return Err(Error::invalid("limit must be 1..=100"));
+            }
+            let mut members: Vec<Member> = s
+                .members
+                .values()
+                .filter(|m| cursor.is_none_or(|c| m.id.as_str() > c))
+                .take(limit as usize + 1)
+                .cloned()
+                .collect();
+            let more = members.len() > limit as usize;
+            members.truncate(limit as usize);
+            let next_cursor = if more {
+                members.last().map(|m| m.id.clone())
+            } else {
+                None
+            };
+            Ok(MemberPage {
+                members,
+                next_cursor,
+            })
+        })
+    }
+}
+
+pub(crate) mod scheduler {
+    use super::*;
+
+    const CAP: Option<Capability> = Some(Capability::Scheduler);
+
+    pub(crate) fn schedule(key: &str, at: Timestamp, payload: &str) -> Result<()> {
+        with(CAP, |s| {
+            if key.is_empty() {
+                return Err(Error::invalid("timer keys must not be empty"));
+            }
+            s.timers.insert(
+                key.to_owned(),
+                ScheduledTimer {
+                    key: key.to_owned(),
+                    at,
+                    payload: payload.to_owned(),
+                },
+            );
+            Ok(())
+        })
+    }
+    pub(crate) fn cancel(key: &str) -> Result<bool> {
+        with(CAP, |s| Ok(s.timers.remove(key).is_some()))
+    }
+}
+
+pub(crate) mod payments {
+    use super::*;
+
+    const CAP: Option<Capability> = Some(Capability::Payments);
+
+    pub(crate) fn request(r: &PaymentRequest) -> Result<Payment> {
+        with(CAP, |s| {
+            if r.amount == 0 {
+                return Err(Error::invalid("the amount must be positive"));
+            }
+            if r.currency.len() != 3 || !r.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(Error::invalid(
+                    "the currency must be an ISO 4217 code such as CNY",
+                ));
+            }
+            if r.idempotency_key.is_empty() {
+                return Err(Error::invalid("the idempotency key must not be empty"));
+            }
+            if !s.members.contains_key(&r.payer) {
+                return Err(not_member(&r.payer));
+            }
+            if let Some((earlier, id)) = s.payment_keys.get(&r.idempotency_key) {
+                if earlier != r {
+                    return Err(Error::conflict(
+                        "this idempotency key was used with other parameters",
+                    ));
+                }
+                return s
+                    .payments
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("lost payment"));
+            }
+            let id = s.next_id("pay");
+            let payment = Payment {
+                id: id.clone(),
+                payer: r.payer.clone(),
+                amount: r.amount,
+                currency: r.currency.clone(),
+                memo: r.memo.clone(),
+                status: PaymentStatus::Pending,
+                refunded: 0,
+                created_at: s.now,
+            };
+            s.payments.insert(id.clone(), payment.clone());
+            s.payment_keys
+                .insert(r.idempotency_key.clone(), (r.clone(), id));
+            Ok(payment)
+        })
+    }
+    pub(crate) fn status(id: &str) -> Result<Payment> {
+        with(CAP, |s| {
+            s.payments
+                .get(id)
+                .cloned()
+                .ok_or_else(|| Error::not_found(format!("no payment `{id}`")))
+        })
+    }
+    pub(crate) fn refund(id: &str, amount: u64, idempotency_key: &str) -> Result<Payment> {
+        with(CAP, |s| {
+            if let Some((earlier_id, earlier_amount)) = s.refund_keys.get(idempotency_key) {
+                if earlier_id != id || *earlier_amount != amount {
+                    return Err(Error::conflict(
+                        "this idempotency key was used with other parameters",
+                    ));
+                }
+                return s
+                    .payments
+                    .get(id)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("lost payment"));
+            }
+            let payment = s
+                .payments
+                .get_mut(id)
+                .ok_or_else(|| Error::not_found(format!("no payment `{id}`")))?;
+            if payment.status != PaymentStatus::Settled {
+                return Err(Error::invalid("only settled payments can be refunded"));
+            }
+            if amount == 0 || payment.refunded.saturating_add(amount) > payment.amount {
+                return Err(Error::invalid(
+                    "a refund must be positive and never exceed what was paid",
+                ));
+            }
+            payment.refunded += amount;
+            let payment = payment.clone();
+            s.refund_keys
+                .insert(idempotency_key.to_owned(), (id.to_owned(), amount));
+            Ok(payment)
+        })
+    }
+}
+
+pub(crate) mod log {
+    use super::*;
+
+    pub(crate) fn write(level: Level, message: &str, fields: &[(&str, &str)]) {
+        let _ = with(None, |s| {
+            s.logs.push(LogLine {
+                level,
+                message: message.to_owned(),
+                fields: fields
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            });
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,91 @@
+//! The guest components the host's tests run, compiled from source by this
+//! crate's build script (see `build.rs`): the raw test apps in
+//! `tests/components/apps` and the first-party plugins in `plugins/`, built
+//! for `wasm32-wasip2` into `<repo>/target/wasm`.
+//!
+//! Every constant is the absolute path of a component file; [`read`] loads one.
+//!
+//! ```no_run
+//! let bytes = qun_components::read(qun_components::PROBE);
+//! ```
+
+use std::path::Path;
+
+/// `noop`: imports no capability; `on-action` answers `{}`. For the benchmark.
+pub const NOOP: &str = env!("QUN_COMPONENT_NOOP");
+
+/// `probe`: exercises every capability on demand through `on-action`; see
+/// `tests/components/apps/probe/README.md` for its actions.
+pub const PROBE: &str = env!("QUN_COMPONENT_PROBE");
+
+/// `forbidden`: a valid group app that also imports `wasi:sockets/*`, which the
+/// host does not offer; uploading it must be rejected.
+pub const FORBIDDEN: &str = env!("QUN_COMPONENT_FORBIDDEN");
+
+/// `stateful`: counts `on-action("count")` calls in instance memory; with a
+/// fresh instance per invocation it always answers `{"count":1}`.
+pub const STATEFUL: &str = env!("QUN_COMPONENT_STATEFUL");
+
+/// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
+pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
+
+// `PLUGINS: &[(&str, &str)]`: every plugin built, as (name, path).
+include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
+
+/// A minimal valid core WebAssembly module (magic and version 1, no sections):
+/// not a component, so uploading it must be rejected.
+pub const CORE_MODULE: &[u8] = b"\0asm\x01\0\0\0";
+
+/// The first 8 bytes of every component: the magic, then version `0x0d` and
+/// layer `1` (a core module has version 1, layer 0).
+pub const COMPONENT_HEADER: &[u8; 8] = b"\0asm\x0d\0\x01\0";
+
+/// The path of the plugin `name` (e.g. `"polls"`), if it was built.
+pub fn plugin(name: &str) -> Option<&'static str> {
+    PLUGINS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, path)| *path)
+}
+
+/// Reads a component file; panics with the path if it cannot (for tests).
+pub fn read(path: impl AsRef<Path>) -> Vec<u8> {
+    let path = path.as_ref();
+    std::fs::read(path).unwrap_or_else(|e| panic!("reading component {}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<&'static str> {
+        let mut paths = vec![NOOP, PROBE, FORBIDDEN, STATEFUL];
+        paths.extend(POLLS);
+        paths.extend(PLUGINS.iter().map(|(_, path)| *path));
+        paths
+    }
+
+    #[test]
+    fn every_component_exists_and_is_a_component() {
+        for path in all() {
+            let bytes = read(path);
+            assert_eq!(
+                bytes.get(..8),
+                Some(&COMPONENT_HEADER[..]),
+                "{path} does not start with the component header"
+            );
+        }
+    }
+
+    #[test]
+    fn polls_is_listed_with_the_plugins() {
+        assert_eq!(POLLS, plugin("polls"));
+    }
+
+    #[test]
+    fn core_module_is_a_core_module_header() {
+        assert_eq!(CORE_MODULE.len(), 8);
+        assert_eq!(&CORE_MODULE[..4], &COMPONENT_HEADER[..4]);
+        assert_eq!(&CORE_MODULE[4..], b"\x01\0\0\0");
+    }
+}
