@@ -5,8 +5,12 @@ use std::time::Duration;
 /// Limits applied to every invocation and installation.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Wall-clock deadline of one invocation (guest code and host calls).
+    /// How long an app's own code may run per invocation (wall-clock, not
+    /// counting time inside host calls such as database reads).
     pub deadline: Duration,
+    /// Extra wall-clock time an invocation may spend inside host calls; the
+    /// whole invocation is cut off at `deadline + host_time`.
+    pub host_time: Duration,
     /// Largest linear memory an app may grow to, in bytes.
     pub memory_bytes: usize,
     /// Largest wasm stack, in bytes; deeper recursion traps.
@@ -32,6 +36,9 @@ pub struct Limits {
     /// Items per `list` / `list-members` page.
     pub page_size: u32,
     /// Invocations running at once on this host (pooling allocator slots).
+    /// Kept below the database pool size so host calls of running
+    /// invocations rarely wait for a connection (that wait counts against
+    /// the deadline).
     pub concurrent_invocations: u32,
     /// Attempts of an invocation whose storage reads went stale before commit.
     pub conflict_retries: u32,
@@ -43,6 +50,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             deadline: Duration::from_millis(250),
+            host_time: Duration::from_secs(2),
             memory_bytes: 32 << 20,
             wasm_stack_bytes: 512 << 10,
             key_bytes: 512,
@@ -55,7 +63,7 @@ impl Default for Limits {
             messages_per_minute: 60,
             pending_timers: 1_000,
             page_size: 1_000,
-            concurrent_invocations: 64,
+            concurrent_invocations: 16,
             conflict_retries: 32,
             stdio_bytes: 16 << 10,
         }

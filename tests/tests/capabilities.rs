@@ -230,7 +230,9 @@ async fn timers_are_stored_replaced_and_cancelled_atomically(backend: Backend) {
 }
 
 async fn concurrent_increments_of_one_key_lose_no_update(backend: Backend) {
-    let Some(w) = World::new(backend).await else { return };
+    // About lost updates, not deadlines (see the polls concurrency test).
+    let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::default() };
+    let Some(w) = World::with_limits(backend, limits).await else { return };
     let (gid, owner, _) = w.group(0).await;
     let app = w.install(qun_components::PROBE, &gid, &["storage"]).await;
     let calls = (0..40).map(|_| w.action(&app, &owner.id, "incr", json!({"key": "counter"})));

@@ -125,6 +125,7 @@ impl InvocationState {
             detail,
             duration_us: started.elapsed().as_micros() as i64,
         });
+        self.host_time += started.elapsed();
     }
 
     /// `invalid` if `value` is longer than `max` bytes.

@@ -24,9 +24,9 @@ pub struct ServeArgs {
     /// Seed demo users, a demo group and the first-party apps (idempotent).
     #[arg(long, env = "QUN_DEMO")]
     pub demo: bool,
-    /// Where `--demo` finds the app components to install.
-    #[arg(long, env = "QUN_DEMO_APPS", default_value = "target/wasm/wasm32-wasip2/release")]
-    pub demo_apps: PathBuf,
+    /// Where `--demo` finds the app components (`*.wasm`) to install [default: DATA_DIR/apps].
+    #[arg(long, env = "QUN_DEMO_APPS")]
+    pub demo_apps: Option<PathBuf>,
 }
 
 /// Run until SIGTERM or SIGINT, then finish in-flight requests and exit.
@@ -36,7 +36,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let cache_dir = args.data.cache_dir();
     std::fs::create_dir_all(&cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
     let runtime = Runtime::new(store.clone(), RuntimeConfig { limits: args.limits.limits(), cache_dir: Some(cache_dir) })?;
-    let seeded = if args.demo { Some(demo::seed(&runtime, &args.demo_apps).await?) } else { None };
+    let seeded = if args.demo {
+        let apps = args.demo_apps.clone().unwrap_or_else(|| args.data.data_dir.join("apps"));
+        Some(demo::seed(&runtime, &apps).await?)
+    } else {
+        None
+    };
 
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();

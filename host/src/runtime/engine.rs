@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline};
+
+use crate::runtime::InvocationState;
 
 use crate::limits::Limits;
 
@@ -53,7 +55,29 @@ fn start_ticker(engine: &Engine) {
         .unwrap_or_else(|e| tracing::error!("could not start the epoch ticker: {e}"));
 }
 
-/// Epoch ticks that make up `deadline` (at least one).
-pub fn ticks(deadline: Duration) -> u64 {
-    (deadline.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64 + 1
+/// Epoch ticks that make up `duration` (at least one).
+pub fn ticks(duration: Duration) -> u64 {
+    (duration.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
+}
+
+/// Guest code runs in slices of this length, then yields to the executor so
+/// a busy app never holds up invocations of other apps on the same thread.
+const SLICE: Duration = Duration::from_millis(10);
+
+/// Stop the guest once its own running time (wall-clock since the start,
+/// minus time spent inside host calls) passes `deadline`. Time in host calls
+/// is bounded separately by the caller's outer timeout, so a slow database
+/// does not count against the app, and a busy host cannot make a spinning
+/// app run past its budget.
+pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
+    store.set_epoch_deadline(ticks(SLICE.min(deadline)));
+    store.epoch_deadline_callback(move |ctx| {
+        let state = ctx.data();
+        let guest_time = state.started.elapsed().saturating_sub(state.host_time);
+        if guest_time >= deadline {
+            tracing::debug!(wall = ?state.started.elapsed(), host = ?state.host_time, "app ran past its deadline");
+            return Ok(UpdateDeadline::Interrupt);
+        }
+        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - guest_time))))
+    });
 }

@@ -4,8 +4,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
-
 use wasmtime::Trap;
 
 use super::effects::{self, CommitError, Identity, OutMessage};
@@ -287,8 +285,7 @@ impl Runtime {
         let state = InvocationState::new(ident.clone(), grants.clone(), self.store().clone(), limits.clone(), usage);
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(engine::ticks(limits.deadline));
-        store.epoch_deadline_trap();
+        engine::arm_deadline(&mut store, limits.deadline);
 
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
@@ -301,9 +298,9 @@ impl Runtime {
         if permit.is_err() {
             return (Err(InvokeError::Internal("the runtime is shutting down".into())), store.into_data());
         }
-        // The epoch deadline stops guest code; this outer timeout also covers
+        // The epoch deadline stops guest code; this outer timeout also bounds
         // time spent inside host calls.
-        let outer = limits.deadline + Duration::from_millis(20);
+        let outer = limits.deadline + limits.host_time;
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             let h = app.qun_app_handler();
@@ -322,7 +319,7 @@ impl Runtime {
         let result = tokio::time::timeout(outer, run).await;
         drop(permit);
         let result = match result {
-            Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
+            Err(_elapsed) => Err(InvokeError::Timeout((limits.deadline + limits.host_time).as_millis())),
             Ok(Err(trap)) => Err(classify_trap(&trap, store.data().limiter.exceeded, &limits)),
             Ok(Ok(Err(app_error))) => Err(InvokeError::App(app_error)),
             Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
@@ -348,13 +345,12 @@ impl Runtime {
         let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(engine::ticks(limits.deadline));
-        store.epoch_deadline_trap();
+        engine::arm_deadline(&mut store, limits.deadline);
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             app.qun_app_handler().call_describe(&mut store).await
         };
-        match tokio::time::timeout(limits.deadline + Duration::from_millis(20), run).await {
+        match tokio::time::timeout(limits.deadline + limits.host_time, run).await {
             Err(_) => Err(LoadError::Describe(format!("did not answer within {} ms", limits.deadline.as_millis()))),
             Ok(Err(trap)) => Err(LoadError::Describe(
                 classify_trap(&trap, store.data().limiter.exceeded, &limits).to_string(),
@@ -440,8 +436,7 @@ impl Runtime {
         let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(engine::ticks(limits.deadline));
-        store.epoch_deadline_trap();
+        engine::arm_deadline(&mut store, limits.deadline);
         app.pre.instantiate_async(&mut store).await.map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
         Ok(())
     }

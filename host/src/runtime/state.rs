@@ -58,6 +58,10 @@ pub struct InvocationState {
     pub(crate) logs: Vec<LogLine>,
     /// Storage use (bytes, keys) when the invocation started.
     pub(crate) usage: (i64, i64),
+    /// When the attempt started.
+    pub(crate) started: std::time::Instant,
+    /// Time spent inside host calls so far (not counted against the deadline).
+    pub(crate) host_time: std::time::Duration,
 }
 
 impl InvocationState {
@@ -87,6 +91,8 @@ impl InvocationState {
             audit: Vec::new(),
             logs: Vec::new(),
             usage,
+            started: std::time::Instant::now(),
+            host_time: std::time::Duration::ZERO,
         }
     }
 

@@ -40,7 +40,7 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
     let strict = query.after.as_deref().is_some_and(|a| a >= query.prefix.as_str());
     let sql = format!(
         "SELECT key, value, version FROM kv WHERE installation_id = $1 AND key {} $2 \
-         AND substr(key, 1, $3) = $4 ORDER BY key LIMIT $5",
+         AND substr(key, 1, CAST($3 AS INTEGER)) = $4 ORDER BY key LIMIT $5",
         if strict { ">" } else { ">=" }
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
