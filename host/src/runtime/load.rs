@@ -152,12 +152,15 @@ pub fn compile(engine: &Engine, bytes: &[u8], sha256: &str, cache_dir: Option<&P
     let mut hasher = DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut hasher);
     let path: PathBuf = dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()));
-    if path.exists() {
+    if let Ok(compiled) = std::fs::read(&path) {
+        // Read into memory rather than `deserialize_file`: a mapped file that
+        // someone truncates would crash the host with SIGBUS.
         // SAFETY: the file was written by `precompile_component` below into
         // the host's private cache directory, named by the sha256 of the source
-        // bytes and this engine's compatibility hash.
+        // bytes and this engine's compatibility hash; wasmtime checks its
+        // header and that it was produced by a compatible engine.
         #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &path) };
+        let loaded = unsafe { Component::deserialize(engine, &compiled) };
         match loaded {
             Ok(component) => return Ok(component),
             Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e:#}", path.display()),
