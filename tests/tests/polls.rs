@@ -99,10 +99,7 @@ async fn anonymous_polls_reveal_no_voter(backend: Backend) {
 }
 
 async fn a_hundred_members_vote_at_once_and_every_ballot_counts(backend: Backend) {
-    // This test is about lost updates, not deadlines: give each invocation
-    // room for the scheduling delays of a loaded 2-core test machine.
-    let limits = qun_host::Limits { deadline: std::time::Duration::from_secs(5), ..Default::default() };
-    let Some(w) = World::with_limits(backend, limits).await else { return };
+    let Some(w) = World::new(backend).await else { return };
     let (gid, owner, members) = w.group(100).await;
     let polls = w.install(qun_tests::polls(), &gid, &["membership", "messaging", "storage", "scheduler"]).await;
     let poll = create_poll(&w, &polls, &owner.id, "Best day? | Mon | Tue | Wed").await;

@@ -91,6 +91,19 @@ pub struct Identity {
     pub actor: Option<String>,
 }
 
+impl Identity {
+    /// No group, no installation, no actor: for `describe` and dry runs.
+    pub fn nobody(app_slug: &str, app_version: &str) -> Identity {
+        Identity {
+            group_id: String::new(),
+            installation_id: String::new(),
+            app_slug: app_slug.to_string(),
+            app_version: app_version.to_string(),
+            actor: None,
+        }
+    }
+}
+
 /// Why a commit did not happen.
 #[derive(Debug, thiserror::Error)]
 pub enum CommitError {

@@ -282,11 +282,9 @@ impl Runtime {
         now: i64,
     ) -> (Result<Answer, InvokeError>, InvocationState) {
         let limits = self.inner.limits.clone();
-        let state = InvocationState::new(ident.clone(), grants.clone(), self.store().clone(), limits.clone(), usage);
-        let mut store = wasmtime::Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        engine::arm_deadline(&mut store, limits.deadline);
-
+        // Wait for a slot before the clock starts: queueing is not the app's time.
+        let permit = self.inner.permits.acquire().await;
+        let mut store = self.sandbox(ident.clone(), grants.clone(), usage);
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
             installation_id: ident.installation_id.clone(),
@@ -294,7 +292,6 @@ impl Runtime {
             now,
             invocation_id: invocation_id.to_string(),
         };
-        let permit = self.inner.permits.acquire().await;
         if permit.is_err() {
             return (Err(InvokeError::Internal("the runtime is shutting down".into())), store.into_data());
         }
@@ -335,17 +332,7 @@ impl Runtime {
         sha256: &str,
     ) -> Result<handler::AppInfo, LoadError> {
         let limits = self.inner.limits.clone();
-        let ident = Identity {
-            group_id: String::new(),
-            installation_id: String::new(),
-            app_slug: format!("upload:{sha256}"),
-            app_version: String::new(),
-            actor: None,
-        };
-        let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
-        let mut store = wasmtime::Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        engine::arm_deadline(&mut store, limits.deadline);
+        let mut store = self.sandbox(Identity::nobody(&format!("upload:{sha256}"), ""), HashSet::new(), (0, 0));
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             app.qun_app_handler().call_describe(&mut store).await
@@ -357,6 +344,24 @@ impl Runtime {
             )),
             Ok(Ok(info)) => Ok(info),
         }
+    }
+}
+
+impl Runtime {
+    /// A fresh wasmtime store for one attempt: memory cap and deadline armed.
+    fn sandbox(
+        &self,
+        ident: Identity,
+        grants: HashSet<Capability>,
+        usage: (i64, i64),
+    ) -> wasmtime::Store<InvocationState> {
+        let limits = self.inner.limits.clone();
+        let deadline = limits.deadline;
+        let state = InvocationState::new(ident, grants, self.store().clone(), limits, usage);
+        let mut store = wasmtime::Store::new(&self.inner.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        engine::arm_deadline(&mut store, deadline);
+        store
     }
 }
 
@@ -411,13 +416,7 @@ impl Runtime {
     /// capability is granted and nothing it does is kept. Used to try an
     /// uploaded app and by the benchmarks.
     pub async fn dry_run(&self, app: &LoadedApp, call: &Call) -> Result<Answer, InvokeError> {
-        let ident = Identity {
-            group_id: String::new(),
-            installation_id: String::new(),
-            app_slug: app.manifest.name.clone(),
-            app_version: app.manifest.version.clone(),
-            actor: None,
-        };
+        let ident = Identity::nobody(&app.manifest.name, &app.manifest.version);
         let (result, _) = self.attempt(&app.pre, &ident, &HashSet::new(), call, "dry-run", (0, 0), now_ms()).await;
         result
     }
@@ -425,18 +424,7 @@ impl Runtime {
     /// Create a fresh instance of `app` and drop it (the benchmark of
     /// instantiation alone).
     pub async fn instantiate_only(&self, app: &LoadedApp) -> Result<(), InvokeError> {
-        let limits = self.inner.limits.clone();
-        let ident = Identity {
-            group_id: String::new(),
-            installation_id: String::new(),
-            app_slug: String::new(),
-            app_version: String::new(),
-            actor: None,
-        };
-        let state = InvocationState::new(ident, HashSet::new(), self.store().clone(), limits.clone(), (0, 0));
-        let mut store = wasmtime::Store::new(&self.inner.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        engine::arm_deadline(&mut store, limits.deadline);
+        let mut store = self.sandbox(Identity::nobody(&app.manifest.name, &app.manifest.version), HashSet::new(), (0, 0));
         app.pre.instantiate_async(&mut store).await.map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
         Ok(())
     }
