@@ -152,7 +152,8 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     let capabilities = version["capabilities"].clone();
     assert!(capabilities.as_array().is_some_and(|c| c.contains(&json!("messaging"))), "{version}");
     // The same version again is a conflict.
-    let again = api.client.post(format!("{}/v1/apps/polls/versions", api.base)).bearer_auth(&dev).body(polls).send().await;
+    let again =
+        api.client.post(format!("{}/v1/apps/polls/versions", api.base)).bearer_auth(&dev).body(polls).send().await;
     assert_eq!(again.expect("re-upload").status(), StatusCode::CONFLICT);
 
     let (_, catalog) = api.get("/v1/catalog", &owner).await;
@@ -168,13 +169,18 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     let mut stream = api.follow(&gid, &voters[2].1, 0).await;
 
     // An unknown command says which ones exist.
-    let (status, body) = api.post(&format!("/v1/groups/{gid}/messages"), &voters[0].1, json!({"text": "/lunch now"})).await;
+    let (status, body) =
+        api.post(&format!("/v1/groups/{gid}/messages"), &voters[0].1, json!({"text": "/lunch now"})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["error"]["code"], json!("unknown_command"));
     assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("/poll")), "{body}");
 
     let (status, posted) = api
-        .post(&format!("/v1/groups/{gid}/messages"), &voters[0].1, json!({"text": "/poll Lunch? | noodles | dumplings | rice"}))
+        .post(
+            &format!("/v1/groups/{gid}/messages"),
+            &voters[0].1,
+            json!({"text": "/poll Lunch? | noodles | dumplings | rice"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     let card = &posted["messages"][1]["card"];
@@ -183,18 +189,24 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
 
     for ((_, token), choice) in voters.iter().zip([0, 1, 1]) {
         let (status, body) = api
-            .post(&format!("/v1/groups/{gid}/apps/polls/actions/vote"), token, json!({"poll": poll, "choices": [choice]}))
+            .post(
+                &format!("/v1/groups/{gid}/apps/polls/actions/vote"),
+                token,
+                json!({"poll": poll, "choices": [choice]}),
+            )
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
     let (status, results) =
         api.post(&format!("/v1/groups/{gid}/apps/polls/actions/results"), &owner, json!({"poll": poll})).await;
     assert_eq!(status, StatusCode::OK, "{results}");
-    let votes: Vec<u64> = results["options"].as_array().expect("options").iter().filter_map(|o| o["votes"].as_u64()).collect();
+    let votes: Vec<u64> =
+        results["options"].as_array().expect("options").iter().filter_map(|o| o["votes"].as_u64()).collect();
     assert_eq!(votes, [1, 2, 0]);
 
     // The creator closes the poll; the app posts the results.
-    let (status, closed) = api.post(&format!("/v1/groups/{gid}/apps/polls/actions/close"), &voters[0].1, json!({"poll": poll})).await;
+    let (status, closed) =
+        api.post(&format!("/v1/groups/{gid}/apps/polls/actions/close"), &voters[0].1, json!({"poll": poll})).await;
     assert_eq!((status, &closed["closed"]), (StatusCode::OK, &json!(true)), "{closed}");
     // The app's refusal reaches the user with its reason.
     let (status, body) = api
@@ -223,7 +235,8 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     let (_, history) = api.get(&format!("/v1/groups/{gid}/messages?after={first_id}&limit=10"), &owner).await;
     assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
 
-    let metrics = api.client.get(format!("{}/metrics", api.base)).send().await.expect("metrics").text().await.expect("text");
+    let metrics =
+        api.client.get(format!("{}/metrics", api.base)).send().await.expect("metrics").text().await.expect("text");
     assert!(metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"ok\"}"), "{metrics}");
     assert!(metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"invalid\"}"), "{metrics}");
     assert!(metrics.contains("qun_http_requests_total"), "{metrics}");

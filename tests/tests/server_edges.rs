@@ -21,7 +21,8 @@ backend_tests!(
 
 /// A user created through the API by the admin; returns (id, token).
 async fn user(app: &axum::Router, admin: &str, name: &str, developer: bool) -> (String, String) {
-    let (status, body) = call(app, Method::POST, "/v1/users", Some(admin), json(json!({"name": name, "developer": developer}))).await;
+    let (status, body) =
+        call(app, Method::POST, "/v1/users", Some(admin), json(json!({"name": name, "developer": developer}))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     (body["id"].as_str().expect("id").into(), body["token"].as_str().expect("token").into())
 }
@@ -98,7 +99,8 @@ async fn malformed_and_oversized_bodies_are_refused_clearly(backend: Backend) {
     let admin = admin(&db).await;
     let (_, dev) = user(&app, &admin, "dev", true).await;
 
-    for (body, what) in [(&b"{\"name\":"[..], "truncated"), (b"{\"name\": 5}", "wrong type"), (b"[]", "not an object")] {
+    for (body, what) in [(&b"{\"name\":"[..], "truncated"), (b"{\"name\": 5}", "wrong type"), (b"[]", "not an object")]
+    {
         let (status, answer) =
             call(&app, Method::POST, "/v1/groups", Some(&dev), Some(("application/json", body.to_vec()))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
@@ -114,7 +116,8 @@ async fn malformed_and_oversized_bodies_are_refused_clearly(backend: Backend) {
     let (status, answer) = call(&app, Method::POST, "/v1/groups", Some(&dev), json(big)).await;
     assert_eq!((status, code(&answer)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{answer}");
 
-    let (status, _) = call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "big", "name": "Big"}))).await;
+    let (status, _) =
+        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "big", "name": "Big"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let mut oversized = qun_components::COMPONENT_HEADER.to_vec();
     oversized.resize(4097, 0);
@@ -128,7 +131,8 @@ async fn uploads_that_are_not_apps_are_refused_with_the_reason(backend: Backend)
     let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
     let admin = admin(&db).await;
     let (_, dev) = user(&app, &admin, "dev", true).await;
-    let (status, _) = call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "polls", "name": "Polls"}))).await;
+    let (status, _) =
+        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "polls", "name": "Polls"}))).await;
     assert_eq!(status, StatusCode::CREATED);
 
     let forbidden = qun_components::read(qun_components::FORBIDDEN);
@@ -139,17 +143,20 @@ async fn uploads_that_are_not_apps_are_refused_with_the_reason(backend: Backend)
         (forbidden, "wasi:sockets"),
     ];
     for (bytes, reason) in cases {
-        let (status, answer) = call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", bytes))).await;
+        let (status, answer) =
+            call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", bytes))).await;
         assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_wasm"), "{reason}: {answer}");
         let message = answer["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(reason), "expected {reason:?} in {message:?}");
     }
 
     // A valid app uploaded under another app's slug is refused too.
-    let (status, _) = call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "other", "name": "Other"}))).await;
+    let (status, _) =
+        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "other", "name": "Other"}))).await;
     assert_eq!(status, StatusCode::CREATED);
     let polls = qun_components::read(qun_tests::polls());
-    let (status, answer) = call(&app, Method::POST, "/v1/apps/other/versions", Some(&dev), Some(("application/wasm", polls))).await;
+    let (status, answer) =
+        call(&app, Method::POST, "/v1/apps/other/versions", Some(&dev), Some(("application/wasm", polls))).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
     assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("`polls`")), "{answer}");
 
@@ -174,44 +181,71 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
 
     let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "club"}))).await;
     let gid = group["id"].as_str().expect("gid").to_string();
-    let (status, _) = call(&app, Method::POST, &format!("/v1/groups/{gid}/members"), Some(&owner), json(json!({"user_id": member_id}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/members"),
+        Some(&owner),
+        json(json!({"user_id": member_id})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "polls", "name": "Polls"}))).await;
     let polls = qun_components::read(qun_tests::polls());
-    let (status, _) = call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", polls))).await;
+    let (status, _) =
+        call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", polls))).await;
     assert_eq!(status, StatusCode::CREATED);
 
     // A plain member may not install; grants must be ones the app asks for.
     let install = json!({"app": "polls", "grants": ["messaging", "storage"]});
-    let (status, _) = call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&member), json(install.clone())).await;
+    let (status, _) =
+        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&member), json(install.clone())).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let greedy = json!({"app": "polls", "grants": ["messaging", "payments"]});
-    let (status, answer) = call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(greedy)).await;
+    let (status, answer) =
+        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(greedy)).await;
     assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "invalid_grant"));
     assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("`payments`")), "{answer}");
-    let (status, _) = call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(install.clone())).await;
+    let (status, _) =
+        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(install.clone())).await;
     assert_eq!(status, StatusCode::CREATED);
     let (status, _) = call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(install)).await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Without the scheduler grant the app's `/poll` still works (it is denied
     // only the timer); a member's command posts the card.
-    let (status, posted) = call(&app, Method::POST, &format!("/v1/groups/{gid}/messages"), Some(&member), json(json!({"text": "/poll Tea? | yes | no"}))).await;
+    let (status, posted) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/messages"),
+        Some(&member),
+        json(json!({"text": "/poll Tea? | yes | no"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     assert_eq!(posted["messages"].as_array().map(Vec::len), Some(2), "{posted}");
 
     // Members cannot remove others; the owner cannot be removed; uninstall is for managers.
     let owner_id = group["owner_id"].as_str().expect("owner id");
-    let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{owner_id}"), Some(&member), None).await;
+    let (status, _) =
+        call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{owner_id}"), Some(&member), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/apps/polls"), Some(&member), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/apps/polls"), Some(&owner), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, answer) = call(&app, Method::POST, &format!("/v1/groups/{gid}/messages"), Some(&member), json(json!({"text": "/poll Tea? | yes | no"}))).await;
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/messages"),
+        Some(&member),
+        json(json!({"text": "/poll Tea? | yes | no"})),
+    )
+    .await;
     assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, "unknown_command"));
     // A member may leave; afterwards the group is gone for them.
-    let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{member_id}"), Some(&member), None).await;
+    let (status, _) =
+        call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{member_id}"), Some(&member), None).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = call(&app, Method::GET, &format!("/v1/groups/{gid}"), Some(&member), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);

@@ -40,9 +40,20 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             println!("version:      {}", m.version);
             println!("sha256:       {}", app.sha256);
             let list = |items: &[qun_host::runtime::Spec]| {
-                if items.is_empty() { "(none)".to_string() } else { items.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ") }
+                if items.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    items.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")
+                }
             };
-            println!("commands:     {}", if m.commands.is_empty() { "(none)".into() } else { m.commands.iter().map(|c| format!("/{}", c.name)).collect::<Vec<_>>().join(", ") });
+            println!(
+                "commands:     {}",
+                if m.commands.is_empty() {
+                    "(none)".into()
+                } else {
+                    m.commands.iter().map(|c| format!("/{}", c.name)).collect::<Vec<_>>().join(", ")
+                }
+            );
             println!("actions:      {}", list(&m.actions));
             let caps: Vec<&str> = app.capabilities.iter().map(|c| c.name()).collect();
             println!("capabilities: {}", if caps.is_empty() { "(none)".into() } else { caps.join(", ") });

@@ -23,11 +23,13 @@ pub struct DataArgs {
 impl DataArgs {
     /// Create the data directory and connect to (and migrate) the database.
     pub async fn connect(&self) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(&self.data_dir)
-            .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
         let url = match &self.database_url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("qun.db").display()),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
+                format!("sqlite://{}?mode=rwc", self.data_dir.join("qun.db").display())
+            }
         };
         Store::connect(&url).await.with_context(|| format!("opening the database {}", redact(&url)))
     }
@@ -70,6 +72,9 @@ pub struct LimitArgs {
     /// Seconds a request may take to produce its response (streams run on).
     #[arg(long, env = "QUN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+    /// How often live streams look for messages other hosts sharing the database posted, in ms.
+    #[arg(long, env = "QUN_STREAM_POLL_MS", default_value_t = 400)]
+    pub stream_poll_ms: u64,
 }
 
 impl LimitArgs {
@@ -97,7 +102,7 @@ impl LimitArgs {
             max_wasm_bytes: self.max_upload_bytes,
             max_json_bytes: self.max_json_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
-            ..HttpConfig::default()
+            stream_poll: Duration::from_millis(self.stream_poll_ms.max(10)),
         }
     }
 }

@@ -23,6 +23,8 @@ pub const USERS: [(&str, &str, bool, bool); 5] = [
 pub struct Seeded {
     group_id: String,
     apps: Vec<String>,
+    /// Demo users whose token is not the demo one (e.g. a bootstrap admin named `admin`).
+    other_tokens: Vec<String>,
 }
 
 async fn user(store: &Store, (name, token, admin, developer): (&str, &str, bool, bool)) -> anyhow::Result<User> {
@@ -36,11 +38,17 @@ async fn user(store: &Store, (name, token, admin, developer): (&str, &str, bool,
 pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> {
     let store = runtime.store();
     let mut users = Vec::new();
+    let mut other_tokens = Vec::new();
     for spec in USERS {
-        users.push(user(store, spec).await.with_context(|| format!("seeding user {}", spec.0))?);
+        let seeded = user(store, spec).await.with_context(|| format!("seeding user {}", spec.0))?;
+        if store.user_by_token(spec.1).await?.is_none_or(|u| u.id != seeded.id) {
+            other_tokens.push(spec.0.to_string());
+        }
+        users.push(seeded);
     }
     let (dev, owner) = (&users[1], &users[2]);
-    let group = match store.groups_of(&owner.id).await?.into_iter().find(|g| g.name == "demo" && g.owner_id == owner.id) {
+    let group = match store.groups_of(&owner.id).await?.into_iter().find(|g| g.name == "demo" && g.owner_id == owner.id)
+    {
         Some(group) => group,
         None => store.create_group("demo", &owner.id).await?,
     };
@@ -51,7 +59,11 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
     }
 
     let mut files: Vec<_> = match std::fs::read_dir(apps_dir) {
-        Ok(dir) => dir.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "wasm")).collect(),
+        Ok(dir) => dir
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+            .collect(),
         Err(e) => {
             tracing::warn!("no demo apps: cannot read {}: {e} (scripts/demo.sh builds them)", apps_dir.display());
             Vec::new()
@@ -65,7 +77,7 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
             Err(e) => tracing::warn!("demo: skipping {}: {e:#}", file.display()),
         }
     }
-    Ok(Seeded { group_id: group.id, apps })
+    Ok(Seeded { group_id: group.id, apps, other_tokens })
 }
 
 /// Upload (if new) and install (or upgrade) one component; returns its slug.
@@ -106,10 +118,18 @@ async fn install(runtime: &Runtime, group_id: &str, dev: &User, file: &Path) -> 
 pub fn print(seeded: &Seeded, addr: &str) {
     let base = format!("http://{addr}/v1/groups/{}", seeded.group_id);
     println!();
-    println!("Demo seeded: group `demo` ({}) with apps: {}", seeded.group_id, if seeded.apps.is_empty() { "none found".to_string() } else { seeded.apps.join(", ") });
+    println!(
+        "Demo seeded: group `demo` ({}) with apps: {}",
+        seeded.group_id,
+        if seeded.apps.is_empty() { "none found".to_string() } else { seeded.apps.join(", ") }
+    );
     println!("Tokens (local demo only):");
     for (name, token, _, _) in USERS {
-        println!("  {name:<6} {token}");
+        if seeded.other_tokens.iter().any(|n| n == name) {
+            println!("  {name:<6} (existed before the demo with another token)");
+        } else {
+            println!("  {name:<6} {token}");
+        }
     }
     println!();
     println!("Try it (in another terminal):");

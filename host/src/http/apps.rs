@@ -125,7 +125,11 @@ async fn create_app(
 /// An app and its versions.
 #[utoipa::path(get, path = "/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path, description = "App slug")),
     responses((status = 200, body = AppView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_app(State(state): State<AppState>, Auth(_user): Auth, Path(slug): Path<String>) -> Result<Json<AppView>, ApiError> {
+async fn get_app(
+    State(state): State<AppState>,
+    Auth(_user): Auth,
+    Path(slug): Path<String>,
+) -> Result<Json<AppView>, ApiError> {
     let app = app_or_404(&state, &slug).await?;
     let versions = state.store().versions(&slug).await?;
     Ok(Json(AppView::new(app, versions)))
@@ -134,10 +138,8 @@ async fn get_app(State(state): State<AppState>, Auth(_user): Auth, Path(slug): P
 /// Read at most `max` bytes of `body`; 413 beyond.
 async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::TooLarge(format!("the upload is larger than the limit of {max} bytes"));
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max as u64) {
         return Err(too_large());
     }
@@ -181,8 +183,12 @@ async fn upload_version(
             manifest.name, manifest.name
         )));
     }
-    let exists =
-        || ApiError::conflict("version_exists", format!("{slug} {} was already uploaded; bump the version", manifest.version));
+    let exists = || {
+        ApiError::conflict(
+            "version_exists",
+            format!("{slug} {} was already uploaded; bump the version", manifest.version),
+        )
+    };
     if state.store().version(&slug, &manifest.version).await?.is_some() {
         return Err(exists());
     }

@@ -75,6 +75,9 @@ pub enum ApiError {
     /// The app ran out of time (504).
     #[error("{0}")]
     AppTimeout(String),
+    /// The server could not answer in time (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// Something on our side failed (500); the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
@@ -135,6 +138,7 @@ impl ApiError {
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AppFailed { .. } => StatusCode::BAD_GATEWAY,
             ApiError::AppTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -152,6 +156,7 @@ impl ApiError {
             ApiError::TooLarge(_) => "too_large",
             ApiError::InvalidWasm(_) => "invalid_wasm",
             ApiError::AppTimeout(_) => "app_timeout",
+            ApiError::Unavailable(_) => "request_timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -224,7 +229,9 @@ impl From<InvokeError> for ApiError {
     fn from(e: InvokeError) -> ApiError {
         match e {
             InvokeError::App(app) => from_app(&app),
-            InvokeError::NotMember(_) | InvokeError::NoInstallation(_) => {
+            // Membership is checked before invoking; this is a race with a removal.
+            InvokeError::NotMember(_) => ApiError::not_found("group_not_found", "no such group among your groups"),
+            InvokeError::NoInstallation(_) => {
                 ApiError::not_found("not_installed", "this app is not installed in this group")
             }
             InvokeError::Disabled => ApiError::conflict("disabled", e.to_string()),
@@ -264,5 +271,54 @@ pub fn is_duplicate(e: &StoreError) -> bool {
             db.is_unique_violation() || db.message().contains("UNIQUE") || db.message().contains("duplicate key")
         }
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status_of(e: InvokeError) -> (StatusCode, &'static str, String) {
+        let api = ApiError::from(e);
+        (api.status(), api.code(), api.to_string())
+    }
+
+    #[test]
+    fn app_errors_keep_their_message_and_get_a_fitting_status() {
+        let cases = [
+            (AppError::Denied("not yours".into()), StatusCode::FORBIDDEN, "app_denied"),
+            (AppError::NotFound("no such poll".into()), StatusCode::NOT_FOUND, "app_not_found"),
+            (AppError::Invalid("poll is closed".into()), StatusCode::BAD_REQUEST, "app_invalid"),
+            (AppError::QuotaExceeded("too many".into()), StatusCode::TOO_MANY_REQUESTS, "app_quota_exceeded"),
+            (AppError::Conflict("busy".into()), StatusCode::CONFLICT, "app_conflict"),
+            (AppError::Internal("oops".into()), StatusCode::BAD_GATEWAY, "app_internal"),
+        ];
+        for (app, status, code) in cases {
+            let message = error_message(&app);
+            assert_eq!(status_of(InvokeError::App(app)), (status, code, message));
+        }
+    }
+
+    #[test]
+    fn sandbox_failures_map_to_gateway_statuses() {
+        assert_eq!(status_of(InvokeError::Timeout(250)).0, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(status_of(InvokeError::Trap("unreachable".into())).0, StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(InvokeError::MemoryLimit(1 << 20)).0, StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(InvokeError::StackOverflow).0, StatusCode::BAD_GATEWAY);
+        assert_eq!(status_of(InvokeError::NotMember("u".into())).0, StatusCode::NOT_FOUND);
+        assert_eq!(status_of(InvokeError::Disabled).0, StatusCode::CONFLICT);
+        assert_eq!(status_of(InvokeError::BadInput("bad".into())).0, StatusCode::BAD_REQUEST);
+        assert_eq!(status_of(InvokeError::Quota("full".into())).0, StatusCode::TOO_MANY_REQUESTS);
+    }
+
+    #[tokio::test]
+    async fn internal_errors_are_not_leaked() {
+        use http_body_util::BodyExt;
+        let response = ApiError::from(InvokeError::Internal("secret path /etc/x".into())).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        assert_eq!(body["error"]["code"], "internal");
+        assert!(!body.to_string().contains("/etc/x"), "{body}");
     }
 }

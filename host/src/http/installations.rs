@@ -19,10 +19,7 @@ use crate::runtime::{Answer, Call, Invocation};
 use crate::store::{AppVersion, VersionStatus};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(install, list_installed))
-        .routes(routes!(uninstall))
-        .routes(routes!(run_action))
+    OpenApiRouter::new().routes(routes!(install, list_installed)).routes(routes!(uninstall)).routes(routes!(run_action))
 }
 
 /// An app to install.
@@ -43,18 +40,16 @@ async fn pick_version(state: &AppState, slug: &str, wanted: Option<&str>) -> Res
     if store.app(slug).await?.is_none() {
         return Err(ApiError::not_found("app_not_found", format!("no app {slug}")));
     }
-    let version = match wanted {
-        Some(v) => store
-            .version(slug, v)
-            .await?
-            .ok_or_else(|| ApiError::not_found("version_not_found", format!("{slug} has no version {v}")))?,
-        None => store
-            .versions(slug)
-            .await?
-            .into_iter()
-            .find(|v| v.status == VersionStatus::Approved)
-            .ok_or_else(|| ApiError::not_found("version_not_found", format!("{slug} has no approved version yet")))?,
-    };
+    let version =
+        match wanted {
+            Some(v) => store
+                .version(slug, v)
+                .await?
+                .ok_or_else(|| ApiError::not_found("version_not_found", format!("{slug} has no version {v}")))?,
+            None => store.versions(slug).await?.into_iter().find(|v| v.status == VersionStatus::Approved).ok_or_else(
+                || ApiError::not_found("version_not_found", format!("{slug} has no approved version yet")),
+            )?,
+        };
     if version.status != VersionStatus::Approved {
         return Err(ApiError::conflict(
             "not_approved",
@@ -92,7 +87,8 @@ async fn install(
     let mut grants = body.grants.clone();
     grants.sort();
     grants.dedup();
-    let installed = || ApiError::conflict("already_installed", format!("{} is already installed in this group", body.app));
+    let installed =
+        || ApiError::conflict("already_installed", format!("{} is already installed in this group", body.app));
     if state.store().installation_of(&gid, &body.app).await?.is_some() {
         return Err(installed());
     }

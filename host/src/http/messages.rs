@@ -54,6 +54,10 @@ fn parse_command(text: &str) -> Option<(&str, &str)> {
 }
 
 /// Post a message; `/word args` also runs the installed app that answers `word`.
+///
+/// An unknown command is refused before anything is stored. A known one is
+/// stored as your message first (the group sees what was typed), then the app
+/// runs; if the app refuses or fails, the error says why and the app posted nothing.
 #[utoipa::path(post, path = "/v1/groups/{gid}/messages", tag = "messages", request_body = NewText,
     params(("gid" = String, Path, description = "Group id")),
     responses((status = 201, body = Posted), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),

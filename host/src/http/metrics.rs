@@ -99,12 +99,12 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().to_string();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+    let route =
+        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
-    state.metrics.http(&method, &route, response.status().as_u16(), started.elapsed());
+    let took = started.elapsed();
+    let status = response.status().as_u16();
+    tracing::debug!(%method, %route, status, ms = took.as_millis() as u64, "request");
+    state.metrics.http(&method, &route, status, took);
     response
 }

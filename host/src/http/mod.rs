@@ -30,9 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::{DefaultBodyLimit, FromRequest};
-use axum::http::StatusCode;
 use axum::{Extension, Router};
-use tower_http::timeout::TimeoutLayer;
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -158,8 +156,26 @@ pub fn app(state: AppState) -> Router {
         .fallback(no_route)
         .layer(Extension(Arc::new(doc)))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, config.request_timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_timeout))
         .with_state(state)
+}
+
+/// Bound the time to a response head (a stream's body then runs on), and
+/// answer in the API's error format when it runs out.
+async fn request_timeout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = state.config.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            ApiError::Unavailable(format!("the request did not complete within {} s; try again", limit.as_secs()))
+                .into_response()
+        }
+    }
 }
 
 async fn no_route() -> ApiError {

@@ -37,10 +37,7 @@ async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError
 #[utoipa::path(get, path = "/metrics", tag = "ops", security(()),
     responses((status = 200, description = "Prometheus/OpenMetrics text", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
-        state.metrics.render(),
-    )
+    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
 }
 
 /// This API's OpenAPI document.

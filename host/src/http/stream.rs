@@ -24,10 +24,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::AppState;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
 use super::views::MessageView;
-use super::AppState;
 use crate::store::StoredMessage;
 
 /// Wakes this host's live streams when it posts, and ends them at shutdown.

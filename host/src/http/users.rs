@@ -98,13 +98,8 @@ async fn create_user(
         Err(e) if is_duplicate(&e) => return Err(taken()),
         Err(e) => return Err(e.into()),
     };
-    let created = CreatedUser {
-        id: user.id,
-        name: user.name,
-        token,
-        admin: user.is_admin,
-        developer: user.is_developer,
-    };
+    let created =
+        CreatedUser { id: user.id, name: user.name, token, admin: user.is_admin, developer: user.is_developer };
     Ok((StatusCode::CREATED, Json(created)))
 }
 

@@ -132,6 +132,10 @@ pub async fn commit(
     logs: &[LogLine],
 ) -> Result<Vec<i64>, CommitError> {
     let inst = ident.installation_id.as_str();
+    if effects.is_empty() && effects.reads.is_empty() && effects.lists.is_empty() && audit.is_empty() && logs.is_empty() {
+        // Nothing read, nothing to write: no transaction at all.
+        return Ok(Vec::new());
+    }
     let mut tx = db.begin_write().await?;
     tx.lock(&format!("installation:{inst}")).await?;
 

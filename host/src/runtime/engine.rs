@@ -30,6 +30,8 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     pool.total_tables(slots * 8);
     pool.total_stacks(slots);
     pool.max_memory_size(limits.memory_bytes);
+    // (Measured: keeping 1 MiB of each slot resident, reset by memset, makes
+    // instantiate+call 2x slower than the default madvise reset.)
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
 
     let engine = Engine::new(&config)?;

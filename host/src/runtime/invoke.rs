@@ -219,7 +219,11 @@ impl Runtime {
             // First try optimistically; after a conflict, queue behind the other
             // re-runs of this installation so the retry is likely to commit.
             let _turn = if attempt > 1 { Some(serial.clone().lock_owned().await) } else { None };
-            let usage = db.installation(&inst.id).await?.map(|i| (i.storage_bytes, i.storage_keys)).unwrap_or((0, 0));
+            let usage = if attempt == 1 {
+                (inst.storage_bytes, inst.storage_keys)
+            } else {
+                db.installation(&inst.id).await?.map(|i| (i.storage_bytes, i.storage_keys)).unwrap_or((0, 0))
+            };
             let started_at = now_ms();
             let (result, mut state) =
                 self.attempt(&app.pre, &ident, &grants, &invocation.call, &invocation_id, usage, started_at).await;

@@ -52,10 +52,16 @@ pub struct Server {
 impl Server {
     /// Start `qun serve` on `database_url` with a bootstrap admin token.
     pub fn start(database_url: &str, admin_token: &str) -> Server {
+        Server::start_with(database_url, admin_token, &[])
+    }
+
+    /// Like [`Server::start`], with more arguments for `qun serve`.
+    pub fn start_with(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
         let dir = std::env::temp_dir().join(format!("qun-server-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp data dir");
         let mut child = Command::new(qun_bin())
             .arg("serve")
+            .args(args)
             .env("QUN_LISTEN", "127.0.0.1:0")
             .env("QUN_DATA_DIR", &dir)
             .env("DATABASE_URL", database_url)
@@ -146,7 +152,8 @@ pub async fn call(
     let response = app.clone().oneshot(request).await.expect("router answers");
     let status = response.status();
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    let value = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    let value =
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, value)
 }
 
@@ -186,4 +193,67 @@ pub fn fill(template: &str, params: &[(&str, &str)]) -> String {
         path = path.replace(&format!("{{{name}}}"), value);
     }
     path
+}
+
+/// A router over an existing store: a second "host" sharing the database.
+pub fn router_over(store: qun_host::Store, config: HttpConfig) -> (AppState, axum::Router) {
+    let runtime =
+        Runtime::new(store, RuntimeConfig { limits: Limits::default(), cache_dir: Some(qun_tests::cache_dir()) })
+            .expect("runtime");
+    let state = AppState::new(runtime, config);
+    let app = qun_host::app(state.clone());
+    (state, app)
+}
+
+/// Reads server-sent events from a response body.
+pub struct SseReader {
+    body: Body,
+    buffer: String,
+}
+
+impl SseReader {
+    /// Open `path` as `token`, with extra headers; panics unless it is a stream.
+    pub async fn open(app: &axum::Router, path: &str, token: &str, headers: &[(&str, &str)]) -> SseReader {
+        let mut request = Request::get(path).header("authorization", format!("Bearer {token}"));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        SseReader { body: response.into_body(), buffer: String::new() }
+    }
+
+    /// The next event as (id, data), `None` when the stream ended. Panics
+    /// after a minute of silence (a hang guard, not a timing assertion).
+    pub async fn next(&mut self) -> Option<(i64, Value)> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let (mut id, mut data) = (None, String::new());
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id:") {
+                        id = v.trim().parse::<i64>().ok();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim_start());
+                    }
+                }
+                match (id, serde_json::from_str::<Value>(&data)) {
+                    (Some(id), Ok(value)) => return Some((id, value)),
+                    _ => continue, // a keep-alive comment
+                }
+            }
+            let frame = tokio::time::timeout(Duration::from_secs(60), self.body.frame())
+                .await
+                .expect("the stream stayed silent for a minute");
+            match frame {
+                None => return None,
+                Some(Err(e)) => panic!("stream error: {e}"),
+                Some(Ok(frame)) => {
+                    if let Ok(data) = frame.into_data() {
+                        self.buffer.push_str(&String::from_utf8_lossy(&data));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,683 @@
+//! The homework app run against the SDK's in-memory host.
+
+use std::time::Duration;
+
+use qun_sdk::prelude::*;
+use qun_sdk::testing::{Capability, TestGroup};
+
+use crate::Homework;
+
+const HOUR: Duration = Duration::from_secs(3600);
+
+fn group() -> TestGroup<Homework> {
+    TestGroup::new()
+        .member("u-teach", "Tina", Role::Owner)
+        .member("u-admin", "Adam", Role::Admin)
+        .member("u-ann", "Ann", Role::Member)
+        .member("u-bob", "Bob", Role::Member)
+        .member("u-cat", "Cat", Role::Member)
+}
+
+fn create(g: &mut TestGroup<Homework>, line: &str) -> Message {
+    g.command("u-teach", line)
+        .expect("homework set")
+        .expect("a reply")
+}
+
+fn submit(g: &mut TestGroup<Homework>, actor: &str, id: &str, answer: &str) -> Result<Json> {
+    g.action(
+        actor,
+        "submit",
+        json!({ "assignment": id, "answer": answer }),
+    )
+}
+
+fn grade(
+    g: &mut TestGroup<Homework>,
+    actor: &str,
+    member: &str,
+    score: i64,
+    feedback: &str,
+) -> Result<Json> {
+    g.action(
+        actor,
+        "grade",
+        json!({ "assignment": "1", "member": member, "score": score, "feedback": feedback }),
+    )
+}
+
+fn code(result: Result<impl std::fmt::Debug>) -> &'static str {
+    result.expect_err("an error").code()
+}
+
+fn dm_recipients(g: &TestGroup<Homework>) -> Vec<&str> {
+    g.direct_messages()
+        .iter()
+        .map(|(to, _)| to.as_str())
+        .collect()
+}
+
+#[test]
+fn describes_itself() {
+    let info = group().describe();
+    assert_eq!(
+        (
+            info.name.as_str(),
+            info.title.as_str(),
+            info.version.as_str()
+        ),
+        ("homework", "Homework", env!("CARGO_PKG_VERSION"))
+    );
+    let names = |specs: &[qun_sdk::Spec]| {
+        specs
+            .iter()
+            .map(|s| s.name.clone())
+            .collect::<Vec<String>>()
+    };
+    assert_eq!(names(&info.commands), ["homework"]);
+    assert_eq!(
+        names(&info.actions),
+        ["submit", "submission", "submissions", "grade", "stats"]
+    );
+    assert!(
+        info.commands
+            .iter()
+            .chain(&info.actions)
+            .all(|s| !s.description.is_empty() && !s.description.contains('\n'))
+    );
+}
+
+#[test]
+fn the_teacher_sets_homework_and_gets_a_card_with_reminders() {
+    let mut g = group();
+    let start = g.now();
+    let message = create(
+        &mut g,
+        "/homework Essay | 2d | Write 500 words on \"rivers | lakes\"",
+    );
+    let due = (start + 48 * HOUR).to_string();
+    assert_eq!(
+        message.text.as_deref(),
+        Some(format!("Homework #1: Essay (due {due})").as_str())
+    );
+    let card = message.card.expect("a card");
+    assert_eq!(card.title, "Essay");
+    assert_eq!(
+        card.body.as_deref(),
+        Some("Write 500 words on rivers | lakes")
+    );
+    let fields: Vec<(&str, &str)> = card
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), f.value.as_str()))
+        .collect();
+    assert_eq!(fields, [("Homework", "#1"), ("Due", due.as_str())]);
+    let buttons: Vec<(&str, &str, &str)> = card
+        .buttons
+        .iter()
+        .map(|b| (b.label.as_str(), b.action.as_str(), b.payload.as_str()))
+        .collect();
+    assert_eq!(
+        buttons,
+        [
+            ("Hand in", "submit", r#"{"assignment":"1"}"#),
+            ("My submission", "submission", r#"{"assignment":"1"}"#),
+        ]
+    );
+
+    let timers = g.timers();
+    let timers: Vec<(&str, String, &str)> = timers
+        .iter()
+        .map(|t| (t.key.as_str(), t.at.to_string(), t.payload.as_str()))
+        .collect();
+    assert_eq!(
+        timers,
+        [
+            (
+                "remind/1/1h",
+                (start + 47 * HOUR).to_string(),
+                r#"{"assignment":"1","reminder":"1h"}"#
+            ),
+            (
+                "remind/1/24h",
+                (start + 24 * HOUR).to_string(),
+                r#"{"assignment":"1","reminder":"24h"}"#
+            ),
+        ]
+    );
+
+    // An admin is a teacher too; ids count up; RFC 3339 with an offset works;
+    // instructions are optional.
+    let second = g
+        .command("u-admin", "/homework Quiz | 2026-01-03T08:00:00+08:00")
+        .expect("admin sets homework")
+        .expect("reply");
+    let card = second.card.expect("card");
+    assert_eq!(card.fields[0].value, "#2");
+    assert_eq!(card.fields[1].value, "2026-01-03T00:00:00Z");
+    assert_eq!(card.body.as_deref(), Some("No instructions."));
+    assert_eq!(g.timers().len(), 4);
+}
+
+#[test]
+fn reminders_already_in_the_past_are_not_scheduled() {
+    let mut g = group();
+    create(&mut g, "/homework Quiz | 3h | Chapter 2");
+    let keys: Vec<String> = g.timers().into_iter().map(|t| t.key).collect();
+    assert_eq!(keys, ["remind/1/1h"]);
+    create(&mut g, "/homework Pop quiz | 30m");
+    assert_eq!(g.timers().len(), 1);
+}
+
+#[test]
+fn bad_homework_is_invalid_with_a_hint() {
+    let mut g = group();
+    for line in [
+        "/homework",
+        "/homework Only a title",
+        "/homework Title | tomorrow",
+        "/homework Title | 2026-13-01T00:00:00Z | x",
+        "/homework Title | 2025-12-31T23:00:00Z | in the past",
+        "/homework Title | 2028-01-01T00:00:00Z | too far ahead",
+        "/homework Title | 999999999999d",
+        "/homework Title | 2d |",
+        "/homework Title || 2d",
+        "/homework Title | 2d | see --help",
+        "/homework \"open quote | 2d",
+    ] {
+        let err = g.command("u-teach", line).expect_err(line);
+        assert_eq!(err.code(), "invalid", "{line}: {err}");
+    }
+    let long_title = format!("/homework {} | 2d", "t".repeat(201));
+    assert_eq!(code(g.command("u-teach", &long_title)), "invalid");
+    let long_text = format!("/homework T | 2d | {}", "x".repeat(2001));
+    assert_eq!(code(g.command("u-teach", &long_text)), "invalid");
+    assert!(g.storage().is_empty());
+    assert!(g.timers().is_empty());
+}
+
+#[test]
+fn members_hand_in_and_may_resubmit_until_graded() {
+    let mut g = group();
+    let card = create(&mut g, "/homework Essay | 2d").card.expect("card");
+    // The card's button names the homework; the answer must come with it.
+    let err = g.click("u-ann", &card.buttons[0]).expect_err("no answer");
+    assert_eq!(err.code(), "invalid");
+    assert!(err.message().contains("answer"), "{err}");
+
+    let first = submit(&mut g, "u-ann", "1", "  Rivers flow.  ").expect("hands in");
+    assert_eq!(first["ok"], json!(true));
+    assert_eq!(first["late"], json!(false));
+    assert_eq!(first["resubmitted"], json!(false));
+    let again = g
+        .action(
+            "u-ann",
+            "submit",
+            json!({"assignment": 1, "answer": "Rivers flow to the sea."}),
+        )
+        .expect("resubmits with a numeric id");
+    assert_eq!(again["resubmitted"], json!(true));
+
+    let mine = g.click("u-ann", &card.buttons[1]).expect("sees it");
+    assert_eq!(mine["answer"], json!("Rivers flow to the sea."));
+    assert_eq!(mine["versions"], json!(2));
+    assert_eq!(mine["grade"], Json::Null);
+    assert_eq!(
+        code(g.click("u-bob", &card.buttons[1])),
+        "not-found",
+        "bob has not handed in"
+    );
+
+    grade(&mut g, "u-teach", "u-ann", 75, "Short but right").expect("graded");
+    let err = submit(&mut g, "u-ann", "1", "better now").expect_err("graded");
+    assert_eq!(err.code(), "invalid");
+    assert!(err.message().contains("graded"), "{err}");
+    let mine = g.click("u-ann", &card.buttons[1]).expect("sees it");
+    assert_eq!(mine["answer"], json!("Rivers flow to the sea."));
+    assert_eq!(
+        mine["grade"],
+        json!({"score": 75, "feedback": "Short but right"})
+    );
+}
+
+#[test]
+fn a_hand_in_after_the_due_time_is_accepted_and_marked_late() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-bob", "1", "on time").expect("hands in");
+    g.advance(2 * HOUR).expect("reaches the due time");
+    assert_eq!(
+        submit(&mut g, "u-cat", "1", "just in time").expect("at the due time")["late"],
+        json!(false)
+    );
+    g.advance(Duration::from_secs(1)).expect("clock moves");
+    let late = submit(&mut g, "u-ann", "1", "sorry").expect("accepted");
+    assert_eq!(late["late"], json!(true));
+    // Resubmitting after the due time makes an on-time hand-in late.
+    assert_eq!(
+        submit(&mut g, "u-bob", "1", "on time, edited").expect("resubmits")["late"],
+        json!(true)
+    );
+    let list = g
+        .action("u-teach", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    let lateness: Vec<(String, bool)> = list["submissions"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| {
+            (
+                s["member"].as_str().unwrap_or_default().to_owned(),
+                s["late"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lateness,
+        [
+            ("u-ann".to_owned(), true),
+            ("u-bob".to_owned(), true),
+            ("u-cat".to_owned(), false)
+        ]
+    );
+}
+
+#[test]
+fn grading_sends_the_feedback_to_the_student() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-ann", "1", "my essay").expect("hands in");
+    let graded = grade(&mut g, "u-teach", "u-ann", 87, "Good structure").expect("graded");
+    assert_eq!(
+        graded,
+        json!({"ok": true, "assignment": "1", "member": "u-ann", "score": 87,
+               "feedback": "Good structure", "regraded": false, "notified": true})
+    );
+    let dms = g.direct_messages();
+    assert_eq!(dms.len(), 1);
+    let (to, message) = &dms[0];
+    assert_eq!(to, "u-ann");
+    assert_eq!(
+        message.text.as_deref(),
+        Some("Your homework #1 “Essay” is graded: 87/100. Feedback: Good structure")
+    );
+    let card = message.card.as_ref().expect("card");
+    assert_eq!(card.title, "Graded: Essay");
+    assert_eq!(card.body.as_deref(), Some("Good structure"));
+    assert!(
+        g.posted().len() == 1,
+        "grades are never posted to the group"
+    );
+
+    // The admin may grade again; the student hears again.
+    let regraded = grade(&mut g, "u-admin", "u-ann", 90, "").expect("regraded");
+    assert_eq!(regraded["regraded"], json!(true));
+    assert_eq!(dms_to(&g, "u-ann"), 2);
+    assert_eq!(
+        g.direct_messages()[1].1.text.as_deref(),
+        Some("Your homework #1 “Essay” is regraded: 90/100.")
+    );
+
+    // A student who left keeps the grade but gets no message.
+    submit(&mut g, "u-bob", "1", "bob's").expect("hands in");
+    g.leave("u-bob").expect("leaves");
+    let graded = grade(&mut g, "u-teach", "u-bob", 50, "ok").expect("graded");
+    assert_eq!(graded["notified"], json!(false));
+    assert_eq!(dms_to(&g, "u-bob"), 0);
+}
+
+fn dms_to(g: &TestGroup<Homework>, member: &str) -> usize {
+    dm_recipients(g).iter().filter(|to| **to == member).count()
+}
+
+#[test]
+fn bad_grades_and_payloads_are_refused() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-ann", "1", "my essay").expect("hands in");
+    for score in [json!(101), json!(-1), json!(87.5), json!("90"), Json::Null] {
+        let err = g
+            .action(
+                "u-teach",
+                "grade",
+                json!({"assignment": "1", "member": "u-ann", "score": score}),
+            )
+            .expect_err("bad score");
+        assert_eq!(err.code(), "invalid", "{score}: {err}");
+        assert!(err.message().contains("score"), "{err}");
+    }
+    let long = "f".repeat(1001);
+    assert_eq!(
+        code(grade(&mut g, "u-teach", "u-ann", 90, &long)),
+        "invalid"
+    );
+    assert_eq!(code(grade(&mut g, "u-teach", "u-bob", 90, "")), "not-found");
+    assert_eq!(
+        code(grade(&mut g, "u-teach", "u-nobody", 90, "")),
+        "not-found"
+    );
+    assert_eq!(
+        code(g.action(
+            "u-teach",
+            "grade",
+            json!({"assignment": "9", "member": "u-ann", "score": 1})
+        )),
+        "not-found"
+    );
+
+    for payload in [
+        json!("1"),
+        json!(null),
+        json!({}),
+        json!({"assignment": "01", "answer": "x"}),
+        json!({"assignment": 0, "answer": "x"}),
+        json!({"assignment": "one", "answer": "x"}),
+        json!({"assignment": [1], "answer": "x"}),
+        json!({"assignment": "1"}),
+        json!({"assignment": "1", "answer": "   "}),
+        json!({"assignment": "1", "answer": 42}),
+        json!({"assignment": "1", "answer": "x".repeat(5001)}),
+    ] {
+        let err = g
+            .action("u-bob", "submit", payload.clone())
+            .expect_err("bad");
+        assert_eq!(err.code(), "invalid", "{payload}: {err}");
+    }
+    assert_eq!(code(submit(&mut g, "u-bob", "2", "x")), "not-found");
+    assert!(g.direct_messages().is_empty());
+    assert_eq!(g.stored_json::<Json>("submission/1/u-bob"), None);
+}
+
+#[test]
+fn non_teachers_are_denied_teacher_actions() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-ann", "1", "mine").expect("hands in");
+    assert_eq!(code(g.command("u-bob", "/homework Mine | 2h")), "denied");
+    assert_eq!(code(g.command("u-bob", "/homework")), "denied");
+    for (action, payload) in [
+        ("submissions", json!({"assignment": "1"})),
+        ("stats", json!({"assignment": "1"})),
+        (
+            "grade",
+            json!({"assignment": "1", "member": "u-ann", "score": 100}),
+        ),
+        (
+            "grade",
+            json!({"assignment": "1", "member": "u-bob", "score": 100}),
+        ),
+        ("submission", json!({"assignment": "1", "member": "u-ann"})),
+    ] {
+        assert_eq!(
+            code(g.action("u-bob", action, payload.clone())),
+            "denied",
+            "{action} {payload}"
+        );
+    }
+    // Teachers set and grade; they do not hand in.
+    assert_eq!(code(submit(&mut g, "u-teach", "1", "x")), "denied");
+    // A teacher sees anyone's hand-in.
+    let ann = g
+        .action(
+            "u-admin",
+            "submission",
+            json!({"assignment": "1", "member": "u-ann"}),
+        )
+        .expect("teacher sees it");
+    assert_eq!(ann["answer"], json!("mine"));
+    assert!(g.direct_messages().is_empty());
+    assert_eq!(g.posted().len(), 1);
+}
+
+#[test]
+fn the_teacher_lists_hand_ins_and_who_has_not_handed_in() {
+    let mut g = group().member("u-dan", "Dan", Role::Member);
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-bob", "1", "bob's answer").expect("hands in");
+    submit(&mut g, "u-ann", "1", "ann's answer").expect("hands in");
+    grade(&mut g, "u-teach", "u-bob", 60, "More detail").expect("graded");
+    let list = g
+        .action("u-admin", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    assert_eq!(
+        list,
+        json!({
+            "assignment": "1",
+            "title": "Essay",
+            "due": "2026-01-01T02:00:00Z",
+            "truncated": false,
+            "submissions": [
+                {"member": "u-ann", "name": "Ann", "answer": "ann's answer", "answer_truncated": false,
+                 "submitted_at": "2026-01-01T00:00:00Z", "late": false, "versions": 1, "grade": null},
+                {"member": "u-bob", "name": "Bob", "answer": "bob's answer", "answer_truncated": false,
+                 "submitted_at": "2026-01-01T00:00:00Z", "late": false, "versions": 1,
+                 "grade": {"score": 60, "feedback": "More detail"}},
+            ],
+            "not_handed_in": [
+                {"member": "u-cat", "name": "Cat"},
+                {"member": "u-dan", "name": "Dan"},
+            ],
+        })
+    );
+    assert_eq!(
+        code(g.action("u-teach", "submissions", json!({"assignment": "2"}))),
+        "not-found"
+    );
+}
+
+#[test]
+fn many_long_answers_are_shortened_in_the_list() {
+    let mut g = group();
+    for i in 0..12 {
+        g.add_member(&format!("u-s{i:02}"), &format!("S{i}"), Role::Member);
+    }
+    create(&mut g, "/homework Essay | 2h");
+    for i in 0..12 {
+        submit(&mut g, &format!("u-s{i:02}"), "1", &"é".repeat(5000)).expect("hands in");
+    }
+    let list = g
+        .action("u-teach", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    assert_eq!(list["truncated"], json!(true));
+    let first = &list["submissions"][0];
+    assert_eq!(first["answer_truncated"], json!(true));
+    assert_eq!(
+        first["answer"].as_str().map(|a| a.chars().count()),
+        Some(301)
+    );
+    assert!(list.to_string().len() <= 60_000);
+    let full = g
+        .action(
+            "u-teach",
+            "submission",
+            json!({"assignment": "1", "member": "u-s00"}),
+        )
+        .expect("one in full");
+    assert_eq!(
+        full["answer"].as_str().map(|a| a.chars().count()),
+        Some(5000)
+    );
+
+    // So many that even previews do not fit: the answers are left out.
+    for i in 0..100 {
+        let id = format!("u-t{i:03}");
+        g.add_member(&id, &format!("T{i}"), Role::Member);
+        submit(&mut g, &id, "1", &"ü".repeat(400)).expect("hands in");
+    }
+    let list = g
+        .action("u-teach", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    assert!(
+        list.to_string().len() <= 60_000,
+        "{}",
+        list.to_string().len()
+    );
+    assert_eq!(list["submissions"].as_array().map(Vec::len), Some(112));
+    assert_eq!(list["submissions"][0]["answer"], Json::Null);
+    assert_eq!(list["submissions"][0]["answer_truncated"], json!(true));
+}
+
+#[test]
+fn stats_count_students_late_hand_ins_and_the_average() {
+    let mut g = group().member("u-dan", "Dan", Role::Member);
+    create(&mut g, "/homework Essay | 2h");
+    let empty = g
+        .action("u-teach", "stats", json!({"assignment": "1"}))
+        .expect("stats");
+    assert_eq!(empty["average_score"], Json::Null);
+    assert_eq!(empty["members"], json!(4));
+    assert_eq!(empty["handed_in"], json!(0));
+
+    submit(&mut g, "u-ann", "1", "a").expect("hands in");
+    submit(&mut g, "u-dan", "1", "d").expect("hands in");
+    g.advance(3 * HOUR).expect("past due");
+    submit(&mut g, "u-bob", "1", "b").expect("late");
+    grade(&mut g, "u-teach", "u-ann", 80, "").expect("graded");
+    grade(&mut g, "u-teach", "u-bob", 91, "").expect("graded");
+    let stats = g
+        .action("u-admin", "stats", json!({"assignment": 1}))
+        .expect("stats");
+    assert_eq!(
+        stats,
+        json!({
+            "assignment": "1", "title": "Essay", "due": "2026-01-01T02:00:00Z",
+            "members": 4, "handed_in": 3, "not_handed_in": 1, "late": 1,
+            "graded": 2, "average_score": 85.5,
+        })
+    );
+}
+
+#[test]
+fn reminders_go_only_to_members_who_have_not_handed_in() {
+    let mut g = group();
+    let start = g.now();
+    create(&mut g, "/homework Essay | 2d");
+    submit(&mut g, "u-ann", "1", "early bird").expect("hands in");
+
+    // Nothing until 24 hours before the due time.
+    assert_eq!(
+        g.advance(24 * HOUR - Duration::from_secs(1))
+            .expect("nothing due"),
+        0
+    );
+    assert!(g.direct_messages().is_empty());
+    assert_eq!(g.advance(Duration::from_secs(1)).expect("fires"), 1);
+    assert_eq!(g.now(), start + 24 * HOUR);
+    assert_eq!(dm_recipients(&g), ["u-bob", "u-cat"]);
+    let (_, reminder) = &g.direct_messages()[0];
+    assert_eq!(
+        reminder.text.as_deref(),
+        Some(
+            "Reminder: homework #1 “Essay” is due in 24 hours (2026-01-03T00:00:00Z) \
+             and you have not handed it in yet."
+        )
+    );
+    let card = reminder.card.as_ref().expect("card with the buttons");
+    assert_eq!(card.buttons[0].action, "submit");
+
+    submit(&mut g, "u-bob", "1", "done").expect("hands in");
+    assert_eq!(g.advance(23 * HOUR).expect("the 1 h reminder"), 1);
+    assert_eq!(dm_recipients(&g), ["u-bob", "u-cat", "u-cat"]);
+    assert_eq!(
+        g.direct_messages()[2].1.text.as_deref(),
+        Some(
+            "Reminder: homework #1 “Essay” is due in 1 hour (2026-01-03T00:00:00Z) \
+             and you have not handed it in yet."
+        )
+    );
+    assert!(g.timers().is_empty());
+    // Nothing more: not at the due time, not after.
+    g.advance(48 * HOUR).expect("clock moves");
+    assert_eq!(g.direct_messages().len(), 3);
+    assert!(
+        g.posted().len() == 1,
+        "reminders are never posted to the group"
+    );
+}
+
+#[test]
+fn a_reminder_delivered_twice_or_too_late_is_not_sent_again() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | 2d");
+    let timer = g
+        .timers()
+        .into_iter()
+        .find(|t| t.key == "remind/1/24h")
+        .expect("timer");
+    let fired = Event::TimerFired(qun_sdk::Timer {
+        key: timer.key.clone(),
+        payload: timer.payload.clone(),
+        due: timer.at,
+    });
+    g.advance(24 * HOUR).expect("fires");
+    assert_eq!(g.direct_messages().len(), 3);
+    g.event(fired.clone()).expect("delivered again");
+    assert_eq!(g.direct_messages().len(), 3);
+
+    // A reminder that arrives after the due time (the host was down) is dropped.
+    create(&mut g, "/homework Quiz | 2h");
+    let late = g
+        .timers()
+        .into_iter()
+        .find(|t| t.key == "remind/2/1h")
+        .expect("timer");
+    g.set_now(g.now() + 3 * HOUR);
+    g.event(Event::TimerFired(qun_sdk::Timer {
+        key: late.key,
+        payload: late.payload,
+        due: late.at,
+    }))
+    .expect("ignored");
+    assert_eq!(g.direct_messages().len(), 3);
+
+    // A timer of homework that does not exist is ignored.
+    g.event(Event::TimerFired(qun_sdk::Timer {
+        key: "remind/9/1h".into(),
+        payload: r#"{"assignment":"9","reminder":"1h"}"#.into(),
+        due: g.now(),
+    }))
+    .expect("ignored");
+}
+
+#[test]
+fn reminders_and_lists_follow_every_page_of_members() {
+    let mut g = group();
+    for i in 0..250 {
+        g.add_member(&format!("u-s{i:03}"), &format!("Student {i}"), Role::Member);
+    }
+    create(&mut g, "/homework Essay | 2h");
+    submit(&mut g, "u-s249", "1", "last one, first in").expect("hands in");
+    g.advance(HOUR).expect("1 h reminder");
+    // 250 + ann, bob, cat, minus the one who handed in.
+    assert_eq!(g.direct_messages().len(), 252);
+    assert_eq!(dms_to(&g, "u-s249"), 0);
+    assert_eq!(dms_to(&g, "u-s248"), 1);
+    assert_eq!(dms_to(&g, "u-teach") + dms_to(&g, "u-admin"), 0);
+    let list = g
+        .action("u-teach", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    assert_eq!(list["not_handed_in"].as_array().map(Vec::len), Some(252));
+    let stats = g
+        .action("u-teach", "stats", json!({"assignment": "1"}))
+        .expect("stats");
+    assert_eq!(
+        (stats["members"].clone(), stats["handed_in"].clone()),
+        (json!(253), json!(1))
+    );
+}
+
+#[test]
+fn nothing_is_kept_when_a_capability_is_withheld() {
+    let mut g = group().without(Capability::Scheduler);
+    assert_eq!(code(g.command("u-teach", "/homework Essay | 2d")), "denied");
+    assert!(g.storage().is_empty());
+
+    let mut g = group().without(Capability::Messaging);
+    create(&mut g, "/homework Essay | 2d");
+    submit(&mut g, "u-ann", "1", "mine").expect("hands in");
+    assert_eq!(code(grade(&mut g, "u-teach", "u-ann", 90, "")), "denied");
+    let mine = g
+        .action("u-ann", "submission", json!({"assignment": "1"}))
+        .expect("still mine");
+    assert_eq!(mine["grade"], Json::Null);
+}
