@@ -22,9 +22,16 @@ else
     echo "==> PostgreSQL NOT reachable at $pg_url: PostgreSQL variants of the tests will be SKIPPED"
 fi
 
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+
 echo "==> host, SDK and end-to-end tests (workspace)"
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+cargo test --workspace --all-targets 2>&1 | tee -a "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
 
 echo "==> first-party plugins' own tests (native SDK harness)"
-cargo test --manifest-path plugins/Cargo.toml
+cargo test --manifest-path plugins/Cargo.toml --lib 2>&1 | tee -a "$log"
+
+# One closing line for the whole suite (pipefail has already stopped us on a failure).
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     END { printf "total: %d passed, %d failed\n", p, f }' "$log"
