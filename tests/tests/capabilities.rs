@@ -10,7 +10,7 @@ backend_tests!(
     an_app_cannot_reach_members_of_another_group,
     a_capability_not_granted_is_denied_audited_and_changes_nothing,
     payments_are_denied_until_the_payments_issue_lands,
-    a_trap_or_an_error_leaves_no_write_and_no_message,
+    a_trap_an_error_a_timeout_or_oom_leaves_no_write_and_no_message,
     storage_get_set_delete_list_and_compare_and_swap,
     storage_quota_and_message_rate_are_enforced,
     timers_are_stored_replaced_and_cancelled_atomically,
@@ -110,7 +110,7 @@ async fn payments_are_denied_until_the_payments_issue_lands(backend: Backend) {
     assert!(audit.iter().any(|r| r.action == "payments.request" && r.outcome == "denied"));
 }
 
-async fn a_trap_or_an_error_leaves_no_write_and_no_message(backend: Backend) {
+async fn a_trap_an_error_a_timeout_or_oom_leaves_no_write_and_no_message(backend: Backend) {
     let Some(w) = World::new(backend).await else { return };
     let (gid, owner, _) = w.group(0).await;
     let app = w.install(qun_components::PROBE, &gid, &["storage", "messaging"]).await;
@@ -126,7 +126,21 @@ async fn a_trap_or_an_error_leaves_no_write_and_no_message(backend: Backend) {
         .expect_err("error");
     assert_eq!(app_error(&err).map(|e| e.0), Some("invalid"));
 
+    let err = w
+        .action(&app, &owner.id, "set-post-loop", json!({"key": "l", "value": "x", "text": "looped"}))
+        .await
+        .expect_err("timeout");
+    assert!(matches!(err, InvokeError::Timeout(_)), "{err:?}");
+    let err = w
+        .action(&app, &owner.id, "set-post-grow", json!({"key": "g", "value": "x", "text": "grew", "mb": 64}))
+        .await
+        .expect_err("memory");
+    assert!(matches!(err, InvokeError::MemoryLimit(_)), "{err:?}");
+
     assert!(w.messages(&gid).await.is_empty(), "no message survived");
+    for key in ["l", "g"] {
+        assert!(w.store().kv_get(&app, key).await.expect("kv").is_none(), "no write survived a timeout or OOM");
+    }
     assert!(w.store().kv_get(&app, "t").await.expect("kv").is_none(), "no write survived the trap");
     assert!(w.store().kv_get(&app, "f").await.expect("kv").is_none(), "no write survived the error");
     let inst = w.store().installation(&app).await.expect("inst").expect("exists");

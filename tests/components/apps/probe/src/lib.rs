@@ -50,6 +50,8 @@ const ACTIONS: &[(&str, &str)] = &[
         "{key, value, text}: set, post, then fail with invalid",
     ),
     ("loop", "{}: loop forever"),
+    ("set-post-loop", "{key, value, text}: set, post, then loop forever"),
+    ("set-post-grow", "{key, value, text, mb}: set, post, then allocate mb MiB"),
     ("grow", "{mb} -> {len}: allocate and touch mb MiB"),
     ("recurse", "{depth} -> {depth}: recurse depth times"),
     (
@@ -233,6 +235,18 @@ impl Guest for Probe {
                 return Err(invalid("probe failure".to_string()));
             }
             "loop" => spin(),
+            "set-post-loop" => {
+                storage::set(&args.str("key")?, args.str("value")?.as_bytes())?;
+                messaging::post(&text_message(args.str("text")?))?;
+                spin()
+            }
+            "set-post-grow" => {
+                storage::set(&args.str("key")?, args.str("value")?.as_bytes())?;
+                messaging::post(&text_message(args.str("text")?))?;
+                let mb = usize::try_from(args.u64("mb")?).unwrap_or(usize::MAX);
+                let buffer = grow(mb.saturating_mul(1024 * 1024));
+                json!({ "len": buffer.len() })
+            }
             "grow" => {
                 let mb = args.u64("mb")?;
                 let len = usize::try_from(mb)
