@@ -28,15 +28,32 @@ fn bench(c: &mut Criterion) {
     let dir = std::env::temp_dir().join(format!("qun-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let (runtime, app, installation, actor) = rt.block_on(async {
-        let store = Store::open_sqlite(&dir.join("bench.db")).await.expect("sqlite");
-        let runtime = Runtime::new(store.clone(), RuntimeConfig { cache_dir: Some(dir.join("cache")), ..Default::default() })
-            .expect("runtime");
+        let store = Store::open_sqlite(&dir.join("bench.db"))
+            .await
+            .expect("sqlite");
+        let runtime = Runtime::new(
+            store.clone(),
+            RuntimeConfig {
+                cache_dir: Some(dir.join("cache")),
+                ..Default::default()
+            },
+        )
+        .expect("runtime");
         let bytes = std::fs::read(qun_components::NOOP).expect("noop component");
         let app = runtime.load(&bytes).await.expect("load noop");
-        let owner = store.create_user("owner", "token", false, true).await.expect("user");
+        let owner = store
+            .create_user("owner", "token", false, true)
+            .await
+            .expect("user");
         let group = store.create_group("bench", &owner.id).await.expect("group");
-        store.add_member(&group.id, &owner.id, Role::Owner).await.expect("member");
-        store.create_app("noop", "noop", "", &owner.id).await.expect("app");
+        store
+            .add_member(&group.id, &owner.id, Role::Owner)
+            .await
+            .expect("member");
+        store
+            .create_app("noop", "noop", "", &owner.id)
+            .await
+            .expect("app");
         let version = AppVersion {
             app_slug: "noop".into(),
             version: app.manifest.version.clone(),
@@ -47,18 +64,28 @@ fn bench(c: &mut Criterion) {
             created_at: 0,
         };
         store.add_version(&version, &bytes).await.expect("version");
-        let inst = store.install(&group.id, "noop", &app.manifest.version, &[]).await.expect("install");
+        let inst = store
+            .install(&group.id, "noop", &app.manifest.version, &[])
+            .await
+            .expect("install");
         (runtime, app, inst.id, owner.id)
     });
-    let call = Call::Action { name: "noop".into(), payload: "{}".into() };
+    let call = Call::Action {
+        name: "noop".into(),
+        payload: "{}".into(),
+    };
 
     let mut g = c.benchmark_group("noop_action");
-    g.bench_function("native", |b| b.iter(|| native_on_action(black_box("noop"), black_box("{}"))));
+    g.bench_function("native", |b| {
+        b.iter(|| native_on_action(black_box("noop"), black_box("{}")))
+    });
     g.bench_function("instantiate", |b| {
-        b.to_async(&rt).iter(|| async { runtime.instantiate_only(&app).await.expect("instantiate") })
+        b.to_async(&rt)
+            .iter(|| async { runtime.instantiate_only(&app).await.expect("instantiate") })
     });
     g.bench_function("invoke", |b| {
-        b.to_async(&rt).iter(|| async { runtime.dry_run(&app, &call).await.expect("invoke") })
+        b.to_async(&rt)
+            .iter(|| async { runtime.dry_run(&app, &call).await.expect("invoke") })
     });
     g.bench_function("invoke_committed", |b| {
         b.to_async(&rt).iter(|| async {

@@ -15,5 +15,7 @@ pub mod store;
 pub use capabilities::Capability;
 pub use http::{AppState, app};
 pub use limits::Limits;
-pub use runtime::{Answer, Call, Invocation, InvokeError, LoadError, Outcome, Runtime, RuntimeConfig};
+pub use runtime::{
+    Answer, Call, Invocation, InvokeError, LoadError, Outcome, Runtime, RuntimeConfig,
+};
 pub use store::Store;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use qun_host::store::{Role, User};
-use qun_host::{Answer, Call, Invocation, InvokeError, Limits, Outcome, Runtime, RuntimeConfig, Store};
+use qun_host::{
+    Answer, Call, Invocation, InvokeError, Limits, Outcome, Runtime, RuntimeConfig, Store,
+};
 use sqlx::Connection;
 
 /// Which database a test runs on.
@@ -45,7 +47,8 @@ mod tempdir {
 }
 
 fn postgres_admin_url() -> String {
-    std::env::var("QUN_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("QUN_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn require_postgres() -> bool {
@@ -58,16 +61,26 @@ impl TestDb {
     pub async fn new(backend: Backend) -> Option<TestDb> {
         match backend {
             Backend::Sqlite => {
-                let dir = std::env::temp_dir().join(format!("qun-test-{}", uuid::Uuid::new_v4().simple()));
+                let dir = std::env::temp_dir()
+                    .join(format!("qun-test-{}", uuid::Uuid::new_v4().simple()));
                 std::fs::create_dir_all(&dir).expect("create temp dir");
                 let path = dir.join("qun.db");
                 let url = format!("sqlite://{}?mode=rwc", path.display());
                 let store = Store::connect(&url).await.expect("open sqlite");
-                Some(TestDb { store, url, dir: Some(tempdir::TempDir(dir)), pg_name: None })
+                Some(TestDb {
+                    store,
+                    url,
+                    dir: Some(tempdir::TempDir(dir)),
+                    pg_name: None,
+                })
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url();
-                let conn = tokio::time::timeout(Duration::from_secs(5), sqlx::PgConnection::connect(&admin)).await;
+                let conn = tokio::time::timeout(
+                    Duration::from_secs(5),
+                    sqlx::PgConnection::connect(&admin),
+                )
+                .await;
                 let mut conn = match conn {
                     Ok(Ok(conn)) => conn,
                     other => {
@@ -76,21 +89,33 @@ impl TestDb {
                             _ => "timed out".into(),
                         };
                         if require_postgres() {
-                            panic!("PostgreSQL is required (QUN_REQUIRE_POSTGRES=1) but {admin} is not reachable: {why}");
+                            panic!(
+                                "PostgreSQL is required (QUN_REQUIRE_POSTGRES=1) but {admin} is not reachable: {why}"
+                            );
                         }
                         eprintln!("SKIPPED on PostgreSQL: {admin} is not reachable ({why})");
                         return None;
                     }
                 };
                 let name = format!("qun_test_{}", uuid::Uuid::new_v4().simple());
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.expect("create database");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut conn)
+                    .await
+                    .expect("create database");
                 conn.close().await.ok();
                 let url = match admin.rsplit_once('/') {
                     Some((base, _)) => format!("{base}/{name}"),
                     None => panic!("QUN_TEST_POSTGRES_URL must end in /DATABASE"),
                 };
-                let store = Store::connect(&url).await.expect("connect to the test database");
-                Some(TestDb { store, url, dir: None, pg_name: Some(name) })
+                let store = Store::connect(&url)
+                    .await
+                    .expect("connect to the test database");
+                Some(TestDb {
+                    store,
+                    url,
+                    dir: None,
+                    pg_name: Some(name),
+                })
             }
         }
     }
@@ -103,10 +128,18 @@ impl Drop for TestDb {
             // Async drop is not a thing: drop the database from a helper thread.
             let admin = postgres_admin_url();
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .ok()?;
                 rt.block_on(async move {
                     let mut conn = sqlx::PgConnection::connect(&admin).await.ok()?;
-                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).execute(&mut conn).await.ok()
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                    )))
+                    .execute(&mut conn)
+                    .await
+                    .ok()
                 })
             })
             .join();
@@ -162,10 +195,24 @@ impl World {
     /// A world with custom limits.
     pub async fn with_limits(backend: Backend, limits: Limits) -> Option<World> {
         let db = TestDb::new(backend).await?;
-        let runtime = Runtime::new(db.store.clone(), RuntimeConfig { limits, cache_dir: Some(cache_dir()) })
-            .expect("runtime");
-        let developer = db.store.create_user(&unique("dev"), &unique("token"), false, true).await.expect("developer");
-        Some(World { runtime, db, developer })
+        let runtime = Runtime::new(
+            db.store.clone(),
+            RuntimeConfig {
+                limits,
+                cache_dir: Some(cache_dir()),
+            },
+        )
+        .expect("runtime");
+        let developer = db
+            .store
+            .create_user(&unique("dev"), &unique("token"), false, true)
+            .await
+            .expect("developer");
+        Some(World {
+            runtime,
+            db,
+            developer,
+        })
     }
 
     /// The store.
@@ -175,18 +222,28 @@ impl World {
 
     /// A new user.
     pub async fn user(&self, name: &str) -> User {
-        self.store().create_user(&unique(name), &unique("token"), false, false).await.expect("user")
+        self.store()
+            .create_user(&unique(name), &unique("token"), false, false)
+            .await
+            .expect("user")
     }
 
     /// A group owned by a new user, with `members` more members. Returns
     /// (group id, owner, members).
     pub async fn group(&self, members: usize) -> (String, User, Vec<User>) {
         let owner = self.user("owner").await;
-        let group = self.store().create_group(&unique("group"), &owner.id).await.expect("group");
+        let group = self
+            .store()
+            .create_group(&unique("group"), &owner.id)
+            .await
+            .expect("group");
         let mut list = Vec::new();
         for i in 0..members {
             let user = self.user(&format!("member{i}")).await;
-            self.store().add_member(&group.id, &user.id, Role::Member).await.expect("member");
+            self.store()
+                .add_member(&group.id, &user.id, Role::Member)
+                .await
+                .expect("member");
             list.push(user);
         }
         (group.id, owner, list)
@@ -199,22 +256,47 @@ impl World {
         let app = self.runtime.load(&bytes).await.expect("load component");
         let slug = app.manifest.name.clone();
         if self.store().app(&slug).await.expect("app").is_none() {
-            self.store().create_app(&slug, &app.manifest.title, &app.manifest.description, &self.developer.id).await.expect("create app");
+            self.store()
+                .create_app(
+                    &slug,
+                    &app.manifest.title,
+                    &app.manifest.description,
+                    &self.developer.id,
+                )
+                .await
+                .expect("create app");
         }
-        if self.store().version(&slug, &app.manifest.version).await.expect("version").is_none() {
+        if self
+            .store()
+            .version(&slug, &app.manifest.version)
+            .await
+            .expect("version")
+            .is_none()
+        {
             let version = qun_host::store::AppVersion {
                 app_slug: slug.clone(),
                 version: app.manifest.version.clone(),
                 sha256: app.sha256.clone(),
-                capabilities: app.capabilities.iter().map(|c| c.name().to_string()).collect(),
+                capabilities: app
+                    .capabilities
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect(),
                 manifest: serde_json::to_value(&app.manifest).expect("manifest json"),
                 status: qun_host::store::VersionStatus::Approved,
                 created_at: 0,
             };
-            self.store().add_version(&version, &bytes).await.expect("add version");
+            self.store()
+                .add_version(&version, &bytes)
+                .await
+                .expect("add version");
         }
         let grants: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
-        let inst = self.store().install(group_id, &slug, &app.manifest.version, &grants).await.expect("install");
+        let inst = self
+            .store()
+            .install(group_id, &slug, &app.manifest.version, &grants)
+            .await
+            .expect("install");
         inst.id
     }
 
@@ -231,7 +313,10 @@ impl World {
             .invoke(Invocation {
                 installation_id: installation.to_string(),
                 actor: Some(actor.to_string()),
-                call: Call::Action { name: name.to_string(), payload: payload.to_string() },
+                call: Call::Action {
+                    name: name.to_string(),
+                    payload: payload.to_string(),
+                },
                 invocation_id: None,
             })
             .await?;
@@ -242,12 +327,21 @@ impl World {
     }
 
     /// Run a command as `actor`.
-    pub async fn command(&self, installation: &str, actor: &str, name: &str, args: &str) -> Result<Outcome, InvokeError> {
+    pub async fn command(
+        &self,
+        installation: &str,
+        actor: &str,
+        name: &str,
+        args: &str,
+    ) -> Result<Outcome, InvokeError> {
         self.runtime
             .invoke(Invocation {
                 installation_id: installation.to_string(),
                 actor: Some(actor.to_string()),
-                call: Call::Command { name: name.to_string(), args: args.to_string() },
+                call: Call::Command {
+                    name: name.to_string(),
+                    args: args.to_string(),
+                },
                 invocation_id: None,
             })
             .await
@@ -255,19 +349,28 @@ impl World {
 
     /// Every message of a group, oldest first.
     pub async fn messages(&self, group_id: &str) -> Vec<qun_host::store::StoredMessage> {
-        self.store().messages(group_id, 0, 1000).await.expect("messages")
+        self.store()
+            .messages(group_id, 0, 1000)
+            .await
+            .expect("messages")
     }
 }
 
 /// A name no other test uses.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+    format!(
+        "{prefix}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..10]
+    )
 }
 
 /// The error variant an app returned, as (code, message).
 pub fn app_error(e: &InvokeError) -> Option<(&'static str, String)> {
     match e {
-        InvokeError::App(err) => Some((qun_host::capabilities::error_code(err), qun_host::capabilities::error_message(err))),
+        InvokeError::App(err) => Some((
+            qun_host::capabilities::error_code(err),
+            qun_host::capabilities::error_message(err),
+        )),
         _ => None,
     }
 }

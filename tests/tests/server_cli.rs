@@ -14,23 +14,49 @@ backend_tests!(user_add_prints_a_working_token, the_demo_seed_is_idempotent);
 
 #[test]
 fn app_check_describes_a_valid_app_and_explains_a_rejection() {
-    let ok = Command::new(qun_bin()).args(["app", "check", qun_tests::polls()]).output().expect("qun app check");
+    let ok = Command::new(qun_bin())
+        .args(["app", "check", qun_tests::polls()])
+        .output()
+        .expect("qun app check");
     let stdout = String::from_utf8_lossy(&ok.stdout);
-    assert!(ok.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&ok.stderr));
-    for line in ["name:         polls", "commands:     /poll", "actions:      vote, close, results"] {
+    assert!(
+        ok.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    for line in [
+        "name:         polls",
+        "commands:     /poll",
+        "actions:      vote, close, results",
+    ] {
         assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
     }
-    assert!(stdout.lines().any(|l| l.starts_with("capabilities:") && l.contains("messaging")), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("capabilities:") && l.contains("messaging")),
+        "{stdout}"
+    );
 
-    let refused =
-        Command::new(qun_bin()).args(["app", "check", qun_components::FORBIDDEN]).output().expect("qun app check");
+    let refused = Command::new(qun_bin())
+        .args(["app", "check", qun_components::FORBIDDEN])
+        .output()
+        .expect("qun app check");
     let stderr = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success(), "a forbidden import must fail the check");
-    assert!(stderr.contains("rejected") && stderr.contains("wasi:sockets"), "{stderr}");
+    assert!(
+        !refused.status.success(),
+        "a forbidden import must fail the check"
+    );
+    assert!(
+        stderr.contains("rejected") && stderr.contains("wasi:sockets"),
+        "{stderr}"
+    );
 }
 
 async fn user_add_prints_a_working_token(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
     let add = |name: &str| {
         Command::new(qun_bin())
             .args(["user", "add", name, "--developer"])
@@ -40,10 +66,22 @@ async fn user_add_prints_a_working_token(backend: Backend) {
             .expect("qun user add")
     };
     let out = add("dana");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let user = db.store.user_by_token(&token).await.expect("lookup").expect("the printed token works");
-    assert_eq!((user.name.as_str(), user.is_developer, user.is_admin), ("dana", true, false));
+    let user = db
+        .store
+        .user_by_token(&token)
+        .await
+        .expect("lookup")
+        .expect("the printed token works");
+    assert_eq!(
+        (user.name.as_str(), user.is_developer, user.is_admin),
+        ("dana", true, false)
+    );
 
     let again = add("dana");
     assert!(!again.status.success());
@@ -51,8 +89,11 @@ async fn user_add_prints_a_working_token(backend: Backend) {
 }
 
 async fn the_demo_seed_is_idempotent(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
-    let apps = std::env::temp_dir().join(format!("qun-demo-apps-{}", uuid::Uuid::new_v4().simple()));
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let apps =
+        std::env::temp_dir().join(format!("qun-demo-apps-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&apps).expect("apps dir");
     std::fs::copy(qun_tests::polls(), apps.join("qun_polls.wasm")).expect("copy polls");
     let apps_arg = apps.display().to_string();
@@ -60,7 +101,12 @@ async fn the_demo_seed_is_idempotent(backend: Backend) {
     let get = |base: String, path: &'static str, token: &'static str| {
         let client = client.clone();
         async move {
-            let response = client.get(format!("{base}{path}")).bearer_auth(token).send().await.expect("request");
+            let response = client
+                .get(format!("{base}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("request");
             response.json::<Value>().await.expect("json")
         }
     };
@@ -71,7 +117,10 @@ async fn the_demo_seed_is_idempotent(backend: Backend) {
         let me = get(server.base.clone(), "/v1/me", "demo-owner-token").await;
         let groups = me["groups"].as_array().cloned().unwrap_or_default();
         assert_eq!(groups.len(), 1, "{me}");
-        assert_eq!((groups[0]["name"].clone(), groups[0]["member_count"].clone()), (json!("demo"), json!(3)));
+        assert_eq!(
+            (groups[0]["name"].clone(), groups[0]["member_count"].clone()),
+            (json!("demo"), json!(3))
+        );
         let gid = groups[0]["id"].as_str().expect("gid").to_string();
         let installed = client
             .get(format!("{}/v1/groups/{gid}/apps", server.base))
@@ -82,7 +131,12 @@ async fn the_demo_seed_is_idempotent(backend: Backend) {
             .json::<Value>()
             .await
             .expect("json");
-        let slugs: Vec<&str> = installed.as_array().into_iter().flatten().filter_map(|i| i["app"].as_str()).collect();
+        let slugs: Vec<&str> = installed
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i["app"].as_str())
+            .collect();
         assert_eq!(slugs, ["polls"], "{installed}");
         let catalog = get(server.base.clone(), "/v1/catalog", "demo-bob-token").await;
         assert_eq!(catalog.as_array().map(Vec::len), Some(1), "{catalog}");
@@ -90,7 +144,12 @@ async fn the_demo_seed_is_idempotent(backend: Backend) {
         assert!(server.terminate(), "qun serve did not stop cleanly");
     }
     assert_eq!(seen[0], seen[1], "the second run reused the demo group");
-    let admin = db.store.user_by_token("demo-admin-token").await.expect("lookup").expect("demo admin");
+    let admin = db
+        .store
+        .user_by_token("demo-admin-token")
+        .await
+        .expect("lookup")
+        .expect("demo admin");
     assert!(admin.is_admin);
     let _ = std::fs::remove_dir_all(&apps);
 }

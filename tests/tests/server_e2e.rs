@@ -25,19 +25,32 @@ struct Api {
 }
 
 impl Api {
-    async fn send(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
         let response = request.send().await.expect("request");
         let status = response.status();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn post(&self, path: &str, token: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, token, Some(body)).await
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
     }
 
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
@@ -46,13 +59,27 @@ impl Api {
 
     /// Create a user as the admin; returns (id, token).
     async fn user(&self, name: &str, developer: bool) -> (String, String) {
-        let (status, body) = self.post("/v1/users", ADMIN, json!({"name": name, "developer": developer})).await;
+        let (status, body) = self
+            .post(
+                "/v1/users",
+                ADMIN,
+                json!({"name": name, "developer": developer}),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
-        (body["id"].as_str().expect("id").into(), body["token"].as_str().expect("token").into())
+        (
+            body["id"].as_str().expect("id").into(),
+            body["token"].as_str().expect("token").into(),
+        )
     }
 
     /// Follow a group's stream from the start; events arrive as (id, message).
-    async fn follow(&self, gid: &str, token: &str, last_event_id: i64) -> mpsc::UnboundedReceiver<(i64, Value)> {
+    async fn follow(
+        &self,
+        gid: &str,
+        token: &str,
+        last_event_id: i64,
+    ) -> mpsc::UnboundedReceiver<(i64, Value)> {
         let response = self
             .client
             .get(format!("{}/v1/groups/{gid}/stream", self.base))
@@ -63,7 +90,9 @@ impl Api {
             .expect("stream");
         assert_eq!(response.status(), StatusCode::OK);
         assert!(
-            response.headers()["content-type"].to_str().is_ok_and(|c| c.starts_with("text/event-stream")),
+            response.headers()["content-type"]
+                .to_str()
+                .is_ok_and(|c| c.starts_with("text/event-stream")),
             "{:?}",
             response.headers()
         );
@@ -104,10 +133,15 @@ async fn next_event(rx: &mut mpsc::UnboundedReceiver<(i64, Value)>, what: &str) 
 }
 
 async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else { return };
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
     let polls = qun_components::read(qun_tests::polls());
     let mut server = Server::start(&db.url, ADMIN);
-    let api = Api { client: Client::new(), base: server.base.clone() };
+    let api = Api {
+        client: Client::new(),
+        base: server.base.clone(),
+    };
 
     let (status, health) = api.get("/healthz", "").await;
     assert_eq!((status, &health["status"]), (StatusCode::OK, &json!("ok")));
@@ -115,7 +149,10 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     // The bootstrap admin creates everyone else.
     let (status, me) = api.get("/v1/me", ADMIN).await;
     assert_eq!(status, StatusCode::OK, "{me}");
-    assert_eq!((me["name"].as_str(), me["admin"].as_bool()), (Some("admin"), Some(true)));
+    assert_eq!(
+        (me["name"].as_str(), me["admin"].as_bool()),
+        (Some("admin"), Some(true))
+    );
     let (_, dev) = api.user("dev", true).await;
     let (_, owner) = api.user("owner", false).await;
     let mut voters = Vec::new();
@@ -123,18 +160,30 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
         voters.push(api.user(name, false).await);
     }
 
-    let (status, group) = api.post("/v1/groups", &owner, json!({"name": "lunch"})).await;
+    let (status, group) = api
+        .post("/v1/groups", &owner, json!({"name": "lunch"}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{group}");
     let gid = group["id"].as_str().expect("group id").to_string();
     for (id, _) in &voters {
-        let (status, body) = api.post(&format!("/v1/groups/{gid}/members"), &owner, json!({"user_id": id})).await;
+        let (status, body) = api
+            .post(
+                &format!("/v1/groups/{gid}/members"),
+                &owner,
+                json!({"user_id": id}),
+            )
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    let (_, members) = api.get(&format!("/v1/groups/{gid}/members"), &voters[0].1).await;
+    let (_, members) = api
+        .get(&format!("/v1/groups/{gid}/members"), &voters[0].1)
+        .await;
     assert_eq!(members.as_array().map(Vec::len), Some(4), "{members}");
 
     // The developer registers the app and uploads the component.
-    let (status, body) = api.post("/v1/apps", &dev, json!({"slug": "polls", "name": "Polls"})).await;
+    let (status, body) = api
+        .post("/v1/apps", &dev, json!({"slug": "polls", "name": "Polls"}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let response = api
         .client
@@ -150,18 +199,38 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     assert_eq!(version["commands"], json!(["poll"]));
     assert_eq!(version["status"], json!("approved"));
     let capabilities = version["capabilities"].clone();
-    assert!(capabilities.as_array().is_some_and(|c| c.contains(&json!("messaging"))), "{version}");
+    assert!(
+        capabilities
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("messaging"))),
+        "{version}"
+    );
     // The same version again is a conflict.
-    let again =
-        api.client.post(format!("{}/v1/apps/polls/versions", api.base)).bearer_auth(&dev).body(polls).send().await;
+    let again = api
+        .client
+        .post(format!("{}/v1/apps/polls/versions", api.base))
+        .bearer_auth(&dev)
+        .body(polls)
+        .send()
+        .await;
     assert_eq!(again.expect("re-upload").status(), StatusCode::CONFLICT);
 
     let (_, catalog) = api.get("/v1/catalog", &owner).await;
-    assert!(catalog.as_array().is_some_and(|c| c.iter().any(|a| a["slug"] == "polls")), "{catalog}");
+    assert!(
+        catalog
+            .as_array()
+            .is_some_and(|c| c.iter().any(|a| a["slug"] == "polls")),
+        "{catalog}"
+    );
 
     // The owner installs it with everything it asks for.
-    let (status, body) =
-        api.post(&format!("/v1/groups/{gid}/apps"), &owner, json!({"app": "polls", "grants": capabilities})).await;
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{gid}/apps"),
+            &owner,
+            json!({"app": "polls", "grants": capabilities}),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["commands"], json!(["poll"]));
 
@@ -169,11 +238,21 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     let mut stream = api.follow(&gid, &voters[2].1, 0).await;
 
     // An unknown command says which ones exist.
-    let (status, body) =
-        api.post(&format!("/v1/groups/{gid}/messages"), &voters[0].1, json!({"text": "/lunch now"})).await;
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{gid}/messages"),
+            &voters[0].1,
+            json!({"text": "/lunch now"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["error"]["code"], json!("unknown_command"));
-    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("/poll")), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/poll")),
+        "{body}"
+    );
 
     let (status, posted) = api
         .post(
@@ -184,8 +263,15 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
     let card = &posted["messages"][1]["card"];
-    assert_eq!(card["buttons"].as_array().map(Vec::len), Some(3), "{posted}");
-    let poll = card["buttons"][0]["payload"]["poll"].as_str().expect("poll id").to_string();
+    assert_eq!(
+        card["buttons"].as_array().map(Vec::len),
+        Some(3),
+        "{posted}"
+    );
+    let poll = card["buttons"][0]["payload"]["poll"]
+        .as_str()
+        .expect("poll id")
+        .to_string();
 
     for ((_, token), choice) in voters.iter().zip([0, 1, 1]) {
         let (status, body) = api
@@ -197,51 +283,111 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (status, results) =
-        api.post(&format!("/v1/groups/{gid}/apps/polls/actions/results"), &owner, json!({"poll": poll})).await;
+    let (status, results) = api
+        .post(
+            &format!("/v1/groups/{gid}/apps/polls/actions/results"),
+            &owner,
+            json!({"poll": poll}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{results}");
-    let votes: Vec<u64> =
-        results["options"].as_array().expect("options").iter().filter_map(|o| o["votes"].as_u64()).collect();
+    let votes: Vec<u64> = results["options"]
+        .as_array()
+        .expect("options")
+        .iter()
+        .filter_map(|o| o["votes"].as_u64())
+        .collect();
     assert_eq!(votes, [1, 2, 0]);
 
     // The creator closes the poll; the app posts the results.
-    let (status, closed) =
-        api.post(&format!("/v1/groups/{gid}/apps/polls/actions/close"), &voters[0].1, json!({"poll": poll})).await;
-    assert_eq!((status, &closed["closed"]), (StatusCode::OK, &json!(true)), "{closed}");
+    let (status, closed) = api
+        .post(
+            &format!("/v1/groups/{gid}/apps/polls/actions/close"),
+            &voters[0].1,
+            json!({"poll": poll}),
+        )
+        .await;
+    assert_eq!(
+        (status, &closed["closed"]),
+        (StatusCode::OK, &json!(true)),
+        "{closed}"
+    );
     // The app's refusal reaches the user with its reason.
     let (status, body) = api
-        .post(&format!("/v1/groups/{gid}/apps/polls/actions/vote"), &voters[1].1, json!({"poll": poll, "choices": [0]}))
+        .post(
+            &format!("/v1/groups/{gid}/apps/polls/actions/vote"),
+            &voters[1].1,
+            json!({"poll": poll, "choices": [0]}),
+        )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["error"]["code"], json!("app_invalid"));
-    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("closed")), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("closed")),
+        "{body}"
+    );
 
     // The stream delivered the command, the poll card and the results, in order.
     let (first_id, typed) = next_event(&mut stream, "the /poll message").await;
-    assert_eq!(typed["text"], json!("/poll Lunch? | noodles | dumplings | rice"));
+    assert_eq!(
+        typed["text"],
+        json!("/poll Lunch? | noodles | dumplings | rice")
+    );
     let (card_id, card) = next_event(&mut stream, "the poll card").await;
     assert!(card_id > first_id);
     assert_eq!(card["card"]["title"], json!("Lunch?"), "{card}");
-    assert!(card["installation_id"].is_string(), "posted by the app: {card}");
+    assert!(
+        card["installation_id"].is_string(),
+        "posted by the app: {card}"
+    );
     let (results_id, results) = next_event(&mut stream, "the results message").await;
     assert!(results_id > card_id);
     let title = results["card"]["title"].as_str().unwrap_or_default();
-    assert!(title.starts_with("Results") && title.contains("Lunch?"), "{results}");
+    assert!(
+        title.starts_with("Results") && title.contains("Lunch?"),
+        "{results}"
+    );
 
     // Resuming with Last-Event-ID replays only what came after.
     let mut resumed = api.follow(&gid, &owner, card_id).await;
-    assert_eq!(next_event(&mut resumed, "the replayed results").await.0, results_id);
+    assert_eq!(
+        next_event(&mut resumed, "the replayed results").await.0,
+        results_id
+    );
 
-    let (_, history) = api.get(&format!("/v1/groups/{gid}/messages?after={first_id}&limit=10"), &owner).await;
+    let (_, history) = api
+        .get(
+            &format!("/v1/groups/{gid}/messages?after={first_id}&limit=10"),
+            &owner,
+        )
+        .await;
     assert_eq!(history.as_array().map(Vec::len), Some(2), "{history}");
 
-    let metrics =
-        api.client.get(format!("{}/metrics", api.base)).send().await.expect("metrics").text().await.expect("text");
-    assert!(metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"ok\"}"), "{metrics}");
-    assert!(metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"invalid\"}"), "{metrics}");
+    let metrics = api
+        .client
+        .get(format!("{}/metrics", api.base))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("qun_invocations_total{app=\"polls\",outcome=\"invalid\"}"),
+        "{metrics}"
+    );
     assert!(metrics.contains("qun_http_requests_total"), "{metrics}");
 
     // SIGTERM ends the open streams and the server exits cleanly.
-    assert!(server.terminate(), "qun serve did not shut down cleanly on SIGTERM");
+    assert!(
+        server.terminate(),
+        "qun serve did not shut down cleanly on SIGTERM"
+    );
     drop(stream);
 }

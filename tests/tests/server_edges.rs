@@ -21,31 +21,61 @@ backend_tests!(
 
 /// A user created through the API by the admin; returns (id, token).
 async fn user(app: &axum::Router, admin: &str, name: &str, developer: bool) -> (String, String) {
-    let (status, body) =
-        call(app, Method::POST, "/v1/users", Some(admin), json(json!({"name": name, "developer": developer}))).await;
+    let (status, body) = call(
+        app,
+        Method::POST,
+        "/v1/users",
+        Some(admin),
+        json(json!({"name": name, "developer": developer})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    (body["id"].as_str().expect("id").into(), body["token"].as_str().expect("token").into())
+    (
+        body["id"].as_str().expect("id").into(),
+        body["token"].as_str().expect("token").into(),
+    )
 }
 
 /// Admin token of a router's database.
 async fn admin(db: &qun_tests::TestDb) -> String {
     let token = qun_tests::unique("admin-token");
-    db.store.create_user(&qun_tests::unique("admin"), &token, true, true).await.expect("admin");
+    db.store
+        .create_user(&qun_tests::unique("admin"), &token, true, true)
+        .await
+        .expect("admin");
     token
 }
 
 async fn every_v1_route_needs_a_token(backend: Backend) {
-    let Some((_db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((_db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
     let doc = serde_json::to_value(qun_host::http::openapi()).expect("doc");
-    let params = [("gid", "g_x"), ("uid", "u_x"), ("slug", "polls"), ("action", "vote")];
+    let params = [
+        ("gid", "g_x"),
+        ("uid", "u_x"),
+        ("slug", "polls"),
+        ("action", "vote"),
+    ];
     let mut checked = 0;
-    for (method, template) in operations(&doc).into_iter().filter(|(_, p)| p.starts_with("/v1/")) {
+    for (method, template) in operations(&doc)
+        .into_iter()
+        .filter(|(_, p)| p.starts_with("/v1/"))
+    {
         let path = fill(&template, &params);
         for token in [None, Some("not-a-real-token")] {
             let (status, body) = call(&app, method.clone(), &path, token, json(json!({}))).await;
-            assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} {template} with {token:?}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {template} with {token:?}: {body}"
+            );
             assert_eq!(code(&body), "unauthorized");
-            assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
+            assert!(
+                body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty())
+            );
         }
         checked += 1;
     }
@@ -56,130 +86,310 @@ async fn every_v1_route_needs_a_token(backend: Backend) {
 }
 
 async fn groups_you_are_not_in_do_not_exist(backend: Backend) {
-    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
     let admin = admin(&db).await;
     let (_, owner) = user(&app, &admin, "owner", false).await;
     let (stranger_id, stranger) = user(&app, &admin, "stranger", true).await;
-    let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "private"}))).await;
+    let (_, group) = call(
+        &app,
+        Method::POST,
+        "/v1/groups",
+        Some(&owner),
+        json(json!({"name": "private"})),
+    )
+    .await;
     let gid = group["id"].as_str().expect("gid").to_string();
 
     let bodies: &[(&str, Value)] = &[
         ("/v1/groups/{gid}/members", json!({"user_id": stranger_id})),
         ("/v1/groups/{gid}/messages", json!({"text": "hello"})),
-        ("/v1/groups/{gid}/apps", json!({"app": "polls", "grants": []})),
-        ("/v1/groups/{gid}/apps/{slug}/actions/{action}", json!({"poll": "p"})),
+        (
+            "/v1/groups/{gid}/apps",
+            json!({"app": "polls", "grants": []}),
+        ),
+        (
+            "/v1/groups/{gid}/apps/{slug}/actions/{action}",
+            json!({"poll": "p"}),
+        ),
     ];
     let doc = serde_json::to_value(qun_host::http::openapi()).expect("doc");
     let mut checked = 0;
-    for (method, template) in operations(&doc).into_iter().filter(|(_, p)| p.contains("{gid}")) {
-        let body = bodies.iter().find(|(t, _)| *t == template).map(|(_, b)| b.clone()).unwrap_or(json!({}));
+    for (method, template) in operations(&doc)
+        .into_iter()
+        .filter(|(_, p)| p.contains("{gid}"))
+    {
+        let body = bodies
+            .iter()
+            .find(|(t, _)| *t == template)
+            .map(|(_, b)| b.clone())
+            .unwrap_or(json!({}));
         let mut answers = Vec::new();
         for group in [gid.as_str(), "g_does_not_exist"] {
-            let path = fill(&template, &[("gid", group), ("uid", &stranger_id), ("slug", "polls"), ("action", "vote")]);
-            let (status, answer) = call(&app, method.clone(), &path, Some(&stranger), json(body.clone())).await;
-            assert_eq!(status, StatusCode::NOT_FOUND, "{method} {template} as a stranger: {answer}");
+            let path = fill(
+                &template,
+                &[
+                    ("gid", group),
+                    ("uid", &stranger_id),
+                    ("slug", "polls"),
+                    ("action", "vote"),
+                ],
+            );
+            let (status, answer) = call(
+                &app,
+                method.clone(),
+                &path,
+                Some(&stranger),
+                json(body.clone()),
+            )
+            .await;
+            assert_eq!(
+                status,
+                StatusCode::NOT_FOUND,
+                "{method} {template} as a stranger: {answer}"
+            );
             answers.push(code(&answer).to_string());
         }
-        assert_eq!(answers[0], answers[1], "{method} {template} reveals that the group exists");
+        assert_eq!(
+            answers[0], answers[1],
+            "{method} {template} reveals that the group exists"
+        );
         assert_eq!(answers[0], "group_not_found");
         checked += 1;
     }
     assert!(checked >= 10, "only {checked} group routes");
 
     // The owner sees it; the stranger's own view lists no groups.
-    let (status, _) = call(&app, Method::GET, &format!("/v1/groups/{gid}"), Some(&owner), None).await;
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}"),
+        Some(&owner),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     let (_, me) = call(&app, Method::GET, "/v1/me", Some(&stranger), None).await;
     assert_eq!(me["groups"], json!([]));
 }
 
 async fn malformed_and_oversized_bodies_are_refused_clearly(backend: Backend) {
-    let config = HttpConfig { max_wasm_bytes: 4096, max_json_bytes: 2048, ..HttpConfig::default() };
-    let Some((db, _state, app)) = router(backend, config).await else { return };
+    let config = HttpConfig {
+        max_wasm_bytes: 4096,
+        max_json_bytes: 2048,
+        ..HttpConfig::default()
+    };
+    let Some((db, _state, app)) = router(backend, config).await else {
+        return;
+    };
     let admin = admin(&db).await;
     let (_, dev) = user(&app, &admin, "dev", true).await;
 
-    for (body, what) in [(&b"{\"name\":"[..], "truncated"), (b"{\"name\": 5}", "wrong type"), (b"[]", "not an object")]
-    {
-        let (status, answer) =
-            call(&app, Method::POST, "/v1/groups", Some(&dev), Some(("application/json", body.to_vec()))).await;
+    for (body, what) in [
+        (&b"{\"name\":"[..], "truncated"),
+        (b"{\"name\": 5}", "wrong type"),
+        (b"[]", "not an object"),
+    ] {
+        let (status, answer) = call(
+            &app,
+            Method::POST,
+            "/v1/groups",
+            Some(&dev),
+            Some(("application/json", body.to_vec())),
+        )
+        .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
         assert_eq!(code(&answer), "bad_json", "{what}");
-        assert!(answer["error"]["message"].as_str().is_some_and(|m| m.len() > 10), "{what}: {answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.len() > 10),
+            "{what}: {answer}"
+        );
     }
-    let (status, answer) =
-        call(&app, Method::POST, "/v1/groups", Some(&dev), Some(("text/plain", b"{\"name\":\"x\"}".to_vec()))).await;
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        "/v1/groups",
+        Some(&dev),
+        Some(("text/plain", b"{\"name\":\"x\"}".to_vec())),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("application/json")));
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("application/json"))
+    );
 
     let big = json!({"name": "x".repeat(4096)});
     let (status, answer) = call(&app, Method::POST, "/v1/groups", Some(&dev), json(big)).await;
-    assert_eq!((status, code(&answer)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{answer}");
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        "{answer}"
+    );
 
-    let (status, _) =
-        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "big", "name": "Big"}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/apps",
+        Some(&dev),
+        json(json!({"slug": "big", "name": "Big"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let mut oversized = qun_components::COMPONENT_HEADER.to_vec();
     oversized.resize(4097, 0);
-    let (status, answer) =
-        call(&app, Method::POST, "/v1/apps/big/versions", Some(&dev), Some(("application/wasm", oversized))).await;
-    assert_eq!((status, code(&answer)), (StatusCode::PAYLOAD_TOO_LARGE, "too_large"), "{answer}");
-    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("4096")), "{answer}");
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        "/v1/apps/big/versions",
+        Some(&dev),
+        Some(("application/wasm", oversized)),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("4096")),
+        "{answer}"
+    );
 }
 
 async fn uploads_that_are_not_apps_are_refused_with_the_reason(backend: Backend) {
-    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
     let admin = admin(&db).await;
     let (_, dev) = user(&app, &admin, "dev", true).await;
-    let (status, _) =
-        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "polls", "name": "Polls"}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/apps",
+        Some(&dev),
+        json(json!({"slug": "polls", "name": "Polls"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
 
     let forbidden = qun_components::read(qun_components::FORBIDDEN);
     let cases: [(Vec<u8>, &str); 4] = [
         (b"hello, I am not wasm".to_vec(), "not a WebAssembly file"),
-        (qun_components::CORE_MODULE.to_vec(), "core WebAssembly module"),
+        (
+            qun_components::CORE_MODULE.to_vec(),
+            "core WebAssembly module",
+        ),
         (Vec::new(), "empty"),
         (forbidden, "wasi:sockets"),
     ];
     for (bytes, reason) in cases {
-        let (status, answer) =
-            call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", bytes))).await;
-        assert_eq!((status, code(&answer)), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_wasm"), "{reason}: {answer}");
+        let (status, answer) = call(
+            &app,
+            Method::POST,
+            "/v1/apps/polls/versions",
+            Some(&dev),
+            Some(("application/wasm", bytes)),
+        )
+        .await;
+        assert_eq!(
+            (status, code(&answer)),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_wasm"),
+            "{reason}: {answer}"
+        );
         let message = answer["error"]["message"].as_str().unwrap_or_default();
-        assert!(message.contains(reason), "expected {reason:?} in {message:?}");
+        assert!(
+            message.contains(reason),
+            "expected {reason:?} in {message:?}"
+        );
     }
 
     // A valid app uploaded under another app's slug is refused too.
-    let (status, _) =
-        call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "other", "name": "Other"}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/apps",
+        Some(&dev),
+        json(json!({"slug": "other", "name": "Other"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
     let polls = qun_components::read(qun_tests::polls());
-    let (status, answer) =
-        call(&app, Method::POST, "/v1/apps/other/versions", Some(&dev), Some(("application/wasm", polls))).await;
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        "/v1/apps/other/versions",
+        Some(&dev),
+        Some(("application/wasm", polls)),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("`polls`")), "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`polls`")),
+        "{answer}"
+    );
 
     let (_, listed) = call(&app, Method::GET, "/v1/apps/polls", Some(&dev), None).await;
     assert_eq!(listed["versions"], json!([]), "nothing refused was stored");
 }
 
 async fn roles_decide_who_may_do_what(backend: Backend) {
-    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
     let admin = admin(&db).await;
     let (_, dev) = user(&app, &admin, "dev", true).await;
     let (_, owner) = user(&app, &admin, "owner", false).await;
     let (member_id, member) = user(&app, &admin, "member", false).await;
 
     // Only admins create users; only developers register apps.
-    let (status, _) = call(&app, Method::POST, "/v1/users", Some(&dev), json(json!({"name": "x"}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/users",
+        Some(&dev),
+        json(json!({"name": "x"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(&app, Method::POST, "/v1/apps", Some(&owner), json(json!({"slug": "x", "name": "X"}))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/apps",
+        Some(&owner),
+        json(json!({"slug": "x", "name": "X"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, answer) = call(&app, Method::POST, "/v1/users", Some(&admin), json(json!({"name": "dev"}))).await;
-    assert_eq!((status, code(&answer)), (StatusCode::CONFLICT, "name_taken"));
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        "/v1/users",
+        Some(&admin),
+        json(json!({"name": "dev"})),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::CONFLICT, "name_taken")
+    );
 
-    let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "club"}))).await;
+    let (_, group) = call(
+        &app,
+        Method::POST,
+        "/v1/groups",
+        Some(&owner),
+        json(json!({"name": "club"})),
+    )
+    .await;
     let gid = group["id"].as_str().expect("gid").to_string();
     let (status, _) = call(
         &app,
@@ -190,26 +400,72 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    call(&app, Method::POST, "/v1/apps", Some(&dev), json(json!({"slug": "polls", "name": "Polls"}))).await;
+    call(
+        &app,
+        Method::POST,
+        "/v1/apps",
+        Some(&dev),
+        json(json!({"slug": "polls", "name": "Polls"})),
+    )
+    .await;
     let polls = qun_components::read(qun_tests::polls());
-    let (status, _) =
-        call(&app, Method::POST, "/v1/apps/polls/versions", Some(&dev), Some(("application/wasm", polls))).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/apps/polls/versions",
+        Some(&dev),
+        Some(("application/wasm", polls)),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
 
     // A plain member may not install; grants must be ones the app asks for.
     let install = json!({"app": "polls", "grants": ["messaging", "storage"]});
-    let (status, _) =
-        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&member), json(install.clone())).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/apps"),
+        Some(&member),
+        json(install.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let greedy = json!({"app": "polls", "grants": ["messaging", "payments"]});
-    let (status, answer) =
-        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(greedy)).await;
-    assert_eq!((status, code(&answer)), (StatusCode::BAD_REQUEST, "invalid_grant"));
-    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("`payments`")), "{answer}");
-    let (status, _) =
-        call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(install.clone())).await;
+    let (status, answer) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/apps"),
+        Some(&owner),
+        json(greedy),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::BAD_REQUEST, "invalid_grant")
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("`payments`")),
+        "{answer}"
+    );
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/apps"),
+        Some(&owner),
+        json(install.clone()),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, _) = call(&app, Method::POST, &format!("/v1/groups/{gid}/apps"), Some(&owner), json(install)).await;
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/v1/groups/{gid}/apps"),
+        Some(&owner),
+        json(install),
+    )
+    .await;
     assert_eq!(status, StatusCode::CONFLICT);
 
     // Without the scheduler grant the app's `/poll` still works (it is denied
@@ -223,16 +479,40 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
-    assert_eq!(posted["messages"].as_array().map(Vec::len), Some(2), "{posted}");
+    assert_eq!(
+        posted["messages"].as_array().map(Vec::len),
+        Some(2),
+        "{posted}"
+    );
 
     // Members cannot remove others; the owner cannot be removed; uninstall is for managers.
     let owner_id = group["owner_id"].as_str().expect("owner id");
-    let (status, _) =
-        call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{owner_id}"), Some(&member), None).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/groups/{gid}/members/{owner_id}"),
+        Some(&member),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/apps/polls"), Some(&member), None).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/groups/{gid}/apps/polls"),
+        Some(&member),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = call(&app, Method::DELETE, &format!("/v1/groups/{gid}/apps/polls"), Some(&owner), None).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/groups/{gid}/apps/polls"),
+        Some(&owner),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, answer) = call(
         &app,
@@ -242,11 +522,27 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
         json(json!({"text": "/poll Tea? | yes | no"})),
     )
     .await;
-    assert_eq!((status, code(&answer)), (StatusCode::NOT_FOUND, "unknown_command"));
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::NOT_FOUND, "unknown_command")
+    );
     // A member may leave; afterwards the group is gone for them.
-    let (status, _) =
-        call(&app, Method::DELETE, &format!("/v1/groups/{gid}/members/{member_id}"), Some(&member), None).await;
+    let (status, _) = call(
+        &app,
+        Method::DELETE,
+        &format!("/v1/groups/{gid}/members/{member_id}"),
+        Some(&member),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let (status, _) = call(&app, Method::GET, &format!("/v1/groups/{gid}"), Some(&member), None).await;
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}"),
+        Some(&member),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }

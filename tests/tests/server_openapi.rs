@@ -36,17 +36,27 @@ const EXPECTED: &[(&str, &str)] = &[
 ];
 
 async fn the_openapi_document_and_the_router_agree(backend: Backend) {
-    let Some((_db, _state, app)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((_db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
 
     // The served document is the one built from the code.
     let (status, served) = call(&app, Method::GET, "/openapi.json", None, None).await;
     assert_eq!(status, StatusCode::OK);
     let built = serde_json::to_value(qun_host::http::openapi()).expect("document as JSON");
     assert_eq!(served["paths"], built["paths"]);
-    assert!(served["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{}", served["openapi"]);
+    assert!(
+        served["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.")),
+        "{}",
+        served["openapi"]
+    );
 
-    let documented: Vec<(String, String)> =
-        operations(&served).into_iter().map(|(m, p)| (m.as_str().to_string(), p)).collect();
+    let documented: Vec<(String, String)> = operations(&served)
+        .into_iter()
+        .map(|(m, p)| (m.as_str().to_string(), p))
+        .collect();
     for (method, path) in EXPECTED {
         assert!(
             documented.iter().any(|(m, p)| m == method && p == path),
@@ -55,12 +65,25 @@ async fn the_openapi_document_and_the_router_agree(backend: Backend) {
     }
 
     // Every documented operation is served (no 405, no fallback 404).
-    let params = [("gid", "g_none"), ("uid", "u_none"), ("slug", "none"), ("action", "vote")];
+    let params = [
+        ("gid", "g_none"),
+        ("uid", "u_none"),
+        ("slug", "none"),
+        ("action", "vote"),
+    ];
     for (method, template) in operations(&served) {
         let path = fill(&template, &params);
         let (status, body) = call(&app, method.clone(), &path, None, None).await;
-        assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {template}");
-        assert_ne!(code(&body), "no_route", "{method} {template} is documented but not served");
+        assert_ne!(
+            status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {template}"
+        );
+        assert_ne!(
+            code(&body),
+            "no_route",
+            "{method} {template} is documented but not served"
+        );
     }
 
     // And what is not documented is not served.

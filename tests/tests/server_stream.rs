@@ -13,13 +13,33 @@ use server_common::{SseReader, call, json, router, router_over};
 backend_tests!(a_stream_carries_messages_from_every_host_sharing_the_database);
 
 async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend: Backend) {
-    let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else { return };
+    let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
     // A second host: its own pool, runtime and notifier over the same database.
-    let (_state_b, host_b) = router_over(Store::connect(&db.url).await.expect("second store"), HttpConfig::default());
+    let (_state_b, host_b) = router_over(
+        Store::connect(&db.url).await.expect("second store"),
+        HttpConfig::default(),
+    );
 
-    let owner = db.store.create_user("owner", "owner-token", false, false).await.expect("owner");
-    let member = db.store.create_user("member", "member-token", false, false).await.expect("member");
-    let (_, group) = call(&host_a, Method::POST, "/v1/groups", Some("owner-token"), json(json!({"name": "g"}))).await;
+    let owner = db
+        .store
+        .create_user("owner", "owner-token", false, false)
+        .await
+        .expect("owner");
+    let member = db
+        .store
+        .create_user("member", "member-token", false, false)
+        .await
+        .expect("member");
+    let (_, group) = call(
+        &host_a,
+        Method::POST,
+        "/v1/groups",
+        Some("owner-token"),
+        json(json!({"name": "g"})),
+    )
+    .await;
     let gid = group["id"].as_str().expect("gid").to_string();
     let (status, _) = call(
         &host_a,
@@ -32,7 +52,14 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
     assert_eq!(status, StatusCode::CREATED);
     let post = |text: &str| json(json!({"text": text}));
     let messages = format!("/v1/groups/{gid}/messages");
-    let (_, before) = call(&host_a, Method::POST, &messages, Some("owner-token"), post("before anyone listened")).await;
+    let (_, before) = call(
+        &host_a,
+        Method::POST,
+        &messages,
+        Some("owner-token"),
+        post("before anyone listened"),
+    )
+    .await;
     let before_id = before["messages"][0]["id"].as_i64().expect("id");
 
     // Without Last-Event-ID a stream is live only; host B's stream sees host A's post.
@@ -44,7 +71,14 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
         (event, live)
     });
     tokio::task::yield_now().await;
-    call(&host_a, Method::POST, &messages, Some("owner-token"), post("hello from host A")).await;
+    call(
+        &host_a,
+        Method::POST,
+        &messages,
+        Some("owner-token"),
+        post("hello from host A"),
+    )
+    .await;
     let (event, mut live) = waiting.await.expect("reader task");
     let (live_id, message) = event.expect("an event");
     assert_eq!(message["text"], json!("hello from host A"));
@@ -52,10 +86,18 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
     assert!(live_id > before_id);
 
     // Last-Event-ID replays what came after it, then goes live.
-    let mut resumed = SseReader::open(&host_a, &stream, "member-token", &[("last-event-id", "0")]).await;
+    let mut resumed =
+        SseReader::open(&host_a, &stream, "member-token", &[("last-event-id", "0")]).await;
     assert_eq!(resumed.next().await.map(|e| e.0), Some(before_id));
     assert_eq!(resumed.next().await.map(|e| e.0), Some(live_id));
-    call(&host_b, Method::POST, &messages, Some("member-token"), post("hello from host B")).await;
+    call(
+        &host_b,
+        Method::POST,
+        &messages,
+        Some("member-token"),
+        post("hello from host B"),
+    )
+    .await;
     let (_, from_b) = resumed.next().await.expect("the live tail");
     assert_eq!(from_b["text"], json!("hello from host B"));
     let (_, from_b_on_b) = live.next().await.expect("host B's own post");
@@ -67,14 +109,31 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
         .header("last-event-id", "yesterday")
         .body(axum::body::Body::empty())
         .expect("request");
-    let response = tower::ServiceExt::oneshot(host_a.clone(), bad).await.expect("response");
+    let response = tower::ServiceExt::oneshot(host_a.clone(), bad)
+        .await
+        .expect("response");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
     // A member who leaves stops receiving the group.
-    let (status, _) =
-        call(&host_a, Method::DELETE, &format!("/v1/groups/{gid}/members/{}", member.id), Some("owner-token"), None)
-            .await;
+    let (status, _) = call(
+        &host_a,
+        Method::DELETE,
+        &format!("/v1/groups/{gid}/members/{}", member.id),
+        Some("owner-token"),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    call(&host_a, Method::POST, &messages, Some("owner-token"), post("after the member left")).await;
-    assert!(live.next().await.is_none(), "the stream ended when its member left the group");
+    call(
+        &host_a,
+        Method::POST,
+        &messages,
+        Some("owner-token"),
+        post("after the member left"),
+    )
+    .await;
+    assert!(
+        live.next().await.is_none(),
+        "the stream ended when its member left the group"
+    );
 }

@@ -20,7 +20,11 @@ impl Host for InvocationState {
             Level::Error => "error",
         };
         let max = self.limits.string_bytes;
-        let fields = fields.into_iter().take(32).map(|(k, v)| (truncate(k, max), truncate(v, max))).collect();
+        let fields = fields
+            .into_iter()
+            .take(32)
+            .map(|(k, v)| (truncate(k, max), truncate(v, max)))
+            .collect();
         if self.logs.len() < MAX_LINES {
             self.push_log(level, truncate(message, max), fields);
         }

@@ -20,7 +20,11 @@ fn to_wit(member: Member) -> types::Member {
 
 impl InvocationState {
     async fn current_group_impl(&mut self) -> Result<GroupInfo, Error> {
-        let group = self.db.group(&self.ident.group_id).await.map_err(internal)?;
+        let group = self
+            .db
+            .group(&self.ident.group_id)
+            .await
+            .map_err(internal)?;
         let group = group.ok_or_else(|| Error::NotFound("this group no longer exists".into()))?;
         Ok(GroupInfo {
             id: group.id,
@@ -33,13 +37,24 @@ impl InvocationState {
     async fn get_member_impl(&mut self, id: String) -> Result<types::Member, Error> {
         self.check_size("member id", id.len(), self.limits.string_bytes)?;
         // Only members of *this* group are visible; anyone else is "not found".
-        match self.db.member(&self.ident.group_id, &id).await.map_err(internal)? {
+        match self
+            .db
+            .member(&self.ident.group_id, &id)
+            .await
+            .map_err(internal)?
+        {
             Some(member) => Ok(to_wit(member)),
-            None => Err(Error::NotFound(format!("{id} is not a member of this group"))),
+            None => Err(Error::NotFound(format!(
+                "{id} is not a member of this group"
+            ))),
         }
     }
 
-    async fn list_members_impl(&mut self, cursor: Option<String>, limit: u32) -> Result<MemberPage, Error> {
+    async fn list_members_impl(
+        &mut self,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<MemberPage, Error> {
         let limit = limit.clamp(1, 100);
         let mut members = self
             .db
@@ -48,21 +63,47 @@ impl InvocationState {
             .map_err(internal)?;
         let more = members.len() > limit as usize;
         members.truncate(limit as usize);
-        let next_cursor = if more { members.last().map(|m| m.user_id.clone()) } else { None };
-        Ok(MemberPage { members: members.into_iter().map(to_wit).collect(), next_cursor })
+        let next_cursor = if more {
+            members.last().map(|m| m.user_id.clone())
+        } else {
+            None
+        };
+        Ok(MemberPage {
+            members: members.into_iter().map(to_wit).collect(),
+            next_cursor,
+        })
     }
 }
 
 impl Host for InvocationState {
     async fn current_group(&mut self) -> Result<GroupInfo, Error> {
-        capability_call!(self, Capability::Membership, "membership.current-group", self.current_group_impl())
+        capability_call!(
+            self,
+            Capability::Membership,
+            "membership.current-group",
+            self.current_group_impl()
+        )
     }
 
     async fn get_member(&mut self, id: String) -> Result<types::Member, Error> {
-        capability_call!(self, Capability::Membership, "membership.get-member", self.get_member_impl(id))
+        capability_call!(
+            self,
+            Capability::Membership,
+            "membership.get-member",
+            self.get_member_impl(id)
+        )
     }
 
-    async fn list_members(&mut self, cursor: Option<String>, limit: u32) -> Result<MemberPage, Error> {
-        capability_call!(self, Capability::Membership, "membership.list-members", self.list_members_impl(cursor, limit))
+    async fn list_members(
+        &mut self,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<MemberPage, Error> {
+        capability_call!(
+            self,
+            Capability::Membership,
+            "membership.list-members",
+            self.list_members_impl(cursor, limit)
+        )
     }
 }

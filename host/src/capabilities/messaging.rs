@@ -23,18 +23,33 @@ pub(crate) fn message_parts(
         Some(card) => {
             let mut buttons = Vec::with_capacity(card.buttons.len());
             for button in &card.buttons {
-                let payload: serde_json::Value = serde_json::from_str(&button.payload).map_err(|e| {
-                    Error::Invalid(format!("button {:?} has a payload that is not JSON: {e}", button.label))
-                })?;
-                buttons.push(json!({"label": button.label, "action": button.action, "payload": payload}));
+                let payload: serde_json::Value =
+                    serde_json::from_str(&button.payload).map_err(|e| {
+                        Error::Invalid(format!(
+                            "button {:?} has a payload that is not JSON: {e}",
+                            button.label
+                        ))
+                    })?;
+                buttons.push(
+                    json!({"label": button.label, "action": button.action, "payload": payload}),
+                );
             }
-            let fields: Vec<_> = card.fields.iter().map(|f| json!({"name": f.name, "value": f.value})).collect();
-            Some(json!({"title": card.title, "body": card.body, "fields": fields, "buttons": buttons}))
+            let fields: Vec<_> = card
+                .fields
+                .iter()
+                .map(|f| json!({"name": f.name, "value": f.value}))
+                .collect();
+            Some(
+                json!({"title": card.title, "body": card.body, "fields": fields, "buttons": buttons}),
+            )
         }
     };
-    let size = message.text.as_ref().map_or(0, |t| t.len()) + card.as_ref().map_or(0, |c| c.to_string().len());
+    let size = message.text.as_ref().map_or(0, |t| t.len())
+        + card.as_ref().map_or(0, |c| c.to_string().len());
     if size > max_bytes {
-        return Err(Error::Invalid(format!("message is {size} bytes; the limit is {max_bytes}")));
+        return Err(Error::Invalid(format!(
+            "message is {size} bytes; the limit is {max_bytes}"
+        )));
     }
     Ok((message.text.clone(), card))
 }
@@ -61,8 +76,16 @@ impl InvocationState {
     async fn send_direct_impl(&mut self, to: String, message: types::Message) -> Result<(), Error> {
         self.check_size("member id", to.len(), self.limits.string_bytes)?;
         let (text, card) = message_parts(&message, self.limits.message_bytes)?;
-        if self.db.member(&self.ident.group_id, &to).await.map_err(internal)?.is_none() {
-            return Err(Error::NotFound(format!("{to} is not a member of this group")));
+        if self
+            .db
+            .member(&self.ident.group_id, &to)
+            .await
+            .map_err(internal)?
+            .is_none()
+        {
+            return Err(Error::NotFound(format!(
+                "{to} is not a member of this group"
+            )));
         }
         self.effects.directs.push(OutDirect { to, text, card });
         Ok(())
@@ -71,10 +94,20 @@ impl InvocationState {
 
 impl Host for InvocationState {
     async fn post(&mut self, message: types::Message) -> Result<(), Error> {
-        capability_call!(self, Capability::Messaging, "messaging.post", self.post_impl(message))
+        capability_call!(
+            self,
+            Capability::Messaging,
+            "messaging.post",
+            self.post_impl(message)
+        )
     }
 
     async fn send_direct(&mut self, to: String, message: types::Message) -> Result<(), Error> {
-        capability_call!(self, Capability::Messaging, "messaging.send-direct", self.send_direct_impl(to, message))
+        capability_call!(
+            self,
+            Capability::Messaging,
+            "messaging.send-direct",
+            self.send_direct_impl(to, message)
+        )
     }
 }

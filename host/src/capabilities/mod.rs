@@ -32,7 +32,9 @@ pub use generated::{GroupApp, GroupAppPre};
 
 /// A capability an app can ask for and a group owner can grant. Each is one
 /// imported WIT interface.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Capability {
     /// Read the group and its members.
@@ -81,8 +83,12 @@ impl Capability {
     pub fn describe(self) -> &'static str {
         match self {
             Capability::Membership => "see this group's name and its members' names and roles",
-            Capability::Messaging => "post messages in this group and send direct messages to its members",
-            Capability::Payments => "ask members of this group to pay (each payment needs the member's confirmation) and refund them",
+            Capability::Messaging => {
+                "post messages in this group and send direct messages to its members"
+            }
+            Capability::Payments => {
+                "ask members of this group to pay (each payment needs the member's confirmation) and refund them"
+            }
             Capability::Storage => "keep its own data for this group",
             Capability::Scheduler => "schedule itself to run at a later time",
             Capability::Log => "write log lines for its developer",
@@ -102,7 +108,9 @@ impl InvocationState {
         if cap == Capability::Log || self.grants.contains(&cap) {
             Ok(())
         } else {
-            Err(Error::Denied(format!("the group owner has not granted the `{cap}` capability to this app")))
+            Err(Error::Denied(format!(
+                "the group owner has not granted the `{cap}` capability to this app"
+            )))
         }
     }
 
@@ -131,7 +139,9 @@ impl InvocationState {
     /// `invalid` if `value` is longer than `max` bytes.
     fn check_size(&self, what: &str, len: usize, max: usize) -> Result<(), Error> {
         if len > max {
-            Err(Error::Invalid(format!("{what} is {len} bytes; the limit is {max}")))
+            Err(Error::Invalid(format!(
+                "{what} is {len} bytes; the limit is {max}"
+            )))
         } else {
             Ok(())
         }

@@ -16,14 +16,24 @@ async fn not_enabled<T>() -> Result<T, Error> {
 
 impl Host for InvocationState {
     async fn request(&mut self, _request: PaymentRequest) -> Result<Payment, Error> {
-        capability_call!(self, Capability::Payments, "payments.request", not_enabled())
+        capability_call!(
+            self,
+            Capability::Payments,
+            "payments.request",
+            not_enabled()
+        )
     }
 
     async fn status(&mut self, _id: String) -> Result<Payment, Error> {
         capability_call!(self, Capability::Payments, "payments.status", not_enabled())
     }
 
-    async fn refund(&mut self, _id: String, _amount: u64, _idempotency_key: String) -> Result<Payment, Error> {
+    async fn refund(
+        &mut self,
+        _id: String,
+        _amount: u64,
+        _idempotency_key: String,
+    ) -> Result<Payment, Error> {
         capability_call!(self, Capability::Payments, "payments.refund", not_enabled())
     }
 }

@@ -23,7 +23,11 @@ impl InvocationState {
         if let Some(seen) = self.effects.reads.get(key) {
             return Ok(seen.clone());
         }
-        let row = self.db.kv_get(&self.ident.installation_id, key).await.map_err(internal)?;
+        let row = self
+            .db
+            .kv_get(&self.ident.installation_id, key)
+            .await
+            .map_err(internal)?;
         self.effects.reads.insert(key.to_string(), row.clone());
         Ok(row)
     }
@@ -43,7 +47,9 @@ impl InvocationState {
         }
         if !self.effects.old_sizes.contains_key(&key) {
             let old = match self.effects.reads.get(&key) {
-                Some(seen) => seen.as_ref().map(|row| (row.key.len() + row.value.len()) as i64),
+                Some(seen) => seen
+                    .as_ref()
+                    .map(|row| (row.key.len() + row.value.len()) as i64),
                 None => self
                     .db
                     .kv_get(&self.ident.installation_id, &key)
@@ -104,23 +110,49 @@ impl InvocationState {
         Ok(true)
     }
 
-    async fn list_impl(&mut self, prefix: String, cursor: Option<String>, limit: u32) -> Result<EntryPage, Error> {
+    async fn list_impl(
+        &mut self,
+        prefix: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<EntryPage, Error> {
         self.check_size("storage prefix", prefix.len(), self.limits.key_bytes)?;
         let limit = limit.clamp(1, self.limits.page_size) as usize;
         let after = cursor.filter(|c| !c.is_empty());
-        let in_range = |key: &str| key.starts_with(&prefix) && after.as_deref().is_none_or(|a| key > a);
+        let in_range =
+            |key: &str| key.starts_with(&prefix) && after.as_deref().is_none_or(|a| key > a);
 
         // Fetch enough committed rows that, after dropping the keys this
         // invocation deleted, a full page (plus one, to know there is more) remains.
-        let deleted = self.effects.writes.iter().filter(|(k, v)| v.is_none() && in_range(k)).count();
-        let query = ListQuery { prefix: prefix.clone(), after: after.clone(), limit: (limit + deleted + 1) as u32 };
-        let rows = self.db.kv_list(&self.ident.installation_id, &query).await.map_err(internal)?;
+        let deleted = self
+            .effects
+            .writes
+            .iter()
+            .filter(|(k, v)| v.is_none() && in_range(k))
+            .count();
+        let query = ListQuery {
+            prefix: prefix.clone(),
+            after: after.clone(),
+            limit: (limit + deleted + 1) as u32,
+        };
+        let rows = self
+            .db
+            .kv_list(&self.ident.installation_id, &query)
+            .await
+            .map_err(internal)?;
         let exhausted = rows.len() < query.limit as usize;
-        self.effects.lists.push((query, rows.iter().map(|r| (r.key.clone(), r.version)).collect()));
+        self.effects.lists.push((
+            query,
+            rows.iter().map(|r| (r.key.clone(), r.version)).collect(),
+        ));
 
         // Committed rows only cover keys up to the last one fetched; buffered
         // keys beyond it belong to a later page.
-        let bound = if exhausted { None } else { rows.last().map(|r| r.key.clone()) };
+        let bound = if exhausted {
+            None
+        } else {
+            rows.last().map(|r| r.key.clone())
+        };
         let mut merged: std::collections::BTreeMap<String, Vec<u8>> =
             rows.into_iter().map(|r| (r.key, r.value)).collect();
         for (key, value) in &self.effects.writes {
@@ -133,10 +165,20 @@ impl InvocationState {
             };
         }
         let more = merged.len() > limit || !exhausted;
-        let entries: Vec<Entry> =
-            merged.into_iter().take(limit).map(|(key, value)| Entry { key, value }).collect();
-        let next_cursor = if more { entries.last().map(|e| e.key.clone()) } else { None };
-        Ok(EntryPage { entries, next_cursor })
+        let entries: Vec<Entry> = merged
+            .into_iter()
+            .take(limit)
+            .map(|(key, value)| Entry { key, value })
+            .collect();
+        let next_cursor = if more {
+            entries.last().map(|e| e.key.clone())
+        } else {
+            None
+        };
+        Ok(EntryPage {
+            entries,
+            next_cursor,
+        })
     }
 }
 
@@ -146,15 +188,35 @@ impl Host for InvocationState {
     }
 
     async fn set(&mut self, key: String, value: Vec<u8>) -> Result<(), Error> {
-        capability_call!(self, Capability::Storage, "storage.set", self.set_impl(key, value))
+        capability_call!(
+            self,
+            Capability::Storage,
+            "storage.set",
+            self.set_impl(key, value)
+        )
     }
 
     async fn delete(&mut self, key: String) -> Result<bool, Error> {
-        capability_call!(self, Capability::Storage, "storage.delete", self.delete_impl(key))
+        capability_call!(
+            self,
+            Capability::Storage,
+            "storage.delete",
+            self.delete_impl(key)
+        )
     }
 
-    async fn list(&mut self, prefix: String, cursor: Option<String>, limit: u32) -> Result<EntryPage, Error> {
-        capability_call!(self, Capability::Storage, "storage.list", self.list_impl(prefix, cursor, limit))
+    async fn list(
+        &mut self,
+        prefix: String,
+        cursor: Option<String>,
+        limit: u32,
+    ) -> Result<EntryPage, Error> {
+        capability_call!(
+            self,
+            Capability::Storage,
+            "storage.list",
+            self.list_impl(prefix, cursor, limit)
+        )
     }
 
     async fn compare_and_swap(

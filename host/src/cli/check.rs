@@ -17,7 +17,8 @@ pub struct CheckArgs {
 /// Print the app's name, version, commands, actions and capabilities, or the
 /// precise reason it would be rejected (and exit non-zero).
 pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let bytes = std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     // The runtime needs a store; `describe` runs with no capability, so a
     // throwaway database is enough.
     let scratch = std::env::temp_dir().join(format!("qun-check-{}", std::process::id()));
@@ -43,7 +44,11 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 if items.is_empty() {
                     "(none)".to_string()
                 } else {
-                    items.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(", ")
+                    items
+                        .iter()
+                        .map(|s| s.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             };
             println!(
@@ -51,12 +56,23 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
                 if m.commands.is_empty() {
                     "(none)".into()
                 } else {
-                    m.commands.iter().map(|c| format!("/{}", c.name)).collect::<Vec<_>>().join(", ")
+                    m.commands
+                        .iter()
+                        .map(|c| format!("/{}", c.name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             );
             println!("actions:      {}", list(&m.actions));
             let caps: Vec<&str> = app.capabilities.iter().map(|c| c.name()).collect();
-            println!("capabilities: {}", if caps.is_empty() { "(none)".into() } else { caps.join(", ") });
+            println!(
+                "capabilities: {}",
+                if caps.is_empty() {
+                    "(none)".into()
+                } else {
+                    caps.join(", ")
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

@@ -26,12 +26,18 @@ impl DataArgs {
         let url = match &self.database_url {
             Some(url) => url.clone(),
             None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("creating the data directory {}", self.data_dir.display()))?;
-                format!("sqlite://{}?mode=rwc", self.data_dir.join("qun.db").display())
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("creating the data directory {}", self.data_dir.display())
+                })?;
+                format!(
+                    "sqlite://{}?mode=rwc",
+                    self.data_dir.join("qun.db").display()
+                )
             }
         };
-        Store::connect(&url).await.with_context(|| format!("opening the database {}", redact(&url)))
+        Store::connect(&url)
+            .await
+            .with_context(|| format!("opening the database {}", redact(&url)))
     }
 
     /// Where compiled components are cached.
@@ -43,7 +49,9 @@ impl DataArgs {
 /// A URL without its password, for messages.
 fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}://***{}", &url[..scheme], &url[at..]),
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
         _ => url.to_string(),
     }
 }

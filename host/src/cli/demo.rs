@@ -27,7 +27,10 @@ pub struct Seeded {
     other_tokens: Vec<String>,
 }
 
-async fn user(store: &Store, (name, token, admin, developer): (&str, &str, bool, bool)) -> anyhow::Result<User> {
+async fn user(
+    store: &Store,
+    (name, token, admin, developer): (&str, &str, bool, bool),
+) -> anyhow::Result<User> {
     if let Some(user) = store.user_by_name(name).await? {
         return Ok(user);
     }
@@ -40,21 +43,33 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
     let mut users = Vec::new();
     let mut other_tokens = Vec::new();
     for spec in USERS {
-        let seeded = user(store, spec).await.with_context(|| format!("seeding user {}", spec.0))?;
-        if store.user_by_token(spec.1).await?.is_none_or(|u| u.id != seeded.id) {
+        let seeded = user(store, spec)
+            .await
+            .with_context(|| format!("seeding user {}", spec.0))?;
+        if store
+            .user_by_token(spec.1)
+            .await?
+            .is_none_or(|u| u.id != seeded.id)
+        {
             other_tokens.push(spec.0.to_string());
         }
         users.push(seeded);
     }
     let (dev, owner) = (&users[1], &users[2]);
-    let group = match store.groups_of(&owner.id).await?.into_iter().find(|g| g.name == "demo" && g.owner_id == owner.id)
+    let group = match store
+        .groups_of(&owner.id)
+        .await?
+        .into_iter()
+        .find(|g| g.name == "demo" && g.owner_id == owner.id)
     {
         Some(group) => group,
         None => store.create_group("demo", &owner.id).await?,
     };
     for member in &users[3..] {
         if store.member(&group.id, &member.id).await?.is_none() {
-            store.add_member(&group.id, &member.id, Role::Member).await?;
+            store
+                .add_member(&group.id, &member.id, Role::Member)
+                .await?;
         }
     }
 
@@ -65,7 +80,10 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
             .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
             .collect(),
         Err(e) => {
-            tracing::warn!("no demo apps: cannot read {}: {e} (scripts/demo.sh builds them)", apps_dir.display());
+            tracing::warn!(
+                "no demo apps: cannot read {}: {e} (scripts/demo.sh builds them)",
+                apps_dir.display()
+            );
             Vec::new()
         }
     };
@@ -77,19 +95,34 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
             Err(e) => tracing::warn!("demo: skipping {}: {e:#}", file.display()),
         }
     }
-    Ok(Seeded { group_id: group.id, apps, other_tokens })
+    Ok(Seeded {
+        group_id: group.id,
+        apps,
+        other_tokens,
+    })
 }
 
 /// Upload (if new) and install (or upgrade) one component; returns its slug.
-async fn install(runtime: &Runtime, group_id: &str, dev: &User, file: &Path) -> anyhow::Result<String> {
+async fn install(
+    runtime: &Runtime,
+    group_id: &str,
+    dev: &User,
+    file: &Path,
+) -> anyhow::Result<String> {
     let store = runtime.store();
     let bytes = std::fs::read(file)?;
     let app = runtime.load(&bytes).await?;
     let m = &app.manifest;
     if store.app(&m.name).await?.is_none() {
-        store.create_app(&m.name, &m.title, &m.description, &dev.id).await?;
+        store
+            .create_app(&m.name, &m.title, &m.description, &dev.id)
+            .await?;
     }
-    let capabilities: Vec<String> = app.capabilities.iter().map(|c| c.name().to_string()).collect();
+    let capabilities: Vec<String> = app
+        .capabilities
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
     if store.version(&m.name, &m.version).await?.is_none() {
         let version = AppVersion {
             app_slug: m.name.clone(),
@@ -104,10 +137,14 @@ async fn install(runtime: &Runtime, group_id: &str, dev: &User, file: &Path) -> 
     }
     match store.installation_of(group_id, &m.name).await? {
         None => {
-            store.install(group_id, &m.name, &m.version, &capabilities).await?;
+            store
+                .install(group_id, &m.name, &m.version, &capabilities)
+                .await?;
         }
         Some(inst) if inst.version != m.version => {
-            store.update_installation(&inst.id, &m.version, &capabilities, true).await?;
+            store
+                .update_installation(&inst.id, &m.version, &capabilities, true)
+                .await?;
         }
         Some(_) => {}
     }
@@ -121,7 +158,11 @@ pub fn print(seeded: &Seeded, addr: &str) {
     println!(
         "Demo seeded: group `demo` ({}) with apps: {}",
         seeded.group_id,
-        if seeded.apps.is_empty() { "none found".to_string() } else { seeded.apps.join(", ") }
+        if seeded.apps.is_empty() {
+            "none found".to_string()
+        } else {
+            seeded.apps.join(", ")
+        }
     );
     println!("Tokens (local demo only):");
     for (name, token, _, _) in USERS {
@@ -145,6 +186,8 @@ pub fn print(seeded: &Seeded, addr: &str) {
     println!(
         "  curl -s -H 'Authorization: Bearer demo-owner-token' -H 'Content-Type: application/json' \\\n      -d \"{{\\\"poll\\\":\\\"$POLL\\\"}}\" {base}/apps/polls/actions/results"
     );
-    println!("  # watch the group live: curl -N -H 'Authorization: Bearer demo-owner-token' {base}/stream");
+    println!(
+        "  # watch the group live: curl -N -H 'Authorization: Bearer demo-owner-token' {base}/stream"
+    );
     println!();
 }

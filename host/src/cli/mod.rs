@@ -47,8 +47,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,wasmtime=warn,cranelift=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -62,7 +63,9 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
-            Command::User(UserCommand::Add(args)) => user::add(args).await.map(|()| ExitCode::SUCCESS),
+            Command::User(UserCommand::Add(args)) => {
+                user::add(args).await.map(|()| ExitCode::SUCCESS)
+            }
             Command::App(AppCommand::Check(args)) => check::run(args).await,
         }
     });

@@ -34,11 +34,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let store = args.data.connect().await?;
     bootstrap_admin(&store).await?;
     let cache_dir = args.data.cache_dir();
-    std::fs::create_dir_all(&cache_dir).with_context(|| format!("creating {}", cache_dir.display()))?;
-    let runtime =
-        Runtime::new(store.clone(), RuntimeConfig { limits: args.limits.limits(), cache_dir: Some(cache_dir) })?;
+    std::fs::create_dir_all(&cache_dir)
+        .with_context(|| format!("creating {}", cache_dir.display()))?;
+    let runtime = Runtime::new(
+        store.clone(),
+        RuntimeConfig {
+            limits: args.limits.limits(),
+            cache_dir: Some(cache_dir),
+        },
+    )?;
     let seeded = if args.demo {
-        let apps = args.demo_apps.clone().unwrap_or_else(|| args.data.data_dir.join("apps"));
+        let apps = args
+            .demo_apps
+            .clone()
+            .unwrap_or_else(|| args.data.data_dir.join("apps"));
         Some(demo::seed(&runtime, &apps).await?)
     } else {
         None
@@ -47,8 +56,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
     let timers = runtime.spawn_timer_loop(Duration::from_secs(1));
-    let listener =
-        tokio::net::TcpListener::bind(&args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(backend = ?store.backend(), "qun listening on http://{addr}");
     // Tests and scripts read this line to learn the port.
@@ -74,7 +84,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
 /// With `QUN_BOOTSTRAP_ADMIN_TOKEN` set and no admin yet, create admin `admin`.
 async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
-    let Ok(token) = std::env::var("QUN_BOOTSTRAP_ADMIN_TOKEN") else { return Ok(()) };
+    let Ok(token) = std::env::var("QUN_BOOTSTRAP_ADMIN_TOKEN") else {
+        return Ok(());
+    };
     if token.trim().is_empty() || store.admin_exists().await? {
         return Ok(());
     }
@@ -83,7 +95,10 @@ async fn bootstrap_admin(store: &Store) -> anyhow::Result<()> {
     } else {
         format!("admin-{}", &qun_host::http::new_token()[4..10])
     };
-    store.create_user(&name, token.trim(), true, true).await.context("creating the bootstrap admin")?;
+    store
+        .create_user(&name, token.trim(), true, true)
+        .await
+        .context("creating the bootstrap admin")?;
     tracing::info!("created the bootstrap admin `{name}` from QUN_BOOTSTRAP_ADMIN_TOKEN");
     Ok(())
 }

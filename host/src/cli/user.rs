@@ -27,7 +27,9 @@ pub async fn add(args: AddArgs) -> anyhow::Result<()> {
         bail!("a user named {:?} already exists", args.name);
     }
     let token = qun_host::http::new_token();
-    let user = store.create_user(&args.name, &token, args.admin, args.developer).await?;
+    let user = store
+        .create_user(&args.name, &token, args.admin, args.developer)
+        .await?;
     eprintln!("created user {} ({})", user.name, user.id);
     println!("{token}");
     store.close().await;

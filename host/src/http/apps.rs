@@ -74,23 +74,35 @@ fn check_slug(slug: &str) -> Result<(), ApiError> {
     let ok = !slug.is_empty()
         && slug.len() <= 40
         && slug.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
-        Err(ApiError::bad("invalid_slug", format!("a slug is 1 to 40 lowercase letters, digits and `-`; got {slug:?}")))
+        Err(ApiError::bad(
+            "invalid_slug",
+            format!("a slug is 1 to 40 lowercase letters, digits and `-`; got {slug:?}"),
+        ))
     }
 }
 
 async fn app_or_404(state: &AppState, slug: &str) -> Result<App, ApiError> {
-    state.store().app(slug).await?.ok_or_else(|| ApiError::not_found("app_not_found", format!("no app {slug}")))
+    state
+        .store()
+        .app(slug)
+        .await?
+        .ok_or_else(|| ApiError::not_found("app_not_found", format!("no app {slug}")))
 }
 
 fn may_publish(user: &User, app: &App) -> Result<(), ApiError> {
     if user.is_admin || app.developer_id == user.id {
         Ok(())
     } else {
-        Err(ApiError::forbidden(format!("only the developer of {} may upload its versions", app.slug)))
+        Err(ApiError::forbidden(format!(
+            "only the developer of {} may upload its versions",
+            app.slug
+        )))
     }
 }
 
@@ -108,13 +120,20 @@ async fn create_app(
     }
     check_slug(&body.slug)?;
     if body.name.trim().is_empty() {
-        return Err(ApiError::bad("invalid_name", "the app needs a display name"));
+        return Err(ApiError::bad(
+            "invalid_name",
+            "the app needs a display name",
+        ));
     }
     let taken = || ApiError::conflict("slug_taken", format!("an app {} already exists", body.slug));
     if state.store().app(&body.slug).await?.is_some() {
         return Err(taken());
     }
-    let app = match state.store().create_app(&body.slug, body.name.trim(), &body.description, &user.id).await {
+    let app = match state
+        .store()
+        .create_app(&body.slug, body.name.trim(), &body.description, &user.id)
+        .await
+    {
         Ok(app) => app,
         Err(e) if is_duplicate(&e) => return Err(taken()),
         Err(e) => return Err(e.into()),
@@ -137,9 +156,15 @@ async fn get_app(
 
 /// Read at most `max` bytes of `body`; 413 beyond.
 async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<u8>, ApiError> {
-    let too_large = || ApiError::TooLarge(format!("the upload is larger than the limit of {max} bytes"));
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let too_large = || {
+        ApiError::TooLarge(format!(
+            "the upload is larger than the limit of {max} bytes"
+        ))
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > max as u64) {
         return Err(too_large());
     }
@@ -153,7 +178,10 @@ async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<
                 }
                 source = err.source();
             }
-            Err(ApiError::bad("bad_body", format!("could not read the upload: {e}")))
+            Err(ApiError::bad(
+                "bad_body",
+                format!("could not read the upload: {e}"),
+            ))
         }
     }
 }
@@ -186,17 +214,29 @@ async fn upload_version(
     let exists = || {
         ApiError::conflict(
             "version_exists",
-            format!("{slug} {} was already uploaded; bump the version", manifest.version),
+            format!(
+                "{slug} {} was already uploaded; bump the version",
+                manifest.version
+            ),
         )
     };
-    if state.store().version(&slug, &manifest.version).await?.is_some() {
+    if state
+        .store()
+        .version(&slug, &manifest.version)
+        .await?
+        .is_some()
+    {
         return Err(exists());
     }
     let version = AppVersion {
         app_slug: slug.clone(),
         version: manifest.version.clone(),
         sha256: loaded.sha256.clone(),
-        capabilities: loaded.capabilities.iter().map(|c| c.name().to_string()).collect(),
+        capabilities: loaded
+            .capabilities
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
         manifest: serde_json::to_value(manifest).map_err(|e| ApiError::Internal(e.to_string()))?,
         status: VersionStatus::Approved,
         created_at: now_ms(),
@@ -213,7 +253,10 @@ async fn upload_version(
 /// Apps that can be installed, each at its newest approved version.
 #[utoipa::path(get, path = "/v1/catalog", tag = "apps",
     responses((status = 200, body = Vec<CatalogEntry>), (status = 401, body = ErrorBody)))]
-async fn catalog(State(state): State<AppState>, Auth(_user): Auth) -> Result<Json<Vec<CatalogEntry>>, ApiError> {
+async fn catalog(
+    State(state): State<AppState>,
+    Auth(_user): Auth,
+) -> Result<Json<Vec<CatalogEntry>>, ApiError> {
     let entries = state
         .store()
         .catalog()
@@ -230,7 +273,9 @@ async fn catalog(State(state): State<AppState>, Auth(_user): Auth) -> Result<Jso
                 .iter()
                 .map(|name| CapabilityView {
                     name: name.clone(),
-                    description: Capability::parse(name).map(|c| c.describe().to_string()).unwrap_or_default(),
+                    description: Capability::parse(name)
+                        .map(|c| c.describe().to_string())
+                        .unwrap_or_default(),
                 })
                 .collect(),
             version: version.version,

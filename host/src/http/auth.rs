@@ -17,17 +17,18 @@ impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Auth, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into()))?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::Unauthorized("missing `Authorization: Bearer <token>` header".into())
+        })?;
         let token = header
             .to_str()
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
+            })?;
         let user = state
             .store()
             .user_by_token(token)
@@ -41,7 +42,10 @@ impl AppState {
     /// The caller's membership of `gid`; 404 when the group does not exist
     /// or the caller is not in it (the two are indistinguishable).
     pub async fn member_of(&self, gid: &str, user: &User) -> Result<Member, ApiError> {
-        self.store().member(gid, &user.id).await?.ok_or_else(|| ApiError::no_group(gid))
+        self.store()
+            .member(gid, &user.id)
+            .await?
+            .ok_or_else(|| ApiError::no_group(gid))
     }
 
     /// Like [`AppState::member_of`], and 403 unless the caller is the group's
@@ -50,7 +54,9 @@ impl AppState {
         let member = self.member_of(gid, user).await?;
         match member.role {
             Role::Owner | Role::Admin => Ok(member),
-            Role::Member => Err(ApiError::forbidden("only the group's owner or admins may do this")),
+            Role::Member => Err(ApiError::forbidden(
+                "only the group's owner or admins may do this",
+            )),
         }
     }
 }

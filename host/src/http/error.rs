@@ -102,27 +102,42 @@ pub struct ErrorDetail {
 impl ApiError {
     /// 400 with a code.
     pub fn bad(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::BadRequest { code, message: message.into() }
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+        }
     }
 
     /// 403.
     pub fn forbidden(message: impl Into<String>) -> ApiError {
-        ApiError::Forbidden { code: "forbidden", message: message.into() }
+        ApiError::Forbidden {
+            code: "forbidden",
+            message: message.into(),
+        }
     }
 
     /// 404 with a code.
     pub fn not_found(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::NotFound { code, message: message.into() }
+        ApiError::NotFound {
+            code,
+            message: message.into(),
+        }
     }
 
     /// 404 for a group that does not exist or that the caller is not in.
     pub fn no_group(gid: &str) -> ApiError {
-        ApiError::not_found("group_not_found", format!("no group {gid} among your groups"))
+        ApiError::not_found(
+            "group_not_found",
+            format!("no group {gid} among your groups"),
+        )
     }
 
     /// 409 with a code.
     pub fn conflict(code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError::Conflict { code, message: message.into() }
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+        }
     }
 
     /// The HTTP status.
@@ -171,10 +186,17 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_string(), message } };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message,
+            },
+        };
         let mut response = (self.status(), Json(body)).into_response();
         if matches!(self, ApiError::Unauthorized(_)) {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }
@@ -189,10 +211,13 @@ impl From<StoreError> for ApiError {
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> ApiError {
         match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("the JSON body is larger than allowed".into()),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ApiError::bad("bad_json", "send the body as JSON with `Content-Type: application/json`")
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge("the JSON body is larger than allowed".into())
             }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::bad(
+                "bad_json",
+                "send the body as JSON with `Content-Type: application/json`",
+            ),
             _ => ApiError::bad("bad_json", rejection.body_text()),
         }
     }
@@ -201,7 +226,9 @@ impl From<JsonRejection> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(rejection: BytesRejection) -> ApiError {
         match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge("the body is larger than allowed".into()),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::TooLarge("the body is larger than allowed".into())
+            }
             _ => ApiError::bad("bad_body", rejection.body_text()),
         }
     }
@@ -230,20 +257,28 @@ impl From<InvokeError> for ApiError {
         match e {
             InvokeError::App(app) => from_app(&app),
             // Membership is checked before invoking; this is a race with a removal.
-            InvokeError::NotMember(_) => ApiError::not_found("group_not_found", "no such group among your groups"),
+            InvokeError::NotMember(_) => {
+                ApiError::not_found("group_not_found", "no such group among your groups")
+            }
             InvokeError::NoInstallation(_) => {
                 ApiError::not_found("not_installed", "this app is not installed in this group")
             }
             InvokeError::Disabled => ApiError::conflict("disabled", e.to_string()),
             InvokeError::BadInput(m) => ApiError::bad("invalid", m),
-            InvokeError::Quota(m) => ApiError::TooMany { code: "quota_exceeded", message: m },
+            InvokeError::Quota(m) => ApiError::TooMany {
+                code: "quota_exceeded",
+                message: m,
+            },
             InvokeError::Conflict(_) => ApiError::conflict("conflict", e.to_string()),
             InvokeError::Timeout(_) => ApiError::AppTimeout(e.to_string()),
             InvokeError::Trap(_)
             | InvokeError::MemoryLimit(_)
             | InvokeError::StackOverflow
             | InvokeError::BadAnswer(_)
-            | InvokeError::Load(_) => ApiError::AppFailed { code: e.code(), message: e.to_string() },
+            | InvokeError::Load(_) => ApiError::AppFailed {
+                code: e.code(),
+                message: e.to_string(),
+            },
             InvokeError::Tampered(_) | InvokeError::Store(_) | InvokeError::Internal(_) => {
                 ApiError::Internal(e.to_string())
             }
@@ -255,12 +290,30 @@ impl From<InvokeError> for ApiError {
 fn from_app(e: &AppError) -> ApiError {
     let message = error_message(e);
     match error_code(e) {
-        "denied" => ApiError::Forbidden { code: "app_denied", message },
-        "not-found" => ApiError::NotFound { code: "app_not_found", message },
-        "invalid" => ApiError::BadRequest { code: "app_invalid", message },
-        "quota-exceeded" => ApiError::TooMany { code: "app_quota_exceeded", message },
-        "conflict" => ApiError::Conflict { code: "app_conflict", message },
-        _ => ApiError::AppFailed { code: "app_internal", message },
+        "denied" => ApiError::Forbidden {
+            code: "app_denied",
+            message,
+        },
+        "not-found" => ApiError::NotFound {
+            code: "app_not_found",
+            message,
+        },
+        "invalid" => ApiError::BadRequest {
+            code: "app_invalid",
+            message,
+        },
+        "quota-exceeded" => ApiError::TooMany {
+            code: "app_quota_exceeded",
+            message,
+        },
+        "conflict" => ApiError::Conflict {
+            code: "app_conflict",
+            message,
+        },
+        _ => ApiError::AppFailed {
+            code: "app_internal",
+            message,
+        },
     }
 }
 
@@ -268,7 +321,9 @@ fn from_app(e: &AppError) -> ApiError {
 pub fn is_duplicate(e: &StoreError) -> bool {
     match e {
         StoreError::Database(sqlx::Error::Database(db)) => {
-            db.is_unique_violation() || db.message().contains("UNIQUE") || db.message().contains("duplicate key")
+            db.is_unique_violation()
+                || db.message().contains("UNIQUE")
+                || db.message().contains("duplicate key")
         }
         _ => false,
     }
@@ -286,12 +341,36 @@ mod tests {
     #[test]
     fn app_errors_keep_their_message_and_get_a_fitting_status() {
         let cases = [
-            (AppError::Denied("not yours".into()), StatusCode::FORBIDDEN, "app_denied"),
-            (AppError::NotFound("no such poll".into()), StatusCode::NOT_FOUND, "app_not_found"),
-            (AppError::Invalid("poll is closed".into()), StatusCode::BAD_REQUEST, "app_invalid"),
-            (AppError::QuotaExceeded("too many".into()), StatusCode::TOO_MANY_REQUESTS, "app_quota_exceeded"),
-            (AppError::Conflict("busy".into()), StatusCode::CONFLICT, "app_conflict"),
-            (AppError::Internal("oops".into()), StatusCode::BAD_GATEWAY, "app_internal"),
+            (
+                AppError::Denied("not yours".into()),
+                StatusCode::FORBIDDEN,
+                "app_denied",
+            ),
+            (
+                AppError::NotFound("no such poll".into()),
+                StatusCode::NOT_FOUND,
+                "app_not_found",
+            ),
+            (
+                AppError::Invalid("poll is closed".into()),
+                StatusCode::BAD_REQUEST,
+                "app_invalid",
+            ),
+            (
+                AppError::QuotaExceeded("too many".into()),
+                StatusCode::TOO_MANY_REQUESTS,
+                "app_quota_exceeded",
+            ),
+            (
+                AppError::Conflict("busy".into()),
+                StatusCode::CONFLICT,
+                "app_conflict",
+            ),
+            (
+                AppError::Internal("oops".into()),
+                StatusCode::BAD_GATEWAY,
+                "app_internal",
+            ),
         ];
         for (app, status, code) in cases {
             let message = error_message(&app);
@@ -301,22 +380,49 @@ mod tests {
 
     #[test]
     fn sandbox_failures_map_to_gateway_statuses() {
-        assert_eq!(status_of(InvokeError::Timeout(250)).0, StatusCode::GATEWAY_TIMEOUT);
-        assert_eq!(status_of(InvokeError::Trap("unreachable".into())).0, StatusCode::BAD_GATEWAY);
-        assert_eq!(status_of(InvokeError::MemoryLimit(1 << 20)).0, StatusCode::BAD_GATEWAY);
-        assert_eq!(status_of(InvokeError::StackOverflow).0, StatusCode::BAD_GATEWAY);
-        assert_eq!(status_of(InvokeError::NotMember("u".into())).0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            status_of(InvokeError::Timeout(250)).0,
+            StatusCode::GATEWAY_TIMEOUT
+        );
+        assert_eq!(
+            status_of(InvokeError::Trap("unreachable".into())).0,
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of(InvokeError::MemoryLimit(1 << 20)).0,
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of(InvokeError::StackOverflow).0,
+            StatusCode::BAD_GATEWAY
+        );
+        assert_eq!(
+            status_of(InvokeError::NotMember("u".into())).0,
+            StatusCode::NOT_FOUND
+        );
         assert_eq!(status_of(InvokeError::Disabled).0, StatusCode::CONFLICT);
-        assert_eq!(status_of(InvokeError::BadInput("bad".into())).0, StatusCode::BAD_REQUEST);
-        assert_eq!(status_of(InvokeError::Quota("full".into())).0, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            status_of(InvokeError::BadInput("bad".into())).0,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            status_of(InvokeError::Quota("full".into())).0,
+            StatusCode::TOO_MANY_REQUESTS
+        );
     }
 
     #[tokio::test]
     async fn internal_errors_are_not_leaked() {
         use http_body_util::BodyExt;
-        let response = ApiError::from(InvokeError::Internal("secret path /etc/x".into())).into_response();
+        let response =
+            ApiError::from(InvokeError::Internal("secret path /etc/x".into())).into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let bytes = response.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
         let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         assert_eq!(body["error"]["code"], "internal");
         assert!(!body.to_string().contains("/etc/x"), "{body}");

@@ -73,7 +73,11 @@ async fn get_group(
     Path(gid): Path<String>,
 ) -> Result<Json<GroupView>, ApiError> {
     state.member_of(&gid, &user).await?;
-    let group = state.store().group(&gid).await?.ok_or_else(|| ApiError::no_group(&gid))?;
+    let group = state
+        .store()
+        .group(&gid)
+        .await?
+        .ok_or_else(|| ApiError::no_group(&gid))?;
     Ok(Json(group.into()))
 }
 
@@ -91,16 +95,25 @@ async fn add_member(
     state.manager_of(&gid, &user).await?;
     let role = body.role.unwrap_or(Role::Member);
     if role == Role::Owner {
-        return Err(ApiError::bad("invalid_role", "a group has one owner; add members as `member` or `admin`"));
+        return Err(ApiError::bad(
+            "invalid_role",
+            "a group has one owner; add members as `member` or `admin`",
+        ));
     }
     let store = state.store();
     if store.user(&body.user_id).await?.is_none() {
-        return Err(ApiError::not_found("user_not_found", format!("no user {}", body.user_id)));
+        return Err(ApiError::not_found(
+            "user_not_found",
+            format!("no user {}", body.user_id),
+        ));
     }
     if let Some(existing) = store.member(&gid, &body.user_id).await?
         && existing.role == Role::Owner
     {
-        return Err(ApiError::conflict("owner", "the group's owner keeps the owner role"));
+        return Err(ApiError::conflict(
+            "owner",
+            "the group's owner keeps the owner role",
+        ));
     }
     store.add_member(&gid, &body.user_id, role).await?;
     let member = store
@@ -123,7 +136,10 @@ async fn list_members(
     let Query(query) = query?;
     state.member_of(&gid, &user).await?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let members = state.store().members(&gid, query.cursor.as_deref(), limit).await?;
+    let members = state
+        .store()
+        .members(&gid, query.cursor.as_deref(), limit)
+        .await?;
     Ok(Json(members.into_iter().map(MemberView::from).collect()))
 }
 
@@ -139,15 +155,22 @@ async fn remove_member(
 ) -> Result<StatusCode, ApiError> {
     let caller = state.member_of(&gid, &user).await?;
     if uid != user.id && caller.role == Role::Member {
-        return Err(ApiError::forbidden("only the group's owner or admins may remove other members"));
+        return Err(ApiError::forbidden(
+            "only the group's owner or admins may remove other members",
+        ));
     }
     let store = state.store();
-    let target = store
-        .member(&gid, &uid)
-        .await?
-        .ok_or_else(|| ApiError::not_found("member_not_found", format!("{uid} is not a member of this group")))?;
+    let target = store.member(&gid, &uid).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "member_not_found",
+            format!("{uid} is not a member of this group"),
+        )
+    })?;
     if target.role == Role::Owner {
-        return Err(ApiError::conflict("owner", "the group's owner cannot be removed"));
+        return Err(ApiError::conflict(
+            "owner",
+            "the group's owner cannot be removed",
+        ));
     }
     store.remove_member(&gid, &uid).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -19,7 +19,10 @@ use crate::runtime::{Answer, Call, Invocation};
 use crate::store::{AppVersion, VersionStatus};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(install, list_installed)).routes(routes!(uninstall)).routes(routes!(run_action))
+    OpenApiRouter::new()
+        .routes(routes!(install, list_installed))
+        .routes(routes!(uninstall))
+        .routes(routes!(run_action))
 }
 
 /// An app to install.
@@ -35,25 +38,42 @@ pub struct NewInstallation {
     pub grants: Vec<String>,
 }
 
-async fn pick_version(state: &AppState, slug: &str, wanted: Option<&str>) -> Result<AppVersion, ApiError> {
+async fn pick_version(
+    state: &AppState,
+    slug: &str,
+    wanted: Option<&str>,
+) -> Result<AppVersion, ApiError> {
     let store = state.store();
     if store.app(slug).await?.is_none() {
-        return Err(ApiError::not_found("app_not_found", format!("no app {slug}")));
+        return Err(ApiError::not_found(
+            "app_not_found",
+            format!("no app {slug}"),
+        ));
     }
-    let version =
-        match wanted {
-            Some(v) => store
-                .version(slug, v)
-                .await?
-                .ok_or_else(|| ApiError::not_found("version_not_found", format!("{slug} has no version {v}")))?,
-            None => store.versions(slug).await?.into_iter().find(|v| v.status == VersionStatus::Approved).ok_or_else(
-                || ApiError::not_found("version_not_found", format!("{slug} has no approved version yet")),
-            )?,
-        };
+    let version = match wanted {
+        Some(v) => store.version(slug, v).await?.ok_or_else(|| {
+            ApiError::not_found("version_not_found", format!("{slug} has no version {v}"))
+        })?,
+        None => store
+            .versions(slug)
+            .await?
+            .into_iter()
+            .find(|v| v.status == VersionStatus::Approved)
+            .ok_or_else(|| {
+                ApiError::not_found(
+                    "version_not_found",
+                    format!("{slug} has no approved version yet"),
+                )
+            })?,
+    };
     if version.status != VersionStatus::Approved {
         return Err(ApiError::conflict(
             "not_approved",
-            format!("{slug} {} is {}, not approved", version.version, version.status.as_str()),
+            format!(
+                "{slug} {} is {}, not approved",
+                version.version,
+                version.status.as_str()
+            ),
         ));
     }
     Ok(version)
@@ -73,7 +93,11 @@ async fn install(
 ) -> Result<(StatusCode, Json<InstallationView>), ApiError> {
     state.manager_of(&gid, &user).await?;
     let version = pick_version(&state, &body.app, body.version.as_deref()).await?;
-    if let Some(extra) = body.grants.iter().find(|g| !version.capabilities.contains(g)) {
+    if let Some(extra) = body
+        .grants
+        .iter()
+        .find(|g| !version.capabilities.contains(g))
+    {
         return Err(ApiError::bad(
             "invalid_grant",
             format!(
@@ -87,17 +111,33 @@ async fn install(
     let mut grants = body.grants.clone();
     grants.sort();
     grants.dedup();
-    let installed =
-        || ApiError::conflict("already_installed", format!("{} is already installed in this group", body.app));
-    if state.store().installation_of(&gid, &body.app).await?.is_some() {
+    let installed = || {
+        ApiError::conflict(
+            "already_installed",
+            format!("{} is already installed in this group", body.app),
+        )
+    };
+    if state
+        .store()
+        .installation_of(&gid, &body.app)
+        .await?
+        .is_some()
+    {
         return Err(installed());
     }
-    let inst = match state.store().install(&gid, &body.app, &version.version, &grants).await {
+    let inst = match state
+        .store()
+        .install(&gid, &body.app, &version.version, &grants)
+        .await
+    {
         Ok(inst) => inst,
         Err(e) if is_duplicate(&e) => return Err(installed()),
         Err(e) => return Err(e.into()),
     };
-    Ok((StatusCode::CREATED, Json(InstallationView::new(inst, Some(&version)))))
+    Ok((
+        StatusCode::CREATED,
+        Json(InstallationView::new(inst, Some(&version))),
+    ))
 }
 
 /// Apps installed in the group.
@@ -133,7 +173,12 @@ async fn uninstall(
         .store()
         .installation_of(&gid, &slug)
         .await?
-        .ok_or_else(|| ApiError::not_found("not_installed", format!("{slug} is not installed in this group")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_installed",
+                format!("{slug} is not installed in this group"),
+            )
+        })?;
     state.store().uninstall(&inst.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -158,16 +203,27 @@ async fn run_action(
         .store()
         .installation_of(&gid, &slug)
         .await?
-        .ok_or_else(|| ApiError::not_found("not_installed", format!("{slug} is not installed in this group")))?;
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "not_installed",
+                format!("{slug} is not installed in this group"),
+            )
+        })?;
     let payload = payload.to_string();
     let max = state.runtime.limits().payload_bytes;
     if payload.len() > max {
-        return Err(ApiError::TooLarge(format!("the action payload is {} bytes; the limit is {max}", payload.len())));
+        return Err(ApiError::TooLarge(format!(
+            "the action payload is {} bytes; the limit is {max}",
+            payload.len()
+        )));
     }
     let invocation = Invocation {
         installation_id: inst.id.clone(),
         actor: Some(user.id.clone()),
-        call: Call::Action { name: action, payload },
+        call: Call::Action {
+            name: action,
+            payload,
+        },
         invocation_id: None,
     };
     let outcome = state.invoke(&slug, &gid, invocation).await?;

@@ -49,7 +49,10 @@ fn parse_command(text: &str) -> Option<(&str, &str)> {
     let body = text.strip_prefix('/')?;
     let end = body.find(char::is_whitespace).unwrap_or(body.len());
     let word = &body[..end];
-    let valid = !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '_');
+    let valid = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_');
     valid.then(|| (word, body[end..].trim_start()))
 }
 
@@ -77,7 +80,10 @@ async fn post_message(
     }
     let max = state.runtime.limits().message_bytes;
     if text.len() > max {
-        return Err(ApiError::TooLarge(format!("the message is {} bytes; the limit is {max}", text.len())));
+        return Err(ApiError::TooLarge(format!(
+            "the message is {} bytes; the limit is {max}",
+            text.len()
+        )));
     }
     // Resolve a command before storing anything: an unknown one is refused.
     let command = match parse_command(text) {
@@ -100,13 +106,21 @@ async fn post_message(
         let invocation = Invocation {
             installation_id: inst.id.clone(),
             actor: Some(user.id.clone()),
-            call: Call::Command { name: word.to_string(), args: args.to_string() },
+            call: Call::Command {
+                name: word.to_string(),
+                args: args.to_string(),
+            },
             invocation_id: None,
         };
         let outcome = state.invoke(&inst.app_slug, &gid, invocation).await?;
         if !outcome.posted.is_empty() {
             let after = state.store().messages(&gid, first, 500).await?;
-            messages.extend(after.into_iter().filter(|m| outcome.posted.contains(&m.id)).map(MessageView::from));
+            messages.extend(
+                after
+                    .into_iter()
+                    .filter(|m| outcome.posted.contains(&m.id))
+                    .map(MessageView::from),
+            );
         }
     }
     Ok((StatusCode::CREATED, Json(Posted { messages })))
@@ -120,7 +134,9 @@ async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Install
         if !inst.enabled {
             continue;
         }
-        let Some(version) = store.version(&inst.app_slug, &inst.version).await? else { continue };
+        let Some(version) = store.version(&inst.app_slug, &inst.version).await? else {
+            continue;
+        };
         let commands = manifest_names(&version.manifest, "commands");
         if commands.iter().any(|c| c == word) {
             return Ok(inst);
@@ -132,7 +148,10 @@ async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Install
     } else {
         format!("available: {}", available.join(", "))
     };
-    Err(ApiError::not_found("unknown_command", format!("no app in this group answers /{word}; {hint}")))
+    Err(ApiError::not_found(
+        "unknown_command",
+        format!("no app in this group answers /{word}; {hint}"),
+    ))
 }
 
 /// The group's messages, oldest first, after a given id.
@@ -148,7 +167,10 @@ async fn list_messages(
     let Query(query) = query?;
     state.member_of(&gid, &user).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let messages = state.store().messages(&gid, query.after.unwrap_or(0), limit).await?;
+    let messages = state
+        .store()
+        .messages(&gid, query.after.unwrap_or(0), limit)
+        .await?;
     Ok(Json(messages.into_iter().map(MessageView::from).collect()))
 }
 
@@ -158,7 +180,10 @@ mod tests {
 
     #[test]
     fn commands_are_a_slash_and_a_word() {
-        assert_eq!(parse_command("/poll Lunch? | a | b"), Some(("poll", "Lunch? | a | b")));
+        assert_eq!(
+            parse_command("/poll Lunch? | a | b"),
+            Some(("poll", "Lunch? | a | b"))
+        );
         assert_eq!(parse_command("/poll"), Some(("poll", "")));
         assert_eq!(parse_command("hello /poll"), None);
         assert_eq!(parse_command("/ poll"), None);

@@ -50,7 +50,11 @@ impl Default for Metrics {
             "Wall-clock time of app invocations, by app",
             invocation_seconds.clone(),
         );
-        registry.register("qun_http_requests", "HTTP requests by method, route and status", http_requests.clone());
+        registry.register(
+            "qun_http_requests",
+            "HTTP requests by method, route and status",
+            http_requests.clone(),
+        );
         registry.register(
             "qun_http_request_duration_seconds",
             "Time to the response head, by method and route",
@@ -70,8 +74,12 @@ impl Metrics {
     /// Count one invocation of `app` that ended with `outcome`.
     pub fn invocation(&self, app: &str, outcome: &str, took: Duration) {
         let app = ("app".to_string(), app.to_string());
-        self.invocations.get_or_create(&vec![app.clone(), ("outcome".into(), outcome.to_string())]).inc();
-        self.invocation_seconds.get_or_create(&vec![app]).observe(took.as_secs_f64());
+        self.invocations
+            .get_or_create(&vec![app.clone(), ("outcome".into(), outcome.to_string())])
+            .inc();
+        self.invocation_seconds
+            .get_or_create(&vec![app])
+            .observe(took.as_secs_f64());
     }
 
     /// Count one HTTP request.
@@ -79,9 +87,15 @@ impl Metrics {
         let method = ("method".to_string(), method.to_string());
         let route = ("route".to_string(), route.to_string());
         self.http_requests
-            .get_or_create(&vec![method.clone(), route.clone(), ("status".into(), status.to_string())])
+            .get_or_create(&vec![
+                method.clone(),
+                route.clone(),
+                ("status".into(), status.to_string()),
+            ])
             .inc();
-        self.http_seconds.get_or_create(&vec![method, route]).observe(took.as_secs_f64());
+        self.http_seconds
+            .get_or_create(&vec![method, route])
+            .observe(took.as_secs_f64());
     }
 
     /// Everything in the Prometheus (OpenMetrics) text format.
@@ -99,8 +113,11 @@ impl Metrics {
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
     let method = request.method().to_string();
-    let route =
-        request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
     let response = next.run(request).await;
     let took = started.elapsed();
     let status = response.status().as_u16();

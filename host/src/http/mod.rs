@@ -78,7 +78,12 @@ pub struct AppState {
 impl AppState {
     /// State over `runtime` with `config`.
     pub fn new(runtime: Runtime, config: HttpConfig) -> AppState {
-        AppState { runtime, config: Arc::new(config), metrics: Metrics::default(), notifier: Notifier::default() }
+        AppState {
+            runtime,
+            config: Arc::new(config),
+            metrics: Metrics::default(),
+            notifier: Notifier::default(),
+        }
     }
 
     /// The store.
@@ -88,7 +93,12 @@ impl AppState {
 
     /// Run an invocation of `app` in `group_id`, counting it in the metrics
     /// and waking the group's streams if it posted.
-    pub async fn invoke(&self, app: &str, group_id: &str, invocation: Invocation) -> Result<Outcome, InvokeError> {
+    pub async fn invoke(
+        &self,
+        app: &str,
+        group_id: &str,
+        invocation: Invocation,
+    ) -> Result<Outcome, InvokeError> {
         let started = Instant::now();
         let result = self.runtime.invoke(invocation).await;
         let outcome = match &result {
@@ -125,7 +135,10 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
     }
 }
 
@@ -152,11 +165,17 @@ pub fn app(state: AppState) -> Router {
     let (router, doc) = api().split_for_parts();
     let config = state.config.clone();
     router
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .fallback(no_route)
         .layer(Extension(Arc::new(doc)))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), request_timeout))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_timeout,
+        ))
         .with_state(state)
 }
 
@@ -171,10 +190,11 @@ async fn request_timeout(
     let limit = state.config.request_timeout;
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => {
-            ApiError::Unavailable(format!("the request did not complete within {} s; try again", limit.as_secs()))
-                .into_response()
-        }
+        Err(_) => ApiError::Unavailable(format!(
+            "the request did not complete within {} s; try again",
+            limit.as_secs()
+        ))
+        .into_response(),
     }
 }
 

@@ -15,7 +15,10 @@ use super::AppState;
 use super::error::{ApiError, ErrorBody};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(healthz)).routes(routes!(metrics)).routes(routes!(openapi_json))
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
 }
 
 /// Health of the server.
@@ -30,19 +33,29 @@ pub struct Health {
     responses((status = 200, body = Health), (status = 500, body = ErrorBody)))]
 async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.store().ping().await?;
-    Ok(Json(Health { status: "ok".into() }))
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
 }
 
 /// Prometheus metrics (text exposition format).
 #[utoipa::path(get, path = "/metrics", tag = "ops", security(()),
     responses((status = 200, description = "Prometheus/OpenMetrics text", body = String, content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], state.metrics.render())
+    (
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }
 
 /// This API's OpenAPI document.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops", security(()),
     responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
-async fn openapi_json(Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>) -> impl IntoResponse {
+async fn openapi_json(
+    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> impl IntoResponse {
     Json(doc.as_ref().clone())
 }

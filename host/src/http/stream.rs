@@ -39,7 +39,10 @@ pub struct Notifier {
 
 impl Default for Notifier {
     fn default() -> Self {
-        Notifier { posted: broadcast::channel(1024).0, closing: Arc::new(watch::channel(false).0) }
+        Notifier {
+            posted: broadcast::channel(1024).0,
+            closing: Arc::new(watch::channel(false).0),
+        }
     }
 }
 
@@ -97,7 +100,9 @@ async fn stream(
                 .to_str()
                 .ok()
                 .and_then(|v| v.trim().parse::<i64>().ok())
-                .ok_or_else(|| ApiError::bad("bad_last_event_id", "Last-Event-ID must be a message id"))?,
+                .ok_or_else(|| {
+                    ApiError::bad("bad_last_event_id", "Last-Event-ID must be a message id")
+                })?,
         ),
         None => None,
     };

@@ -14,7 +14,9 @@ use super::views::{GroupView, UserView};
 use super::{ApiJson, AppState};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create_user)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(create_user))
+        .routes(routes!(me))
 }
 
 /// A user to create.
@@ -64,7 +66,9 @@ pub fn new_token() -> String {
 pub(super) fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if ok {
         Ok(())
     } else {
@@ -88,18 +92,32 @@ async fn create_user(
         return Err(ApiError::forbidden("only platform admins may create users"));
     }
     check_name("a user name", &body.name)?;
-    let taken = || ApiError::conflict("name_taken", format!("a user named {:?} already exists", body.name));
+    let taken = || {
+        ApiError::conflict(
+            "name_taken",
+            format!("a user named {:?} already exists", body.name),
+        )
+    };
     if state.store().user_by_name(&body.name).await?.is_some() {
         return Err(taken());
     }
     let token = new_token();
-    let user = match state.store().create_user(&body.name, &token, body.admin, body.developer).await {
+    let user = match state
+        .store()
+        .create_user(&body.name, &token, body.admin, body.developer)
+        .await
+    {
         Ok(user) => user,
         Err(e) if is_duplicate(&e) => return Err(taken()),
         Err(e) => return Err(e.into()),
     };
-    let created =
-        CreatedUser { id: user.id, name: user.name, token, admin: user.is_admin, developer: user.is_developer };
+    let created = CreatedUser {
+        id: user.id,
+        name: user.name,
+        token,
+        admin: user.is_admin,
+        developer: user.is_developer,
+    };
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -107,6 +125,15 @@ async fn create_user(
 #[utoipa::path(get, path = "/v1/me", tag = "users",
     responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
 async fn me(State(state): State<AppState>, Auth(user): Auth) -> Result<Json<Me>, ApiError> {
-    let groups = state.store().groups_of(&user.id).await?.into_iter().map(GroupView::from).collect();
-    Ok(Json(Me { user: user.into(), groups }))
+    let groups = state
+        .store()
+        .groups_of(&user.id)
+        .await?
+        .into_iter()
+        .map(GroupView::from)
+        .collect();
+    Ok(Json(Me {
+        user: user.into(),
+        groups,
+    }))
 }

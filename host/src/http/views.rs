@@ -20,7 +20,12 @@ pub struct UserView {
 
 impl From<User> for UserView {
     fn from(u: User) -> UserView {
-        UserView { id: u.id, name: u.name, admin: u.is_admin, developer: u.is_developer }
+        UserView {
+            id: u.id,
+            name: u.name,
+            admin: u.is_admin,
+            developer: u.is_developer,
+        }
     }
 }
 
@@ -39,7 +44,12 @@ pub struct GroupView {
 
 impl From<Group> for GroupView {
     fn from(g: Group) -> GroupView {
-        GroupView { id: g.id, name: g.name, owner_id: g.owner_id, member_count: g.member_count }
+        GroupView {
+            id: g.id,
+            name: g.name,
+            owner_id: g.owner_id,
+            member_count: g.member_count,
+        }
     }
 }
 
@@ -58,7 +68,12 @@ pub struct MemberView {
 
 impl From<Member> for MemberView {
     fn from(m: Member) -> MemberView {
-        MemberView { user_id: m.user_id, name: m.name, role: m.role.as_str().to_string(), joined_at: m.joined_at }
+        MemberView {
+            user_id: m.user_id,
+            name: m.name,
+            role: m.role.as_str().to_string(),
+            joined_at: m.joined_at,
+        }
     }
 }
 
@@ -119,7 +134,12 @@ pub struct VersionView {
 pub fn manifest_names(manifest: &serde_json::Value, key: &str) -> Vec<String> {
     manifest[key]
         .as_array()
-        .map(|items| items.iter().filter_map(|i| i["name"].as_str().map(str::to_string)).collect())
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["name"].as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

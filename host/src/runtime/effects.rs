@@ -10,7 +10,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
-use crate::store::{AuditRecord, KvRow, ListQuery, LogLine, NewMessage, Store, StoreError, Timer, WriteTx, now_ms};
+use crate::store::{
+    AuditRecord, KvRow, ListQuery, LogLine, NewMessage, Store, StoreError, Timer, WriteTx, now_ms,
+};
 
 /// A group message to post on commit.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,7 +74,10 @@ impl Effects {
 
     /// Whether committing would change anything besides audit and log rows.
     pub fn is_empty(&self) -> bool {
-        self.writes.is_empty() && self.messages.is_empty() && self.directs.is_empty() && self.timers.is_empty()
+        self.writes.is_empty()
+            && self.messages.is_empty()
+            && self.directs.is_empty()
+            && self.timers.is_empty()
     }
 }
 
@@ -132,7 +137,12 @@ pub async fn commit(
     logs: &[LogLine],
 ) -> Result<Vec<i64>, CommitError> {
     let inst = ident.installation_id.as_str();
-    if effects.is_empty() && effects.reads.is_empty() && effects.lists.is_empty() && audit.is_empty() && logs.is_empty() {
+    if effects.is_empty()
+        && effects.reads.is_empty()
+        && effects.lists.is_empty()
+        && audit.is_empty()
+        && logs.is_empty()
+    {
         // Nothing read, nothing to write: no transaction at all.
         return Ok(Vec::new());
     }
@@ -167,7 +177,14 @@ pub async fn commit(
             posted.push(stored.id);
         }
         for dm in &effects.directs {
-            tx.insert_direct(&ident.group_id, &dm.to, inst, dm.text.as_deref(), dm.card.as_ref()).await?;
+            tx.insert_direct(
+                &ident.group_id,
+                &dm.to,
+                inst,
+                dm.text.as_deref(),
+                dm.card.as_ref(),
+            )
+            .await?;
         }
     }
     tx.insert_audit(audit).await?;
@@ -185,7 +202,12 @@ async fn validate(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(),
         }
     }
     for (query, seen) in &effects.lists {
-        let now: Vec<(String, i64)> = tx.kv_list(inst, query).await?.into_iter().map(|r| (r.key, r.version)).collect();
+        let now: Vec<(String, i64)> = tx
+            .kv_list(inst, query)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.version))
+            .collect();
         if &now != seen {
             return Err(CommitError::Conflict);
         }
@@ -193,7 +215,12 @@ async fn validate(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(),
     Ok(())
 }
 
-async fn apply_storage(tx: &mut WriteTx, inst: &str, limits: &Limits, effects: &Effects) -> Result<(), CommitError> {
+async fn apply_storage(
+    tx: &mut WriteTx,
+    inst: &str,
+    limits: &Limits,
+    effects: &Effects,
+) -> Result<(), CommitError> {
     if effects.writes.is_empty() {
         return Ok(());
     }
@@ -215,16 +242,27 @@ async fn apply_storage(tx: &mut WriteTx, inst: &str, limits: &Limits, effects: &
         }
     }
     if bytes > limits.storage_bytes && bytes > tx.usage(inst).await?.0 {
-        return Err(CommitError::Quota(format!("this installation may keep {} bytes of data", limits.storage_bytes)));
+        return Err(CommitError::Quota(format!(
+            "this installation may keep {} bytes of data",
+            limits.storage_bytes
+        )));
     }
     if keys > limits.storage_keys && keys > tx.usage(inst).await?.1 {
-        return Err(CommitError::Quota(format!("this installation may keep {} keys", limits.storage_keys)));
+        return Err(CommitError::Quota(format!(
+            "this installation may keep {} keys",
+            limits.storage_keys
+        )));
     }
     tx.set_usage(inst, bytes, keys).await?;
     Ok(())
 }
 
-async fn apply_timers(tx: &mut WriteTx, inst: &str, limits: &Limits, effects: &Effects) -> Result<(), CommitError> {
+async fn apply_timers(
+    tx: &mut WriteTx,
+    inst: &str,
+    limits: &Limits,
+    effects: &Effects,
+) -> Result<(), CommitError> {
     if effects.timers.is_empty() {
         return Ok(());
     }

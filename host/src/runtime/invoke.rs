@@ -11,7 +11,9 @@ use super::engine;
 use super::load::{LoadError, LoadedApp, sha256_hex};
 use super::{InvocationState, Runtime};
 use crate::capabilities::messaging::message_parts;
-use crate::capabilities::{Capability, Error, GroupAppPre, error_code, error_message, handler, types};
+use crate::capabilities::{
+    Capability, Error, GroupAppPre, error_code, error_message, handler, types,
+};
 use crate::store::{AuditRecord, LogLine, StoreError, now_ms};
 
 /// What the host asks an app to do.
@@ -113,7 +115,9 @@ pub enum InvokeError {
     #[error("the app version could not be loaded: {0}")]
     Load(#[from] LoadError),
     /// The stored bytes do not hash to the recorded sha256.
-    #[error("the stored component of {0} does not match the sha256 it was uploaded with; refusing to run it")]
+    #[error(
+        "the stored component of {0} does not match the sha256 it was uploaded with; refusing to run it"
+    )]
     Tampered(String),
     /// The database failed.
     #[error("internal error: {0}")]
@@ -149,7 +153,10 @@ impl InvokeError {
     pub fn is_fault(&self) -> bool {
         matches!(
             self,
-            InvokeError::Timeout(_) | InvokeError::MemoryLimit(_) | InvokeError::StackOverflow | InvokeError::Trap(_)
+            InvokeError::Timeout(_)
+                | InvokeError::MemoryLimit(_)
+                | InvokeError::StackOverflow
+                | InvokeError::Trap(_)
         )
     }
 }
@@ -157,17 +164,25 @@ impl InvokeError {
 impl Runtime {
     /// The loaded app for a stored version, checking its bytes against the
     /// sha256 recorded at upload.
-    pub async fn app_version(&self, slug: &str, version: &str) -> Result<Arc<LoadedApp>, InvokeError> {
+    pub async fn app_version(
+        &self,
+        slug: &str,
+        version: &str,
+    ) -> Result<Arc<LoadedApp>, InvokeError> {
         let db = self.store();
         let stored = db.version(slug, version).await?;
         let Some(stored) = stored else {
-            return Err(InvokeError::Internal(format!("app {slug} has no version {version}")));
+            return Err(InvokeError::Internal(format!(
+                "app {slug} has no version {version}"
+            )));
         };
         if let Some(app) = self.cached(&stored.sha256) {
             return Ok(app);
         }
         let Some((bytes, sha256)) = db.version_wasm(slug, version).await? else {
-            return Err(InvokeError::Internal(format!("app {slug} has no version {version}")));
+            return Err(InvokeError::Internal(format!(
+                "app {slug} has no version {version}"
+            )));
         };
         if sha256_hex(&bytes) != sha256 {
             return Err(InvokeError::Tampered(format!("{slug} {version}")));
@@ -199,7 +214,9 @@ impl Runtime {
                 )));
             }
             if serde_json::from_str::<serde_json::Value>(payload).is_err() {
-                return Err(InvokeError::BadInput("the action payload is not valid JSON".into()));
+                return Err(InvokeError::BadInput(
+                    "the action payload is not valid JSON".into(),
+                ));
             }
         }
         let app = self.app_version(&inst.app_slug, &inst.version).await?;
@@ -211,27 +228,50 @@ impl Runtime {
             app_version: inst.version.clone(),
             actor: invocation.actor.clone(),
         };
-        let invocation_id = invocation.invocation_id.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let invocation_id = invocation
+            .invocation_id
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let serial = self.serial_lock(&inst.id);
         let retries = self.limits().conflict_retries.max(1);
 
         for attempt in 1..=retries {
             // First try optimistically; after a conflict, queue behind the other
             // re-runs of this installation so the retry is likely to commit.
-            let _turn = if attempt > 1 { Some(serial.clone().lock_owned().await) } else { None };
+            let _turn = if attempt > 1 {
+                Some(serial.clone().lock_owned().await)
+            } else {
+                None
+            };
             let usage = if attempt == 1 {
                 (inst.storage_bytes, inst.storage_keys)
             } else {
-                db.installation(&inst.id).await?.map(|i| (i.storage_bytes, i.storage_keys)).unwrap_or((0, 0))
+                db.installation(&inst.id)
+                    .await?
+                    .map(|i| (i.storage_bytes, i.storage_keys))
+                    .unwrap_or((0, 0))
             };
             let started_at = now_ms();
-            let (result, mut state) =
-                self.attempt(&app.pre, &ident, &grants, &invocation.call, &invocation_id, usage, started_at).await;
+            let (result, mut state) = self
+                .attempt(
+                    &app.pre,
+                    &ident,
+                    &grants,
+                    &invocation.call,
+                    &invocation_id,
+                    usage,
+                    started_at,
+                )
+                .await;
             state.drain_stdio();
             let answer = match result {
                 Ok(answer) => answer,
                 Err(e) => {
-                    state.push_log("failure", e.to_string(), vec![("code".into(), e.code().into())]);
+                    state.push_log(
+                        "failure",
+                        e.to_string(),
+                        vec![("code".into(), e.code().into())],
+                    );
                     self.persist_diagnostics(&state.audit, &state.logs).await;
                     return Err(e);
                 }
@@ -239,14 +279,33 @@ impl Runtime {
             if let Answer::Reply(Some(reply)) = &answer {
                 state.effects.messages.push(reply.clone());
             }
-            match effects::commit(db, &state.ident, self.limits(), &state.effects, &state.audit, &state.logs).await {
-                Ok(posted) => return Ok(Outcome { answer, posted, attempts: attempt }),
+            match effects::commit(
+                db,
+                &state.ident,
+                self.limits(),
+                &state.effects,
+                &state.audit,
+                &state.logs,
+            )
+            .await
+            {
+                Ok(posted) => {
+                    return Ok(Outcome {
+                        answer,
+                        posted,
+                        attempts: attempt,
+                    });
+                }
                 Err(CommitError::Conflict) => {
                     self.persist_diagnostics(&state.audit, &state.logs).await;
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Quota(message)) => {
-                    state.push_log("failure", message.clone(), vec![("code".into(), "quota_exceeded".into())]);
+                    state.push_log(
+                        "failure",
+                        message.clone(),
+                        vec![("code".into(), "quota_exceeded".into())],
+                    );
                     self.persist_diagnostics(&state.audit, &state.logs).await;
                     return Err(InvokeError::Quota(message));
                 }
@@ -297,7 +356,10 @@ impl Runtime {
             invocation_id: invocation_id.to_string(),
         };
         if permit.is_err() {
-            return (Err(InvokeError::Internal("the runtime is shutting down".into())), store.into_data());
+            return (
+                Err(InvokeError::Internal("the runtime is shutting down".into())),
+                store.into_data(),
+            );
         }
         // The epoch deadline stops guest code; this outer timeout also bounds
         // time spent inside host calls.
@@ -307,20 +369,31 @@ impl Runtime {
             let h = app.qun_app_handler();
             let answer = match call {
                 Call::Command { name, args } => {
-                    let cmd = handler::Command { name: name.clone(), args: args.clone() };
-                    h.call_on_command(&mut store, &ctx, &cmd).await?.map(Guest::Reply)
+                    let cmd = handler::Command {
+                        name: name.clone(),
+                        args: args.clone(),
+                    };
+                    h.call_on_command(&mut store, &ctx, &cmd)
+                        .await?
+                        .map(Guest::Reply)
                 }
-                Call::Action { name, payload } => {
-                    h.call_on_action(&mut store, &ctx, name, payload).await?.map(Guest::Action)
-                }
-                Call::Event(event) => h.call_on_event(&mut store, &ctx, event).await?.map(|()| Guest::Event),
+                Call::Action { name, payload } => h
+                    .call_on_action(&mut store, &ctx, name, payload)
+                    .await?
+                    .map(Guest::Action),
+                Call::Event(event) => h
+                    .call_on_event(&mut store, &ctx, event)
+                    .await?
+                    .map(|()| Guest::Event),
             };
             wasmtime::Result::Ok(answer)
         };
         let result = tokio::time::timeout(outer, run).await;
         drop(permit);
         let result = match result {
-            Err(_elapsed) => Err(InvokeError::Timeout((limits.deadline + limits.host_time).as_millis())),
+            Err(_elapsed) => Err(InvokeError::Timeout(
+                (limits.deadline + limits.host_time).as_millis(),
+            )),
             Ok(Err(trap)) => Err(classify_trap(&trap, store.data().limiter.exceeded, &limits)),
             Ok(Ok(Err(app_error))) => Err(InvokeError::App(app_error)),
             Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
@@ -336,13 +409,20 @@ impl Runtime {
         sha256: &str,
     ) -> Result<handler::AppInfo, LoadError> {
         let limits = self.inner.limits.clone();
-        let mut store = self.sandbox(Identity::nobody(&format!("upload:{sha256}"), ""), HashSet::new(), (0, 0));
+        let mut store = self.sandbox(
+            Identity::nobody(&format!("upload:{sha256}"), ""),
+            HashSet::new(),
+            (0, 0),
+        );
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             app.qun_app_handler().call_describe(&mut store).await
         };
         match tokio::time::timeout(limits.deadline + limits.host_time, run).await {
-            Err(_) => Err(LoadError::Describe(format!("did not answer within {} ms", limits.deadline.as_millis()))),
+            Err(_) => Err(LoadError::Describe(format!(
+                "did not answer within {} ms",
+                limits.deadline.as_millis()
+            ))),
             Ok(Err(trap)) => Err(LoadError::Describe(
                 classify_trap(&trap, store.data().limiter.exceeded, &limits).to_string(),
             )),
@@ -388,21 +468,28 @@ fn check_answer(guest: Guest, limits: &crate::limits::Limits) -> Result<Answer, 
                 )));
             }
             if serde_json::from_str::<serde_json::Value>(&json).is_err() {
-                return Err(InvokeError::BadAnswer("the app's answer is not valid JSON".into()));
+                return Err(InvokeError::BadAnswer(
+                    "the app's answer is not valid JSON".into(),
+                ));
             }
             Ok(Answer::Action(json))
         }
         Guest::Reply(None) => Ok(Answer::Reply(None)),
         Guest::Reply(Some(message)) => {
-            let (text, card) = message_parts(&message, limits.message_bytes)
-                .map_err(|e| InvokeError::BadAnswer(format!("the app's reply is invalid: {}", error_message(&e))))?;
+            let (text, card) = message_parts(&message, limits.message_bytes).map_err(|e| {
+                InvokeError::BadAnswer(format!("the app's reply is invalid: {}", error_message(&e)))
+            })?;
             Ok(Answer::Reply(Some(OutMessage { text, card })))
         }
     }
 }
 
 /// Name what stopped the guest.
-fn classify_trap(error: &wasmtime::Error, memory_exceeded: bool, limits: &crate::limits::Limits) -> InvokeError {
+fn classify_trap(
+    error: &wasmtime::Error,
+    memory_exceeded: bool,
+    limits: &crate::limits::Limits,
+) -> InvokeError {
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => InvokeError::Timeout(limits.deadline.as_millis()),
         Some(Trap::StackOverflow) => InvokeError::StackOverflow,
@@ -421,15 +508,32 @@ impl Runtime {
     /// uploaded app and by the benchmarks.
     pub async fn dry_run(&self, app: &LoadedApp, call: &Call) -> Result<Answer, InvokeError> {
         let ident = Identity::nobody(&app.manifest.name, &app.manifest.version);
-        let (result, _) = self.attempt(&app.pre, &ident, &HashSet::new(), call, "dry-run", (0, 0), now_ms()).await;
+        let (result, _) = self
+            .attempt(
+                &app.pre,
+                &ident,
+                &HashSet::new(),
+                call,
+                "dry-run",
+                (0, 0),
+                now_ms(),
+            )
+            .await;
         result
     }
 
     /// Create a fresh instance of `app` and drop it (the benchmark of
     /// instantiation alone).
     pub async fn instantiate_only(&self, app: &LoadedApp) -> Result<(), InvokeError> {
-        let mut store = self.sandbox(Identity::nobody(&app.manifest.name, &app.manifest.version), HashSet::new(), (0, 0));
-        app.pre.instantiate_async(&mut store).await.map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
+        let mut store = self.sandbox(
+            Identity::nobody(&app.manifest.name, &app.manifest.version),
+            HashSet::new(),
+            (0, 0),
+        );
+        app.pre
+            .instantiate_async(&mut store)
+            .await
+            .map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
         Ok(())
     }
 }

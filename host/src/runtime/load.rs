@@ -102,17 +102,28 @@ pub fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
     match &bytes[4..8] {
         [0x01, 0x00, 0x00, 0x00] => Err(LoadError::CoreModule),
         [_, _, 0x01, 0x00] => Ok(()),
-        _ => Err(LoadError::Invalid("unknown WebAssembly version/layer in the header".into())),
+        _ => Err(LoadError::Invalid(
+            "unknown WebAssembly version/layer in the header".into(),
+        )),
     }
 }
 
 /// WASI packages an app may import: what Rust's wasm32-wasip2 std pulls in
 /// (and what other languages' runtimes need), none of them a way out of the
 /// sandbox: no preopened directories, no environment, no network.
-const WASI_ALLOWED: [&str; 5] = ["wasi:io/", "wasi:cli/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"];
+const WASI_ALLOWED: [&str; 5] = [
+    "wasi:io/",
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:filesystem/",
+];
 
 /// The capabilities a component asks for, or the first import we refuse.
-pub fn capabilities_of(engine: &Engine, component: &Component) -> Result<Vec<Capability>, LoadError> {
+pub fn capabilities_of(
+    engine: &Engine,
+    component: &Component,
+) -> Result<Vec<Capability>, LoadError> {
     let mut caps = BTreeSet::new();
     let ty = component.component_type();
     for (name, _) in ty.imports(engine) {
@@ -128,14 +139,16 @@ pub fn capabilities_of(engine: &Engine, component: &Component) -> Result<Vec<Cap
                 Some(cap) => caps.insert(cap),
                 None => return Err(LoadError::ForbiddenImport(name.to_string())),
             };
-        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && version.starts_with("0.2.")) {
+        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && version.starts_with("0.2."))
+        {
             // (wasi:cli/environment and wasi:filesystem are offered but empty:
             // no variables, no preopened directories.)
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
     }
-    let exports_handler =
-        ty.exports(engine).any(|(name, _)| name.starts_with("qun:app/handler@0.1."));
+    let exports_handler = ty
+        .exports(engine)
+        .any(|(name, _)| name.starts_with("qun:app/handler@0.1."));
     if !exports_handler {
         return Err(LoadError::NotAnApp("no qun:app/handler export".into()));
     }
@@ -145,7 +158,12 @@ pub fn capabilities_of(engine: &Engine, component: &Component) -> Result<Vec<Cap
 /// Compile `bytes`, or load the compiled code this host cached for them.
 /// The cache key includes the engine's compatibility hash, so a new wasmtime
 /// or different settings never load stale code.
-pub fn compile(engine: &Engine, bytes: &[u8], sha256: &str, cache_dir: Option<&Path>) -> Result<Component, LoadError> {
+pub fn compile(
+    engine: &Engine,
+    bytes: &[u8],
+    sha256: &str,
+    cache_dir: Option<&Path>,
+) -> Result<Component, LoadError> {
     let Some(dir) = cache_dir else {
         return Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")));
     };
@@ -166,7 +184,9 @@ pub fn compile(engine: &Engine, bytes: &[u8], sha256: &str, cache_dir: Option<&P
             Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e:#}", path.display()),
         }
     }
-    let compiled = engine.precompile_component(bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let compiled = engine
+        .precompile_component(bytes)
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
     if let Err(e) = write_atomically(dir, &path, &compiled) {
         tracing::warn!("could not write the compiled cache {}: {e}", path.display());
     }
@@ -186,35 +206,67 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
 /// Check and convert a `describe` answer.
 pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
     let ident_ok = |s: &str| {
-        !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        !s.is_empty()
+            && s.len() <= 64
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
     };
     if !ident_ok(&info.name) {
-        return Err(LoadError::BadManifest(format!("name {:?} must be 1-64 of a-z, 0-9, - and _", info.name)));
+        return Err(LoadError::BadManifest(format!(
+            "name {:?} must be 1-64 of a-z, 0-9, - and _",
+            info.name
+        )));
     }
     let parts: Vec<&str> = info.version.split('.').collect();
-    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit())) {
-        return Err(LoadError::BadManifest(format!("version {:?} must be MAJOR.MINOR.PATCH", info.version)));
+    if parts.len() != 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
+    {
+        return Err(LoadError::BadManifest(format!(
+            "version {:?} must be MAJOR.MINOR.PATCH",
+            info.version
+        )));
     }
     let mut seen = BTreeSet::new();
-    let names = info.commands.iter().map(|c| &c.name).chain(info.actions.iter().map(|a| &a.name));
+    let names = info
+        .commands
+        .iter()
+        .map(|c| &c.name)
+        .chain(info.actions.iter().map(|a| &a.name));
     for name in names {
         if !ident_ok(name) {
-            return Err(LoadError::BadManifest(format!("command/action name {name:?} must be 1-64 of a-z, 0-9, - and _")));
+            return Err(LoadError::BadManifest(format!(
+                "command/action name {name:?} must be 1-64 of a-z, 0-9, - and _"
+            )));
         }
     }
     for c in &info.commands {
         if !seen.insert(c.name.clone()) {
-            return Err(LoadError::BadManifest(format!("command {:?} is declared twice", c.name)));
+            return Err(LoadError::BadManifest(format!(
+                "command {:?} is declared twice",
+                c.name
+            )));
         }
     }
-    let spec = |s: handler::CommandSpec| Spec { name: s.name, description: s.description };
+    let spec = |s: handler::CommandSpec| Spec {
+        name: s.name,
+        description: s.description,
+    };
     Ok(Manifest {
         name: info.name,
         title: info.title,
         version: info.version,
         description: info.description,
         commands: info.commands.into_iter().map(spec).collect(),
-        actions: info.actions.into_iter().map(|s| Spec { name: s.name, description: s.description }).collect(),
+        actions: info
+            .actions
+            .into_iter()
+            .map(|s| Spec {
+                name: s.name,
+                description: s.description,
+            })
+            .collect(),
         subscriptions: info
             .subscriptions
             .into_iter()

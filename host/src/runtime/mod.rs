@@ -10,7 +10,7 @@ mod stdio;
 mod timers;
 
 pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
-pub use invoke::{Answer, Call, InvokeError, Invocation, Outcome};
+pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
 pub use state::InvocationState;
 
@@ -66,7 +66,8 @@ impl Runtime {
     pub fn new(db: Store, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
         let engine = engine::build(&config.limits).map_err(|e| RuntimeError(format!("{e:#}")))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| RuntimeError(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError(format!("{e:#}")))?;
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
         let permits = Semaphore::new(config.limits.concurrent_invocations.max(1) as usize);
@@ -108,9 +109,11 @@ impl Runtime {
         let digest = sha256.clone();
         // Cranelift takes a while on a large component: keep it off the
         // async workers.
-        let component = tokio::task::spawn_blocking(move || load::compile(&engine, &owned, &digest, cache_dir.as_deref()))
-            .await
-            .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??;
+        let component = tokio::task::spawn_blocking(move || {
+            load::compile(&engine, &owned, &digest, cache_dir.as_deref())
+        })
+        .await
+        .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??;
         let capabilities = load::capabilities_of(&self.inner.engine, &component)?;
         let pre = self
             .inner
@@ -120,17 +123,31 @@ impl Runtime {
         let pre = GroupAppPre::new(pre).map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
         let info = self.describe(&pre, &sha256).await?;
         let manifest = load::manifest_from(info)?;
-        let app = Arc::new(LoadedApp { sha256: sha256.clone(), capabilities, manifest, pre });
+        let app = Arc::new(LoadedApp {
+            sha256: sha256.clone(),
+            capabilities,
+            manifest,
+            pre,
+        });
         self.remember(app.clone());
         Ok(app)
     }
 
     fn cached(&self, sha256: &str) -> Option<Arc<LoadedApp>> {
-        self.inner.apps.lock().unwrap_or_else(|p| p.into_inner()).get(sha256).cloned()
+        self.inner
+            .apps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(sha256)
+            .cloned()
     }
 
     fn remember(&self, app: Arc<LoadedApp>) {
-        self.inner.apps.lock().unwrap_or_else(|p| p.into_inner()).insert(app.sha256.clone(), app);
+        self.inner
+            .apps
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(app.sha256.clone(), app);
     }
 
     fn serial_lock(&self, installation_id: &str) -> Arc<tokio::sync::Mutex<()>> {
@@ -141,7 +158,11 @@ impl Runtime {
         map.entry(installation_id.to_string()).or_default().clone()
     }
 
-    fn grants(&self, app: &LoadedApp, granted: &[String]) -> HashSet<crate::capabilities::Capability> {
+    fn grants(
+        &self,
+        app: &LoadedApp,
+        granted: &[String],
+    ) -> HashSet<crate::capabilities::Capability> {
         app.capabilities
             .iter()
             .copied()

@@ -24,12 +24,20 @@ pub struct MemoryLimiter {
 impl MemoryLimiter {
     /// A limiter allowing `max_bytes` of linear memory.
     pub fn new(max_bytes: usize) -> Self {
-        MemoryLimiter { max_bytes, exceeded: false }
+        MemoryLimiter {
+            max_bytes,
+            exceeded: false,
+        }
     }
 }
 
 impl ResourceLimiter for MemoryLimiter {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.exceeded = true;
             return Ok(false);
@@ -37,7 +45,12 @@ impl ResourceLimiter for MemoryLimiter {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -76,7 +89,10 @@ impl InvocationState {
     ) -> Self {
         let stdout = CapturedOutput::new(limits.stdio_bytes);
         let stderr = CapturedOutput::new(limits.stdio_bytes);
-        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .build();
         InvocationState {
             wasi,
             table: ResourceTable::new(),
@@ -111,7 +127,10 @@ impl InvocationState {
 
     /// Turn captured stdout/stderr into log lines.
     pub(crate) fn drain_stdio(&mut self) {
-        for (level, pipe) in [("stdout", self.stdout.clone()), ("stderr", self.stderr.clone())] {
+        for (level, pipe) in [
+            ("stdout", self.stdout.clone()),
+            ("stderr", self.stderr.clone()),
+        ] {
             let text = pipe.text();
             if !text.trim().is_empty() {
                 self.push_log(level, text.trim_end().to_string(), Vec::new());
@@ -122,6 +141,9 @@ impl InvocationState {
 
 impl WasiView for InvocationState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }

@@ -19,19 +19,32 @@ pub struct CapturedOutput {
 impl CapturedOutput {
     /// An empty pipe keeping at most `capacity` bytes.
     pub fn new(capacity: usize) -> Self {
-        CapturedOutput { buffer: Arc::new(Mutex::new(Vec::new())), capacity }
+        CapturedOutput {
+            buffer: Arc::new(Mutex::new(Vec::new())),
+            capacity,
+        }
     }
 
     /// Everything captured so far, as text.
     pub fn text(&self) -> String {
-        let buffer = self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let buffer = self
+            .buffer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         String::from_utf8_lossy(&buffer).into_owned()
     }
 }
 
 impl AsyncWrite for CapturedOutput {
-    fn poll_write(self: Pin<&mut Self>, _cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
-        let mut buffer = self.buffer.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let mut buffer = self
+            .buffer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let room = self.capacity.saturating_sub(buffer.len());
         buffer.extend_from_slice(&buf[..buf.len().min(room)]);
         // Report everything as written: what does not fit is dropped.

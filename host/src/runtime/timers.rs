@@ -22,7 +22,10 @@ impl Runtime {
                     payload: timer.payload.clone(),
                     due: timer.due_at,
                 })),
-                invocation_id: Some(format!("timer:{}:{}:{}", timer.installation_id, timer.key, timer.due_at)),
+                invocation_id: Some(format!(
+                    "timer:{}:{}:{}",
+                    timer.installation_id, timer.key, timer.due_at
+                )),
             };
             if let Err(e) = self.invoke(invocation).await {
                 tracing::warn!(installation = %timer.installation_id, key = %timer.key, "timer handler failed: {e}");

@@ -76,14 +76,17 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> Result<AppVersion, StoreError> {
         app_slug: row.try_get("app_slug")?,
         version: row.try_get("version")?,
         sha256: row.try_get("sha256")?,
-        capabilities: serde_json::from_str(&caps).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        manifest: serde_json::from_str(&manifest).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        capabilities: serde_json::from_str(&caps)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        manifest: serde_json::from_str(&manifest)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         status: VersionStatus::parse(&status)?,
         created_at: row.try_get("created_at")?,
     })
 }
 
-const VERSION_COLUMNS: &str = "app_slug, version, sha256, capabilities, manifest, status, created_at";
+const VERSION_COLUMNS: &str =
+    "app_slug, version, sha256, capabilities, manifest, status, created_at";
 
 impl Store {
     /// Register an app.
@@ -112,10 +115,11 @@ impl Store {
 
     /// An app by slug.
     pub async fn app(&self, slug: &str) -> Result<Option<App>, StoreError> {
-        let row = sqlx::query("SELECT slug, name, description, developer_id FROM apps WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT slug, name, description, developer_id FROM apps WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(self.pool())
+                .await?;
         row.map(|row| {
             Ok(App {
                 slug: row.try_get("slug")?,
@@ -128,11 +132,7 @@ impl Store {
     }
 
     /// Store an uploaded version with its bytes.
-    pub async fn add_version(
-        &self,
-        version: &AppVersion,
-        wasm: &[u8],
-    ) -> Result<(), StoreError> {
+    pub async fn add_version(&self, version: &AppVersion, wasm: &[u8]) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO app_versions (app_slug, version, sha256, wasm, capabilities, manifest, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -151,7 +151,11 @@ impl Store {
     }
 
     /// One version of an app.
-    pub async fn version(&self, slug: &str, version: &str) -> Result<Option<AppVersion>, StoreError> {
+    pub async fn version(
+        &self,
+        slug: &str,
+        version: &str,
+    ) -> Result<Option<AppVersion>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {VERSION_COLUMNS} FROM app_versions WHERE app_slug = $1 AND version = $2"
         )))
@@ -174,33 +178,50 @@ impl Store {
     }
 
     /// The component bytes and their recorded sha256.
-    pub async fn version_wasm(&self, slug: &str, version: &str) -> Result<Option<(Vec<u8>, String)>, StoreError> {
-        let row = sqlx::query("SELECT wasm, sha256 FROM app_versions WHERE app_slug = $1 AND version = $2")
-            .bind(slug)
-            .bind(version)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|row| Ok((row.try_get("wasm")?, row.try_get("sha256")?))).transpose()
+    pub async fn version_wasm(
+        &self,
+        slug: &str,
+        version: &str,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT wasm, sha256 FROM app_versions WHERE app_slug = $1 AND version = $2",
+        )
+        .bind(slug)
+        .bind(version)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| Ok((row.try_get("wasm")?, row.try_get("sha256")?)))
+            .transpose()
     }
 
     /// Change a version's review state.
-    pub async fn set_version_status(&self, slug: &str, version: &str, status: VersionStatus) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE app_versions SET status = $1 WHERE app_slug = $2 AND version = $3")
-            .bind(status.as_str())
-            .bind(slug)
-            .bind(version)
-            .execute(self.pool())
-            .await?;
+    pub async fn set_version_status(
+        &self,
+        slug: &str,
+        version: &str,
+        status: VersionStatus,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE app_versions SET status = $1 WHERE app_slug = $2 AND version = $3")
+                .bind(status.as_str())
+                .bind(slug)
+                .bind(version)
+                .execute(self.pool())
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// Apps with at least one approved version, with their newest approved version.
     pub async fn catalog(&self) -> Result<Vec<(App, AppVersion)>, StoreError> {
-        let rows = sqlx::query("SELECT slug FROM apps ORDER BY slug").fetch_all(self.pool()).await?;
+        let rows = sqlx::query("SELECT slug FROM apps ORDER BY slug")
+            .fetch_all(self.pool())
+            .await?;
         let mut out = Vec::new();
         for row in rows {
             let slug: String = row.try_get("slug")?;
-            let Some(app) = self.app(&slug).await? else { continue };
+            let Some(app) = self.app(&slug).await? else {
+                continue;
+            };
             let newest = self
                 .versions(&slug)
                 .await?

@@ -86,14 +86,21 @@ impl Store {
             .bind(now)
             .execute(&mut *tx.tx)
             .await?;
-        sqlx::query("INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)")
-            .bind(&id)
-            .bind(owner_id)
-            .bind(now)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, 'owner', $3)",
+        )
+        .bind(&id)
+        .bind(owner_id)
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?;
         tx.commit().await?;
-        Ok(Group { id, name: name.to_string(), owner_id: owner_id.to_string(), member_count: 1 })
+        Ok(Group {
+            id,
+            name: name.to_string(),
+            owner_id: owner_id.to_string(),
+            member_count: 1,
+        })
     }
 
     /// A group by id.
@@ -118,7 +125,12 @@ impl Store {
     }
 
     /// Add `user_id` to a group (or change their role if already a member).
-    pub async fn add_member(&self, group_id: &str, user_id: &str, role: Role) -> Result<(), StoreError> {
+    pub async fn add_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        role: Role,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
@@ -134,16 +146,22 @@ impl Store {
 
     /// Remove a member; true if they were one.
     pub async fn remove_member(&self, group_id: &str, user_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM members WHERE group_id = $1 AND user_id = $2 AND role <> 'owner'")
-            .bind(group_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM members WHERE group_id = $1 AND user_id = $2 AND role <> 'owner'",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .execute(self.pool())
+        .await?;
         Ok(done.rows_affected() > 0)
     }
 
     /// One member of a group, if `user_id` is a member.
-    pub async fn member(&self, group_id: &str, user_id: &str) -> Result<Option<Member>, StoreError> {
+    pub async fn member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+    ) -> Result<Option<Member>, StoreError> {
         let row = sqlx::query(
             "SELECT m.user_id, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id = $2",

@@ -25,7 +25,8 @@ pub struct Installation {
     pub storage_keys: i64,
 }
 
-const COLUMNS: &str = "id, group_id, app_slug, version, grants, enabled, storage_bytes, storage_keys";
+const COLUMNS: &str =
+    "id, group_id, app_slug, version, grants, enabled, storage_bytes, storage_keys";
 
 fn installation_from_row(row: &sqlx::any::AnyRow) -> Result<Installation, StoreError> {
     let grants: String = row.try_get("grants")?;
@@ -77,29 +78,39 @@ impl Store {
 
     /// An installation by id.
     pub async fn installation(&self, id: &str) -> Result<Option<Installation>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM installations WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM installations WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(installation_from_row).transpose()
     }
 
     /// The installation of `app_slug` in a group.
-    pub async fn installation_of(&self, group_id: &str, app_slug: &str) -> Result<Option<Installation>, StoreError> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM installations WHERE group_id = $1 AND app_slug = $2")))
-            .bind(group_id)
-            .bind(app_slug)
-            .fetch_optional(self.pool())
-            .await?;
+    pub async fn installation_of(
+        &self,
+        group_id: &str,
+        app_slug: &str,
+    ) -> Result<Option<Installation>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM installations WHERE group_id = $1 AND app_slug = $2"
+        )))
+        .bind(group_id)
+        .bind(app_slug)
+        .fetch_optional(self.pool())
+        .await?;
         row.as_ref().map(installation_from_row).transpose()
     }
 
     /// Every installation in a group.
     pub async fn installations_in(&self, group_id: &str) -> Result<Vec<Installation>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT {COLUMNS} FROM installations WHERE group_id = $1 ORDER BY app_slug")))
-            .bind(group_id)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM installations WHERE group_id = $1 ORDER BY app_slug"
+        )))
+        .bind(group_id)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(installation_from_row).collect()
     }
 
@@ -111,13 +122,15 @@ impl Store {
         grants: &[String],
         enabled: bool,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE installations SET version = $1, grants = $2, enabled = $3 WHERE id = $4")
-            .bind(version)
-            .bind(serde_json::to_string(grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .bind(flag(enabled))
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE installations SET version = $1, grants = $2, enabled = $3 WHERE id = $4",
+        )
+        .bind(version)
+        .bind(serde_json::to_string(grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(flag(enabled))
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -125,12 +138,17 @@ impl Store {
     pub async fn uninstall(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         for table in ["kv", "timers"] {
-            sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE installation_id = $1")))
-                .bind(id)
-                .execute(&mut *tx.tx)
-                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE installation_id = $1"
+            )))
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
         }
-        let done = sqlx::query("DELETE FROM installations WHERE id = $1").bind(id).execute(&mut *tx.tx).await?;
+        let done = sqlx::query("DELETE FROM installations WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx.tx)
+            .await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

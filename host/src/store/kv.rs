@@ -37,7 +37,10 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
         Some(after) if after.as_str() > query.prefix.as_str() => after.clone(),
         _ => query.prefix.clone(),
     };
-    let strict = query.after.as_deref().is_some_and(|a| a >= query.prefix.as_str());
+    let strict = query
+        .after
+        .as_deref()
+        .is_some_and(|a| a >= query.prefix.as_str());
     let sql = format!(
         "SELECT key, value, version FROM kv WHERE installation_id = $1 AND key {} $2 \
          AND substr(key, 1, CAST($3 AS INTEGER)) = $4 ORDER BY key LIMIT $5",
@@ -52,56 +55,100 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
         .fetch_all(executor)
         .await?;
     rows.iter()
-        .map(|row| Ok(KvRow { key: row.try_get("key")?, value: row.try_get("value")?, version: row.try_get("version")? }))
+        .map(|row| {
+            Ok(KvRow {
+                key: row.try_get("key")?,
+                value: row.try_get("value")?,
+                version: row.try_get("version")?,
+            })
+        })
         .collect()
 }
 
 impl Store {
     /// The row of `key`, if set.
-    pub async fn kv_get(&self, installation_id: &str, key: &str) -> Result<Option<KvRow>, StoreError> {
-        let row = sqlx::query("SELECT key, value, version FROM kv WHERE installation_id = $1 AND key = $2")
-            .bind(installation_id)
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
-        row.map(|row| Ok(KvRow { key: row.try_get("key")?, value: row.try_get("value")?, version: row.try_get("version")? }))
-            .transpose()
+    pub async fn kv_get(
+        &self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<Option<KvRow>, StoreError> {
+        let row = sqlx::query(
+            "SELECT key, value, version FROM kv WHERE installation_id = $1 AND key = $2",
+        )
+        .bind(installation_id)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|row| {
+            Ok(KvRow {
+                key: row.try_get("key")?,
+                value: row.try_get("value")?,
+                version: row.try_get("version")?,
+            })
+        })
+        .transpose()
     }
 
     /// Rows under a prefix.
-    pub async fn kv_list(&self, installation_id: &str, query: &ListQuery) -> Result<Vec<KvRow>, StoreError> {
+    pub async fn kv_list(
+        &self,
+        installation_id: &str,
+        query: &ListQuery,
+    ) -> Result<Vec<KvRow>, StoreError> {
         list_on(self.pool(), installation_id, query).await
     }
 }
 
 impl WriteTx {
     /// The version of `key` as this transaction sees it.
-    pub async fn kv_version(&mut self, installation_id: &str, key: &str) -> Result<Option<i64>, StoreError> {
+    pub async fn kv_version(
+        &mut self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query("SELECT version FROM kv WHERE installation_id = $1 AND key = $2")
             .bind(installation_id)
             .bind(key)
             .fetch_optional(&mut *self.tx)
             .await?;
-        row.map(|row| row.try_get("version").map_err(StoreError::from)).transpose()
+        row.map(|row| row.try_get("version").map_err(StoreError::from))
+            .transpose()
     }
 
     /// Size in bytes (key + value) of `key`, if set.
-    pub async fn kv_size(&mut self, installation_id: &str, key: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT length(value) AS n FROM kv WHERE installation_id = $1 AND key = $2")
-            .bind(installation_id)
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(|row| Ok(row.try_get::<i64, _>("n")? + key.len() as i64)).transpose()
+    pub async fn kv_size(
+        &mut self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query(
+            "SELECT length(value) AS n FROM kv WHERE installation_id = $1 AND key = $2",
+        )
+        .bind(installation_id)
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| Ok(row.try_get::<i64, _>("n")? + key.len() as i64))
+            .transpose()
     }
 
     /// Rows under a prefix, inside this transaction.
-    pub async fn kv_list(&mut self, installation_id: &str, query: &ListQuery) -> Result<Vec<KvRow>, StoreError> {
+    pub async fn kv_list(
+        &mut self,
+        installation_id: &str,
+        query: &ListQuery,
+    ) -> Result<Vec<KvRow>, StoreError> {
         list_on(&mut *self.tx, installation_id, query).await
     }
 
     /// Set `key` to `value` at `version`.
-    pub async fn kv_put(&mut self, installation_id: &str, key: &str, value: &[u8], version: i64) -> Result<(), StoreError> {
+    pub async fn kv_put(
+        &mut self,
+        installation_id: &str,
+        key: &str,
+        value: &[u8],
+        version: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO kv (installation_id, key, value, version) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (installation_id, key) DO UPDATE SET value = excluded.value, version = excluded.version",
@@ -136,20 +183,27 @@ impl WriteTx {
             .bind(installation_id)
             .fetch_optional(&mut *self.tx)
             .await?;
-        row.map(|row| row.try_get("kv_clock").map_err(StoreError::from)).transpose()
+        row.map(|row| row.try_get("kv_clock").map_err(StoreError::from))
+            .transpose()
     }
 
     /// Storage use (bytes, keys) of an installation.
     pub async fn usage(&mut self, installation_id: &str) -> Result<(i64, i64), StoreError> {
-        let row = sqlx::query("SELECT storage_bytes, storage_keys FROM installations WHERE id = $1")
-            .bind(installation_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
+        let row =
+            sqlx::query("SELECT storage_bytes, storage_keys FROM installations WHERE id = $1")
+                .bind(installation_id)
+                .fetch_one(&mut *self.tx)
+                .await?;
         Ok((row.try_get("storage_bytes")?, row.try_get("storage_keys")?))
     }
 
     /// Record new storage use.
-    pub async fn set_usage(&mut self, installation_id: &str, bytes: i64, keys: i64) -> Result<(), StoreError> {
+    pub async fn set_usage(
+        &mut self,
+        installation_id: &str,
+        bytes: i64,
+        keys: i64,
+    ) -> Result<(), StoreError> {
         sqlx::query("UPDATE installations SET storage_bytes = $1, storage_keys = $2 WHERE id = $3")
             .bind(bytes)
             .bind(keys)

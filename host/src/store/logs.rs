@@ -66,7 +66,8 @@ impl Store {
                     app_version: row.try_get("app_version")?,
                     level: row.try_get("level")?,
                     message: row.try_get("message")?,
-                    fields: serde_json::from_str(&fields).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    fields: serde_json::from_str(&fields)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 })
             })
             .collect()

@@ -59,7 +59,8 @@ pub struct DirectMessage {
 
 fn card_from(row: &sqlx::any::AnyRow) -> Result<Option<serde_json::Value>, StoreError> {
     let card: Option<String> = row.try_get("card")?;
-    card.map(|c| serde_json::from_str(&c).map_err(|e| StoreError::Corrupt(e.to_string()))).transpose()
+    card.map(|c| serde_json::from_str(&c).map_err(|e| StoreError::Corrupt(e.to_string())))
+        .transpose()
 }
 
 fn message_from_row(row: &sqlx::any::AnyRow) -> Result<StoredMessage, StoreError> {
@@ -79,11 +80,13 @@ async fn count_since<'e, E: Executor<'e, Database = Any>>(
     installation_id: &str,
     since: i64,
 ) -> Result<i64, StoreError> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM messages WHERE installation_id = $1 AND created_at >= $2")
-        .bind(installation_id)
-        .bind(since)
-        .fetch_one(executor)
-        .await?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM messages WHERE installation_id = $1 AND created_at >= $2",
+    )
+    .bind(installation_id)
+    .bind(since)
+    .fetch_one(executor)
+    .await?;
     Ok(row.try_get("n")?)
 }
 
@@ -97,7 +100,12 @@ impl Store {
     }
 
     /// Messages of a group with id greater than `after`, oldest first.
-    pub async fn messages(&self, group_id: &str, after: i64, limit: u32) -> Result<Vec<StoredMessage>, StoreError> {
+    pub async fn messages(
+        &self,
+        group_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, group_id, user_id, installation_id, text, card, created_at FROM messages \
              WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3",
@@ -120,7 +128,10 @@ impl Store {
     }
 
     /// Direct messages a member received, oldest first.
-    pub async fn direct_messages(&self, recipient_id: &str) -> Result<Vec<DirectMessage>, StoreError> {
+    pub async fn direct_messages(
+        &self,
+        recipient_id: &str,
+    ) -> Result<Vec<DirectMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, group_id, recipient_id, installation_id, text, card, created_at FROM direct_messages \
              WHERE recipient_id = $1 ORDER BY id",
@@ -144,7 +155,11 @@ impl Store {
     }
 
     /// Messages an installation posted since `since` (ms), for rate limits.
-    pub async fn messages_posted_since(&self, installation_id: &str, since: i64) -> Result<i64, StoreError> {
+    pub async fn messages_posted_since(
+        &self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
         count_since(self.pool(), installation_id, since).await
     }
 }
@@ -152,7 +167,10 @@ impl Store {
 impl WriteTx {
     /// Insert a group message. Inserts into one group are serialised so ids
     /// become visible in increasing order (a stream reader never skips one).
-    pub async fn insert_message(&mut self, message: &NewMessage) -> Result<StoredMessage, StoreError> {
+    pub async fn insert_message(
+        &mut self,
+        message: &NewMessage,
+    ) -> Result<StoredMessage, StoreError> {
         self.lock(&format!("messages:{}", message.group_id)).await?;
         let now = now_ms();
         let card = message.card.as_ref().map(|c| c.to_string());
@@ -204,7 +222,11 @@ impl WriteTx {
     }
 
     /// Messages an installation posted since `since` (ms), inside this transaction.
-    pub async fn messages_posted_since(&mut self, installation_id: &str, since: i64) -> Result<i64, StoreError> {
+    pub async fn messages_posted_since(
+        &mut self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<i64, StoreError> {
         count_since(&mut *self.tx, installation_id, since).await
     }
 }

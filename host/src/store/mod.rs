@@ -144,7 +144,11 @@ impl Store {
                     .await?
             }
         };
-        let store = Store { pool, backend, writer: Arc::new(Mutex::new(())) };
+        let store = Store {
+            pool,
+            backend,
+            writer: Arc::new(Mutex::new(())),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -156,8 +160,16 @@ impl Store {
 
     async fn migrate(&self) -> Result<(), StoreError> {
         match self.backend {
-            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
-            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
+            Backend::Sqlite => {
+                sqlx::migrate!("./migrations/sqlite")
+                    .run(&self.pool)
+                    .await?
+            }
+            Backend::Postgres => {
+                sqlx::migrate!("./migrations/postgres")
+                    .run(&self.pool)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -179,11 +191,19 @@ impl Store {
             Backend::Sqlite => {
                 let guard = self.writer.clone().lock_owned().await;
                 let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                Ok(WriteTx { tx, backend: self.backend, _writer: Some(guard) })
+                Ok(WriteTx {
+                    tx,
+                    backend: self.backend,
+                    _writer: Some(guard),
+                })
             }
             Backend::Postgres => {
                 let tx = self.pool.begin().await?;
-                Ok(WriteTx { tx, backend: self.backend, _writer: None })
+                Ok(WriteTx {
+                    tx,
+                    backend: self.backend,
+                    _writer: None,
+                })
             }
         }
     }

@@ -82,7 +82,11 @@ impl WriteTx {
     }
 
     /// Cancel a timer.
-    pub async fn delete_timer(&mut self, installation_id: &str, key: &str) -> Result<(), StoreError> {
+    pub async fn delete_timer(
+        &mut self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM timers WHERE installation_id = $1 AND key = $2")
             .bind(installation_id)
             .bind(key)
@@ -92,12 +96,17 @@ impl WriteTx {
     }
 
     /// Whether a timer is pending.
-    pub async fn timer_exists(&mut self, installation_id: &str, key: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
-            .bind(installation_id)
-            .bind(key)
-            .fetch_one(&mut *self.tx)
-            .await?;
+    pub async fn timer_exists(
+        &mut self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
+                .bind(installation_id)
+                .bind(key)
+                .fetch_one(&mut *self.tx)
+                .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 
@@ -114,11 +123,12 @@ impl WriteTx {
 impl Store {
     /// Whether a timer is pending (outside a transaction).
     pub async fn timer_exists(&self, installation_id: &str, key: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
-            .bind(installation_id)
-            .bind(key)
-            .fetch_one(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1 AND key = $2")
+                .bind(installation_id)
+                .bind(key)
+                .fetch_one(self.pool())
+                .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
     }
 }

@@ -53,15 +53,21 @@ impl Store {
         .bind(now_ms())
         .execute(self.pool())
         .await?;
-        Ok(User { id, name: name.to_string(), is_admin, is_developer })
+        Ok(User {
+            id,
+            name: name.to_string(),
+            is_admin,
+            is_developer,
+        })
     }
 
     /// The user a bearer token belongs to.
     pub async fn user_by_token(&self, token: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, name, is_admin, is_developer FROM users WHERE token_hash = $1")
-            .bind(hash_token(token))
-            .fetch_optional(self.pool())
-            .await?;
+        let row =
+            sqlx::query("SELECT id, name, is_admin, is_developer FROM users WHERE token_hash = $1")
+                .bind(hash_token(token))
+                .fetch_optional(self.pool())
+                .await?;
         row.as_ref().map(user_from_row).transpose()
     }
 

@@ -57,7 +57,8 @@ impl Server {
 
     /// Like [`Server::start`], with more arguments for `qun serve`.
     pub fn start_with(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
-        let dir = std::env::temp_dir().join(format!("qun-server-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("qun-server-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp data dir");
         let mut child = Command::new(qun_bin())
             .arg("serve")
@@ -98,8 +99,13 @@ impl Server {
 
     /// Send SIGTERM and wait (bounded) for a clean exit; true if it exited 0.
     pub fn terminate(&mut self) -> bool {
-        let sent = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
-        assert!(sent.is_ok_and(|s| s.success()), "could not signal the server");
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        assert!(
+            sent.is_ok_and(|s| s.success()),
+            "could not signal the server"
+        );
         for _ in 0..200 {
             if let Ok(Some(status)) = self.child.try_wait() {
                 return status.success();
@@ -119,11 +125,17 @@ impl Drop for Server {
 }
 
 /// The router over a fresh database, in process; `None` when skipped.
-pub async fn router(backend: Backend, config: HttpConfig) -> Option<(TestDb, AppState, axum::Router)> {
+pub async fn router(
+    backend: Backend,
+    config: HttpConfig,
+) -> Option<(TestDb, AppState, axum::Router)> {
     let db = TestDb::new(backend).await?;
     let runtime = Runtime::new(
         db.store.clone(),
-        RuntimeConfig { limits: Limits::default(), cache_dir: Some(qun_tests::cache_dir()) },
+        RuntimeConfig {
+            limits: Limits::default(),
+            cache_dir: Some(qun_tests::cache_dir()),
+        },
     )
     .expect("runtime");
     let state = AppState::new(runtime, config);
@@ -145,15 +157,22 @@ pub async fn call(
         request = request.header("authorization", format!("Bearer {token}"));
     }
     let request = match body {
-        Some((content_type, bytes)) => request.header("content-type", content_type).body(Body::from(bytes)),
+        Some((content_type, bytes)) => request
+            .header("content-type", content_type)
+            .body(Body::from(bytes)),
         None => request.body(Body::empty()),
     }
     .expect("request");
     let response = app.clone().oneshot(request).await.expect("router answers");
     let status = response.status();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    let value =
-        serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
     (status, value)
 }
 
@@ -197,9 +216,14 @@ pub fn fill(template: &str, params: &[(&str, &str)]) -> String {
 
 /// A router over an existing store: a second "host" sharing the database.
 pub fn router_over(store: qun_host::Store, config: HttpConfig) -> (AppState, axum::Router) {
-    let runtime =
-        Runtime::new(store, RuntimeConfig { limits: Limits::default(), cache_dir: Some(qun_tests::cache_dir()) })
-            .expect("runtime");
+    let runtime = Runtime::new(
+        store,
+        RuntimeConfig {
+            limits: Limits::default(),
+            cache_dir: Some(qun_tests::cache_dir()),
+        },
+    )
+    .expect("runtime");
     let state = AppState::new(runtime, config);
     let app = qun_host::app(state.clone());
     (state, app)
@@ -213,14 +237,26 @@ pub struct SseReader {
 
 impl SseReader {
     /// Open `path` as `token`, with extra headers; panics unless it is a stream.
-    pub async fn open(app: &axum::Router, path: &str, token: &str, headers: &[(&str, &str)]) -> SseReader {
+    pub async fn open(
+        app: &axum::Router,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+    ) -> SseReader {
         let mut request = Request::get(path).header("authorization", format!("Bearer {token}"));
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let response = app.clone().oneshot(request.body(Body::empty()).expect("request")).await.expect("response");
+        let response = app
+            .clone()
+            .oneshot(request.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
         assert_eq!(response.status(), StatusCode::OK);
-        SseReader { body: response.into_body(), buffer: String::new() }
+        SseReader {
+            body: response.into_body(),
+            buffer: String::new(),
+        }
     }
 
     /// The next event as (id, data), `None` when the stream ended. Panics
