@@ -108,6 +108,17 @@ where
     Ok(value)
 }
 
+/// Takes the next number ("1", "2", ...) of the counter kept at `key`.
+/// The host re-runs an invocation whose reads changed under it, so two
+/// concurrent invocations never get the same number.
+pub fn next_id(key: &str) -> Result<String> {
+    let next = update_json(key, |n: &mut u64| {
+        *n += 1;
+        Ok(())
+    })?;
+    Ok(next.to_string())
+}
+
 fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>> {
     serde_json::to_vec(value)
         .map_err(|err| Error::internal(format!("cannot serialise a value to JSON: {err}")))

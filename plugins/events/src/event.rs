@@ -257,13 +257,9 @@ impl EventRecord {
         storage::set_json(&Self::key(&self.id), self)
     }
 
-    /// Takes the next event id.
+    /// Takes the next id (see `storage::next_id`).
     pub(crate) fn next_id() -> Result<String> {
-        let next = storage::update_json("next-id", |n: &mut u64| {
-            *n += 1;
-            Ok(())
-        })?;
-        Ok(next.to_string())
+        storage::next_id("next-id")
     }
 
     pub(crate) fn starts(&self) -> Timestamp {

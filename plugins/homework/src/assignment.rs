@@ -70,14 +70,9 @@ impl Assignment {
         storage::set_json(&Self::key(&self.id), self)
     }
 
-    /// Takes the next id. The host re-runs an invocation whose reads changed
-    /// under it, so two assignments never get the same id.
+    /// Takes the next id (see `storage::next_id`).
     pub(crate) fn next_id() -> Result<String> {
-        let next = storage::update_json("next-id", |n: &mut u64| {
-            *n += 1;
-            Ok(())
-        })?;
-        Ok(next.to_string())
+        storage::next_id("next-id")
     }
 
     pub(crate) fn due(&self) -> Timestamp {

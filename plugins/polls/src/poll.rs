@@ -59,14 +59,9 @@ impl Poll {
         storage::set_json(&Self::key(&self.id), self)
     }
 
-    /// Takes the next poll id. The host re-runs an invocation whose reads were
-    /// changed by a concurrent one, so two polls never get the same id.
+    /// Takes the next id (see `storage::next_id`).
     pub(crate) fn next_id() -> Result<String> {
-        let next = storage::update_json("next-id", |n: &mut u64| {
-            *n += 1;
-            Ok(())
-        })?;
-        Ok(next.to_string())
+        storage::next_id("next-id")
     }
 
     /// True when votes are no longer taken: closed, or past its closing time.

@@ -50,8 +50,14 @@ const ACTIONS: &[(&str, &str)] = &[
         "{key, value, text}: set, post, then fail with invalid",
     ),
     ("loop", "{}: loop forever"),
-    ("set-post-loop", "{key, value, text}: set, post, then loop forever"),
-    ("set-post-grow", "{key, value, text, mb}: set, post, then allocate mb MiB"),
+    (
+        "set-post-loop",
+        "{key, value, text}: set, post, then loop forever",
+    ),
+    (
+        "set-post-grow",
+        "{key, value, text, mb}: set, post, then allocate mb MiB",
+    ),
     ("grow", "{mb} -> {len}: allocate and touch mb MiB"),
     ("recurse", "{depth} -> {depth}: recurse depth times"),
     (
