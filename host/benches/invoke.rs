@@ -62,10 +62,13 @@ fn bench(c: &mut Criterion) {
             manifest: serde_json::to_value(&app.manifest).expect("json"),
             status: VersionStatus::Approved,
             created_at: 0,
+            review_reason: None,
+            reviewed_by: None,
+            reviewed_at: None,
         };
         store.add_version(&version, &bytes).await.expect("version");
         let inst = store
-            .install(&group.id, "noop", &app.manifest.version, &[])
+            .install(&group.id, "noop", &app.manifest.version, &[], &owner.id)
             .await
             .expect("install");
         (runtime, app, inst.id, owner.id)

@@ -44,6 +44,12 @@ pub struct Limits {
     pub conflict_retries: u32,
     /// Captured stdout+stderr per invocation, in bytes; the rest is dropped.
     pub stdio_bytes: usize,
+    /// An installation is disabled automatically after this many sandbox
+    /// failures (traps, timeouts, memory or stack exhaustion) within
+    /// `health_window`; 0 turns the health check off.
+    pub health_faults: u32,
+    /// The window `health_faults` are counted in.
+    pub health_window: Duration,
 }
 
 impl Default for Limits {
@@ -66,6 +72,8 @@ impl Default for Limits {
             concurrent_invocations: 16,
             conflict_retries: 32,
             stdio_bytes: 16 << 10,
+            health_faults: 5,
+            health_window: Duration::from_secs(600),
         }
     }
 }

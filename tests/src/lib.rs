@@ -285,6 +285,9 @@ impl World {
                 manifest: serde_json::to_value(&app.manifest).expect("manifest json"),
                 status: qun_host::store::VersionStatus::Approved,
                 created_at: 0,
+                review_reason: None,
+                reviewed_by: None,
+                reviewed_at: None,
             };
             self.store()
                 .add_version(&version, &bytes)
@@ -294,7 +297,13 @@ impl World {
         let grants: Vec<String> = grants.iter().map(|g| g.to_string()).collect();
         let inst = self
             .store()
-            .install(group_id, &slug, &app.manifest.version, &grants)
+            .install(
+                group_id,
+                &slug,
+                &app.manifest.version,
+                &grants,
+                &self.developer.id,
+            )
             .await
             .expect("install");
         inst.id

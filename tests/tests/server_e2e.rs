@@ -197,7 +197,22 @@ async fn a_poll_runs_end_to_end_over_http(backend: Backend) {
     assert_eq!(response.status(), StatusCode::CREATED);
     let version: Value = response.json().await.expect("version json");
     assert_eq!(version["commands"], json!(["poll"]));
-    assert_eq!(version["status"], json!("approved"));
+    assert_eq!(version["status"], json!("pending"));
+    let version_id = version["version"].as_str().expect("version").to_string();
+    let (_, catalog) = api.get("/v1/catalog", &owner).await;
+    assert_eq!(catalog, json!([]), "a pending version is not listed");
+    // A platform admin reviews and approves it.
+    let (_, queue) = api.get("/v1/admin/reviews", ADMIN).await;
+    assert_eq!(queue[0]["app"], "polls", "{queue}");
+    let (status, body) = api
+        .post(
+            &format!("/v1/admin/apps/polls/versions/{version_id}/approve"),
+            ADMIN,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], json!("approved"));
     let capabilities = version["capabilities"].clone();
     assert!(
         capabilities

@@ -418,6 +418,24 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        "/v1/admin/apps/polls/versions/0.1.0/approve",
+        Some(&dev),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a developer cannot approve");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/v1/admin/apps/polls/versions/0.1.0/approve",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     // A plain member may not install; grants must be ones the app asks for.
     let install = json!({"app": "polls", "grants": ["messaging", "storage"]});

@@ -71,6 +71,13 @@ pub struct LimitArgs {
     /// Group messages an installation may post per minute [default: 60].
     #[arg(long, env = "QUN_MESSAGES_PER_MINUTE")]
     pub messages_per_minute: Option<i64>,
+    /// Sandbox failures (traps, timeouts) within the health window after which an
+    /// installation is disabled automatically; 0 turns this off [default: 5].
+    #[arg(long, env = "QUN_HEALTH_FAULTS")]
+    pub health_faults: Option<u32>,
+    /// The health window, in seconds [default: 600].
+    #[arg(long, env = "QUN_HEALTH_WINDOW_SECS")]
+    pub health_window_secs: Option<u64>,
     /// Largest `.wasm` upload, in bytes.
     #[arg(long, env = "QUN_MAX_UPLOAD_BYTES", default_value_t = 8 << 20)]
     pub max_upload_bytes: usize,
@@ -100,6 +107,12 @@ impl LimitArgs {
         }
         if let Some(n) = self.messages_per_minute {
             limits.messages_per_minute = n;
+        }
+        if let Some(n) = self.health_faults {
+            limits.health_faults = n;
+        }
+        if let Some(secs) = self.health_window_secs {
+            limits.health_window = Duration::from_secs(secs);
         }
         limits
     }

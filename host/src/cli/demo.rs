@@ -7,7 +7,9 @@
 use std::path::Path;
 
 use anyhow::Context;
-use qun_host::store::{AppVersion, Role, User, VersionStatus, now_ms};
+use qun_host::store::{
+    AppVersion, AuditRecord, InstallationChange, Role, User, VersionStatus, now_ms,
+};
 use qun_host::{Runtime, Store};
 
 /// The seeded demo users: (name, token, admin, developer).
@@ -55,7 +57,7 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
         }
         users.push(seeded);
     }
-    let (dev, owner) = (&users[1], &users[2]);
+    let (admin, dev, owner) = (&users[0], &users[1], &users[2]);
     let group = match store
         .groups_of(&owner.id)
         .await?
@@ -90,7 +92,7 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
     files.sort();
     let mut apps = Vec::new();
     for file in files {
-        match install(runtime, &group.id, dev, &file).await {
+        match install(runtime, &group.id, [admin, dev, owner], &file).await {
             Ok(slug) => apps.push(slug),
             Err(e) => tracing::warn!("demo: skipping {}: {e:#}", file.display()),
         }
@@ -106,7 +108,7 @@ pub async fn seed(runtime: &Runtime, apps_dir: &Path) -> anyhow::Result<Seeded> 
 async fn install(
     runtime: &Runtime,
     group_id: &str,
-    dev: &User,
+    [admin, dev, owner]: [&User; 3],
     file: &Path,
 ) -> anyhow::Result<String> {
     let store = runtime.store();
@@ -130,20 +132,46 @@ async fn install(
             sha256: app.sha256.clone(),
             capabilities: capabilities.clone(),
             manifest: serde_json::to_value(m)?,
-            status: VersionStatus::Approved,
+            status: VersionStatus::Pending,
             created_at: now_ms(),
+            review_reason: None,
+            reviewed_by: None,
+            reviewed_at: None,
         };
         store.add_version(&version, &bytes).await?;
+        // The demo's admin approves the first-party apps (audited like any review).
+        store
+            .review_version(
+                &m.name,
+                &m.version,
+                VersionStatus::Approved,
+                Some("first-party app approved by the demo seed"),
+                &admin.id,
+            )
+            .await?;
     }
     match store.installation_of(group_id, &m.name).await? {
         None => {
             store
-                .install(group_id, &m.name, &m.version, &capabilities)
+                .install(group_id, &m.name, &m.version, &capabilities, &owner.id)
                 .await?;
         }
         Some(inst) if inst.version != m.version => {
+            let change = InstallationChange {
+                version: m.version.clone(),
+                grants: capabilities.clone(),
+                enabled: true,
+                pending_version: None,
+                disabled_reason: None,
+                audit: vec![
+                    AuditRecord::decision("installation.upgrade", &owner.id)
+                        .app(&m.name, Some(&m.version))
+                        .installation(&inst.id, group_id)
+                        .detail(format!("from {} by the demo seed", inst.version)),
+                ],
+            };
             store
-                .update_installation(&inst.id, &m.version, &capabilities, true)
+                .change_installation(&inst.id, &change, &owner.id)
                 .await?;
         }
         Some(_) => {}

@@ -1,5 +1,7 @@
-//! The command line: `qun serve`, `qun user add`, `qun app check`.
+//! The command line: `qun serve`, `qun user add`, `qun app check`,
+//! `qun audit verify`.
 
+mod audit;
 mod check;
 mod config;
 mod demo;
@@ -28,6 +30,15 @@ enum Command {
     /// Work with app components.
     #[command(subcommand)]
     App(AppCommand),
+    /// Inspect the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check the audit trail's hash chain and report the first broken link.
+    Verify(audit::VerifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +78,7 @@ pub fn main() -> ExitCode {
                 user::add(args).await.map(|()| ExitCode::SUCCESS)
             }
             Command::App(AppCommand::Check(args)) => check::run(args).await,
+            Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
         }
     });
     match result {

@@ -2,8 +2,8 @@
 //!
 //! An upload is validated and described by the runtime before anything is
 //! stored. The name the component reports from `describe` must equal the
-//! app's slug, so one app's URL can never serve another app's code. Until the
-//! review workflow lands, an uploaded version is `approved` at once.
+//! app's slug, so one app's URL can never serve another app's code. A new
+//! version is `pending` until a platform admin reviews it (`admin.rs`).
 
 use axum::Json;
 use axum::body::Body;
@@ -23,7 +23,7 @@ use crate::store::{App, AppVersion, User, VersionStatus, now_ms};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(create_app))
+        .routes(routes!(create_app, list_apps))
         .routes(routes!(get_app))
         .routes(routes!(upload_version))
         .routes(routes!(catalog))
@@ -95,15 +95,48 @@ async fn app_or_404(state: &AppState, slug: &str) -> Result<App, ApiError> {
         .ok_or_else(|| ApiError::not_found("app_not_found", format!("no app {slug}")))
 }
 
-fn may_publish(user: &User, app: &App) -> Result<(), ApiError> {
-    if user.is_admin || app.developer_id == user.id {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "only the developer of {} may upload its versions",
-            app.slug
-        )))
+/// Whether `user` manages `app`: its developer or a platform admin.
+pub(super) fn manages(user: &User, app: &App) -> bool {
+    user.is_admin || app.developer_id == user.id
+}
+
+/// The app `slug` for a route only its developer (and platform admins) may
+/// use: 404 when it does not exist or the caller cannot even see it, 403 when
+/// they can see it in the catalog but do not manage it.
+pub(super) async fn managed_app(
+    state: &AppState,
+    user: &User,
+    slug: &str,
+    what: &str,
+) -> Result<App, ApiError> {
+    let app = app_or_404(state, slug).await?;
+    if manages(user, &app) {
+        return Ok(app);
     }
+    if listed(state, &app).await? {
+        Err(ApiError::forbidden(format!(
+            "only the developer of {slug} and platform admins may {what}"
+        )))
+    } else {
+        Err(no_app(slug))
+    }
+}
+
+fn no_app(slug: &str) -> ApiError {
+    ApiError::not_found("app_not_found", format!("no app {slug}"))
+}
+
+/// Whether everybody may see the app: not suspended, with an approved version.
+async fn listed(state: &AppState, app: &App) -> Result<bool, ApiError> {
+    if app.suspended_at.is_some() {
+        return Ok(false);
+    }
+    Ok(state
+        .store()
+        .versions(&app.slug)
+        .await?
+        .iter()
+        .any(|v| v.status == VersionStatus::Approved))
 }
 
 /// Register an app (developers and platform admins).
@@ -141,16 +174,41 @@ async fn create_app(
     Ok((StatusCode::CREATED, Json(AppView::new(app, Vec::new()))))
 }
 
-/// An app and its versions.
+/// The caller's apps (a platform admin sees every app), with every version's
+/// review status.
+#[utoipa::path(get, path = "/v1/apps", tag = "apps",
+    responses((status = 200, body = Vec<AppView>), (status = 401, body = ErrorBody)))]
+async fn list_apps(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+) -> Result<Json<Vec<AppView>>, ApiError> {
+    let owner = (!user.is_admin).then_some(user.id.as_str());
+    let mut out = Vec::new();
+    for app in state.store().apps(owner).await? {
+        let versions = state.store().versions(&app.slug).await?;
+        out.push(AppView::new(app, versions));
+    }
+    Ok(Json(out))
+}
+
+/// An app and its versions. Its developer and platform admins see every
+/// version with its review status and reason; everybody else sees a listed
+/// app (approved, not suspended) with its approved versions only.
 #[utoipa::path(get, path = "/v1/apps/{slug}", tag = "apps", params(("slug" = String, Path, description = "App slug")),
     responses((status = 200, body = AppView), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn get_app(
     State(state): State<AppState>,
-    Auth(_user): Auth,
+    Auth(user): Auth,
     Path(slug): Path<String>,
 ) -> Result<Json<AppView>, ApiError> {
     let app = app_or_404(&state, &slug).await?;
-    let versions = state.store().versions(&slug).await?;
+    let mut versions = state.store().versions(&slug).await?;
+    if !manages(&user, &app) {
+        if !listed(&state, &app).await? {
+            return Err(no_app(&slug));
+        }
+        versions.retain(|v| v.status == VersionStatus::Approved);
+    }
     Ok(Json(AppView::new(app, versions)))
 }
 
@@ -186,7 +244,8 @@ async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<
     }
 }
 
-/// Upload a version: the raw `.wasm` component as the body.
+/// Upload a version: the raw `.wasm` component as the body. It is `pending`
+/// until a platform admin approves it.
 #[utoipa::path(post, path = "/v1/apps/{slug}/versions", tag = "apps",
     params(("slug" = String, Path, description = "App slug")),
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
@@ -200,8 +259,7 @@ async fn upload_version(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<VersionView>), ApiError> {
-    let app = app_or_404(&state, &slug).await?;
-    may_publish(&user, &app)?;
+    managed_app(&state, &user, &slug, "upload its versions").await?;
     let bytes = read_capped(&headers, body, state.config.max_wasm_bytes).await?;
     let loaded = state.runtime.load(&bytes).await?;
     let manifest = &loaded.manifest;
@@ -238,8 +296,11 @@ async fn upload_version(
             .map(|c| c.name().to_string())
             .collect(),
         manifest: serde_json::to_value(manifest).map_err(|e| ApiError::Internal(e.to_string()))?,
-        status: VersionStatus::Approved,
+        status: VersionStatus::Pending,
         created_at: now_ms(),
+        review_reason: None,
+        reviewed_by: None,
+        reviewed_at: None,
     };
     match state.store().add_version(&version, &bytes).await {
         Ok(()) => {}

@@ -264,6 +264,7 @@ impl From<InvokeError> for ApiError {
                 ApiError::not_found("not_installed", "this app is not installed in this group")
             }
             InvokeError::Disabled => ApiError::conflict("disabled", e.to_string()),
+            InvokeError::Suspended(_) => ApiError::conflict("suspended", e.to_string()),
             InvokeError::BadInput(m) => ApiError::bad("invalid", m),
             InvokeError::Quota(m) => ApiError::TooMany {
                 code: "quota_exceeded",
@@ -279,9 +280,11 @@ impl From<InvokeError> for ApiError {
                 code: e.code(),
                 message: e.to_string(),
             },
-            InvokeError::Tampered(_) | InvokeError::Store(_) | InvokeError::Internal(_) => {
-                ApiError::Internal(e.to_string())
-            }
+            InvokeError::Tampered(_) => ApiError::AppFailed {
+                code: "tampered",
+                message: e.to_string(),
+            },
+            InvokeError::Store(_) | InvokeError::Internal(_) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -1,5 +1,6 @@
-//! `/v1/groups/{gid}/apps`: installing apps in a group with grants, and
-//! running an installed app's actions.
+//! `/v1/groups/{gid}/apps`: installing apps in a group with grants, changing
+//! grants, version and enabled, uninstalling, and running an installed app's
+//! actions. Every decision is audited with who made it.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -16,12 +17,12 @@ use super::error::{ApiError, ErrorBody, is_duplicate};
 use super::views::InstallationView;
 use super::{ApiJson, AppState};
 use crate::runtime::{Answer, Call, Invocation};
-use crate::store::{AppVersion, VersionStatus};
+use crate::store::{AppVersion, AuditRecord, Installation, InstallationChange, VersionStatus};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(install, list_installed))
-        .routes(routes!(uninstall))
+        .routes(routes!(uninstall, change))
         .routes(routes!(run_action))
 }
 
@@ -44,10 +45,19 @@ async fn pick_version(
     wanted: Option<&str>,
 ) -> Result<AppVersion, ApiError> {
     let store = state.store();
-    if store.app(slug).await?.is_none() {
+    let Some(app) = store.app(slug).await? else {
         return Err(ApiError::not_found(
             "app_not_found",
             format!("no app {slug}"),
+        ));
+    };
+    if app.suspended_at.is_some() {
+        return Err(ApiError::conflict(
+            "suspended",
+            format!(
+                "{slug} is suspended by the platform: {}",
+                app.suspend_reason.unwrap_or_default()
+            ),
         ));
     }
     let version = match wanted {
@@ -127,7 +137,7 @@ async fn install(
     }
     let inst = match state
         .store()
-        .install(&gid, &body.app, &version.version, &grants)
+        .install(&gid, &body.app, &version.version, &grants, &user.id)
         .await
     {
         Ok(inst) => inst,
@@ -150,11 +160,9 @@ async fn list_installed(
     Path(gid): Path<String>,
 ) -> Result<Json<Vec<InstallationView>>, ApiError> {
     state.member_of(&gid, &user).await?;
-    let store = state.store();
     let mut out = Vec::new();
-    for inst in store.installations_in(&gid).await? {
-        let version = store.version(&inst.app_slug, &inst.version).await?;
-        out.push(InstallationView::new(inst, version.as_ref()));
+    for inst in state.store().installations_in(&gid).await? {
+        out.push(view(&state, inst).await?);
     }
     Ok(Json(out))
 }
@@ -179,8 +187,200 @@ async fn uninstall(
                 format!("{slug} is not installed in this group"),
             )
         })?;
-    state.store().uninstall(&inst.id).await?;
+    state.store().uninstall(&inst, &user.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The installation view, with what a pending upgrade newly asks for.
+async fn view(state: &AppState, inst: Installation) -> Result<InstallationView, ApiError> {
+    let store = state.store();
+    let current = store.version(&inst.app_slug, &inst.version).await?;
+    let pending = match &inst.pending_version {
+        Some(v) => store.version(&inst.app_slug, v).await?,
+        None => None,
+    };
+    let new_asks = match (&current, &pending) {
+        (Some(current), Some(pending)) => new_capabilities(current, pending),
+        _ => Vec::new(),
+    };
+    let mut view = InstallationView::new(inst, current.as_ref());
+    view.pending_capabilities = new_asks;
+    Ok(view)
+}
+
+/// Capabilities `next` asks for that `current` did not.
+fn new_capabilities(current: &AppVersion, next: &AppVersion) -> Vec<String> {
+    next.capabilities
+        .iter()
+        .filter(|c| !current.capabilities.contains(c))
+        .cloned()
+        .collect()
+}
+
+/// A change to an installation; every field is optional.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct InstallationPatch {
+    /// The complete set of capabilities to grant (each must be one the
+    /// version asks for). Giving grants together with a `version` is the
+    /// owner's consent to that version's capabilities.
+    #[serde(default)]
+    pub grants: Option<Vec<String>>,
+    /// An approved version to run. When it asks for capabilities the current
+    /// version did not, and no `grants` are given, the upgrade waits for
+    /// consent (`202`, `pending_version`) and the current version keeps running.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Enable or disable the app in this group. Enabling also re-enables an
+    /// installation the health check disabled.
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+fn check_grants(
+    slug: &str,
+    version: &AppVersion,
+    grants: &[String],
+) -> Result<Vec<String>, ApiError> {
+    if let Some(extra) = grants.iter().find(|g| !version.capabilities.contains(g)) {
+        return Err(ApiError::bad(
+            "invalid_grant",
+            format!(
+                "{slug} {} does not ask for `{extra}`; it asks for: {}",
+                version.version,
+                version.capabilities.join(", ")
+            ),
+        ));
+    }
+    let mut grants = grants.to_vec();
+    grants.sort();
+    grants.dedup();
+    Ok(grants)
+}
+
+/// Change an installation's grants, version or enabled (owner or group admins).
+#[utoipa::path(patch, path = "/v1/groups/{gid}/apps/{slug}", tag = "installations", request_body = InstallationPatch,
+    params(("gid" = String, Path, description = "Group id"), ("slug" = String, Path, description = "App slug")),
+    responses((status = 200, description = "Changed", body = InstallationView),
+        (status = 202, description = "The upgrade waits for consent to new capabilities; the current version keeps running", body = InstallationView),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "the version is not approved, or the app is suspended", body = ErrorBody)))]
+async fn change(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path((gid, slug)): Path<(String, String)>,
+    ApiJson(body): ApiJson<InstallationPatch>,
+) -> Result<(StatusCode, Json<InstallationView>), ApiError> {
+    state.manager_of(&gid, &user).await?;
+    let store = state.store();
+    let inst = store.installation_of(&gid, &slug).await?.ok_or_else(|| {
+        ApiError::not_found(
+            "not_installed",
+            format!("{slug} is not installed in this group"),
+        )
+    })?;
+    let current = store
+        .version(&slug, &inst.version)
+        .await?
+        .ok_or_else(|| ApiError::Internal(format!("{slug} {} is missing", inst.version)))?;
+    let target = match body.version.as_deref() {
+        Some(v) if v != inst.version => pick_version(&state, &slug, Some(v)).await?,
+        _ => current.clone(),
+    };
+    let upgrading = target.version != current.version;
+    let audit = |action: &str| {
+        AuditRecord::decision(action, &user.id)
+            .app(&slug, Some(&inst.version))
+            .installation(&inst.id, &gid)
+    };
+    let mut change = InstallationChange {
+        version: inst.version.clone(),
+        grants: inst.grants.clone(),
+        enabled: inst.enabled,
+        pending_version: inst.pending_version.clone(),
+        disabled_reason: inst.disabled_reason.clone(),
+        audit: Vec::new(),
+    };
+    let mut waiting = false;
+    match &body.grants {
+        Some(grants) => {
+            let grants = check_grants(&slug, &target, grants)?;
+            if grants != inst.grants {
+                change
+                    .audit
+                    .push(audit("installation.grants").detail(format!(
+                        "grants [{}] -> [{}]",
+                        inst.grants.join(", "),
+                        grants.join(", ")
+                    )));
+            }
+            change.grants = grants;
+            if upgrading {
+                change.version = target.version.clone();
+                change.pending_version = None;
+            }
+        }
+        None if upgrading => {
+            let asks = new_capabilities(&current, &target);
+            if asks.is_empty() {
+                change.version = target.version.clone();
+                change.pending_version = None;
+                change.grants.retain(|g| target.capabilities.contains(g));
+            } else {
+                // Keep running the current version until the owner consents.
+                waiting = true;
+                change.pending_version = Some(target.version.clone());
+                change
+                    .audit
+                    .push(audit("installation.upgrade_requested").detail(format!(
+                        "{} -> {} waits for consent to: {}",
+                        current.version,
+                        target.version,
+                        asks.join(", ")
+                    )));
+            }
+        }
+        None => {}
+    }
+    if change.version != inst.version {
+        change
+            .audit
+            .push(audit("installation.upgrade").detail(format!(
+                "{} -> {} with grants [{}]",
+                inst.version,
+                change.version,
+                change.grants.join(", ")
+            )));
+    }
+    if let Some(enabled) = body.enabled
+        && enabled != inst.enabled
+    {
+        change.enabled = enabled;
+        change.disabled_reason = (!enabled).then(|| format!("disabled by {}", user.name));
+        let action = if enabled {
+            "installation.enable"
+        } else {
+            "installation.disable"
+        };
+        change.audit.push(audit(action));
+    } else if body.enabled == Some(true) {
+        change.disabled_reason = None;
+    }
+    if change.audit.is_empty() && change.pending_version == inst.pending_version {
+        return Ok((StatusCode::OK, Json(view(&state, inst).await?)));
+    }
+    store
+        .change_installation(&inst.id, &change, &user.id)
+        .await?;
+    let changed = store
+        .installation(&inst.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("not_installed", format!("{slug} was uninstalled")))?;
+    let status = if waiting {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(view(&state, changed).await?)))
 }
 
 /// Run one of the app's actions as the caller; answers the app's JSON.

@@ -8,11 +8,14 @@
 //! # }
 //! ```
 
+mod admin;
 mod apps;
+mod audit;
 mod auth;
 mod error;
 mod groups;
 mod installations;
+mod logs;
 mod messages;
 mod metrics;
 mod ops;
@@ -153,6 +156,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stream::routes())
         .merge(apps::routes())
         .merge(installations::routes())
+        .merge(admin::routes())
+        .merge(audit::routes())
+        .merge(logs::routes())
 }
 
 /// The OpenAPI document of the API.

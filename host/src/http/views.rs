@@ -126,6 +126,10 @@ pub struct VersionView {
     pub actions: Vec<String>,
     /// Review status: `pending`, `approved`, `rejected`.
     pub status: String,
+    /// The reviewer's reason (always given for a rejection).
+    pub review_reason: Option<String>,
+    /// When it was reviewed (ms since the epoch).
+    pub reviewed_at: Option<i64>,
     /// Upload time (ms since the epoch).
     pub created_at: i64,
 }
@@ -152,6 +156,8 @@ impl From<AppVersion> for VersionView {
             sha256: v.sha256,
             capabilities: v.capabilities,
             status: v.status.as_str().to_string(),
+            review_reason: v.review_reason,
+            reviewed_at: v.reviewed_at,
             created_at: v.created_at,
         }
     }
@@ -168,6 +174,10 @@ pub struct AppView {
     pub description: String,
     /// The developer who owns it.
     pub developer_id: String,
+    /// Whether a platform admin suspended it everywhere.
+    pub suspended: bool,
+    /// Why it was suspended.
+    pub suspend_reason: Option<String>,
     /// Versions, newest first.
     pub versions: Vec<VersionView>,
 }
@@ -180,6 +190,8 @@ impl AppView {
             name: app.name,
             description: app.description,
             developer_id: app.developer_id,
+            suspended: app.suspended_at.is_some(),
+            suspend_reason: app.suspend_reason,
             versions: versions.into_iter().map(VersionView::from).collect(),
         }
     }
@@ -198,6 +210,15 @@ pub struct InstallationView {
     pub grants: Vec<String>,
     /// Whether it runs.
     pub enabled: bool,
+    /// Why it is disabled (e.g. disabled automatically after repeated failures).
+    pub disabled_reason: Option<String>,
+    /// Who disabled it: `health` (automatically) or a user id.
+    pub disabled_by: Option<String>,
+    /// A newer version waiting for the owner's consent to new capabilities.
+    pub pending_version: Option<String>,
+    /// The capabilities the pending version newly asks for (what consent is
+    /// needed for), with what each allows.
+    pub pending_capabilities: Vec<String>,
     /// Commands it answers in this group.
     pub commands: Vec<String>,
     /// Actions it answers.
@@ -214,6 +235,10 @@ impl InstallationView {
             version: inst.version,
             grants: inst.grants,
             enabled: inst.enabled,
+            disabled_reason: inst.disabled_reason,
+            disabled_by: inst.disabled_by,
+            pending_version: inst.pending_version,
+            pending_capabilities: Vec::new(),
             commands: manifest_names(&manifest, "commands"),
             actions: manifest_names(&manifest, "actions"),
         }

@@ -81,6 +81,9 @@ pub enum InvokeError {
     /// The installation is disabled.
     #[error("this app is disabled in this group")]
     Disabled,
+    /// A platform admin suspended the app everywhere.
+    #[error("this app is suspended by the platform: {0}")]
+    Suspended(String),
     /// The actor is not a member of the installation's group.
     #[error("{0} is not a member of this group")]
     NotMember(String),
@@ -133,6 +136,7 @@ impl InvokeError {
         match self {
             InvokeError::NoInstallation(_) => "not_installed",
             InvokeError::Disabled => "disabled",
+            InvokeError::Suspended(_) => "suspended",
             InvokeError::NotMember(_) => "not_member",
             InvokeError::BadInput(_) => "invalid",
             InvokeError::Timeout(_) => "timeout",
@@ -185,6 +189,8 @@ impl Runtime {
             )));
         };
         if sha256_hex(&bytes) != sha256 {
+            tracing::error!(app = %slug, version = %version, expected = %sha256,
+                "the stored component does not hash to the sha256 it was reviewed with; refusing to run it");
             return Err(InvokeError::Tampered(format!("{slug} {version}")));
         }
         Ok(self.load(&bytes).await?)
@@ -199,6 +205,15 @@ impl Runtime {
             .ok_or_else(|| InvokeError::NoInstallation(invocation.installation_id.clone()))?;
         if !inst.enabled {
             return Err(InvokeError::Disabled);
+        }
+        // Read on every invocation, so a suspension holds from the next request
+        // on, on every host sharing the database.
+        if let Some(app) = db.app(&inst.app_slug).await?
+            && app.suspended_at.is_some()
+        {
+            return Err(InvokeError::Suspended(
+                app.suspend_reason.unwrap_or_default(),
+            ));
         }
         if let Some(actor) = &invocation.actor
             && db.member(&inst.group_id, actor).await?.is_none()
@@ -273,6 +288,9 @@ impl Runtime {
                         vec![("code".into(), e.code().into())],
                     );
                     self.persist_diagnostics(&state.audit, &state.logs).await;
+                    if e.is_fault() {
+                        self.record_fault(&inst, &e).await;
+                    }
                     return Err(e);
                 }
             };
@@ -314,6 +332,24 @@ impl Runtime {
             }
         }
         Err(InvokeError::Conflict(retries))
+    }
+
+    /// Count a sandbox failure towards the installation's health; past the
+    /// threshold the installation is disabled (and says why).
+    async fn record_fault(&self, inst: &crate::store::Installation, e: &InvokeError) {
+        let limits = self.limits();
+        let window = i64::try_from(limits.health_window.as_millis()).unwrap_or(i64::MAX);
+        match self
+            .store()
+            .record_fault(inst, e.code(), &e.to_string(), limits.health_faults, window)
+            .await
+        {
+            Ok(Some(reason)) => {
+                tracing::warn!(installation = %inst.id, app = %inst.app_slug, "{reason}");
+            }
+            Ok(None) => {}
+            Err(err) => tracing::error!("could not record a fault of {}: {err}", inst.id),
+        }
     }
 
     /// Write an attempt's audit and log rows when its effects are not committed.

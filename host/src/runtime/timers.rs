@@ -28,6 +28,10 @@ impl Runtime {
                 )),
             };
             if let Err(e) = self.invoke(invocation).await {
+                if matches!(e.code(), "disabled" | "suspended") {
+                    // Not now: it fires once the app runs again.
+                    continue;
+                }
                 tracing::warn!(installation = %timer.installation_id, key = %timer.key, "timer handler failed: {e}");
             }
             self.store().delete_fired_timer(&timer).await?;

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, now_ms};
+use super::{AuditRecord, Store, StoreError, now_ms};
 
 /// An app registered by a developer.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -15,6 +15,23 @@ pub struct App {
     pub description: String,
     /// Who owns it.
     pub developer_id: String,
+    /// When a platform admin suspended it everywhere (ms), if suspended.
+    pub suspended_at: Option<i64>,
+    /// Why it was suspended.
+    pub suspend_reason: Option<String>,
+}
+
+const APP_COLUMNS: &str = "slug, name, description, developer_id, suspended_at, suspend_reason";
+
+fn app_from_row(row: &sqlx::any::AnyRow) -> Result<App, StoreError> {
+    Ok(App {
+        slug: row.try_get("slug")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        developer_id: row.try_get("developer_id")?,
+        suspended_at: row.try_get("suspended_at")?,
+        suspend_reason: row.try_get("suspend_reason")?,
+    })
 }
 
 /// Review state of an uploaded version.
@@ -66,6 +83,12 @@ pub struct AppVersion {
     pub status: VersionStatus,
     /// Upload time (ms).
     pub created_at: i64,
+    /// The reviewer's reason (always given for a rejection).
+    pub review_reason: Option<String>,
+    /// Who reviewed it.
+    pub reviewed_by: Option<String>,
+    /// When (ms).
+    pub reviewed_at: Option<i64>,
 }
 
 fn version_from_row(row: &sqlx::any::AnyRow) -> Result<AppVersion, StoreError> {
@@ -82,11 +105,14 @@ fn version_from_row(row: &sqlx::any::AnyRow) -> Result<AppVersion, StoreError> {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         status: VersionStatus::parse(&status)?,
         created_at: row.try_get("created_at")?,
+        review_reason: row.try_get("review_reason")?,
+        reviewed_by: row.try_get("reviewed_by")?,
+        reviewed_at: row.try_get("reviewed_at")?,
     })
 }
 
-const VERSION_COLUMNS: &str =
-    "app_slug, version, sha256, capabilities, manifest, status, created_at";
+const VERSION_COLUMNS: &str = "app_slug, version, sha256, capabilities, manifest, status, created_at, \
+                               review_reason, reviewed_by, reviewed_at";
 
 impl Store {
     /// Register an app.
@@ -110,25 +136,37 @@ impl Store {
             name: name.to_string(),
             description: description.to_string(),
             developer_id: developer_id.to_string(),
+            suspended_at: None,
+            suspend_reason: None,
         })
     }
 
     /// An app by slug.
     pub async fn app(&self, slug: &str) -> Result<Option<App>, StoreError> {
-        let row =
-            sqlx::query("SELECT slug, name, description, developer_id FROM apps WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(self.pool())
-                .await?;
-        row.map(|row| {
-            Ok(App {
-                slug: row.try_get("slug")?,
-                name: row.try_get("name")?,
-                description: row.try_get("description")?,
-                developer_id: row.try_get("developer_id")?,
-            })
-        })
-        .transpose()
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_COLUMNS} FROM apps WHERE slug = $1"
+        )))
+        .bind(slug)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(app_from_row).transpose()
+    }
+
+    /// Every app, or the apps of one developer, by slug.
+    pub async fn apps(&self, developer_id: Option<&str>) -> Result<Vec<App>, StoreError> {
+        let filter = if developer_id.is_some() {
+            "WHERE developer_id = $1"
+        } else {
+            ""
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {APP_COLUMNS} FROM apps {filter} ORDER BY slug"
+        )));
+        if let Some(developer_id) = developer_id {
+            query = query.bind(developer_id.to_string());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
+        rows.iter().map(app_from_row).collect()
     }
 
     /// Store an uploaded version with its bytes.
@@ -194,36 +232,109 @@ impl Store {
             .transpose()
     }
 
-    /// Change a version's review state.
-    pub async fn set_version_status(
+    /// Record a review decision on a pending version, with its audit row,
+    /// in one transaction. Answers `false` when the version is not pending
+    /// (already reviewed, or absent).
+    pub async fn review_version(
         &self,
         slug: &str,
         version: &str,
         status: VersionStatus,
+        reason: Option<&str>,
+        reviewer: &str,
     ) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE app_versions SET status = $1 WHERE app_slug = $2 AND version = $3")
-                .bind(status.as_str())
-                .bind(slug)
-                .bind(version)
-                .execute(self.pool())
-                .await?;
-        Ok(done.rows_affected() > 0)
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE app_versions SET status = $1, review_reason = $2, reviewed_by = $3, reviewed_at = $4 \
+             WHERE app_slug = $5 AND version = $6 AND status = 'pending'",
+        )
+        .bind(status.as_str())
+        .bind(reason)
+        .bind(reviewer)
+        .bind(now_ms())
+        .bind(slug)
+        .bind(version)
+        .execute(&mut *tx.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let action = match status {
+            VersionStatus::Approved => "review.approve",
+            VersionStatus::Rejected => "review.reject",
+            VersionStatus::Pending => "review.reopen",
+        };
+        let mut record = AuditRecord::decision(action, reviewer).app(slug, Some(version));
+        record.detail = reason.map(str::to_string);
+        tx.insert_audit(&[record]).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Apps with at least one approved version, with their newest approved version.
+    /// Versions waiting for review, oldest first.
+    pub async fn pending_versions(&self) -> Result<Vec<AppVersion>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM app_versions WHERE status = 'pending' ORDER BY created_at, app_slug, version"
+        )))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(version_from_row).collect()
+    }
+
+    /// Suspend (`Some(reason)`) or resume (`None`) an app everywhere, with its
+    /// audit row. Answers `false` when it was already in that state.
+    pub async fn set_suspended(
+        &self,
+        slug: &str,
+        reason: Option<&str>,
+        admin: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done = match reason {
+            Some(reason) => {
+                sqlx::query(
+                    "UPDATE apps SET suspended_at = $1, suspend_reason = $2 WHERE slug = $3 AND suspended_at IS NULL",
+                )
+                .bind(now_ms())
+                .bind(reason)
+                .bind(slug)
+                .execute(&mut *tx.tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE apps SET suspended_at = NULL, suspend_reason = NULL WHERE slug = $1 AND suspended_at IS NOT NULL",
+                )
+                .bind(slug)
+                .execute(&mut *tx.tx)
+                .await?
+            }
+        };
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let action = if reason.is_some() {
+            "app.suspend"
+        } else {
+            "app.resume"
+        };
+        let mut record = AuditRecord::decision(action, admin).app(slug, None);
+        record.detail = reason.map(str::to_string);
+        tx.insert_audit(&[record]).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Apps that can be installed (at least one approved version, not
+    /// suspended), each with its newest approved version.
     pub async fn catalog(&self) -> Result<Vec<(App, AppVersion)>, StoreError> {
-        let rows = sqlx::query("SELECT slug FROM apps ORDER BY slug")
-            .fetch_all(self.pool())
-            .await?;
         let mut out = Vec::new();
-        for row in rows {
-            let slug: String = row.try_get("slug")?;
-            let Some(app) = self.app(&slug).await? else {
+        for app in self.apps(None).await? {
+            if app.suspended_at.is_some() {
                 continue;
-            };
+            }
             let newest = self
-                .versions(&slug)
+                .versions(&app.slug)
                 .await?
                 .into_iter()
                 .find(|v| v.status == VersionStatus::Approved);

@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Store, StoreError, flag, new_id, now_ms};
+use super::{AuditRecord, LogLine, Store, StoreError, flag, new_id, now_ms};
 
 /// An app installed in a group.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -23,10 +23,34 @@ pub struct Installation {
     pub storage_bytes: i64,
     /// Number of storage keys in use.
     pub storage_keys: i64,
+    /// A newer version the owner asked for that waits for their consent to
+    /// capabilities not yet granted.
+    pub pending_version: Option<String>,
+    /// Why it is disabled (when it is).
+    pub disabled_reason: Option<String>,
+    /// Who disabled it: `health` (automatically) or a user id.
+    pub disabled_by: Option<String>,
 }
 
-const COLUMNS: &str =
-    "id, group_id, app_slug, version, grants, enabled, storage_bytes, storage_keys";
+const COLUMNS: &str = "id, group_id, app_slug, version, grants, enabled, storage_bytes, storage_keys, \
+                       pending_version, disabled_reason, disabled_by";
+
+/// A change of an installation, with who made it (for the audit trail).
+#[derive(Debug, Clone)]
+pub struct InstallationChange {
+    /// The version to run.
+    pub version: String,
+    /// The capabilities granted.
+    pub grants: Vec<String>,
+    /// Whether it runs.
+    pub enabled: bool,
+    /// A version waiting for consent (`None` clears it).
+    pub pending_version: Option<String>,
+    /// Why it is disabled (`None` when enabled).
+    pub disabled_reason: Option<String>,
+    /// The audit rows describing the change (written in the same transaction).
+    pub audit: Vec<AuditRecord>,
+}
 
 fn installation_from_row(row: &sqlx::any::AnyRow) -> Result<Installation, StoreError> {
     let grants: String = row.try_get("grants")?;
@@ -39,19 +63,25 @@ fn installation_from_row(row: &sqlx::any::AnyRow) -> Result<Installation, StoreE
         enabled: row.try_get::<i64, _>("enabled")? != 0,
         storage_bytes: row.try_get("storage_bytes")?,
         storage_keys: row.try_get("storage_keys")?,
+        pending_version: row.try_get("pending_version")?,
+        disabled_reason: row.try_get("disabled_reason")?,
+        disabled_by: row.try_get("disabled_by")?,
     })
 }
 
 impl Store {
-    /// Install `app_slug` at `version` in a group with `grants`.
+    /// Install `app_slug` at `version` in a group with `grants`, on behalf of
+    /// the user `by` (audited).
     pub async fn install(
         &self,
         group_id: &str,
         app_slug: &str,
         version: &str,
         grants: &[String],
+        by: &str,
     ) -> Result<Installation, StoreError> {
         let id = new_id("i");
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO installations (id, group_id, app_slug, version, grants, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6)",
@@ -62,8 +92,14 @@ impl Store {
         .bind(version)
         .bind(serde_json::to_string(grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(&mut *tx.tx)
         .await?;
+        let record = AuditRecord::decision("installation.install", by)
+            .app(app_slug, Some(version))
+            .installation(&id, group_id)
+            .detail(format!("grants: {}", grants.join(", ")));
+        tx.insert_audit(&[record]).await?;
+        tx.commit().await?;
         Ok(Installation {
             id,
             group_id: group_id.to_string(),
@@ -73,6 +109,9 @@ impl Store {
             enabled: true,
             storage_bytes: 0,
             storage_keys: 0,
+            pending_version: None,
+            disabled_reason: None,
+            disabled_by: None,
         })
     }
 
@@ -114,30 +153,118 @@ impl Store {
         rows.iter().map(installation_from_row).collect()
     }
 
-    /// Change grants, version or enabled of an installation.
-    pub async fn update_installation(
+    /// Apply `change` to the installation `id` by the user `by`, with its
+    /// audit rows, in one transaction. Re-enabling forgets past faults.
+    pub async fn change_installation(
         &self,
         id: &str,
-        version: &str,
-        grants: &[String],
-        enabled: bool,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE installations SET version = $1, grants = $2, enabled = $3 WHERE id = $4",
+        change: &InstallationChange,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        tx.lock(&format!("installation:{id}")).await?;
+        let done = sqlx::query(
+            "UPDATE installations SET version = $1, grants = $2, enabled = $3, pending_version = $4, \
+             disabled_reason = $5, \
+             disabled_by = CASE WHEN $3 = 1 THEN NULL WHEN enabled = 0 THEN disabled_by ELSE $6 END \
+             WHERE id = $7",
         )
-        .bind(version)
-        .bind(serde_json::to_string(grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-        .bind(flag(enabled))
+        .bind(&change.version)
+        .bind(serde_json::to_string(&change.grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        .bind(flag(change.enabled))
+        .bind(&change.pending_version)
+        .bind(&change.disabled_reason)
+        .bind(by)
         .bind(id)
-        .execute(self.pool())
+        .execute(&mut *tx.tx)
         .await?;
-        Ok(())
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        if change.enabled {
+            sqlx::query("DELETE FROM invocation_faults WHERE installation_id = $1")
+                .bind(id)
+                .execute(&mut *tx.tx)
+                .await?;
+        }
+        tx.insert_audit(&change.audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
-    /// Remove an installation and everything it stored.
-    pub async fn uninstall(&self, id: &str) -> Result<bool, StoreError> {
+    /// Record a sandbox fault of an installation; when `threshold` faults fell
+    /// within the last `window_ms`, disable it and answer the reason.
+    pub async fn record_fault(
+        &self,
+        inst: &Installation,
+        code: &str,
+        message: &str,
+        threshold: u32,
+        window_ms: i64,
+    ) -> Result<Option<String>, StoreError> {
+        let now = now_ms();
         let mut tx = self.begin_write().await?;
-        for table in ["kv", "timers"] {
+        tx.lock(&format!("installation:{}", inst.id)).await?;
+        sqlx::query(
+            "INSERT INTO invocation_faults (installation_id, at, code, message) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&inst.id)
+        .bind(now)
+        .bind(code)
+        .bind(message)
+        .execute(&mut *tx.tx)
+        .await?;
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM invocation_faults WHERE installation_id = $1 AND at > $2",
+        )
+        .bind(&inst.id)
+        .bind(now - window_ms)
+        .fetch_one(&mut *tx.tx)
+        .await?;
+        let mut disabled = None;
+        if threshold > 0 && recent >= i64::from(threshold) {
+            let last = message.lines().next().unwrap_or_default();
+            let reason = format!(
+                "disabled automatically: {recent} failed invocations (traps, timeouts, memory) within {} s; the last: {last}",
+                window_ms / 1000
+            );
+            let done = sqlx::query(
+                "UPDATE installations SET enabled = 0, disabled_reason = $1, disabled_by = 'health' \
+                 WHERE id = $2 AND enabled = 1",
+            )
+            .bind(&reason)
+            .bind(&inst.id)
+            .execute(&mut *tx.tx)
+            .await?;
+            if done.rows_affected() > 0 {
+                tx.insert_logs(&[LogLine {
+                    at: now,
+                    installation_id: Some(inst.id.clone()),
+                    app_slug: inst.app_slug.clone(),
+                    app_version: inst.version.clone(),
+                    level: "error".into(),
+                    message: reason.clone(),
+                    fields: vec![("code".into(), "auto_disabled".into())],
+                }])
+                .await?;
+                let record = AuditRecord::decision("installation.auto_disable", "health")
+                    .app(&inst.app_slug, Some(&inst.version))
+                    .installation(&inst.id, &inst.group_id)
+                    .detail(reason.clone());
+                tx.insert_audit(&[record]).await?;
+                disabled = Some(reason);
+            }
+        }
+        tx.commit().await?;
+        Ok(disabled)
+    }
+
+    /// Remove an installation and everything it stored, on behalf of `by`.
+    pub async fn uninstall(&self, inst: &Installation, by: &str) -> Result<bool, StoreError> {
+        let id = inst.id.as_str();
+        let mut tx = self.begin_write().await?;
+        tx.lock(&format!("installation:{id}")).await?;
+        for table in ["kv", "timers", "invocation_faults"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE installation_id = $1"
             )))
@@ -149,6 +276,12 @@ impl Store {
             .bind(id)
             .execute(&mut *tx.tx)
             .await?;
+        if done.rows_affected() > 0 {
+            let record = AuditRecord::decision("installation.uninstall", by)
+                .app(&inst.app_slug, Some(&inst.version))
+                .installation(id, &inst.group_id);
+            tx.insert_audit(&[record]).await?;
+        }
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

@@ -45,29 +45,67 @@ impl WriteTx {
     }
 }
 
+/// A stored log line with its position.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LogRow {
+    /// Position (newer lines have larger ids).
+    pub id: i64,
+    /// The line.
+    #[serde(flatten)]
+    pub line: LogLine,
+}
+
 impl Store {
     /// Log lines of an app, newest first.
     pub async fn logs_of(&self, app_slug: &str, limit: u32) -> Result<Vec<LogLine>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT at, installation_id, app_slug, app_version, level, message, fields FROM app_logs \
-             WHERE app_slug = $1 ORDER BY id DESC LIMIT $2",
-        )
+        Ok(self
+            .app_logs(app_slug, None, None, limit)
+            .await?
+            .into_iter()
+            .map(|row| row.line)
+            .collect())
+    }
+
+    /// Log lines of an app (of one version, older than the id `before`),
+    /// newest first.
+    pub async fn app_logs(
+        &self,
+        app_slug: &str,
+        version: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        let version_filter = if version.is_some() {
+            "AND app_version = $4"
+        } else {
+            ""
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, at, installation_id, app_slug, app_version, level, message, fields FROM app_logs \
+             WHERE app_slug = $1 AND id < $2 {version_filter} ORDER BY id DESC LIMIT $3"
+        )))
         .bind(app_slug)
-        .bind(i64::from(limit))
-        .fetch_all(self.pool())
-        .await?;
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(i64::from(limit));
+        if let Some(version) = version {
+            query = query.bind(version.to_string());
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 let fields: String = row.try_get("fields")?;
-                Ok(LogLine {
-                    at: row.try_get("at")?,
-                    installation_id: row.try_get("installation_id")?,
-                    app_slug: row.try_get("app_slug")?,
-                    app_version: row.try_get("app_version")?,
-                    level: row.try_get("level")?,
-                    message: row.try_get("message")?,
-                    fields: serde_json::from_str(&fields)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                Ok(LogRow {
+                    id: row.try_get("id")?,
+                    line: LogLine {
+                        at: row.try_get("at")?,
+                        installation_id: row.try_get("installation_id")?,
+                        app_slug: row.try_get("app_slug")?,
+                        app_version: row.try_get("app_version")?,
+                        level: row.try_get("level")?,
+                        message: row.try_get("message")?,
+                        fields: serde_json::from_str(&fields)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    },
                 })
             })
             .collect()

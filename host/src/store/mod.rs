@@ -15,11 +15,11 @@ mod timers;
 mod users;
 
 pub use apps::{App, AppVersion, VersionStatus};
-pub use audit::AuditRecord;
+pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
 pub use groups::{Group, Member, Role};
-pub use installations::Installation;
+pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
-pub use logs::LogLine;
+pub use logs::{LogLine, LogRow};
 pub use messages::{DirectMessage, NewMessage, StoredMessage};
 pub use timers::Timer;
 pub use users::User;

@@ -36,12 +36,14 @@ impl Store {
         rows.iter().map(timer_from_row).collect()
     }
 
-    /// Timers due at or before `now` of enabled installations, oldest first.
+    /// Timers due at or before `now` of enabled installations of apps that are
+    /// not suspended, oldest first (the others wait, and fire once resumed).
     pub async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<Timer>, StoreError> {
         let rows = sqlx::query(
             "SELECT t.installation_id, t.key, t.due_at, t.payload FROM timers t \
              JOIN installations i ON i.id = t.installation_id \
-             WHERE t.due_at <= $1 AND i.enabled = 1 ORDER BY t.due_at, t.key LIMIT $2",
+             JOIN apps a ON a.slug = i.app_slug \
+             WHERE t.due_at <= $1 AND i.enabled = 1 AND a.suspended_at IS NULL ORDER BY t.due_at, t.key LIMIT $2",
         )
         .bind(now)
         .bind(i64::from(limit))

@@ -26,6 +26,13 @@ pub const FORBIDDEN: &str = env!("QUN_COMPONENT_FORBIDDEN");
 /// fresh instance per invocation it always answers `{"count":1}`.
 pub const STATEFUL: &str = env!("QUN_COMPONENT_STATEFUL");
 
+/// `upgrader` 1.0.0: asks for `storage`; actions `version`, `note`, `read`.
+pub const UPGRADER_V1: &str = env!("QUN_COMPONENT_UPGRADER_V1");
+
+/// `upgrader` 2.0.0: asks for `storage` and `messaging`; adds `announce`, so
+/// moving an installation of 1.0.0 to it needs the owner's consent.
+pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

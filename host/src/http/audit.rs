@@ -1,0 +1,178 @@
+//! Reading the audit trail: platform admins read all of it, a group's owner
+//! and admins their group's part, an app's developer their app's part. No
+//! route changes or deletes a row.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::AppState;
+use super::admin::require_admin;
+use super::apps::managed_app;
+use super::auth::Auth;
+use super::error::{ApiError, ErrorBody};
+use crate::store::{AuditQuery, AuditRow};
+
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(all))
+        .routes(routes!(of_group))
+        .routes(routes!(of_app))
+}
+
+/// Largest page.
+const MAX_PAGE: u32 = 500;
+
+/// Filters and paging, newest first.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Only this app's rows.
+    pub app: Option<String>,
+    /// Only this group's rows.
+    pub group: Option<String>,
+    /// Only rows at or after this time (ms since the epoch).
+    pub since: Option<i64>,
+    /// Only this outcome: `ok`, `denied` or `error`.
+    pub outcome: Option<String>,
+    /// The `next_before` of the previous page.
+    pub before: Option<i64>,
+    /// Rows per page (default 100, at most 500).
+    pub limit: Option<u32>,
+}
+
+/// One audited action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the trail.
+    pub id: i64,
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// The installation that acted or was acted on.
+    pub installation_id: Option<String>,
+    /// The app.
+    pub app: Option<String>,
+    /// The app version.
+    pub app_version: Option<String>,
+    /// The group.
+    pub group_id: Option<String>,
+    /// The member an invocation ran for, or the user who decided (`health` for
+    /// the host's automatic decisions).
+    pub actor: Option<String>,
+    /// `interface.function` for capability calls (e.g. `storage.set`), the
+    /// decision for people (e.g. `review.approve`, `installation.grants`).
+    pub action: String,
+    /// `ok`, `denied` or `error`.
+    pub outcome: String,
+    /// Why (denials, errors, reasons given).
+    pub detail: Option<String>,
+    /// Duration of a capability call, in microseconds.
+    pub duration_us: i64,
+    /// This row's link in the tamper-evident chain.
+    pub hash: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(row: AuditRow) -> AuditEntry {
+        let r = row.record;
+        AuditEntry {
+            id: row.id,
+            at: r.at,
+            installation_id: r.installation_id,
+            app: r.app_slug,
+            app_version: r.app_version,
+            group_id: r.group_id,
+            actor: r.actor,
+            action: r.action,
+            outcome: r.outcome,
+            detail: r.detail,
+            duration_us: r.duration_us,
+            hash: row.hash,
+        }
+    }
+}
+
+/// A page of the audit trail.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// Rows, newest first.
+    pub entries: Vec<AuditEntry>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+async fn page(state: &AppState, params: AuditParams) -> Result<Json<AuditPage>, ApiError> {
+    if let Some(outcome) = &params.outcome
+        && !["ok", "denied", "error"].contains(&outcome.as_str())
+    {
+        return Err(ApiError::bad(
+            "bad_query",
+            format!("outcome is ok, denied or error; got {outcome:?}"),
+        ));
+    }
+    let limit = params.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let query = AuditQuery {
+        app: params.app,
+        group: params.group,
+        since: params.since,
+        outcome: params.outcome,
+        before: params.before,
+        limit,
+    };
+    let rows = state.store().audit(&query).await?;
+    let next_before = (rows.len() == limit as usize)
+        .then(|| rows.last().map(|r| r.id))
+        .flatten();
+    Ok(Json(AuditPage {
+        entries: rows.into_iter().map(AuditEntry::from).collect(),
+        next_before,
+    }))
+}
+
+/// The whole audit trail (platform admins).
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "audit", params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn all(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Query(params): Query<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    require_admin(&user)?;
+    page(&state, params).await
+}
+
+/// The group's part of the audit trail (its owner and admins).
+#[utoipa::path(get, path = "/v1/groups/{gid}/audit", tag = "audit",
+    params(("gid" = String, Path, description = "Group id"), AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn of_group(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(gid): Path<String>,
+    Query(mut params): Query<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    state.manager_of(&gid, &user).await?;
+    params.group = Some(gid);
+    page(&state, params).await
+}
+
+/// The app's part of the audit trail (its developer and platform admins).
+#[utoipa::path(get, path = "/v1/apps/{slug}/audit", tag = "audit",
+    params(("slug" = String, Path, description = "App slug"), AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn of_app(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(slug): Path<String>,
+    Query(mut params): Query<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    managed_app(&state, &user, &slug, "read its audit trail").await?;
+    params.app = Some(slug);
+    page(&state, params).await
+}

@@ -1,0 +1,448 @@
+//! The authorization matrix: for every route, what a platform admin, the
+//! app's developer, another developer, the group's owner, a group admin, a
+//! member, a user outside the group and a caller without a token get.
+//!
+//! Every (route, caller) pair runs against its own fresh world, so a caller
+//! allowed to delete something never changes what the next caller sees. A
+//! route in the router without a row here fails the test, and so does a row
+//! for a route that does not exist.
+
+mod server_common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use qun_host::store::{AppVersion, Role, VersionStatus};
+use qun_host::{AppState, Limits, Runtime, RuntimeConfig};
+use qun_tests::{Backend, TestDb};
+use serde_json::{Value, json};
+use server_common::{fill, operations};
+use tower::ServiceExt;
+
+/// The callers, in the order of a row's expectations.
+const CALLERS: [&str; 8] = [
+    "platform-admin",
+    "app-developer",
+    "other-developer",
+    "group-owner",
+    "group-admin",
+    "member",
+    "outsider",
+    "no-token",
+];
+
+/// What a row needs prepared beyond the common world.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Prep {
+    None,
+    /// The `probe` app is suspended.
+    SuspendProbe,
+}
+
+/// A request body.
+#[derive(Debug, Clone)]
+enum Send {
+    Nothing,
+    Json(Value),
+    /// The `stateful` test component's bytes.
+    Wasm,
+}
+
+struct Row {
+    method: Method,
+    path: &'static str,
+    body: Send,
+    prep: Prep,
+    /// Path parameters that differ from the defaults.
+    params: &'static [(&'static str, &'static str)],
+    /// The status each caller gets, in [`CALLERS`] order.
+    expect: [u16; 8],
+}
+
+fn row(method: Method, path: &'static str, expect: [u16; 8]) -> Row {
+    Row {
+        method,
+        path,
+        body: Send::Nothing,
+        prep: Prep::None,
+        params: &[],
+        expect,
+    }
+}
+
+impl Row {
+    fn json(mut self, body: Value) -> Row {
+        self.body = Send::Json(body);
+        self
+    }
+    fn wasm(mut self) -> Row {
+        self.body = Send::Wasm;
+        self
+    }
+    fn prep(mut self, prep: Prep) -> Row {
+        self.prep = prep;
+        self
+    }
+    fn params(mut self, params: &'static [(&'static str, &'static str)]) -> Row {
+        self.params = params;
+        self
+    }
+}
+
+// Shorthands for the common shapes of a row (admin, dev, other dev, owner,
+// group admin, member, outsider, no token).
+const ANYONE: [u16; 8] = [200, 200, 200, 200, 200, 200, 200, 200];
+const SIGNED_IN: [u16; 8] = [200, 200, 200, 200, 200, 200, 200, 401];
+const GROUP_MEMBERS: [u16; 8] = [404, 404, 404, 200, 200, 200, 404, 401];
+const GROUP_MANAGERS: [u16; 8] = [404, 404, 404, 200, 200, 403, 404, 401];
+const PLATFORM_ADMIN: [u16; 8] = [200, 403, 403, 403, 403, 403, 403, 401];
+const APP_MANAGERS: [u16; 8] = [200, 200, 403, 403, 403, 403, 403, 401];
+
+fn matrix() -> Vec<Row> {
+    use Method as M;
+    vec![
+        row(M::GET, "/healthz", ANYONE),
+        row(M::GET, "/metrics", ANYONE),
+        row(M::GET, "/openapi.json", ANYONE),
+        // Users.
+        row(
+            M::POST,
+            "/v1/users",
+            [201, 403, 403, 403, 403, 403, 403, 401],
+        )
+        .json(json!({"name": "newcomer"})),
+        row(M::GET, "/v1/me", SIGNED_IN),
+        // Groups.
+        row(
+            M::POST,
+            "/v1/groups",
+            [201, 201, 201, 201, 201, 201, 201, 401],
+        )
+        .json(json!({"name": "another"})),
+        row(M::GET, "/v1/groups/{gid}", GROUP_MEMBERS),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/members",
+            [404, 404, 404, 201, 201, 403, 404, 401],
+        )
+        .json(json!({"user_id": "{newcomer}"})),
+        row(M::GET, "/v1/groups/{gid}/members", GROUP_MEMBERS),
+        // A member may leave; only managers remove others (here: the member).
+        row(
+            M::DELETE,
+            "/v1/groups/{gid}/members/{uid}",
+            [404, 404, 404, 204, 204, 204, 404, 401],
+        ),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/messages",
+            [404, 404, 404, 201, 201, 201, 404, 401],
+        )
+        .json(json!({"text": "hello"})),
+        row(M::GET, "/v1/groups/{gid}/messages", GROUP_MEMBERS),
+        row(M::GET, "/v1/groups/{gid}/stream", GROUP_MEMBERS),
+        row(M::GET, "/v1/groups/{gid}/audit", GROUP_MANAGERS),
+        // Apps and the catalog.
+        row(
+            M::POST,
+            "/v1/apps",
+            [201, 201, 201, 403, 403, 403, 403, 401],
+        )
+        .json(json!({"slug": "fresh", "name": "Fresh"})),
+        row(M::GET, "/v1/apps", SIGNED_IN),
+        row(M::GET, "/v1/apps/{slug}", SIGNED_IN),
+        // `stateful` is registered without versions: unlisted, so 404 to others.
+        row(
+            M::POST,
+            "/v1/apps/{slug}/versions",
+            [201, 201, 404, 404, 404, 404, 404, 401],
+        )
+        .params(&[("slug", "stateful")])
+        .wasm(),
+        row(M::GET, "/v1/apps/{slug}/logs", APP_MANAGERS),
+        row(M::GET, "/v1/apps/{slug}/audit", APP_MANAGERS),
+        row(M::GET, "/v1/catalog", SIGNED_IN),
+        // Installations.
+        row(
+            M::POST,
+            "/v1/groups/{gid}/apps",
+            [404, 404, 404, 201, 201, 403, 404, 401],
+        )
+        .json(json!({"app": "noop"})),
+        row(M::GET, "/v1/groups/{gid}/apps", GROUP_MEMBERS),
+        row(
+            M::PATCH,
+            "/v1/groups/{gid}/apps/{slug}",
+            [404, 404, 404, 200, 200, 403, 404, 401],
+        )
+        .json(json!({"enabled": false})),
+        row(
+            M::DELETE,
+            "/v1/groups/{gid}/apps/{slug}",
+            [404, 404, 404, 204, 204, 403, 404, 401],
+        ),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/apps/{slug}/actions/{action}",
+            GROUP_MEMBERS,
+        )
+        .json(json!({"hello": "world"})),
+        // Platform administration.
+        row(M::GET, "/v1/admin/reviews", PLATFORM_ADMIN),
+        row(
+            M::POST,
+            "/v1/admin/apps/{slug}/versions/{version}/approve",
+            PLATFORM_ADMIN,
+        ),
+        row(
+            M::POST,
+            "/v1/admin/apps/{slug}/versions/{version}/reject",
+            PLATFORM_ADMIN,
+        )
+        .json(json!({"reason": "asks for too much"})),
+        row(M::POST, "/v1/admin/apps/{slug}/suspend", PLATFORM_ADMIN)
+            .json(json!({"reason": "abuse report"})),
+        row(M::POST, "/v1/admin/apps/{slug}/resume", PLATFORM_ADMIN).prep(Prep::SuspendProbe),
+        row(M::GET, "/v1/admin/audit", PLATFORM_ADMIN),
+    ]
+}
+
+/// One fresh world: every caller, a group, and three apps by the developer:
+/// `probe` (approved, installed in the group, with a pending version),
+/// `noop` (approved, not installed) and `stateful` (no version yet).
+struct Fixture {
+    _db: TestDb,
+    router: axum::Router,
+    tokens: Vec<Option<String>>,
+    params: Vec<(&'static str, String)>,
+}
+
+const PENDING: &str = "99.0.0";
+
+async fn approved(state: &AppState, dev: &str, path: &str, admin: &str, install_in: Option<&str>) {
+    let store = state.store();
+    let bytes = std::fs::read(path).expect("component");
+    let app = state.runtime.load(&bytes).await.expect("load");
+    let m = &app.manifest;
+    store
+        .create_app(&m.name, &m.title, &m.description, dev)
+        .await
+        .expect("app");
+    let caps: Vec<String> = app
+        .capabilities
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
+    let mut version = AppVersion {
+        app_slug: m.name.clone(),
+        version: m.version.clone(),
+        sha256: app.sha256.clone(),
+        capabilities: caps.clone(),
+        manifest: serde_json::to_value(m).expect("manifest"),
+        status: VersionStatus::Pending,
+        created_at: 1,
+        review_reason: None,
+        reviewed_by: None,
+        reviewed_at: None,
+    };
+    store.add_version(&version, &bytes).await.expect("version");
+    store
+        .review_version(&m.name, &m.version, VersionStatus::Approved, None, admin)
+        .await
+        .expect("approve");
+    if let Some(gid) = install_in {
+        store
+            .install(gid, &m.name, &m.version, &caps, admin)
+            .await
+            .expect("install");
+        // A newer upload, waiting for review.
+        version.version = PENDING.into();
+        version.created_at = 2;
+        store.add_version(&version, &bytes).await.expect("pending");
+    }
+}
+
+impl Fixture {
+    async fn new(prep: Prep) -> Fixture {
+        let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+        let runtime = Runtime::new(
+            db.store.clone(),
+            RuntimeConfig {
+                limits: Limits::default(),
+                cache_dir: Some(qun_tests::cache_dir()),
+            },
+        )
+        .expect("runtime");
+        let state = AppState::new(runtime, Default::default());
+        let store = state.store();
+        let mut users = Vec::new();
+        for (i, name) in CALLERS[..7].iter().enumerate() {
+            let token = format!("token-{name}");
+            let user = store
+                .create_user(name, &token, i == 0, i == 1 || i == 2)
+                .await
+                .expect("user");
+            users.push((user, token));
+        }
+        let [admin, dev, _, owner, group_admin, member, outsider] = &users[..] else {
+            unreachable!("seven callers");
+        };
+        let group = store
+            .create_group("team", &owner.0.id)
+            .await
+            .expect("group");
+        store
+            .add_member(&group.id, &group_admin.0.id, Role::Admin)
+            .await
+            .expect("admin");
+        store
+            .add_member(&group.id, &member.0.id, Role::Member)
+            .await
+            .expect("member");
+        store
+            .create_group("elsewhere", &outsider.0.id)
+            .await
+            .expect("other group");
+        let newcomer = store
+            .create_user("joiner", "token-joiner", false, false)
+            .await
+            .expect("newcomer");
+        approved(
+            &state,
+            &dev.0.id,
+            qun_components::PROBE,
+            &admin.0.id,
+            Some(&group.id),
+        )
+        .await;
+        approved(&state, &dev.0.id, qun_components::NOOP, &admin.0.id, None).await;
+        store
+            .create_app("stateful", "Stateful", "", &dev.0.id)
+            .await
+            .expect("stateful");
+        if prep == Prep::SuspendProbe {
+            store
+                .set_suspended("probe", Some("investigating"), &admin.0.id)
+                .await
+                .expect("suspend");
+        }
+        let mut tokens: Vec<Option<String>> =
+            users.iter().map(|(_, token)| Some(token.clone())).collect();
+        tokens.push(None);
+        let params = vec![
+            ("gid", group.id.clone()),
+            ("uid", member.0.id.clone()),
+            ("slug", "probe".to_string()),
+            ("version", PENDING.to_string()),
+            ("action", "echo".to_string()),
+            ("newcomer", newcomer.id.clone()),
+        ];
+        Fixture {
+            _db: db,
+            router: qun_host::app(state.clone()),
+            tokens,
+            params,
+        }
+    }
+
+    /// The status `caller` gets for `row`.
+    async fn status(&self, row: &Row, caller: usize) -> StatusCode {
+        let mut params: Vec<(&str, &str)> = row.params.to_vec();
+        for (name, value) in &self.params {
+            if !params.iter().any(|(n, _)| n == name) {
+                params.push((name, value));
+            }
+        }
+        let uri = fill(row.path, &params);
+        let mut request = Request::builder().method(row.method.clone()).uri(uri);
+        if let Some(token) = &self.tokens[caller] {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let body = match &row.body {
+            Send::Nothing => Body::empty(),
+            Send::Json(value) => {
+                request = request.header("content-type", "application/json");
+                let text = value.to_string().replace(
+                    "{newcomer}",
+                    &self
+                        .params
+                        .iter()
+                        .find(|(n, _)| *n == "newcomer")
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default(),
+                );
+                Body::from(text)
+            }
+            Send::Wasm => {
+                request = request.header("content-type", "application/wasm");
+                Body::from(std::fs::read(qun_components::STATEFUL).expect("stateful"))
+            }
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).expect("request"))
+            .await
+            .expect("router answers");
+        let status = response.status();
+        let is_stream = response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+        if !is_stream {
+            // Drain the body so the handler finished before the world is dropped.
+            let _ = response.into_body().collect().await;
+        }
+        status
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_kind_of_caller_as_the_matrix_says() {
+    let rows = matrix();
+
+    // The matrix covers the router exactly.
+    let doc = serde_json::to_value(qun_host::http::openapi()).expect("openapi");
+    let routes: BTreeSet<(String, String)> = operations(&doc)
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    let rows_set: BTreeSet<(String, String)> = rows
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_string()))
+        .collect();
+    let missing: Vec<_> = routes.difference(&rows_set).collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the authorization matrix: {missing:?}"
+    );
+    let stale: Vec<_> = rows_set.difference(&routes).collect();
+    assert!(
+        stale.is_empty(),
+        "matrix rows for routes that do not exist: {stale:?}"
+    );
+    assert_eq!(rows.len(), rows_set.len(), "a route has two rows");
+
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (caller, name) in CALLERS.iter().enumerate() {
+            let fixture = Fixture::new(row.prep).await;
+            let got = fixture.status(row, caller).await;
+            let want = row.expect[caller];
+            if got.as_u16() != want {
+                failures.push(format!(
+                    "{} {} as {name}: got {got}, the matrix says {want}",
+                    row.method, row.path
+                ));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} outcomes differ from the matrix:\n  {}",
+        failures.len(),
+        failures.join("\n  ")
+    );
+}
