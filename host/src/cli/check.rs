@@ -1,5 +1,6 @@
 //! `qun app check FILE.wasm`: validate a component offline.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -35,44 +36,40 @@ pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     match result? {
         Ok(app) => {
             let m = &app.manifest;
-            println!("ok: {} is a valid Qun app", args.file.display());
-            println!("name:         {}", m.name);
-            println!("title:        {}", m.title);
-            println!("version:      {}", m.version);
-            println!("sha256:       {}", app.sha256);
-            let list = |items: &[qun_host::runtime::Spec]| {
-                if items.is_empty() {
+            let names = |items: &mut dyn Iterator<Item = String>| {
+                let joined = items.collect::<Vec<_>>().join(", ");
+                if joined.is_empty() {
                     "(none)".to_string()
                 } else {
-                    items
-                        .iter()
-                        .map(|s| s.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    joined
                 }
             };
-            println!(
-                "commands:     {}",
-                if m.commands.is_empty() {
-                    "(none)".into()
-                } else {
-                    m.commands
-                        .iter()
-                        .map(|c| format!("/{}", c.name))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }
+            let report = format!(
+                "ok: {} is a valid Qun app\n\
+                 name:         {}\n\
+                 title:        {}\n\
+                 version:      {}\n\
+                 sha256:       {}\n\
+                 commands:     {}\n\
+                 actions:      {}\n\
+                 capabilities: {}\n",
+                args.file.display(),
+                m.name,
+                m.title,
+                m.version,
+                app.sha256,
+                names(&mut m.commands.iter().map(|c| format!("/{}", c.name))),
+                names(&mut m.actions.iter().map(|a| a.name.clone())),
+                names(&mut app.capabilities.iter().map(|c| c.name().to_string())),
             );
-            println!("actions:      {}", list(&m.actions));
-            let caps: Vec<&str> = app.capabilities.iter().map(|c| c.name()).collect();
-            println!(
-                "capabilities: {}",
-                if caps.is_empty() {
-                    "(none)".into()
-                } else {
-                    caps.join(", ")
-                }
-            );
+            // Written through a handle: a closed pipe (`qun app check x | head -1`)
+            // ends the output quietly instead of panicking like `println!`.
+            let mut out = std::io::stdout().lock();
+            match out.write_all(report.as_bytes()).and_then(|()| out.flush()) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(e.into()),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
