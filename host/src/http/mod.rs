@@ -11,6 +11,7 @@
 mod apps;
 mod auth;
 mod error;
+mod events;
 mod groups;
 mod installations;
 mod messages;
@@ -153,6 +154,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stream::routes())
         .merge(apps::routes())
         .merge(installations::routes())
+        .merge(events::routes())
 }
 
 /// The OpenAPI document of the API.
