@@ -110,12 +110,13 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
         pair("message-posted", "the recorder speaks"),
         pair("member-left", &ann),
     ];
+    let want = expected_a.len();
     let probe_a = eventually(60, "group A's probe to hear five events", || {
         let api = api.clone();
         let (a, owner_a) = (a.clone(), owner_a.clone());
         async move {
             let events = api.probe_events(&a, "probe", &owner_a).await;
-            (events.len() >= expected_a.len()).then_some(events)
+            (events.len() >= want).then_some(events)
         }
     })
     .await;
