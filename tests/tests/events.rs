@@ -192,6 +192,27 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
         ["probe saw: hello from ann", "probe saw: the recorder speaks"],
         "{texts:?}"
     );
+
+    // Uninstalling: the app hears `uninstalled` while it still runs (the
+    // recorder says goodbye), then it and its queued events are gone.
+    let (status, body) = api
+        .delete(&format!("/v1/groups/{a}/apps/recorder"), &owner_a)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let texts = api.texts(&a, &owner_a).await;
+    let goodbye = format!("recorder: goodbye (uninstall:{recorder_a})");
+    assert_eq!(
+        texts.iter().filter(|t| **t == goodbye).count(),
+        1,
+        "{texts:?}"
+    );
+    assert!(
+        db.store
+            .events_of_installation(&recorder_a)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
 }
 
 async fn a_killed_server_delivers_every_event_and_due_timer_after_restart(backend: Backend) {
