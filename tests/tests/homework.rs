@@ -83,11 +83,23 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
     // Due in 1 h 6 s: its 1-hour reminder comes due in 6 s. Set by the owner.
-    let essay = set_homework(&api, &gid, &teacher, "/homework Essay | 1h6s | 200 words on rivers").await;
+    let essay = set_homework(
+        &api,
+        &gid,
+        &teacher,
+        "/homework Essay | 1h6s | 200 words on rivers",
+    )
+    .await;
     // Due in 24 h 8 s: its 24-hour reminder comes due in 8 s. Set by a group admin.
     let poem = set_homework(&api, &gid, &helper_token, "/homework Poem | 1d8s | A haiku").await;
     // Due in 3 s, for a late hand-in.
-    let quiz = set_homework(&api, &gid, &teacher, "/homework Quiz | 3s | Name three rivers").await;
+    let quiz = set_homework(
+        &api,
+        &gid,
+        &teacher,
+        "/homework Quiz | 3s | Name three rivers",
+    )
+    .await;
     let quiz_set = std::time::Instant::now();
 
     // Before the reminders: sam hands in everything, sue the poem only.
@@ -118,11 +130,15 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
     })
     .await;
     assert!(
-        sid_directs.iter().any(|d| d.contains("“Essay” is due in 1 hour")),
+        sid_directs
+            .iter()
+            .any(|d| d.contains("“Essay” is due in 1 hour")),
         "{sid_directs:?}"
     );
     assert!(
-        sid_directs.iter().any(|d| d.contains("“Poem” is due in 24 hours")),
+        sid_directs
+            .iter()
+            .any(|d| d.contains("“Poem” is due in 24 hours")),
         "{sid_directs:?}"
     );
     let sue_directs = eventually(60, "the essay reminder to reach sue", || {
@@ -135,7 +151,11 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
         }
     })
     .await;
-    assert_eq!(reminders_of(&sue_directs, &poem), 0, "sue handed the poem in: {sue_directs:?}");
+    assert_eq!(
+        reminders_of(&sue_directs, &poem),
+        0,
+        "sue handed the poem in: {sue_directs:?}"
+    );
     // Both reminder timers have fired (the delivery loop drained them).
     eventually(60, "the due reminder timers to be gone", || {
         let store = db.store.clone();
@@ -148,13 +168,28 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
         }
     })
     .await;
-    assert!(api.directs(sam).await.is_empty(), "sam handed everything in");
-    assert!(api.directs(&teacher).await.is_empty(), "teachers are not reminded");
-    assert!(api.directs(&helper_token).await.is_empty(), "teachers are not reminded");
+    assert!(
+        api.directs(sam).await.is_empty(),
+        "sam handed everything in"
+    );
+    assert!(
+        api.directs(&teacher).await.is_empty(),
+        "teachers are not reminded"
+    );
+    assert!(
+        api.directs(&helper_token).await.is_empty(),
+        "teachers are not reminded"
+    );
 
     // The teacher sees who has not handed in the essay, through membership.
     let list = api
-        .action(&gid, "homework", &teacher, "submissions", json!({"assignment": essay}))
+        .action(
+            &gid,
+            "homework",
+            &teacher,
+            "submissions",
+            json!({"assignment": essay}),
+        )
         .await;
     let missing: Vec<&str> = list["not_handed_in"]
         .as_array()
@@ -167,7 +202,11 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
     let mut missing_sorted = missing.clone();
     missing_sorted.sort();
     assert_eq!(missing_sorted, expected_missing, "{list}");
-    assert_eq!(list["submissions"].as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(
+        list["submissions"].as_array().map(Vec::len),
+        Some(1),
+        "{list}"
+    );
 
     // Resubmitting before grading replaces the answer.
     let again = submit(&api, &gid, sam, &essay, "final draft").await;
@@ -214,7 +253,13 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     let mine = api
-        .action(&gid, "homework", sam, "submission", json!({"assignment": essay}))
+        .action(
+            &gid,
+            "homework",
+            sam,
+            "submission",
+            json!({"assignment": essay}),
+        )
         .await;
     assert_eq!(mine["answer"], json!("final draft"), "{mine}");
 
@@ -230,7 +275,13 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
         .await;
     }
     let stats = api
-        .action(&gid, "homework", &teacher, "stats", json!({"assignment": quiz}))
+        .action(
+            &gid,
+            "homework",
+            &teacher,
+            "stats",
+            json!({"assignment": quiz}),
+        )
         .await;
     assert_eq!(
         (

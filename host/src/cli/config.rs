@@ -143,7 +143,9 @@ impl DeliveryArgs {
             poll: Duration::from_millis(self.event_poll_ms.max(10)),
             max_attempts: self.event_max_attempts.max(1),
             backoff_base: Duration::from_millis(self.event_backoff_ms),
-            backoff_max: Duration::from_millis(self.event_backoff_max_ms.max(self.event_backoff_ms)),
+            backoff_max: Duration::from_millis(
+                self.event_backoff_max_ms.max(self.event_backoff_ms),
+            ),
             lease: Duration::from_millis(self.event_lease_ms.max(1_000)),
             ..qun_host::runtime::DeliveryConfig::default()
         }

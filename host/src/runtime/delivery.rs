@@ -76,6 +76,24 @@ pub struct DeliveryReport {
     pub deferred: usize,
 }
 
+/// The running delivery loop.
+pub struct DeliveryLoop {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryLoop {
+    /// Stop after the pass under way (its invocations finish and commit, so
+    /// no claim is left to run out), waiting at most `grace`; then abort.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
 enum Delivered {
     Ok,
     Retry,
@@ -182,21 +200,29 @@ impl Runtime {
         }
     }
 
-    /// Run the delivery loop until the runtime is dropped or the task aborted.
-    pub fn spawn_delivery_loop(&self, config: DeliveryConfig) -> tokio::task::JoinHandle<()> {
+    /// Run the delivery loop until [`DeliveryLoop::stop`] (or the runtime is dropped).
+    pub fn spawn_delivery_loop(&self, config: DeliveryConfig) -> DeliveryLoop {
         let weak = std::sync::Arc::downgrade(&self.inner);
         let holder = new_id("host");
-        tokio::spawn(async move {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
             loop {
+                if *stopped.borrow() {
+                    break;
+                }
                 let Some(inner) = weak.upgrade() else { break };
                 let runtime = Runtime { inner };
                 if let Err(e) = runtime.deliver_due(&config, &holder, now_ms()).await {
                     tracing::error!("event delivery pass failed: {e}");
                 }
                 drop(runtime);
-                tokio::time::sleep(config.poll).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(config.poll) => {}
+                    _ = stopped.changed() => {}
+                }
             }
-        })
+        });
+        DeliveryLoop { stop, task }
     }
 
     /// Tell an app it is being uninstalled, before its installation is
@@ -229,7 +255,9 @@ pub fn to_wit(body: &EventBody) -> handler::Event {
                 text: text.clone(),
             })
         }
-        EventBody::PaymentSettled { payment } => handler::Event::PaymentSettled(payment_wit(payment)),
+        EventBody::PaymentSettled { payment } => {
+            handler::Event::PaymentSettled(payment_wit(payment))
+        }
         EventBody::PaymentFailed { payment, reason } => {
             handler::Event::PaymentFailed(handler::PaymentFailure {
                 payment: payment_wit(payment),

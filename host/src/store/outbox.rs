@@ -528,12 +528,13 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         tx.lock(&format!("members:{group_id}")).await?;
-        let existing = sqlx::query("SELECT COUNT(*) AS n FROM members WHERE group_id = $1 AND user_id = $2")
-            .bind(group_id)
-            .bind(user_id)
-            .fetch_one(&mut *tx.tx)
-            .await?
-            .try_get::<i64, _>("n")?;
+        let existing =
+            sqlx::query("SELECT COUNT(*) AS n FROM members WHERE group_id = $1 AND user_id = $2")
+                .bind(group_id)
+                .bind(user_id)
+                .fetch_one(&mut *tx.tx)
+                .await?
+                .try_get::<i64, _>("n")?;
         sqlx::query(
             "INSERT INTO members (group_id, user_id, role, joined_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (group_id, user_id) DO UPDATE SET role = excluded.role",
@@ -594,11 +595,14 @@ mod tests {
         let body = EventBody::MemberJoined {
             member: "u_1".into(),
         };
-        let json = serde_json::to_string(&body).unwrap();
+        let json = serde_json::to_string(&body).expect("encode");
         assert_eq!(json, r#"{"kind":"member-joined","member":"u_1"}"#);
-        assert_eq!(serde_json::from_str::<EventBody>(&json).unwrap(), body);
         assert_eq!(
-            serde_json::to_string(&EventBody::Installed).unwrap(),
+            serde_json::from_str::<EventBody>(&json).expect("decode"),
+            body
+        );
+        assert_eq!(
+            serde_json::to_string(&EventBody::Installed).expect("encode"),
             r#"{"kind":"installed"}"#
         );
     }
