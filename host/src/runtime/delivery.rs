@@ -35,6 +35,8 @@ pub struct DeliveryConfig {
     pub batch: u32,
     /// How soon an event of a disabled or suspended app is looked at again.
     pub not_now_retry: Duration,
+    /// How long delivered events are kept (parked ones are kept).
+    pub retention: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -47,6 +49,7 @@ impl Default for DeliveryConfig {
             lease: Duration::from_secs(60),
             batch: 32,
             not_now_retry: Duration::from_secs(1),
+            retention: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -206,6 +209,7 @@ impl Runtime {
         let holder = new_id("host");
         let (stop, mut stopped) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
+            let mut purged_at = 0_i64;
             loop {
                 if *stopped.borrow() {
                     break;
@@ -214,6 +218,15 @@ impl Runtime {
                 let runtime = Runtime { inner };
                 if let Err(e) = runtime.deliver_due(&config, &holder, now_ms()).await {
                     tracing::error!("event delivery pass failed: {e}");
+                }
+                // Once a minute, forget delivered events past the retention.
+                let now = now_ms();
+                if now - purged_at >= 60_000 {
+                    purged_at = now;
+                    let before = now - config.retention.as_millis() as i64;
+                    if let Err(e) = runtime.store().purge_delivered(before).await {
+                        tracing::error!("purging delivered events failed: {e}");
+                    }
                 }
                 drop(runtime);
                 tokio::select! {

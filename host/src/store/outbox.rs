@@ -463,6 +463,17 @@ impl Store {
         Ok(moved)
     }
 
+    /// Delete delivered events older than `before` (ms); returns how many.
+    /// Parked and pending events are kept.
+    pub async fn purge_delivered(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Outbox rows of an installation, oldest first.
     pub async fn events_of_installation(
         &self,
