@@ -302,3 +302,66 @@ fn payment_wit(p: &PaymentView) -> types::Payment {
         created_at: p.created_at,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_events_carry_the_payment() {
+        let payment = PaymentView {
+            id: "p_1".into(),
+            payer: "u_1".into(),
+            amount: 1250,
+            currency: "EUR".into(),
+            memo: "tickets".into(),
+            status: "declined".into(),
+            refunded: 0,
+            created_at: 7,
+        };
+        let event = to_wit(&EventBody::PaymentFailed {
+            payment: payment.clone(),
+            reason: "declined".into(),
+        });
+        let handler::Event::PaymentFailed(failure) = event else {
+            panic!("not a payment-failed event");
+        };
+        assert_eq!(failure.reason, "declined");
+        assert_eq!(
+            (
+                failure.payment.id.as_str(),
+                failure.payment.amount,
+                failure.payment.created_at
+            ),
+            ("p_1", 1250, 7)
+        );
+        assert!(matches!(
+            failure.payment.status,
+            types::PaymentStatus::Declined
+        ));
+        let settled = to_wit(&EventBody::PaymentSettled {
+            payment: PaymentView {
+                status: "settled".into(),
+                ..payment
+            },
+        });
+        assert!(matches!(
+            settled,
+            handler::Event::PaymentSettled(types::Payment {
+                status: types::PaymentStatus::Settled,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let config = DeliveryConfig {
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(3),
+            ..DeliveryConfig::default()
+        };
+        let waits: Vec<i64> = (1..=6).map(|a| config.backoff_ms(a)).collect();
+        assert_eq!(waits, [500, 1_000, 2_000, 3_000, 3_000, 3_000]);
+    }
+}

@@ -295,6 +295,18 @@ impl Store {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
+        // Most polls find nothing: answer those with a read, without taking
+        // the writer (SQLite) or the claim lock (PostgreSQL).
+        let any = sqlx::query(
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         tx.lock("outbox:claim").await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
