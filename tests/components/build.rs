@@ -23,6 +23,7 @@ const APPS: &[&str] = &[
     "probe",
     "forbidden",
     "stateful",
+    "recorder",
     "upgrader_v1",
     "upgrader_v2",
 ];

@@ -114,6 +114,7 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"name": "newcomer"})),
         row(M::GET, "/v1/me", SIGNED_IN),
+        row(M::GET, "/v1/me/direct-messages", SIGNED_IN),
         // Groups.
         row(
             M::POST,
@@ -163,6 +164,7 @@ fn matrix() -> Vec<Row> {
         .wasm(),
         row(M::GET, "/v1/apps/{slug}/logs", APP_MANAGERS),
         row(M::GET, "/v1/apps/{slug}/audit", APP_MANAGERS),
+        row(M::GET, "/v1/apps/{slug}/events", APP_MANAGERS),
         row(M::GET, "/v1/catalog", SIGNED_IN),
         // Installations.
         row(

@@ -1,14 +1,13 @@
-//! `qun serve`: the HTTP server, with the timer loop, the bootstrap admin,
+//! `qun serve`: the HTTP server, with the event delivery loop, the bootstrap admin,
 //! an optional demo seed, and graceful shutdown.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use qun_host::{AppState, Runtime, RuntimeConfig, Store};
 
-use super::config::{DataArgs, LimitArgs};
+use super::config::{DataArgs, DeliveryArgs, LimitArgs};
 use super::demo;
 
 /// Arguments of `qun serve`.
@@ -21,6 +20,8 @@ pub struct ServeArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Seed demo users, a demo group and the first-party apps (idempotent).
     #[arg(long, env = "QUN_DEMO")]
     pub demo: bool,
@@ -55,7 +56,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
-    let timers = runtime.spawn_timer_loop(Duration::from_secs(1));
+    let delivery = runtime.spawn_delivery_loop(args.delivery.config());
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -76,7 +77,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await
         .context("serving HTTP")?;
-    timers.abort();
+    // Let the delivery pass under way finish (bounded by the invocation
+    // deadlines) so its claims do not have to run out after a restart.
+    delivery.stop(std::time::Duration::from_secs(30)).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

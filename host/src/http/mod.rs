@@ -13,6 +13,7 @@ mod apps;
 mod audit;
 mod auth;
 mod error;
+mod events;
 mod groups;
 mod installations;
 mod logs;
@@ -159,6 +160,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(logs::routes())
+        .merge(events::routes())
 }
 
 /// The OpenAPI document of the API.

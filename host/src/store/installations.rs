@@ -94,6 +94,7 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx.tx)
         .await?;
+        tx.enqueue_event(&id, &super::EventBody::Installed).await?;
         let record = AuditRecord::decision("installation.install", by)
             .app(app_slug, Some(version))
             .installation(&id, group_id)
@@ -192,6 +193,33 @@ impl Store {
         Ok(true)
     }
 
+    /// Enable or disable an installation on behalf of `by` (audited).
+    pub async fn set_enabled(
+        &self,
+        inst: &Installation,
+        enabled: bool,
+        by: &str,
+    ) -> Result<bool, StoreError> {
+        let action = if enabled {
+            "installation.enable"
+        } else {
+            "installation.disable"
+        };
+        let change = InstallationChange {
+            version: inst.version.clone(),
+            grants: inst.grants.clone(),
+            enabled,
+            pending_version: inst.pending_version.clone(),
+            disabled_reason: (!enabled).then(|| format!("disabled by {by}")),
+            audit: vec![
+                AuditRecord::decision(action, by)
+                    .app(&inst.app_slug, Some(&inst.version))
+                    .installation(&inst.id, &inst.group_id),
+            ],
+        };
+        self.change_installation(&inst.id, &change, by).await
+    }
+
     /// Record a sandbox fault of an installation; when `threshold` faults fell
     /// within the last `window_ms`, disable it and answer the reason.
     pub async fn record_fault(
@@ -264,7 +292,7 @@ impl Store {
         let id = inst.id.as_str();
         let mut tx = self.begin_write().await?;
         tx.lock(&format!("installation:{id}")).await?;
-        for table in ["kv", "timers", "invocation_faults"] {
+        for table in ["kv", "timers", "outbox", "invocation_faults"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE installation_id = $1"
             )))

@@ -11,6 +11,7 @@ mod installations;
 mod kv;
 mod logs;
 mod messages;
+mod outbox;
 mod timers;
 mod users;
 
@@ -21,6 +22,7 @@ pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
 pub use logs::{LogLine, LogRow};
 pub use messages::{DirectMessage, NewMessage, StoredMessage};
+pub use outbox::{EventBody, Failure, OutboxEvent, PaymentView, event_id};
 pub use timers::Timer;
 pub use users::User;
 

@@ -32,6 +32,9 @@ pub const UPGRADER_V1: &str = env!("QUN_COMPONENT_UPGRADER_V1");
 /// `upgrader` 2.0.0: asks for `storage` and `messaging`; adds `announce`, so
 /// moving an installation of 1.0.0 to it needs the owner's consent.
 pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
+/// `recorder`: records every event it receives, in order, and subscribes to
+/// nothing; see `tests/components/apps/recorder/README.md`.
+pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
 
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
