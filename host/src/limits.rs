@@ -44,6 +44,32 @@ pub struct Limits {
     pub conflict_retries: u32,
     /// Captured stdout+stderr per invocation, in bytes; the rest is dropped.
     pub stdio_bytes: usize,
+    /// Fees, shares and bounds of payments.
+    pub payments: PaymentConfig,
+}
+
+/// How payments are split and bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentConfig {
+    /// The platform's fee, in basis points (1/100 of a percent) of each payment.
+    pub platform_fee_bps: u32,
+    /// The app developer's share, in basis points of each payment.
+    pub developer_share_bps: u32,
+    /// Largest amount one payment request may ask for, in minor units.
+    pub max_amount: u64,
+    /// How long a request waits for the payer before it expires, in ms.
+    pub expiry_ms: i64,
+}
+
+impl Default for PaymentConfig {
+    fn default() -> Self {
+        PaymentConfig {
+            platform_fee_bps: 300,
+            developer_share_bps: 1_000,
+            max_amount: 10_000_000,
+            expiry_ms: 24 * 3_600_000,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -66,6 +92,7 @@ impl Default for Limits {
             concurrent_invocations: 16,
             conflict_retries: 32,
             stdio_bytes: 16 << 10,
+            payments: PaymentConfig::default(),
         }
     }
 }

@@ -8,7 +8,7 @@
 mod log;
 mod membership;
 pub(crate) mod messaging;
-mod payments;
+pub(crate) mod payments;
 mod scheduler;
 mod storage;
 

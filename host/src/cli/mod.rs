@@ -3,6 +3,7 @@
 mod check;
 mod config;
 mod demo;
+mod ledger;
 mod serve;
 mod user;
 
@@ -28,6 +29,15 @@ enum Command {
     /// Work with app components.
     #[command(subcommand)]
     App(AppCommand),
+    /// Inspect the payments ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Verify that every transaction sums to zero and every balance equals its entries.
+    Check(ledger::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +77,7 @@ pub fn main() -> ExitCode {
                 user::add(args).await.map(|()| ExitCode::SUCCESS)
             }
             Command::App(AppCommand::Check(args)) => check::run(args).await,
+            Command::Ledger(LedgerCommand::Check(args)) => ledger::check(args).await,
         }
     });
     match result {

@@ -31,6 +31,7 @@ pub struct ServeArgs {
 
 /// Run until SIGTERM or SIGINT, then finish in-flight requests and exit.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    args.limits.check()?;
     let store = args.data.connect().await?;
     bootstrap_admin(&store).await?;
     let cache_dir = args.data.cache_dir();
@@ -56,6 +57,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
     let timers = runtime.spawn_timer_loop(Duration::from_secs(1));
+    let expiry = qun_host::http::spawn_payment_expiry(state.clone(), Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -77,6 +79,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
     timers.abort();
+    expiry.abort();
     store.close().await;
     tracing::info!("stopped");
     Ok(())

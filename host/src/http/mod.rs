@@ -13,16 +13,20 @@ mod auth;
 mod error;
 mod groups;
 mod installations;
+mod ledger;
 mod messages;
 mod metrics;
 mod ops;
+mod payments;
 mod stream;
 mod users;
 mod views;
+mod wallets;
 
 pub use auth::Auth;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use metrics::Metrics;
+pub use payments::spawn_payment_expiry;
 pub use stream::Notifier;
 pub use users::new_token;
 
@@ -153,6 +157,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stream::routes())
         .merge(apps::routes())
         .merge(installations::routes())
+        .merge(wallets::routes())
+        .merge(payments::routes())
+        .merge(ledger::routes())
 }
 
 /// The OpenAPI document of the API.

@@ -9,8 +9,10 @@ mod audit;
 mod groups;
 mod installations;
 mod kv;
+pub mod ledger;
 mod logs;
 mod messages;
+pub mod payments;
 mod timers;
 mod users;
 
@@ -19,8 +21,10 @@ pub use audit::AuditRecord;
 pub use groups::{Group, Member, Role};
 pub use installations::Installation;
 pub use kv::{KvRow, ListQuery};
+pub use ledger::{Balance, LedgerReport};
 pub use logs::LogLine;
 pub use messages::{DirectMessage, NewMessage, StoredMessage};
+pub use payments::{Decided, Decision, PaymentError, PaymentRecord, PaymentState};
 pub use timers::Timer;
 pub use users::User;
 
