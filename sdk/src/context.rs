@@ -76,4 +76,15 @@ impl Context {
     pub fn invocation_id(&self) -> &str {
         &self.invocation_id
     }
+
+    /// The stable id of the event being delivered (`event:<n>`), when this
+    /// invocation delivers an event from the host's outbox. Events are
+    /// delivered at least once: the same event arrives again with the same id
+    /// if the host crashed before the first delivery committed, so an app
+    /// whose handler has effects outside its storage can de-duplicate on it.
+    pub fn event_id(&self) -> Option<&str> {
+        self.invocation_id
+            .starts_with("event:")
+            .then_some(self.invocation_id.as_str())
+    }
 }

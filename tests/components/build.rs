@@ -18,7 +18,7 @@ use std::process::{Command, Stdio};
 const TARGET: &str = "wasm32-wasip2";
 
 /// The test apps `src/lib.rs` names; the build fails if one is missing.
-const APPS: &[&str] = &["noop", "probe", "forbidden", "stateful"];
+const APPS: &[&str] = &["noop", "probe", "forbidden", "stateful", "recorder"];
 
 fn main() {
     let manifest_dir =

@@ -505,23 +505,32 @@ async fn timers_are_stored_replaced_and_cancelled_atomically(backend: Backend) {
     )
     .await
     .expect("schedule");
-    let fired = w
+    let report = w
         .runtime
-        .fire_due_timers(qun_host::store::now_ms())
+        .deliver_due(
+            &qun_host::runtime::DeliveryConfig::default(),
+            "test",
+            qun_host::store::now_ms(),
+        )
         .await
-        .expect("fire");
-    assert_eq!(fired, 1);
+        .expect("deliver");
+    assert_eq!(report.timers, 1);
     assert!(w.store().timers(&app).await.expect("timers").is_empty());
-    let events = act("list", json!({"prefix": "event/", "limit": 10}))
+    let events = act("list", json!({"prefix": "events/", "limit": 10}))
         .await
         .expect("list");
-    let recorded = events["entries"][0][1]
-        .as_str()
-        .expect("event recorded")
-        .to_string();
+    let recorded: Vec<String> = events["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e[1].as_str().unwrap_or_default().to_string())
+        .collect();
+    // The install's `installed` event first, then the timer.
+    assert_eq!(recorded.len(), 2, "{recorded:?}");
+    assert!(recorded[0].contains("\"installed\""), "{recorded:?}");
     assert!(
-        recorded.contains("timer-fired") && recorded.contains("wake"),
-        "{recorded}"
+        recorded[1].contains("timer-fired") && recorded[1].contains("wake"),
+        "{recorded:?}"
     );
 }
 

@@ -80,6 +80,10 @@ async fn setup(backend: Backend, limits: Limits, grants: &[&str]) -> Option<Setu
         },
     )
     .expect("runtime");
+    let _delivery = runtime.spawn_delivery_loop(qun_host::runtime::DeliveryConfig {
+        poll: Duration::from_millis(50),
+        ..Default::default()
+    });
     let state = AppState::new(runtime, qun_host::http::HttpConfig::default());
     let app = qun_host::app(state.clone());
     Some(Setup {
@@ -98,7 +102,12 @@ const ALL: &[&str] = &["payments", "storage", "membership"];
 
 impl Setup {
     /// The probe asks `payer` to pay.
-    async fn pay(&self, payer: &str, amount: u64, key: &str) -> Result<Value, qun_host::InvokeError> {
+    async fn pay(
+        &self,
+        payer: &str,
+        amount: u64,
+        key: &str,
+    ) -> Result<Value, qun_host::InvokeError> {
         self.w
             .action(
                 &self.inst,
@@ -155,21 +164,35 @@ impl Setup {
         assert_eq!(body["ok"], json!(true), "{body}");
     }
 
-    /// What the probe stored for the event with invocation id `id`, waiting
-    /// for the background delivery (generous bound, not a timing assertion).
-    async fn event(&self, id: &str) -> Value {
-        for _ in 0..600 {
+    /// The event of `kind` about `payment` the probe recorded, waiting for
+    /// the outbox to deliver it (generous bound, not a timing assertion).
+    async fn event(&self, payment: &str, kind: &str) -> Value {
+        for _ in 0..1200 {
             let got = self
                 .w
-                .action(&self.inst, &self.owner.0.id, "get", json!({"key": format!("event/{id}")}))
+                .action(
+                    &self.inst,
+                    &self.owner.0.id,
+                    "list",
+                    json!({"prefix": "event/", "limit": 1000}),
+                )
                 .await
-                .expect("get");
-            if let Some(text) = got["value"].as_str() {
-                return serde_json::from_str(text).expect("event json");
+                .expect("list");
+            let found: Vec<Value> = got["entries"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e[1].as_str())
+                .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+                .filter(|e| e["kind"] == json!(kind) && e["payment"]["id"] == json!(payment))
+                .collect();
+            if let Some(event) = found.first() {
+                assert_eq!(found.len(), 1, "heard once: {found:?}");
+                return event.clone();
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("the app never heard event {id}");
+        panic!("the app never heard {kind} for {payment}");
     }
 
     async fn payment_rows(&self) -> usize {
@@ -261,12 +284,14 @@ async fn amounts_must_be_positive_within_the_maximum_in_a_real_currency(backend:
     };
     let payer = s.members[0].0.id.clone();
     for amount in [0, 10_001, u64::MAX] {
-        let err = s.pay(&payer, amount, &unique("k")).await.expect_err("amount");
+        let err = s
+            .pay(&payer, amount, &unique("k"))
+            .await
+            .expect_err("amount");
         assert_eq!(app_error(&err).map(|e| e.0), Some("invalid"), "{amount}");
     }
-    let err = s
-        .w
-        .action(
+    let err =
+        s.w.action(
             &s.inst,
             &s.owner.0.id,
             "pay",
@@ -275,7 +300,9 @@ async fn amounts_must_be_positive_within_the_maximum_in_a_real_currency(backend:
         .await
         .expect_err("currency");
     assert_eq!(app_error(&err).map(|e| e.0), Some("invalid"));
-    s.pay(&payer, 10_000, "max").await.expect("the maximum is allowed");
+    s.pay(&payer, 10_000, "max")
+        .await
+        .expect("the maximum is allowed");
     assert_eq!(s.payment_rows().await, 1);
 }
 
@@ -299,12 +326,11 @@ async fn confirming_moves_the_money_with_fee_and_share_and_tells_the_app(backend
     assert_eq!(s.balance(&payer.id).await, 5_000 - 999);
     assert_eq!(s.balance(&s.owner.0.id).await, 871);
     assert_eq!(s.balance(&s.w.developer.id).await, 99);
-    let fee = s
-        .w
-        .store()
-        .account_balance(&platform_account("CNY"))
-        .await
-        .expect("fee");
+    let fee =
+        s.w.store()
+            .account_balance(&platform_account("CNY"))
+            .await
+            .expect("fee");
     assert_eq!(fee, 29);
     assert_eq!(
         s.w.store().money_in_system("CNY").await.expect("total"),
@@ -318,16 +344,15 @@ async fn confirming_moves_the_money_with_fee_and_share_and_tells_the_app(backend
         wallet["balances"],
         json!([{"currency": "CNY", "balance": 4_001}])
     );
-    let event = s.event(&format!("payment:{id}:settled")).await;
+    let event = s.event(&id, "payment-settled").await;
     assert_eq!(event["kind"], json!("payment-settled"));
     assert_eq!(event["payment"]["status"], json!("settled"));
     assert_eq!(event["payment"]["id"], json!(id));
     // The app's status call agrees.
-    let status = s
-        .w
-        .action(&s.inst, &s.owner.0.id, "payment", json!({"id": id}))
-        .await
-        .expect("status");
+    let status =
+        s.w.action(&s.inst, &s.owner.0.id, "payment", json!({"id": id}))
+            .await
+            .expect("status");
     assert_eq!(status["status"], json!("settled"));
 }
 
@@ -400,7 +425,10 @@ async fn twenty_concurrent_confirms_with_one_idempotency_key_answer_alike(backen
     }
     let first = answers[0].clone();
     assert_eq!(first.0, StatusCode::OK);
-    assert!(answers.iter().all(|a| *a == first), "every replay answers the first result");
+    assert!(
+        answers.iter().all(|a| *a == first),
+        "every replay answers the first result"
+    );
     assert_eq!(s.balance(&payer.id).await, 10_000 - 700);
     // The key cannot be reused for another request.
     let (status, body) = {
@@ -416,7 +444,10 @@ async fn twenty_concurrent_confirms_with_one_idempotency_key_answer_alike(backen
             .await
             .expect("body")
             .to_bytes();
-        (status, serde_json::from_slice::<Value>(&bytes).expect("json"))
+        (
+            status,
+            serde_json::from_slice::<Value>(&bytes).expect("json"),
+        )
     };
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(code(&body), "idempotency_key_reused");
@@ -472,17 +503,35 @@ async fn only_the_payer_sees_confirms_or_declines(backend: Backend) {
         let (_, list) = call(&s.app, Method::GET, "/v1/me/payments", Some(other), None).await;
         assert_eq!(list["payments"], json!([]));
     }
-    let (status, _) = call(&s.app, Method::POST, &format!("/v1/payments/{id}/confirm"), None, None).await;
+    let (status, _) = call(
+        &s.app,
+        Method::POST,
+        &format!("/v1/payments/{id}/confirm"),
+        None,
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, body) = s.decide(&token, "pay_nothing", "confirm").await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
-    let (status, body) = call(&s.app, Method::GET, "/v1/me/payments?status=lost", Some(&token), None).await;
+    let (status, body) = call(
+        &s.app,
+        Method::GET,
+        "/v1/me/payments?status=lost",
+        Some(&token),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(code(&body), "invalid_status");
     assert_eq!(s.balance(&payer.id).await, 1_000, "nobody else moved money");
     // Once decided it stays decided.
-    let (status, _) = s.decide(&token, &id, "decline").await;
+    let (status, body) = s.decide(&token, &id, "decline").await;
     assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], json!("declined"));
+    let event = s.event(&id, "payment-failed").await;
+    assert_eq!(event["reason"], json!("declined"));
+    assert_eq!(event["payment"]["status"], json!("declined"));
     let (status, body) = s.decide(&token, &id, "confirm").await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(code(&body), "not_pending");
@@ -501,7 +550,7 @@ async fn declining_and_expiring_tell_the_app_and_move_nothing(backend: Backend) 
     let expiring = s.pay(&payer.id, 100, "late").await.expect("pay");
     let expiring = expiring["id"].as_str().expect("id").to_string();
     let sweep = qun_host::http::spawn_payment_expiry(s.state.clone(), Duration::from_millis(50));
-    let event = s.event(&format!("payment:{expiring}:expired")).await;
+    let event = s.event(&expiring, "payment-failed").await;
     sweep.abort();
     assert_eq!(event["kind"], json!("payment-failed"));
     assert_eq!(event["reason"], json!("expired"));
@@ -517,6 +566,8 @@ async fn declining_and_expiring_tell_the_app_and_move_nothing(backend: Backend) 
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     assert_eq!(code(&body), "expired");
     assert_eq!(s.balance(&payer.id).await, 1_000);
+    let event = s.event(&late, "payment-failed").await;
+    assert_eq!(event["reason"], json!("expired"));
     s.assert_ledger_ok().await;
 }
 
@@ -585,12 +636,11 @@ async fn partial_refunds_never_exceed_the_payment_and_reverse_the_shares(backend
     assert_eq!(s.balance(&payer.id).await, 10_000);
     assert_eq!(s.balance(&s.owner.0.id).await, 0);
     assert_eq!(s.balance(&s.w.developer.id).await, 0);
-    let fee = s
-        .w
-        .store()
-        .account_balance(&platform_account("CNY"))
-        .await
-        .expect("fee");
+    let fee =
+        s.w.store()
+            .account_balance(&platform_account("CNY"))
+            .await
+            .expect("fee");
     assert_eq!(fee, 0);
     s.assert_ledger_ok().await;
 
@@ -636,9 +686,8 @@ async fn an_app_refunds_its_own_payments_only(backend: Backend) {
     // The same app in another group cannot touch it.
     let (other_gid, other_owner, _) = s.w.group(0).await;
     let other = s.w.install(qun_components::PROBE, &other_gid, ALL).await;
-    let err = s
-        .w
-        .action(
+    let err =
+        s.w.action(
             &other,
             &other_owner.id,
             "refund",
@@ -657,17 +706,15 @@ async fn an_app_reads_only_its_own_payments(backend: Backend) {
     let p = s.pay(&s.members[0].0.id, 100, "k").await.expect("pay");
     let (other_gid, other_owner, _) = s.w.group(0).await;
     let other = s.w.install(qun_components::PROBE, &other_gid, ALL).await;
-    let err = s
-        .w
-        .action(&other, &other_owner.id, "payment", json!({"id": p["id"]}))
-        .await
-        .expect_err("another installation's payment");
+    let err =
+        s.w.action(&other, &other_owner.id, "payment", json!({"id": p["id"]}))
+            .await
+            .expect_err("another installation's payment");
     assert_eq!(app_error(&err).map(|e| e.0), Some("not-found"));
-    let mine = s
-        .w
-        .action(&s.inst, &s.owner.0.id, "payment", json!({"id": p["id"]}))
-        .await
-        .expect("own payment");
+    let mine =
+        s.w.action(&s.inst, &s.owner.0.id, "payment", json!({"id": p["id"]}))
+            .await
+            .expect("own payment");
     assert_eq!(mine, p);
 }
 
@@ -709,7 +756,14 @@ async fn wallet_and_ledger_routes_are_for_their_owners(backend: Backend) {
     let (status, body) = credit(Some(s.admin.clone()), target.clone(), ok).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["balance"], json!(100));
-    let (status, _) = call(&s.app, Method::GET, "/v1/admin/ledger/check", Some(&s.owner.1), None).await;
+    let (status, _) = call(
+        &s.app,
+        Method::GET,
+        "/v1/admin/ledger/check",
+        Some(&s.owner.1),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = call(&s.app, Method::GET, "/v1/me/wallet", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);

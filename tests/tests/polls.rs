@@ -319,12 +319,17 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
     .expect("vote");
 
     // Two hours pass.
-    let fired = w
+    let report = w
         .runtime
-        .fire_due_timers(timers[0].due_at)
+        .deliver_due(
+            &qun_host::runtime::DeliveryConfig::default(),
+            "test",
+            timers[0].due_at,
+        )
         .await
-        .expect("fire");
-    assert_eq!(fired, 1);
+        .expect("deliver");
+    assert_eq!(report.timers, 1);
+    assert_eq!(report.parked + report.retried, 0, "{report:?}");
     let results = w
         .action(&polls, &owner.id, "results", json!({"poll": poll}))
         .await

@@ -8,7 +8,7 @@
 mod log;
 mod membership;
 pub(crate) mod messaging;
-pub(crate) mod payments;
+mod payments;
 mod scheduler;
 mod storage;
 

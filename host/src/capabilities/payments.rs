@@ -164,7 +164,12 @@ impl InvocationState {
         Ok(to_wit(&p))
     }
 
-    async fn refund_impl(&mut self, id: String, amount: u64, key: String) -> Result<Payment, Error> {
+    async fn refund_impl(
+        &mut self,
+        id: String,
+        amount: u64,
+        key: String,
+    ) -> Result<Payment, Error> {
         self.check_size("payment id", id.len(), self.limits.string_bytes)?;
         self.check_size("idempotency key", key.len(), self.limits.key_bytes)?;
         if key.is_empty() {
@@ -259,18 +264,5 @@ impl Host for InvocationState {
             "payments.refund",
             self.refund_impl(id, amount, idempotency_key)
         )
-    }
-}
-
-/// The event telling the app how `p` ended: `payment-settled`, or
-/// `payment-failed` with reason `declined` / `expired`.
-pub(crate) fn outcome_event(p: &PaymentRecord) -> super::handler::Event {
-    use super::handler::{Event, PaymentFailure};
-    match p.status {
-        PaymentState::Settled | PaymentState::Pending => Event::PaymentSettled(to_wit(p)),
-        PaymentState::Declined | PaymentState::Expired => Event::PaymentFailed(PaymentFailure {
-            payment: to_wit(p),
-            reason: p.status.as_str().to_string(),
-        }),
     }
 }

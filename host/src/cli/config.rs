@@ -152,3 +152,40 @@ impl LimitArgs {
         }
     }
 }
+
+/// Event delivery: retries, parking, leases.
+#[derive(Debug, Clone, Args)]
+pub struct DeliveryArgs {
+    /// How often the delivery loop looks for due timers and events to deliver, in ms.
+    #[arg(long, env = "QUN_EVENT_POLL_MS", default_value_t = 200)]
+    pub event_poll_ms: u64,
+    /// Failed delivery attempts after which an event is parked.
+    #[arg(long, env = "QUN_EVENT_MAX_ATTEMPTS", default_value_t = 8)]
+    pub event_max_attempts: i64,
+    /// Wait before the first retry of a failed event, in ms (doubles each attempt).
+    #[arg(long, env = "QUN_EVENT_BACKOFF_MS", default_value_t = 1_000)]
+    pub event_backoff_ms: u64,
+    /// Longest wait between retries of a failed event, in ms.
+    #[arg(long, env = "QUN_EVENT_BACKOFF_MAX_MS", default_value_t = 300_000)]
+    pub event_backoff_max_ms: u64,
+    /// How long a host's claim on an event lasts, in ms; after a crash another
+    /// host (or this one, restarted) delivers it once the claim has run out.
+    #[arg(long, env = "QUN_EVENT_LEASE_MS", default_value_t = 60_000)]
+    pub event_lease_ms: u64,
+}
+
+impl DeliveryArgs {
+    /// The delivery configuration.
+    pub fn config(&self) -> qun_host::runtime::DeliveryConfig {
+        qun_host::runtime::DeliveryConfig {
+            poll: Duration::from_millis(self.event_poll_ms.max(10)),
+            max_attempts: self.event_max_attempts.max(1),
+            backoff_base: Duration::from_millis(self.event_backoff_ms),
+            backoff_max: Duration::from_millis(
+                self.event_backoff_max_ms.max(self.event_backoff_ms),
+            ),
+            lease: Duration::from_millis(self.event_lease_ms.max(1_000)),
+            ..qun_host::runtime::DeliveryConfig::default()
+        }
+    }
+}

@@ -1,14 +1,13 @@
-//! `qun serve`: the HTTP server, with the timer loop, the bootstrap admin,
+//! `qun serve`: the HTTP server, with the event delivery loop, the bootstrap admin,
 //! an optional demo seed, and graceful shutdown.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
 use qun_host::{AppState, Runtime, RuntimeConfig, Store};
 
-use super::config::{DataArgs, LimitArgs};
+use super::config::{DataArgs, DeliveryArgs, LimitArgs};
 use super::demo;
 
 /// Arguments of `qun serve`.
@@ -21,6 +20,8 @@ pub struct ServeArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub limits: LimitArgs,
+    #[command(flatten)]
+    pub delivery: DeliveryArgs,
     /// Seed demo users, a demo group and the first-party apps (idempotent).
     #[arg(long, env = "QUN_DEMO")]
     pub demo: bool,
@@ -56,8 +57,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
-    let timers = runtime.spawn_timer_loop(Duration::from_secs(1));
-    let expiry = qun_host::http::spawn_payment_expiry(state.clone(), Duration::from_secs(1));
+    let delivery = runtime.spawn_delivery_loop(args.delivery.config());
+    let expiry =
+        qun_host::http::spawn_payment_expiry(state.clone(), std::time::Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -78,7 +80,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await
         .context("serving HTTP")?;
-    timers.abort();
+    delivery.abort();
     expiry.abort();
     store.close().await;
     tracing::info!("stopped");

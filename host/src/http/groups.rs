@@ -115,7 +115,7 @@ async fn add_member(
             "the group's owner keeps the owner role",
         ));
     }
-    store.add_member(&gid, &body.user_id, role).await?;
+    store.join_member(&gid, &body.user_id, role).await?;
     let member = store
         .member(&gid, &body.user_id)
         .await?
@@ -172,6 +172,6 @@ async fn remove_member(
             "the group's owner cannot be removed",
         ));
     }
-    store.remove_member(&gid, &uid).await?;
+    store.leave_member(&gid, &uid).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -179,6 +179,8 @@ async fn uninstall(
                 format!("{slug} is not installed in this group"),
             )
         })?;
+    // The app hears `uninstalled` while it still has its data and grants.
+    state.runtime.notify_uninstalled(&inst.id).await;
     state.store().uninstall(&inst.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

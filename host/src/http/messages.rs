@@ -18,7 +18,9 @@ use crate::runtime::{Call, Invocation};
 use crate::store::{Installation, NewMessage};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(post_message, list_messages))
+    OpenApiRouter::new()
+        .routes(routes!(post_message, list_messages))
+        .routes(routes!(direct_messages))
 }
 
 /// A message to post.
@@ -189,4 +191,46 @@ mod tests {
         assert_eq!(parse_command("/ poll"), None);
         assert_eq!(parse_command("/path/to/file"), None);
     }
+}
+
+/// A direct message an app sent to the caller.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DirectView {
+    /// Its id (increasing).
+    pub id: i64,
+    /// The group whose app sent it.
+    pub group_id: String,
+    /// The installation (app) that sent it.
+    pub installation_id: String,
+    /// Text.
+    pub text: Option<String>,
+    /// A card.
+    #[schema(value_type = Option<Object>)]
+    pub card: Option<serde_json::Value>,
+    /// When (ms since the epoch).
+    pub created_at: i64,
+}
+
+/// Direct messages apps sent to you, oldest first (any signed-in user; only
+/// their own).
+#[utoipa::path(get, path = "/v1/me/direct-messages", tag = "messages",
+    responses((status = 200, body = Vec<DirectView>), (status = 401, body = ErrorBody)))]
+async fn direct_messages(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+) -> Result<Json<Vec<DirectView>>, ApiError> {
+    let directs = state.store().direct_messages(&user.id).await?;
+    Ok(Json(
+        directs
+            .into_iter()
+            .map(|d| DirectView {
+                id: d.id,
+                group_id: d.group_id,
+                installation_id: d.installation_id,
+                text: d.text,
+                card: d.card,
+                created_at: d.created_at,
+            })
+            .collect(),
+    ))
 }

@@ -11,6 +11,7 @@
 mod apps;
 mod auth;
 mod error;
+mod events;
 mod groups;
 mod installations;
 mod ledger;
@@ -160,6 +161,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(wallets::routes())
         .merge(payments::routes())
         .merge(ledger::routes())
+        .merge(events::routes())
 }
 
 /// The OpenAPI document of the API.

@@ -18,8 +18,6 @@ use utoipa_axum::routes;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
 use super::{ApiJson, AppState};
-use crate::capabilities::payments::outcome_event;
-use crate::runtime::{Call, Invocation};
 use crate::store::{Decision, PaymentError, PaymentRecord, PaymentState, Role, now_ms};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -140,17 +138,7 @@ async fn decide(
             key.as_deref(),
         )
         .await;
-    let decided = match result {
-        Ok(decided) => decided,
-        Err(PaymentError::Expired(expired)) => {
-            deliver_outcome(state, &expired);
-            return Err(payment_error(PaymentError::Expired(expired)));
-        }
-        Err(e) => return Err(payment_error(e)),
-    };
-    if let Some(payment) = &decided.decided {
-        deliver_outcome(state, payment);
-    }
+    let decided = result.map_err(payment_error)?;
     let status = StatusCode::from_u16(decided.status).unwrap_or(StatusCode::OK);
     Ok((
         status,
@@ -212,9 +200,8 @@ async fn group_payments(
         .payments_of_group(&gid, parse_limit(query.limit))
         .await?;
     if let Some(name) = query.status.as_deref() {
-        let status = PaymentState::parse(name).ok_or_else(|| {
-            ApiError::bad("invalid_status", format!("unknown status {name:?}"))
-        })?;
+        let status = PaymentState::parse(name)
+            .ok_or_else(|| ApiError::bad("invalid_status", format!("unknown status {name:?}")))?;
         payments.retain(|p| p.status == status);
     }
     Ok(Json(PaymentList { payments }))
@@ -247,7 +234,10 @@ async fn refund(
         ));
     }
     if body.amount <= 0 {
-        return Err(ApiError::bad("invalid_amount", "the amount must be positive"));
+        return Err(ApiError::bad(
+            "invalid_amount",
+            "the amount must be positive",
+        ));
     }
     match state.store().payment(&id).await? {
         Some(p) if p.group_id == gid => {}
@@ -261,40 +251,14 @@ async fn refund(
     Ok(Json(payment))
 }
 
-/// Tell the app that asked for `payment` how it ended.
-///
-/// Delivered right after the deciding transaction committed, in the
-/// background; a failure is logged. (The durable event outbox replaces this
-/// with an event queued in that same transaction.)
-pub fn deliver_outcome(state: &AppState, payment: &PaymentRecord) {
-    let state = state.clone();
-    let payment = payment.clone();
-    tokio::spawn(async move {
-        let invocation = Invocation {
-            installation_id: payment.installation_id.clone(),
-            actor: None,
-            call: Call::Event(outcome_event(&payment)),
-            invocation_id: Some(format!("payment:{}:{}", payment.id, payment.status.as_str())),
-        };
-        if let Err(e) = state.invoke(&payment.app, &payment.group_id, invocation).await {
-            tracing::warn!(payment = %payment.id, "payment outcome event failed: {e}");
-        }
-    });
-}
-
-/// Expire pending payments past their time every `every`, telling their
-/// apps (`payment-failed`, reason `expired`).
+/// Expire pending payments past their time every `every`; their apps hear
+/// `payment-failed` (reason `expired`) through the event outbox.
 pub fn spawn_payment_expiry(state: AppState, every: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            match state.store().expire_payments(now_ms(), 100).await {
-                Ok(expired) => {
-                    for payment in &expired {
-                        deliver_outcome(&state, payment);
-                    }
-                }
-                Err(e) => tracing::error!("expiring payments failed: {e}"),
+            if let Err(e) = state.store().expire_payments(now_ms(), 100).await {
+                tracing::error!("expiring payments failed: {e}");
             }
         }
     })

@@ -11,8 +11,8 @@ use utoipa_axum::routes;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
 use super::{ApiJson, AppState};
-use crate::store::ledger::{AdminCredit, PaymentProvider, valid_currency};
 use crate::store::Balance;
+use crate::store::ledger::{AdminCredit, PaymentProvider, valid_currency};
 
 /// The largest single top-up, in minor units (keeps balances far from overflow).
 pub const MAX_CREDIT: i64 = 1_000_000_000_000;

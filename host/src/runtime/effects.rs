@@ -56,6 +56,9 @@ pub struct Effects {
     pub payments: Vec<PaymentRecord>,
     /// Refunds to make: (payment id, amount, idempotency key).
     pub refunds: Vec<(String, i64, String)>,
+    /// The outbox event this invocation delivers: marked delivered in the
+    /// same transaction, so its effects are applied at most once.
+    pub delivers: Option<i64>,
 }
 
 impl Effects {
@@ -128,6 +131,9 @@ pub enum CommitError {
     /// The installation was removed while the invocation ran.
     #[error("the installation was removed")]
     Gone,
+    /// The event this invocation delivers was delivered (or parked) meanwhile.
+    #[error("the event was already delivered")]
+    Delivered,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -145,6 +151,7 @@ pub async fn commit(
 ) -> Result<Vec<i64>, CommitError> {
     let inst = ident.installation_id.as_str();
     if effects.is_empty()
+        && effects.delivers.is_none()
         && effects.reads.is_empty()
         && effects.lists.is_empty()
         && audit.is_empty()
@@ -156,6 +163,11 @@ pub async fn commit(
     let mut tx = db.begin_write().await?;
     tx.lock(&format!("installation:{inst}")).await?;
 
+    if let Some(event) = effects.delivers
+        && !tx.mark_delivered(event).await?
+    {
+        return Err(CommitError::Delivered);
+    }
     validate(&mut tx, inst, effects).await?;
     let mut posted = Vec::new();
     if !effects.is_empty() {

@@ -192,6 +192,17 @@ impl Runtime {
 
     /// Run one invocation to completion: commit its effects, or keep nothing.
     pub async fn invoke(&self, invocation: Invocation) -> Result<Outcome, InvokeError> {
+        self.invoke_delivering(invocation, None).await
+    }
+
+    /// [`Runtime::invoke`], and when `event` is given, mark that outbox event
+    /// delivered in the transaction that commits the effects (nothing is
+    /// committed if it was delivered or parked meanwhile).
+    pub(crate) async fn invoke_delivering(
+        &self,
+        invocation: Invocation,
+        event: Option<i64>,
+    ) -> Result<Outcome, InvokeError> {
         let db = self.store();
         let inst = db
             .installation(&invocation.installation_id)
@@ -279,6 +290,7 @@ impl Runtime {
             if let Answer::Reply(Some(reply)) = &answer {
                 state.effects.messages.push(reply.clone());
             }
+            state.effects.delivers = event;
             match effects::commit(
                 db,
                 &state.ident,
@@ -310,6 +322,11 @@ impl Runtime {
                     return Err(InvokeError::Quota(message));
                 }
                 Err(CommitError::Gone) => return Err(InvokeError::NoInstallation(inst.id.clone())),
+                Err(CommitError::Delivered) => {
+                    return Err(InvokeError::Internal(
+                        "the event was delivered by another attempt".into(),
+                    ));
+                }
                 Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
             }
         }

@@ -1,14 +1,15 @@
 //! The sandboxed component runtime: one engine, compiled apps cached per
 //! sha256, a fresh instance per invocation, every invocation bounded.
 
+mod delivery;
 mod effects;
 mod engine;
 mod invoke;
 mod load;
 mod state;
 mod stdio;
-mod timers;
 
+pub use delivery::{DeliveryConfig, DeliveryReport, to_wit};
 pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
 pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};

@@ -52,6 +52,7 @@ impl Store {
         grants: &[String],
     ) -> Result<Installation, StoreError> {
         let id = new_id("i");
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO installations (id, group_id, app_slug, version, grants, enabled, created_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6)",
@@ -62,8 +63,10 @@ impl Store {
         .bind(version)
         .bind(serde_json::to_string(grants).map_err(|e| StoreError::Corrupt(e.to_string()))?)
         .bind(now_ms())
-        .execute(self.pool())
+        .execute(&mut *tx.tx)
         .await?;
+        tx.enqueue_event(&id, &super::EventBody::Installed).await?;
+        tx.commit().await?;
         Ok(Installation {
             id,
             group_id: group_id.to_string(),
@@ -137,7 +140,7 @@ impl Store {
     /// Remove an installation and everything it stored.
     pub async fn uninstall(&self, id: &str) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        for table in ["kv", "timers"] {
+        for table in ["kv", "timers", "outbox"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE installation_id = $1"
             )))

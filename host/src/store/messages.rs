@@ -186,8 +186,25 @@ impl WriteTx {
         .bind(now)
         .fetch_one(&mut *self.tx)
         .await?;
+        let id: i64 = row.try_get("id")?;
+        let author = message
+            .user_id
+            .clone()
+            .or_else(|| message.installation_id.clone())
+            .unwrap_or_default();
+        let event = super::EventBody::MessagePosted {
+            id: id.to_string(),
+            author,
+            text: message.text.clone().unwrap_or_default(),
+        };
+        self.enqueue_message_posted(
+            &message.group_id,
+            message.installation_id.as_deref(),
+            &event,
+        )
+        .await?;
         Ok(StoredMessage {
-            id: row.try_get("id")?,
+            id,
             group_id: message.group_id.clone(),
             user_id: message.user_id.clone(),
             installation_id: message.installation_id.clone(),

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::ledger::{Entry, PostError, platform_account, retryable, user_account};
-use super::{Store, StoreError, WriteTx, now_ms};
+use super::{EventBody, PaymentView, Store, StoreError, WriteTx, now_ms};
 use crate::limits::PaymentConfig;
 
 /// Where a payment stands.
@@ -170,7 +170,11 @@ pub struct Decided {
 pub fn split(amount: i64, config: &PaymentConfig) -> (i64, i64, i64) {
     let part = |bps: u32| (i128::from(amount) * i128::from(bps) / 10_000) as i64;
     let fee = part(config.platform_fee_bps.min(10_000));
-    let share = part(config.developer_share_bps.min(10_000 - config.platform_fee_bps.min(10_000)));
+    let share = part(
+        config
+            .developer_share_bps
+            .min(10_000 - config.platform_fee_bps.min(10_000)),
+    );
     (fee, share, amount - fee - share)
 }
 
@@ -415,7 +419,10 @@ impl WriteTx {
         key: &str,
         requested_by: &str,
     ) -> Result<(PaymentRecord, bool), PaymentError> {
-        let p = self.payment(payment_id).await?.ok_or(PaymentError::NotFound)?;
+        let p = self
+            .payment(payment_id)
+            .await?
+            .ok_or(PaymentError::NotFound)?;
         let earlier = sqlx::query(
             "SELECT amount FROM payment_refunds WHERE payment_id = $1 AND idempotency_key = $2",
         )
@@ -777,15 +784,50 @@ impl Store {
     }
 }
 
+impl PaymentRecord {
+    /// The payment as outcome events carry it.
+    pub fn view(&self) -> PaymentView {
+        PaymentView {
+            id: self.id.clone(),
+            payer: self.payer.clone(),
+            amount: u64::try_from(self.amount).unwrap_or(0),
+            currency: self.currency.clone(),
+            memo: self.memo.clone(),
+            status: self.status.as_str().to_string(),
+            refunded: u64::try_from(self.refunded).unwrap_or(0),
+            created_at: self.created_at,
+        }
+    }
+}
+
 impl WriteTx {
     /// Queue the app's `payment-settled` (`reason` none) or `payment-failed`
-    /// event in this transaction. Until the durable event outbox exists this
-    /// records nothing; callers deliver the event after committing.
+    /// event in this transaction, durable with the change that decided the
+    /// payment. An app uninstalled meanwhile hears nothing (the money record
+    /// stays).
     pub async fn payment_outcome_event(
         &mut self,
-        _payment: &PaymentRecord,
-        _reason: Option<&str>,
+        payment: &PaymentRecord,
+        reason: Option<&str>,
     ) -> Result<(), StoreError> {
+        let installed = sqlx::query("SELECT 1 AS one FROM installations WHERE id = $1")
+            .bind(&payment.installation_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .is_some();
+        if !installed {
+            return Ok(());
+        }
+        let body = match reason {
+            None => EventBody::PaymentSettled {
+                payment: payment.view(),
+            },
+            Some(reason) => EventBody::PaymentFailed {
+                payment: payment.view(),
+                reason: reason.to_string(),
+            },
+        };
+        self.enqueue_event(&payment.installation_id, &body).await?;
         Ok(())
     }
 }

@@ -49,19 +49,6 @@ impl Store {
         .await?;
         rows.iter().map(timer_from_row).collect()
     }
-
-    /// Delete a timer only if it is still the one that fired (same due time),
-    /// so a timer rescheduled by the handler survives.
-    pub async fn delete_fired_timer(&self, timer: &Timer) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM timers WHERE installation_id = $1 AND key = $2 AND due_at = $3 AND payload = $4")
-            .bind(&timer.installation_id)
-            .bind(&timer.key)
-            .bind(timer.due_at)
-            .bind(&timer.payload)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
 }
 
 impl WriteTx {

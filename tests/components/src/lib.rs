@@ -26,6 +26,10 @@ pub const FORBIDDEN: &str = env!("QUN_COMPONENT_FORBIDDEN");
 /// fresh instance per invocation it always answers `{"count":1}`.
 pub const STATEFUL: &str = env!("QUN_COMPONENT_STATEFUL");
 
+/// `recorder`: records every event it receives, in order, and subscribes to
+/// nothing; see `tests/components/apps/recorder/README.md`.
+pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

@@ -308,8 +308,40 @@ impl Guest for Probe {
             }),
         };
         description["actor"] = json!(ctx.actor);
+        description["event_id"] = json!(ctx.invocation_id);
+        let kind = description["kind"].as_str().unwrap_or_default().to_string();
+        // Switches set through `set`: fail events (every kind, or one), or
+        // take a while over each one (so a test can kill the host mid-way).
+        if let Some(fail) = storage::get("fail-events")? {
+            let fail = String::from_utf8_lossy(&fail).to_string();
+            if fail == "all" || fail == kind {
+                return Err(invalid(format!("probe refuses {kind} events")));
+            }
+        }
+        if let Some(ms) = storage::get("slow-events")? {
+            let ms: u64 = String::from_utf8_lossy(&ms).trim().parse().unwrap_or(0);
+            let start = std::time::Instant::now();
+            while start.elapsed() < std::time::Duration::from_millis(ms) {
+                std::hint::black_box(0u64);
+            }
+        }
         let key = format!("event/{}", ctx.invocation_id);
         storage::set(&key, description.to_string().as_bytes())?;
+        // The order events arrived in: `events/000001`, `events/000002`, ...
+        let count = match storage::get("events-count")? {
+            Some(bytes) => String::from_utf8_lossy(&bytes).trim().parse::<u64>().unwrap_or(0),
+            None => 0,
+        } + 1;
+        storage::set("events-count", count.to_string().as_bytes())?;
+        storage::set(&format!("events/{count:06}"), description.to_string().as_bytes())?;
+        if kind == "message-posted" && storage::get("echo-posts")?.is_some() {
+            let text = description["text"].as_str().unwrap_or_default();
+            messaging::post(&text_message(format!("probe saw: {text}")))?;
+        }
+        if kind == "timer-fired" && storage::get("post-timers")?.is_some() {
+            let key = description["key"].as_str().unwrap_or_default();
+            messaging::post(&text_message(format!("probe timer {key} fired")))?;
+        }
         Ok(())
     }
 }
