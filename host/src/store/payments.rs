@@ -695,7 +695,7 @@ impl Store {
                 )
                 .bind(user_id)
                 .bind(key)
-                .bind(&request)
+                .bind(request)
                 .bind(&body)
                 .bind(now)
                 .execute(&mut *tx.tx)
