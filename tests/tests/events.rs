@@ -128,12 +128,13 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
         pair("message-posted", "the recorder speaks"),
         pair("member-left", &ann),
     ];
+    let want = expected_a.len();
     let probe_a = eventually(60, "group A's probe to hear five events", || {
         let api = api.clone();
         let (a, owner_a) = (a.clone(), owner_a.clone());
         async move {
             let events = api.probe_events(&a, "probe", &owner_a).await;
-            (events.len() >= expected_a.len()).then_some(events)
+            (events.len() >= want).then_some(events)
         }
     })
     .await;
@@ -217,6 +218,27 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
             "probe saw: the recorder speaks"
         ],
         "{texts:?}"
+    );
+
+    // Uninstalling: the app hears `uninstalled` while it still runs (the
+    // recorder says goodbye), then it and its queued events are gone.
+    let (status, body) = api
+        .delete(&format!("/v1/groups/{a}/apps/recorder"), &owner_a)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let texts = api.texts(&a, &owner_a).await;
+    let goodbye = format!("recorder: goodbye (uninstall:{recorder_a})");
+    assert_eq!(
+        texts.iter().filter(|t| **t == goodbye).count(),
+        1,
+        "{texts:?}"
+    );
+    assert!(
+        db.store
+            .events_of_installation(&recorder_a)
+            .await
+            .expect("outbox")
+            .is_empty()
     );
 }
 

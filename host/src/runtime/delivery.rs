@@ -57,7 +57,7 @@ impl DeliveryConfig {
         let base = self.backoff_base.as_millis() as i64;
         let max = self.backoff_max.as_millis() as i64;
         let shift = (attempts - 1).clamp(0, 30) as u32;
-        base.saturating_mul(1_i64 << shift).min(max).max(0)
+        base.saturating_mul(1_i64 << shift).min(max).max(1)
     }
 }
 
@@ -99,6 +99,10 @@ impl Runtime {
             ..DeliveryReport::default()
         };
         let lease = config.lease.as_millis() as i64;
+        // Events queued just now (the timers above) are deliverable in this
+        // pass; events deferred or failed in it are not (their next attempt
+        // is always later than this), so a pass ends.
+        let now = now.max(now_ms());
         loop {
             let events = self
                 .store()
@@ -147,7 +151,7 @@ impl Runtime {
             Ok(_) => Ok(Delivered::Ok),
             // "Not now": keep it pending without counting an attempt.
             Err(e) if matches!(e.code(), "disabled" | "suspended") => {
-                let retry_at = now_ms() + config.not_now_retry.as_millis() as i64;
+                let retry_at = now_ms() + (config.not_now_retry.as_millis() as i64).max(1);
                 db.release_event(event.id, holder, retry_at).await?;
                 Ok(Delivered::Deferred)
             }

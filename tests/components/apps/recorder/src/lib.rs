@@ -77,6 +77,14 @@ impl Guest for Recorder {
     }
 
     fn on_event(ctx: Context, event: Event) -> Result<(), Error> {
+        if matches!(event, Event::Uninstalled) {
+            // Its data goes with the installation: say goodbye where people see it.
+            messaging::post(&Message {
+                text: Some(format!("recorder: goodbye ({})", ctx.invocation_id)),
+                card: None,
+            })?;
+            return Ok(());
+        }
         let line = match event {
             Event::Installed => "installed".to_string(),
             Event::Uninstalled => "uninstalled".to_string(),

@@ -1,0 +1,78 @@
+//! Timers through the runtime: the per-installation limit on pending timers
+//! (rescheduling a key does not count twice, another installation has its
+//! own allowance), cancel by key, and a timer of an uninstalled app never
+//! fires.
+
+use qun_host::Limits;
+use qun_host::runtime::{DeliveryConfig, InvokeError};
+use qun_host::store::now_ms;
+use qun_tests::{Backend, World, backend_tests};
+use serde_json::json;
+
+backend_tests!(
+    pending_timers_are_limited_per_installation,
+    an_uninstalled_app_never_hears_its_timers
+);
+
+const GRANTS: &[&str] = &["storage", "messaging", "scheduler"];
+
+async fn pending_timers_are_limited_per_installation(backend: Backend) {
+    let limits = Limits {
+        pending_timers: 2,
+        ..Limits::default()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let (other_gid, other_owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, GRANTS).await;
+    let other = w.install(qun_components::PROBE, &other_gid, GRANTS).await;
+    let far = now_ms() + 3_600_000;
+    let schedule = |inst: String, actor: String, key: &'static str| {
+        let w = &w;
+        async move {
+            w.action(&inst, &actor, "schedule", json!({"key": key, "at": far, "payload": key}))
+                .await
+        }
+    };
+    schedule(inst.clone(), owner.id.clone(), "a").await.expect("a");
+    schedule(inst.clone(), owner.id.clone(), "b").await.expect("b");
+    // Rescheduling a pending key replaces it.
+    schedule(inst.clone(), owner.id.clone(), "b").await.expect("b again");
+    let err = schedule(inst.clone(), owner.id.clone(), "c").await.expect_err("over the limit");
+    assert!(matches!(err, InvokeError::Quota(_)), "{err:?}");
+    assert!(err.to_string().contains("2 pending timers"), "{err}");
+    let keys: Vec<String> = w.store().timers(&inst).await.expect("timers").into_iter().map(|t| t.key).collect();
+    assert_eq!(keys, ["a", "b"]);
+    // Another installation has its own allowance.
+    schedule(other.clone(), other_owner.id.clone(), "c").await.expect("other");
+    // Cancelling frees a place.
+    let cancelled = w
+        .action(&inst, &owner.id, "cancel", json!({"key": "a"}))
+        .await
+        .expect("cancel");
+    assert_eq!(cancelled["existed"], json!(true));
+    schedule(inst.clone(), owner.id.clone(), "c").await.expect("c after cancel");
+    let keys: Vec<String> = w.store().timers(&inst).await.expect("timers").into_iter().map(|t| t.key).collect();
+    assert_eq!(keys, ["b", "c"]);
+}
+
+async fn an_uninstalled_app_never_hears_its_timers(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, GRANTS).await;
+    w.action(&inst, &owner.id, "schedule", json!({"key": "k", "at": 1_000, "payload": "p"}))
+        .await
+        .expect("schedule");
+    assert!(w.store().uninstall(&inst).await.expect("uninstall"));
+    let report = w
+        .runtime
+        .deliver_due(&DeliveryConfig::default(), "h", now_ms())
+        .await
+        .expect("deliver");
+    assert_eq!((report.timers, report.delivered), (0, 0), "{report:?}");
+    assert!(w.store().events_of_installation(&inst).await.expect("outbox").is_empty());
+}
