@@ -19,7 +19,12 @@ const GRANTS: &[&str] = &["storage", "messaging", "scheduler"];
 
 async fn recorded(w: &World, inst: &str, actor: &str) -> Vec<Value> {
     let page = w
-        .action(inst, actor, "list", json!({"prefix": "events/", "limit": 500}))
+        .action(
+            inst,
+            actor,
+            "list",
+            json!({"prefix": "events/", "limit": 500}),
+        )
         .await
         .expect("list");
     page["entries"]
@@ -39,11 +44,21 @@ async fn two_hosts_deliver_each_event_once_in_order(backend: Backend) {
     let mut joined = Vec::new();
     for i in 0..12 {
         let user = w.user(&format!("joiner{i}")).await;
-        assert!(w.store().join_member(&gid, &user.id, Role::Member).await.expect("join"));
+        assert!(
+            w.store()
+                .join_member(&gid, &user.id, Role::Member)
+                .await
+                .expect("join")
+        );
         joined.push(user.id);
     }
     // Joining twice is no second event.
-    assert!(!w.store().join_member(&gid, &joined[0], Role::Admin).await.expect("role"));
+    assert!(
+        !w.store()
+            .join_member(&gid, &joined[0], Role::Admin)
+            .await
+            .expect("role")
+    );
 
     // A second "host": its own runtime over the same database.
     let other = Runtime::new(w.store().clone(), Default::default()).expect("runtime");
@@ -53,27 +68,56 @@ async fn two_hosts_deliver_each_event_once_in_order(backend: Backend) {
         async {
             let mut total = 0;
             for _ in 0..20 {
-                total += w.runtime.deliver_due(&config, "host-a", now_ms()).await.expect("a").delivered;
+                total += w
+                    .runtime
+                    .deliver_due(&config, "host-a", now_ms())
+                    .await
+                    .expect("a")
+                    .delivered;
             }
             total
         },
         async {
             let mut total = 0;
             for _ in 0..20 {
-                total += other.deliver_due(&config, "host-b", now_ms()).await.expect("b").delivered;
+                total += other
+                    .deliver_due(&config, "host-b", now_ms())
+                    .await
+                    .expect("b")
+                    .delivered;
             }
             total
         },
     );
     assert!(now <= now_ms());
-    assert_eq!(a + b, 13, "installed + 12 joins, each delivered by one host ({a} + {b})");
+    assert_eq!(
+        a + b,
+        13,
+        "installed + 12 joins, each delivered by one host ({a} + {b})"
+    );
     let events = recorded(&w, &inst, &owner.id).await;
-    let members: Vec<&str> = events.iter().skip(1).filter_map(|e| e["member"].as_str()).collect();
+    let members: Vec<&str> = events
+        .iter()
+        .skip(1)
+        .filter_map(|e| e["member"].as_str())
+        .collect();
     assert_eq!(events[0]["kind"], json!("installed"));
-    assert_eq!(members, joined.iter().map(String::as_str).collect::<Vec<_>>());
-    let outbox = w.store().events_of_installation(&inst).await.expect("outbox");
+    assert_eq!(
+        members,
+        joined.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    let outbox = w
+        .store()
+        .events_of_installation(&inst)
+        .await
+        .expect("outbox");
     assert_eq!(outbox.len(), 13);
-    assert!(outbox.iter().all(|e| e.status == "delivered" && e.attempts == 0), "{outbox:?}");
+    assert!(
+        outbox
+            .iter()
+            .all(|e| e.status == "delivered" && e.attempts == 0),
+        "{outbox:?}"
+    );
 }
 
 async fn a_disabled_installation_gets_its_events_and_timers_later(backend: Backend) {
@@ -82,40 +126,81 @@ async fn a_disabled_installation_gets_its_events_and_timers_later(backend: Backe
     };
     let (gid, owner, _) = w.group(0).await;
     let inst = w.install(qun_components::PROBE, &gid, GRANTS).await;
-    w.action(&inst, &owner.id, "schedule", json!({"key": "due", "at": 1_000, "payload": "p"}))
+    w.action(
+        &inst,
+        &owner.id,
+        "schedule",
+        json!({"key": "due", "at": 1_000, "payload": "p"}),
+    )
+    .await
+    .expect("schedule");
+    let row = w
+        .store()
+        .installation(&inst)
         .await
-        .expect("schedule");
-    let row = w.store().installation(&inst).await.expect("get").expect("exists");
+        .expect("get")
+        .expect("exists");
     w.store()
         .update_installation(&inst, &row.version, &row.grants, false)
         .await
         .expect("disable");
     let user = w.user("late").await;
-    w.store().join_member(&gid, &user.id, Role::Member).await.expect("join");
+    w.store()
+        .join_member(&gid, &user.id, Role::Member)
+        .await
+        .expect("join");
 
     let config = DeliveryConfig {
         not_now_retry: std::time::Duration::ZERO,
         ..DeliveryConfig::default()
     };
-    let report = w.runtime.deliver_due(&config, "h", now_ms()).await.expect("deliver");
+    let report = w
+        .runtime
+        .deliver_due(&config, "h", now_ms())
+        .await
+        .expect("deliver");
     assert_eq!((report.timers, report.delivered), (0, 0), "{report:?}");
     assert_eq!(report.deferred, 1, "{report:?}");
-    assert_eq!(w.store().timers(&inst).await.expect("timers").len(), 1, "the timer waits");
-    let outbox = w.store().events_of_installation(&inst).await.expect("outbox");
-    assert!(outbox.iter().all(|e| e.status == "pending" && e.attempts == 0), "{outbox:?}");
+    assert_eq!(
+        w.store().timers(&inst).await.expect("timers").len(),
+        1,
+        "the timer waits"
+    );
+    let outbox = w
+        .store()
+        .events_of_installation(&inst)
+        .await
+        .expect("outbox");
+    assert!(
+        outbox
+            .iter()
+            .all(|e| e.status == "pending" && e.attempts == 0),
+        "{outbox:?}"
+    );
 
     w.store()
         .update_installation(&inst, &row.version, &row.grants, true)
         .await
         .expect("enable");
-    let report = w.runtime.deliver_due(&config, "h", now_ms()).await.expect("deliver");
+    let report = w
+        .runtime
+        .deliver_due(&config, "h", now_ms())
+        .await
+        .expect("deliver");
     assert_eq!((report.timers, report.delivered), (1, 3), "{report:?}");
     let kinds: Vec<Value> = recorded(&w, &inst, &owner.id)
         .await
         .iter()
         .map(|e| e["kind"].clone())
         .collect();
-    assert_eq!(kinds, [json!("installed"), json!("member-joined"), json!("timer-fired")]);
+    assert_eq!(
+        kinds,
+        [
+            json!("installed"),
+            json!("member-joined"),
+            json!("timer-fired")
+        ]
+    );
 }
 
 async fn failures_back_off_then_park(backend: Backend) {
@@ -130,37 +215,87 @@ async fn failures_back_off_then_park(backend: Backend) {
         ..DeliveryConfig::default()
     };
     assert_eq!(
-        (config.backoff_ms(1), config.backoff_ms(2), config.backoff_ms(3)),
+        (
+            config.backoff_ms(1),
+            config.backoff_ms(2),
+            config.backoff_ms(3)
+        ),
         (10_000, 20_000, 40_000)
     );
-    w.runtime.deliver_due(&config, "h", now_ms()).await.expect("installed");
-    w.action(&inst, &owner.id, "set", json!({"key": "fail-events", "value": "all"}))
+    w.runtime
+        .deliver_due(&config, "h", now_ms())
         .await
-        .expect("set");
+        .expect("installed");
+    w.action(
+        &inst,
+        &owner.id,
+        "set",
+        json!({"key": "fail-events", "value": "all"}),
+    )
+    .await
+    .expect("set");
     let user = w.user("x").await;
-    w.store().join_member(&gid, &user.id, Role::Member).await.expect("join");
+    w.store()
+        .join_member(&gid, &user.id, Role::Member)
+        .await
+        .expect("join");
 
     // Each pass delivers what is due at its clock: attempt 1 now, attempt 2
     // after the first backoff, attempt 3 after the second, then parked.
     let t0 = now_ms();
     let r1 = w.runtime.deliver_due(&config, "h", t0).await.expect("1");
     assert_eq!(r1.retried, 1, "{r1:?}");
-    let r = w.runtime.deliver_due(&config, "h", t0 + 1_000).await.expect("early");
-    assert_eq!(r.retried + r.parked + r.delivered, 0, "not before the backoff: {r:?}");
-    let event = &w.store().events_of_installation(&inst).await.expect("outbox")[1];
+    let r = w
+        .runtime
+        .deliver_due(&config, "h", t0 + 1_000)
+        .await
+        .expect("early");
+    assert_eq!(
+        r.retried + r.parked + r.delivered,
+        0,
+        "not before the backoff: {r:?}"
+    );
+    let event = &w
+        .store()
+        .events_of_installation(&inst)
+        .await
+        .expect("outbox")[1];
     assert_eq!((event.attempts, event.status.as_str()), (1, "pending"));
     assert!(event.next_attempt_at >= t0 + 10_000, "{event:?}");
-    let r2 = w.runtime.deliver_due(&config, "h", event.next_attempt_at).await.expect("2");
+    let r2 = w
+        .runtime
+        .deliver_due(&config, "h", event.next_attempt_at)
+        .await
+        .expect("2");
     assert_eq!(r2.retried, 1, "{r2:?}");
-    let event = &w.store().events_of_installation(&inst).await.expect("outbox")[1];
-    let r3 = w.runtime.deliver_due(&config, "h", event.next_attempt_at).await.expect("3");
+    let event = &w
+        .store()
+        .events_of_installation(&inst)
+        .await
+        .expect("outbox")[1];
+    let r3 = w
+        .runtime
+        .deliver_due(&config, "h", event.next_attempt_at)
+        .await
+        .expect("3");
     assert_eq!(r3.parked, 1, "{r3:?}");
-    let event = &w.store().events_of_installation(&inst).await.expect("outbox")[1];
+    let event = &w
+        .store()
+        .events_of_installation(&inst)
+        .await
+        .expect("outbox")[1];
     assert_eq!((event.attempts, event.status.as_str()), (3, "parked"));
     assert!(
-        event.last_error.as_deref().is_some_and(|e| e.contains("probe refuses member-joined")),
+        event
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("probe refuses member-joined")),
         "{event:?}"
     );
-    let parked = w.store().events_of_app("probe", Some("parked"), 10).await.expect("parked");
+    let parked = w
+        .store()
+        .events_of_app("probe", Some("parked"), 10)
+        .await
+        .expect("parked");
     assert_eq!(parked.len(), 1);
 }

@@ -16,6 +16,7 @@ use server_common::{call, code, router_over};
 
 backend_tests!(
     same_key_twice_is_one_request_and_other_parameters_conflict,
+    concurrent_requests_with_one_key_make_one_request,
     without_the_grant_payments_are_denied_audited_and_nothing_exists,
     a_non_member_cannot_be_asked_to_pay,
     amounts_must_be_positive_within_the_maximum_in_a_real_currency,
@@ -239,6 +240,46 @@ async fn same_key_twice_is_one_request_and_other_parameters_conflict(backend: Ba
     assert_eq!(body["payments"].as_array().map(Vec::len), Some(1), "{body}");
     assert_eq!(body["payments"][0]["id"], first["id"]);
     assert_eq!(body["payments"][0]["memo"], json!("ticket"));
+}
+
+async fn concurrent_requests_with_one_key_make_one_request(backend: Backend) {
+    let Some(s) = setup(backend, Limits::default(), ALL).await else {
+        return;
+    };
+    let s = std::sync::Arc::new(s);
+    let payer = s.members[0].0.id.clone();
+    let mut tasks = Vec::new();
+    for _ in 0..10 {
+        let (s, payer) = (s.clone(), payer.clone());
+        tasks.push(tokio::spawn(
+            async move { s.pay(&payer, 900, "once").await },
+        ));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for task in tasks {
+        let answer = task.await.expect("task").expect("every request answers");
+        ids.insert(answer["id"].as_str().expect("id").to_string());
+    }
+    assert_eq!(ids.len(), 1, "one request for one key: {ids:?}");
+    assert_eq!(s.payment_rows().await, 1);
+
+    // The same key with different amounts at once: one wins, the rest conflict.
+    let mut tasks = Vec::new();
+    for amount in 1..=6u64 {
+        let (s, payer) = (s.clone(), payer.clone());
+        tasks.push(tokio::spawn(
+            async move { s.pay(&payer, amount, "race").await },
+        ));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            Ok(_) => won += 1,
+            Err(e) => assert_eq!(app_error(&e).map(|e| e.0), Some("conflict"), "{e}"),
+        }
+    }
+    assert_eq!(won, 1);
+    assert_eq!(s.payment_rows().await, 2);
 }
 
 async fn without_the_grant_payments_are_denied_audited_and_nothing_exists(backend: Backend) {

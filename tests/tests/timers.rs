@@ -32,29 +32,60 @@ async fn pending_timers_are_limited_per_installation(backend: Backend) {
     let schedule = |inst: String, actor: String, key: &'static str| {
         let w = &w;
         async move {
-            w.action(&inst, &actor, "schedule", json!({"key": key, "at": far, "payload": key}))
-                .await
+            w.action(
+                &inst,
+                &actor,
+                "schedule",
+                json!({"key": key, "at": far, "payload": key}),
+            )
+            .await
         }
     };
-    schedule(inst.clone(), owner.id.clone(), "a").await.expect("a");
-    schedule(inst.clone(), owner.id.clone(), "b").await.expect("b");
+    schedule(inst.clone(), owner.id.clone(), "a")
+        .await
+        .expect("a");
+    schedule(inst.clone(), owner.id.clone(), "b")
+        .await
+        .expect("b");
     // Rescheduling a pending key replaces it.
-    schedule(inst.clone(), owner.id.clone(), "b").await.expect("b again");
-    let err = schedule(inst.clone(), owner.id.clone(), "c").await.expect_err("over the limit");
+    schedule(inst.clone(), owner.id.clone(), "b")
+        .await
+        .expect("b again");
+    let err = schedule(inst.clone(), owner.id.clone(), "c")
+        .await
+        .expect_err("over the limit");
     assert!(matches!(err, InvokeError::Quota(_)), "{err:?}");
     assert!(err.to_string().contains("2 pending timers"), "{err}");
-    let keys: Vec<String> = w.store().timers(&inst).await.expect("timers").into_iter().map(|t| t.key).collect();
+    let keys: Vec<String> = w
+        .store()
+        .timers(&inst)
+        .await
+        .expect("timers")
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
     assert_eq!(keys, ["a", "b"]);
     // Another installation has its own allowance.
-    schedule(other.clone(), other_owner.id.clone(), "c").await.expect("other");
+    schedule(other.clone(), other_owner.id.clone(), "c")
+        .await
+        .expect("other");
     // Cancelling frees a place.
     let cancelled = w
         .action(&inst, &owner.id, "cancel", json!({"key": "a"}))
         .await
         .expect("cancel");
     assert_eq!(cancelled["existed"], json!(true));
-    schedule(inst.clone(), owner.id.clone(), "c").await.expect("c after cancel");
-    let keys: Vec<String> = w.store().timers(&inst).await.expect("timers").into_iter().map(|t| t.key).collect();
+    schedule(inst.clone(), owner.id.clone(), "c")
+        .await
+        .expect("c after cancel");
+    let keys: Vec<String> = w
+        .store()
+        .timers(&inst)
+        .await
+        .expect("timers")
+        .into_iter()
+        .map(|t| t.key)
+        .collect();
     assert_eq!(keys, ["b", "c"]);
 }
 
@@ -64,9 +95,14 @@ async fn an_uninstalled_app_never_hears_its_timers(backend: Backend) {
     };
     let (gid, owner, _) = w.group(0).await;
     let inst = w.install(qun_components::PROBE, &gid, GRANTS).await;
-    w.action(&inst, &owner.id, "schedule", json!({"key": "k", "at": 1_000, "payload": "p"}))
-        .await
-        .expect("schedule");
+    w.action(
+        &inst,
+        &owner.id,
+        "schedule",
+        json!({"key": "k", "at": 1_000, "payload": "p"}),
+    )
+    .await
+    .expect("schedule");
     assert!(w.store().uninstall(&inst).await.expect("uninstall"));
     let report = w
         .runtime
@@ -74,5 +110,11 @@ async fn an_uninstalled_app_never_hears_its_timers(backend: Backend) {
         .await
         .expect("deliver");
     assert_eq!((report.timers, report.delivered), (0, 0), "{report:?}");
-    assert!(w.store().events_of_installation(&inst).await.expect("outbox").is_empty());
+    assert!(
+        w.store()
+            .events_of_installation(&inst)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
 }
