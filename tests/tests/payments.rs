@@ -199,7 +199,7 @@ impl Setup {
     async fn payment_rows(&self) -> usize {
         self.w
             .store()
-            .payments_of_group(&self.gid, 1000)
+            .payments_of_group(&self.gid, None, 1000)
             .await
             .expect("payments")
             .len()
@@ -690,6 +690,28 @@ async fn partial_refunds_never_exceed_the_payment_and_reverse_the_shares(backend
     let (status, body) = call(&s.app, Method::GET, &path, Some(&s.owner.1), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["payments"][0]["refunded"], json!(1_000));
+    let (_, settled) = call(
+        &s.app,
+        Method::GET,
+        &format!("{path}?status=settled"),
+        Some(&s.owner.1),
+        None,
+    )
+    .await;
+    assert_eq!(
+        settled["payments"].as_array().map(Vec::len),
+        Some(1),
+        "{settled}"
+    );
+    let (_, pending) = call(
+        &s.app,
+        Method::GET,
+        &format!("{path}?status=pending"),
+        Some(&s.owner.1),
+        None,
+    )
+    .await;
+    assert_eq!(pending["payments"], json!([]));
     let (status, _) = call(&s.app, Method::GET, &path, Some(&token), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

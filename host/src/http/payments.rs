@@ -91,6 +91,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(key.to_string()))
 }
 
+fn parse_status(status: Option<&str>) -> Result<Option<PaymentState>, ApiError> {
+    status
+        .map(|name| {
+            PaymentState::parse(name).ok_or_else(|| {
+                ApiError::bad(
+                    "invalid_status",
+                    format!("unknown status {name:?}; use pending, settled, declined or expired"),
+                )
+            })
+        })
+        .transpose()
+}
+
 fn parse_limit(limit: Option<u32>) -> u32 {
     limit.unwrap_or(100).clamp(1, 1000)
 }
@@ -104,15 +117,7 @@ async fn my_payments(
     query: Result<Query<PaymentsQuery>, QueryRejection>,
 ) -> Result<Json<PaymentList>, ApiError> {
     let Query(query) = query?;
-    let status = match query.status.as_deref() {
-        None => None,
-        Some(name) => Some(PaymentState::parse(name).ok_or_else(|| {
-            ApiError::bad(
-                "invalid_status",
-                format!("unknown status {name:?}; use pending, settled, declined or expired"),
-            )
-        })?),
-    };
+    let status = parse_status(query.status.as_deref())?;
     let payments = state
         .store()
         .payments_of_payer(&user.id, status, parse_limit(query.limit))
@@ -193,17 +198,13 @@ async fn group_payments(
     Path(gid): Path<String>,
     query: Result<Query<PaymentsQuery>, QueryRejection>,
 ) -> Result<Json<PaymentList>, ApiError> {
-    let Query(query) = query?;
     state.manager_of(&gid, &user).await?;
-    let mut payments = state
+    let Query(query) = query?;
+    let status = parse_status(query.status.as_deref())?;
+    let payments = state
         .store()
-        .payments_of_group(&gid, parse_limit(query.limit))
+        .payments_of_group(&gid, status, parse_limit(query.limit))
         .await?;
-    if let Some(name) = query.status.as_deref() {
-        let status = PaymentState::parse(name)
-            .ok_or_else(|| ApiError::bad("invalid_status", format!("unknown status {name:?}")))?;
-        payments.retain(|p| p.status == status);
-    }
     Ok(Json(PaymentList { payments }))
 }
 
@@ -218,14 +219,16 @@ async fn refund(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path((gid, id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<RefundRequest>,
+    body: Result<ApiJson<RefundRequest>, ApiError>,
 ) -> Result<Json<PaymentRecord>, ApiError> {
+    // Strangers learn nothing, not even whether their body would parse.
     let member = state.member_of(&gid, &user).await?;
     if member.role != Role::Owner {
         return Err(ApiError::forbidden(
             "only the group's owner may refund payments",
         ));
     }
+    let ApiJson(body) = body?;
     let key = body.idempotency_key.trim();
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::bad(

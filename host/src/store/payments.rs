@@ -590,16 +590,19 @@ impl Store {
         rows.iter().map(from_row).collect()
     }
 
-    /// Payments requested in a group, newest first.
+    /// Payments requested in a group, newest first, optionally in one state.
     pub async fn payments_of_group(
         &self,
         group_id: &str,
+        status: Option<PaymentState>,
         limit: u32,
     ) -> Result<Vec<PaymentRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM payments WHERE group_id = $1 ORDER BY created_at DESC, id LIMIT $2"
+            "SELECT {COLUMNS} FROM payments WHERE group_id = $1 AND ($2 = '' OR status = $2) \
+             ORDER BY created_at DESC, id LIMIT $3"
         )))
         .bind(group_id)
+        .bind(status.map_or("", PaymentState::as_str))
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
