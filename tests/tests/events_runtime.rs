@@ -118,6 +118,23 @@ async fn two_hosts_deliver_each_event_once_in_order(backend: Backend) {
             .all(|e| e.status == "delivered" && e.attempts == 0),
         "{outbox:?}"
     );
+    // Delivered events are forgotten after the retention.
+    let newest = outbox
+        .iter()
+        .filter_map(|e| e.delivered_at)
+        .max()
+        .unwrap_or(0);
+    assert_eq!(
+        w.store().purge_delivered(newest + 1).await.expect("purge"),
+        13
+    );
+    assert!(
+        w.store()
+            .events_of_installation(&inst)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
 }
 
 async fn a_disabled_installation_gets_its_events_and_timers_later(backend: Backend) {

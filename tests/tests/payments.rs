@@ -42,6 +42,8 @@ struct Setup {
     owner: (User, String),
     members: Vec<(User, String)>,
     admin: String,
+    /// Delivers outcome events while the test runs.
+    _delivery: qun_host::runtime::DeliveryLoop,
 }
 
 async fn user_with_token(w: &World, name: &str, admin: bool) -> (User, String) {
@@ -81,7 +83,7 @@ async fn setup(backend: Backend, limits: Limits, grants: &[&str]) -> Option<Setu
         },
     )
     .expect("runtime");
-    let _delivery = runtime.spawn_delivery_loop(qun_host::runtime::DeliveryConfig {
+    let delivery = runtime.spawn_delivery_loop(qun_host::runtime::DeliveryConfig {
         poll: Duration::from_millis(50),
         ..Default::default()
     });
@@ -96,6 +98,7 @@ async fn setup(backend: Backend, limits: Limits, grants: &[&str]) -> Option<Setu
         owner,
         members,
         admin,
+        _delivery: delivery,
     })
 }
 

@@ -11,7 +11,8 @@ use serde_json::json;
 
 backend_tests!(
     pending_timers_are_limited_per_installation,
-    an_uninstalled_app_never_hears_its_timers
+    an_uninstalled_app_never_hears_its_timers,
+    the_running_loop_fires_timers_once_each
 );
 
 const GRANTS: &[&str] = &["storage", "messaging", "scheduler"];
@@ -117,4 +118,63 @@ async fn an_uninstalled_app_never_hears_its_timers(backend: Backend) {
             .expect("outbox")
             .is_empty()
     );
+}
+
+async fn the_running_loop_fires_timers_once_each(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, GRANTS).await;
+    let delivery = w.runtime.spawn_delivery_loop(DeliveryConfig::default());
+    let start = now_ms();
+    for i in 0..5_i64 {
+        w.action(
+            &inst,
+            &owner.id,
+            "schedule",
+            json!({"key": format!("t{i}"), "at": start + 1_000 + 200 * i, "payload": "p"}),
+        )
+        .await
+        .expect("schedule");
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let fired = loop {
+        let outbox = w
+            .store()
+            .events_of_installation(&inst)
+            .await
+            .expect("outbox");
+        let fired: Vec<_> = outbox
+            .into_iter()
+            .filter(|e| e.status == "delivered" && e.body.kind() == "timer-fired")
+            .collect();
+        if fired.len() == 5 {
+            break fired;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timers did not fire: {fired:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    delivery.stop(std::time::Duration::from_secs(10)).await;
+    let keys: Vec<String> = fired
+        .iter()
+        .filter_map(|e| match &e.body {
+            qun_host::store::EventBody::TimerFired { key, .. } => Some(key.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, ["t0", "t1", "t2", "t3", "t4"]);
+    assert!(w.store().timers(&inst).await.expect("timers").is_empty());
+    // For the record (not asserted): how late each was handled.
+    let late: Vec<i64> = fired
+        .iter()
+        .filter_map(|e| match &e.body {
+            qun_host::store::EventBody::TimerFired { due, .. } => Some(e.delivered_at? - due),
+            _ => None,
+        })
+        .collect();
+    eprintln!("timers handled this many ms after due: {late:?}");
 }

@@ -172,6 +172,9 @@ pub struct DeliveryArgs {
     /// host (or this one, restarted) delivers it once the claim has run out.
     #[arg(long, env = "QUN_EVENT_LEASE_MS", default_value_t = 60_000)]
     pub event_lease_ms: u64,
+    /// Hours delivered events are kept (parked ones are kept).
+    #[arg(long, env = "QUN_EVENT_RETENTION_HOURS", default_value_t = 168)]
+    pub event_retention_hours: u64,
 }
 
 impl DeliveryArgs {
@@ -185,6 +188,7 @@ impl DeliveryArgs {
                 self.event_backoff_max_ms.max(self.event_backoff_ms),
             ),
             lease: Duration::from_millis(self.event_lease_ms.max(1_000)),
+            retention: Duration::from_secs(self.event_retention_hours.saturating_mul(3600)),
             ..qun_host::runtime::DeliveryConfig::default()
         }
     }

@@ -80,8 +80,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await
         .context("serving HTTP")?;
-    delivery.abort();
     expiry.abort();
+    // Let the delivery pass under way finish (bounded by the invocation
+    // deadlines) so its claims do not have to run out after a restart.
+    delivery.stop(std::time::Duration::from_secs(30)).await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

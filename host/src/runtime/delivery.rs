@@ -35,6 +35,8 @@ pub struct DeliveryConfig {
     pub batch: u32,
     /// How soon an event of a disabled or suspended app is looked at again.
     pub not_now_retry: Duration,
+    /// How long delivered events are kept (parked ones are kept).
+    pub retention: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -47,6 +49,7 @@ impl Default for DeliveryConfig {
             lease: Duration::from_secs(60),
             batch: 32,
             not_now_retry: Duration::from_secs(1),
+            retention: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -74,6 +77,24 @@ pub struct DeliveryReport {
     pub parked: usize,
     /// Events left for later (app disabled or suspended).
     pub deferred: usize,
+}
+
+/// The running delivery loop.
+pub struct DeliveryLoop {
+    stop: tokio::sync::watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryLoop {
+    /// Stop after the pass under way (its invocations finish and commit, so
+    /// no claim is left to run out), waiting at most `grace`; then abort.
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        let mut task = self.task;
+        if tokio::time::timeout(grace, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
 }
 
 enum Delivered {
@@ -182,21 +203,39 @@ impl Runtime {
         }
     }
 
-    /// Run the delivery loop until the runtime is dropped or the task aborted.
-    pub fn spawn_delivery_loop(&self, config: DeliveryConfig) -> tokio::task::JoinHandle<()> {
+    /// Run the delivery loop until [`DeliveryLoop::stop`] (or the runtime is dropped).
+    pub fn spawn_delivery_loop(&self, config: DeliveryConfig) -> DeliveryLoop {
         let weak = std::sync::Arc::downgrade(&self.inner);
         let holder = new_id("host");
-        tokio::spawn(async move {
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            let mut purged_at = 0_i64;
             loop {
+                if *stopped.borrow() {
+                    break;
+                }
                 let Some(inner) = weak.upgrade() else { break };
                 let runtime = Runtime { inner };
                 if let Err(e) = runtime.deliver_due(&config, &holder, now_ms()).await {
                     tracing::error!("event delivery pass failed: {e}");
                 }
+                // Once a minute, forget delivered events past the retention.
+                let now = now_ms();
+                if now - purged_at >= 60_000 {
+                    purged_at = now;
+                    let before = now - config.retention.as_millis() as i64;
+                    if let Err(e) = runtime.store().purge_delivered(before).await {
+                        tracing::error!("purging delivered events failed: {e}");
+                    }
+                }
                 drop(runtime);
-                tokio::time::sleep(config.poll).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(config.poll) => {}
+                    _ = stopped.changed() => {}
+                }
             }
-        })
+        });
+        DeliveryLoop { stop, task }
     }
 
     /// Tell an app it is being uninstalled, before its installation is
@@ -261,5 +300,68 @@ fn payment_wit(p: &PaymentView) -> types::Payment {
         },
         refunded: p.refunded,
         created_at: p.created_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payment_events_carry_the_payment() {
+        let payment = PaymentView {
+            id: "p_1".into(),
+            payer: "u_1".into(),
+            amount: 1250,
+            currency: "EUR".into(),
+            memo: "tickets".into(),
+            status: "declined".into(),
+            refunded: 0,
+            created_at: 7,
+        };
+        let event = to_wit(&EventBody::PaymentFailed {
+            payment: payment.clone(),
+            reason: "declined".into(),
+        });
+        let handler::Event::PaymentFailed(failure) = event else {
+            panic!("not a payment-failed event");
+        };
+        assert_eq!(failure.reason, "declined");
+        assert_eq!(
+            (
+                failure.payment.id.as_str(),
+                failure.payment.amount,
+                failure.payment.created_at
+            ),
+            ("p_1", 1250, 7)
+        );
+        assert!(matches!(
+            failure.payment.status,
+            types::PaymentStatus::Declined
+        ));
+        let settled = to_wit(&EventBody::PaymentSettled {
+            payment: PaymentView {
+                status: "settled".into(),
+                ..payment
+            },
+        });
+        assert!(matches!(
+            settled,
+            handler::Event::PaymentSettled(types::Payment {
+                status: types::PaymentStatus::Settled,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let config = DeliveryConfig {
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(3),
+            ..DeliveryConfig::default()
+        };
+        let waits: Vec<i64> = (1..=6).map(|a| config.backoff_ms(a)).collect();
+        assert_eq!(waits, [500, 1_000, 2_000, 3_000, 3_000, 3_000]);
     }
 }

@@ -9,7 +9,7 @@ mod load;
 mod state;
 mod stdio;
 
-pub use delivery::{DeliveryConfig, DeliveryReport, to_wit};
+pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
 pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
 pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};

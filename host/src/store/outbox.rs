@@ -295,6 +295,18 @@ impl Store {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<OutboxEvent>, StoreError> {
+        // Most polls find nothing: answer those with a read, without taking
+        // the writer (SQLite) or the claim lock (PostgreSQL).
+        let any = sqlx::query(
+            "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1 \
+             AND (claimed_until IS NULL OR claimed_until < $1) LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         tx.lock("outbox:claim").await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -463,6 +475,17 @@ impl Store {
         Ok(moved)
     }
 
+    /// Delete delivered events older than `before` (ms); returns how many.
+    /// Parked and pending events are kept.
+    pub async fn purge_delivered(&self, before: i64) -> Result<u64, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM outbox WHERE status = 'delivered' AND delivered_at < $1")
+                .bind(before)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected())
+    }
+
     /// Outbox rows of an installation, oldest first.
     pub async fn events_of_installation(
         &self,
@@ -595,11 +618,14 @@ mod tests {
         let body = EventBody::MemberJoined {
             member: "u_1".into(),
         };
-        let json = serde_json::to_string(&body).unwrap();
+        let json = serde_json::to_string(&body).expect("encode");
         assert_eq!(json, r#"{"kind":"member-joined","member":"u_1"}"#);
-        assert_eq!(serde_json::from_str::<EventBody>(&json).unwrap(), body);
         assert_eq!(
-            serde_json::to_string(&EventBody::Installed).unwrap(),
+            serde_json::from_str::<EventBody>(&json).expect("decode"),
+            body
+        );
+        assert_eq!(
+            serde_json::to_string(&EventBody::Installed).expect("encode"),
             r#"{"kind":"installed"}"#
         );
     }
