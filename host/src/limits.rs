@@ -50,6 +50,32 @@ pub struct Limits {
     pub health_faults: u32,
     /// The window `health_faults` are counted in.
     pub health_window: Duration,
+    /// Fees, shares and bounds of payments.
+    pub payments: PaymentConfig,
+}
+
+/// How payments are split and bounded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentConfig {
+    /// The platform's fee, in basis points (1/100 of a percent) of each payment.
+    pub platform_fee_bps: u32,
+    /// The app developer's share, in basis points of each payment.
+    pub developer_share_bps: u32,
+    /// Largest amount one payment request may ask for, in minor units.
+    pub max_amount: u64,
+    /// How long a request waits for the payer before it expires, in ms.
+    pub expiry_ms: i64,
+}
+
+impl Default for PaymentConfig {
+    fn default() -> Self {
+        PaymentConfig {
+            platform_fee_bps: 300,
+            developer_share_bps: 1_000,
+            max_amount: 10_000_000,
+            expiry_ms: 24 * 3_600_000,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -74,6 +100,7 @@ impl Default for Limits {
             stdio_bytes: 16 << 10,
             health_faults: 5,
             health_window: Duration::from_secs(600),
+            payments: PaymentConfig::default(),
         }
     }
 }

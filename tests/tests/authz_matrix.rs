@@ -14,8 +14,9 @@ use std::collections::BTreeSet;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use qun_host::store::{AppVersion, Role, VersionStatus};
-use qun_host::{AppState, Limits, Runtime, RuntimeConfig};
+use qun_host::store::ledger::{AdminCredit, PaymentProvider};
+use qun_host::store::{AppVersion, Decision, Role, VersionStatus};
+use qun_host::{Answer, AppState, Call, Invocation, Limits, Runtime, RuntimeConfig};
 use qun_tests::{Backend, TestDb};
 use serde_json::{Value, json};
 use server_common::{fill, operations};
@@ -208,6 +209,34 @@ fn matrix() -> Vec<Row> {
             .json(json!({"reason": "abuse report"})),
         row(M::POST, "/v1/admin/apps/{slug}/resume", PLATFORM_ADMIN).prep(Prep::SuspendProbe),
         row(M::GET, "/v1/admin/audit", PLATFORM_ADMIN),
+        // Payments: `{pending}` is asked of the member, `{settled}` was paid by them.
+        row(
+            M::POST,
+            "/v1/admin/wallets/{user_id}/credit",
+            [200, 403, 403, 403, 403, 403, 403, 401],
+        )
+        .json(json!({"amount": 500, "currency": "CNY"})),
+        row(M::GET, "/v1/admin/ledger/check", PLATFORM_ADMIN),
+        row(M::GET, "/v1/me/wallet", SIGNED_IN),
+        row(M::GET, "/v1/me/payments", SIGNED_IN),
+        row(
+            M::POST,
+            "/v1/payments/{id}/confirm",
+            [404, 404, 404, 404, 404, 200, 404, 401],
+        ),
+        row(
+            M::POST,
+            "/v1/payments/{id}/decline",
+            [404, 404, 404, 404, 404, 200, 404, 401],
+        ),
+        row(M::GET, "/v1/groups/{gid}/payments", GROUP_MANAGERS),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/payments/{id}/refund",
+            [404, 404, 404, 200, 403, 403, 404, 401],
+        )
+        .params(&[("id", "{settled}")])
+        .json(json!({"amount": 40, "idempotency_key": "r1"})),
     ]
 }
 
@@ -219,6 +248,8 @@ struct Fixture {
     router: axum::Router,
     tokens: Vec<Option<String>>,
     params: Vec<(&'static str, String)>,
+    /// A payment the member paid (for refunds).
+    settled: String,
 }
 
 const PENDING: &str = "99.0.0";
@@ -324,6 +355,51 @@ impl Fixture {
             .create_app("stateful", "Stateful", "", &dev.0.id)
             .await
             .expect("stateful");
+        // The member's wallet holds 1000; probe asks them for 100 twice, and
+        // the second request is paid.
+        AdminCredit
+            .credit(store, &member.0.id, 1_000, "CNY", "matrix")
+            .await
+            .expect("credit");
+        let installation = store
+            .installation_of(&group.id, "probe")
+            .await
+            .expect("installation")
+            .expect("installed")
+            .id;
+        let mut payments = Vec::new();
+        for key in ["pending", "settled"] {
+            let outcome = state
+                .runtime
+                .invoke(Invocation {
+                    installation_id: installation.clone(),
+                    actor: Some(member.0.id.clone()),
+                    call: Call::Action {
+                        name: "pay".into(),
+                        payload: json!({"payer": member.0.id, "amount": 100, "currency": "CNY",
+                            "memo": key, "key": key})
+                        .to_string(),
+                    },
+                    invocation_id: None,
+                })
+                .await
+                .expect("pay");
+            let Answer::Action(answer) = outcome.answer else {
+                panic!("pay answered {:?}", outcome.answer);
+            };
+            let payment: Value = serde_json::from_str(&answer).expect("payment json");
+            payments.push(payment["id"].as_str().expect("payment id").to_string());
+        }
+        store
+            .decide_payment(
+                &payments[1],
+                &member.0.id,
+                Decision::Confirm,
+                &Limits::default().payments,
+                None,
+            )
+            .await
+            .expect("settle");
         if prep == Prep::SuspendProbe {
             store
                 .set_suspended("probe", Some("investigating"), &admin.0.id)
@@ -340,18 +416,35 @@ impl Fixture {
             ("version", PENDING.to_string()),
             ("action", "echo".to_string()),
             ("newcomer", newcomer.id.clone()),
+            ("user_id", member.0.id.clone()),
+            ("id", payments[0].clone()),
         ];
+        let settled = payments[1].clone();
         Fixture {
             _db: db,
             router: qun_host::app(state.clone()),
             tokens,
             params,
+            settled,
         }
     }
 
     /// The status `caller` gets for `row`.
     async fn status(&self, row: &Row, caller: usize) -> StatusCode {
-        let mut params: Vec<(&str, &str)> = row.params.to_vec();
+        let mut params: Vec<(&str, &str)> = row
+            .params
+            .iter()
+            .map(|&(n, v)| {
+                (
+                    n,
+                    if v == "{settled}" {
+                        self.settled.as_str()
+                    } else {
+                        v
+                    },
+                )
+            })
+            .collect();
         for (name, value) in &self.params {
             if !params.iter().any(|(n, _)| n == name) {
                 params.push((name, value));

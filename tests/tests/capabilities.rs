@@ -9,7 +9,6 @@ backend_tests!(
     same_app_in_two_groups_never_sees_the_other_groups_data,
     an_app_cannot_reach_members_of_another_group,
     a_capability_not_granted_is_denied_audited_and_changes_nothing,
-    payments_are_denied_until_the_payments_issue_lands,
     a_trap_an_error_a_timeout_or_oom_leaves_no_write_and_no_message,
     storage_get_set_delete_list_and_compare_and_swap,
     storage_quota_and_message_rate_are_enforced,
@@ -218,28 +217,6 @@ async fn a_capability_not_granted_is_denied_audited_and_changes_nothing(backend:
             .filter(|r| !r.action.starts_with("installation."))
             .all(|r| r.group_id.as_deref() == Some(gid.as_str())
                 && r.actor.as_deref() == Some(owner.id.as_str()))
-    );
-}
-
-async fn payments_are_denied_until_the_payments_issue_lands(backend: Backend) {
-    let Some(w) = World::new(backend).await else {
-        return;
-    };
-    let (gid, owner, members) = w.group(1).await;
-    let app = w.install(qun_components::PROBE, &gid, &["payments"]).await;
-    let pay = json!({"payer": members[0].id, "amount": 500, "currency": "CNY", "memo": "fee", "key": "k1"});
-    let err = w
-        .action(&app, &owner.id, "pay", pay)
-        .await
-        .expect_err("payments are off");
-    let (code, message) = app_error(&err).expect("app error");
-    assert_eq!(code, "denied");
-    assert_eq!(message, "payments are not enabled on this host");
-    let audit = w.store().audit_of(&app).await.expect("audit");
-    assert!(
-        audit
-            .iter()
-            .any(|r| r.action == "payments.request" && r.outcome == "denied")
     );
 }
 

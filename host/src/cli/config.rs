@@ -90,6 +90,18 @@ pub struct LimitArgs {
     /// How often live streams look for messages other hosts sharing the database posted, in ms.
     #[arg(long, env = "QUN_STREAM_POLL_MS", default_value_t = 400)]
     pub stream_poll_ms: u64,
+    /// The platform's fee on each payment, in basis points (300 = 3%) [default: 300].
+    #[arg(long, env = "QUN_PLATFORM_FEE_BPS", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub platform_fee_bps: Option<u32>,
+    /// The app developer's share of each payment, in basis points [default: 1000].
+    #[arg(long, env = "QUN_DEVELOPER_SHARE_BPS", value_parser = clap::value_parser!(u32).range(0..=10_000))]
+    pub developer_share_bps: Option<u32>,
+    /// Largest amount one payment request may ask for, in minor units [default: 10000000].
+    #[arg(long, env = "QUN_MAX_PAYMENT")]
+    pub max_payment: Option<u64>,
+    /// Seconds a payment request waits for the payer before it expires [default: 86400].
+    #[arg(long, env = "QUN_PAYMENT_EXPIRY_SECS")]
+    pub payment_expiry_secs: Option<u64>,
 }
 
 impl LimitArgs {
@@ -114,7 +126,33 @@ impl LimitArgs {
         if let Some(secs) = self.health_window_secs {
             limits.health_window = Duration::from_secs(secs);
         }
+        let payments = &mut limits.payments;
+        if let Some(bps) = self.platform_fee_bps {
+            payments.platform_fee_bps = bps;
+        }
+        if let Some(bps) = self.developer_share_bps {
+            payments.developer_share_bps = bps;
+        }
+        if let Some(max) = self.max_payment {
+            payments.max_amount = max;
+        }
+        if let Some(secs) = self.payment_expiry_secs {
+            payments.expiry_ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        }
         limits
+    }
+
+    /// Refuse a fee and a share that together take more than the payment.
+    pub fn check(&self) -> anyhow::Result<()> {
+        let payments = self.limits().payments;
+        if payments.platform_fee_bps + payments.developer_share_bps > 10_000 {
+            anyhow::bail!(
+                "the platform fee ({} bps) and the developer share ({} bps) together exceed 10000 bps (100%)",
+                payments.platform_fee_bps,
+                payments.developer_share_bps
+            );
+        }
+        Ok(())
     }
 
     /// The HTTP edge limits.

@@ -1,10 +1,11 @@
 //! The command line: `qun serve`, `qun user add`, `qun app check`,
-//! `qun audit verify`.
+//! `qun audit verify`, `qun ledger check`.
 
 mod audit;
 mod check;
 mod config;
 mod demo;
+mod ledger;
 mod serve;
 mod user;
 
@@ -23,7 +24,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the HTTP server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
@@ -33,12 +34,21 @@ enum Command {
     /// Inspect the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Inspect the payments ledger.
+    #[command(subcommand)]
+    Ledger(LedgerCommand),
 }
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
     /// Check the audit trail's hash chain and report the first broken link.
     Verify(audit::VerifyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum LedgerCommand {
+    /// Verify that every transaction sums to zero and every balance equals its entries.
+    Check(ledger::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -73,12 +83,13 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => serve::run(args).await.map(|()| ExitCode::SUCCESS),
+            Command::Serve(args) => serve::run(*args).await.map(|()| ExitCode::SUCCESS),
             Command::User(UserCommand::Add(args)) => {
                 user::add(args).await.map(|()| ExitCode::SUCCESS)
             }
             Command::App(AppCommand::Check(args)) => check::run(args).await,
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
+            Command::Ledger(LedgerCommand::Check(args)) => ledger::check(args).await,
         }
     });
     match result {

@@ -32,6 +32,7 @@ pub struct ServeArgs {
 
 /// Run until SIGTERM or SIGINT, then finish in-flight requests and exit.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    args.limits.check()?;
     let store = args.data.connect().await?;
     bootstrap_admin(&store).await?;
     let cache_dir = args.data.cache_dir();
@@ -57,6 +58,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
     let delivery = runtime.spawn_delivery_loop(args.delivery.config());
+    let expiry =
+        qun_host::http::spawn_payment_expiry(state.clone(), std::time::Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -77,6 +80,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         })
         .await
         .context("serving HTTP")?;
+    expiry.abort();
     // Let the delivery pass under way finish (bounded by the invocation
     // deadlines) so its claims do not have to run out after a restart.
     delivery.stop(std::time::Duration::from_secs(30)).await;

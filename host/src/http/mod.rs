@@ -16,17 +16,21 @@ mod error;
 mod events;
 mod groups;
 mod installations;
+mod ledger;
 mod logs;
 mod messages;
 mod metrics;
 mod ops;
+mod payments;
 mod stream;
 mod users;
 mod views;
+mod wallets;
 
 pub use auth::Auth;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub use metrics::Metrics;
+pub use payments::spawn_payment_expiry;
 pub use stream::Notifier;
 pub use users::new_token;
 
@@ -160,6 +164,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(admin::routes())
         .merge(audit::routes())
         .merge(logs::routes())
+        .merge(wallets::routes())
+        .merge(payments::routes())
+        .merge(ledger::routes())
         .merge(events::routes())
 }
 

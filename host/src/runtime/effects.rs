@@ -11,7 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
 use crate::store::{
-    AuditRecord, KvRow, ListQuery, LogLine, NewMessage, Store, StoreError, Timer, WriteTx, now_ms,
+    AuditRecord, KvRow, ListQuery, LogLine, NewMessage, PaymentError, PaymentRecord, Store,
+    StoreError, Timer, WriteTx, now_ms,
 };
 
 /// A group message to post on commit.
@@ -51,6 +52,10 @@ pub struct Effects {
     pub directs: Vec<OutDirect>,
     /// Timers to schedule (`Some((due, payload))`) or cancel (`None`).
     pub timers: BTreeMap<String, Option<(i64, String)>>,
+    /// Payment requests to store (pending).
+    pub payments: Vec<PaymentRecord>,
+    /// Refunds to make: (payment id, amount, idempotency key).
+    pub refunds: Vec<(String, i64, String)>,
     /// The outbox event this invocation delivers: marked delivered in the
     /// same transaction, so its effects are applied at most once.
     pub delivers: Option<i64>,
@@ -81,6 +86,8 @@ impl Effects {
             && self.messages.is_empty()
             && self.directs.is_empty()
             && self.timers.is_empty()
+            && self.payments.is_empty()
+            && self.refunds.is_empty()
     }
 }
 
@@ -166,6 +173,7 @@ pub async fn commit(
     if !effects.is_empty() {
         apply_storage(&mut tx, inst, limits, effects).await?;
         apply_timers(&mut tx, inst, limits, effects).await?;
+        apply_payments(&mut tx, inst, effects).await?;
         if !effects.messages.is_empty() {
             let since = now_ms() - 60_000;
             let sent = tx.messages_posted_since(inst, since).await?;
@@ -297,6 +305,47 @@ async fn apply_timers(
             "this installation may have {} pending timers",
             limits.pending_timers
         )));
+    }
+    Ok(())
+}
+
+/// Store the invocation's payment requests and make its refunds, checking
+/// again what the capability checked when the app asked: a payer who left,
+/// a key another invocation took, a refund that no longer fits all re-run
+/// the invocation, which then sees the current state.
+async fn apply_payments(
+    tx: &mut WriteTx,
+    inst: &str,
+    effects: &Effects,
+) -> Result<(), CommitError> {
+    if effects.payments.is_empty() && effects.refunds.is_empty() {
+        return Ok(());
+    }
+    // Every payment lock before any money moves, in one order.
+    let mut ids: Vec<&str> = effects.refunds.iter().map(|r| r.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        tx.lock_payment(id).await?;
+    }
+    for payment in &effects.payments {
+        if !tx.is_member(&payment.group_id, &payment.payer).await?
+            || tx
+                .payment_by_key(inst, &payment.idempotency_key)
+                .await?
+                .is_some()
+        {
+            return Err(CommitError::Conflict);
+        }
+        tx.insert_payment(payment).await?;
+    }
+    let by = format!("app:{inst}");
+    for (id, amount, key) in &effects.refunds {
+        match tx.refund_payment(id, *amount, key, &by).await {
+            Ok(_) => {}
+            Err(PaymentError::Store(e)) => return Err(CommitError::Store(e)),
+            Err(_) => return Err(CommitError::Conflict),
+        }
     }
     Ok(())
 }

@@ -9,9 +9,11 @@ mod audit;
 mod groups;
 mod installations;
 mod kv;
+pub mod ledger;
 mod logs;
 mod messages;
 mod outbox;
+pub mod payments;
 mod timers;
 mod users;
 
@@ -20,9 +22,11 @@ pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink
 pub use groups::{Group, Member, Role};
 pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
+pub use ledger::{Balance, LedgerReport};
 pub use logs::{LogLine, LogRow};
 pub use messages::{DirectMessage, NewMessage, StoredMessage};
 pub use outbox::{EventBody, Failure, OutboxEvent, PaymentView, event_id};
+pub use payments::{Decided, Decision, PaymentError, PaymentRecord, PaymentState};
 pub use timers::Timer;
 pub use users::User;
 
