@@ -79,6 +79,12 @@ impl Site {
         self.call(Method::PATCH, path, token, Some(body)).await
     }
 
+    /// Install an app in the group `gid` as `token`.
+    async fn install(&self, gid: &str, token: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/v1/groups/{gid}/apps"), token, body)
+            .await
+    }
+
     /// Register `slug` (if new) and upload the component at `file` as `token`.
     async fn upload(&self, token: &str, slug: &str, file: &str) -> (StatusCode, Value) {
         let (status, body) = self
@@ -293,8 +299,8 @@ async fn review_gates_the_catalog_and_installs(backend: Backend) {
             .is_empty()
     );
     let (status, body) = site
-        .post(
-            &format!("/v1/groups/{}/apps", g.id),
+        .install(
+            &g.id,
             &g.admin_token,
             json!({"app": "upgrader", "grants": ["storage"]}),
         )
@@ -335,8 +341,8 @@ async fn suspension_stops_an_app_everywhere_until_resumed(backend: Backend) {
     let (a, b, c) = (site.group().await, site.group().await, site.group().await);
     for g in [&a, &b] {
         let (status, body) = site
-            .post(
-                &format!("/v1/groups/{}/apps", g.id),
+            .install(
+                &g.id,
                 &g.owner_token,
                 json!({"app": "probe", "grants": ["storage", "scheduler"]}),
             )
@@ -386,11 +392,7 @@ async fn suspension_stops_an_app_everywhere_until_resumed(backend: Backend) {
     let (_, catalog) = site.get("/v1/catalog", &c.owner_token).await;
     assert!(!catalog_slugs(&catalog).contains(&"probe".to_string()));
     let (status, body) = site
-        .post(
-            &format!("/v1/groups/{}/apps", c.id),
-            &c.owner_token,
-            json!({"app": "probe"}),
-        )
+        .install(&c.id, &c.owner_token, json!({"app": "probe"}))
         .await;
     assert_eq!(
         (status, code(&body)),
@@ -467,8 +469,8 @@ async fn an_upgrade_asking_for_more_waits_for_consent(backend: Backend) {
     let g = site.group().await;
     let inst = format!("/v1/groups/{}/apps/upgrader", g.id);
     let (status, _) = site
-        .post(
-            &format!("/v1/groups/{}/apps", g.id),
+        .install(
+            &g.id,
             &g.owner_token,
             json!({"app": "upgrader", "grants": ["storage"]}),
         )
@@ -641,8 +643,8 @@ async fn a_failing_installation_is_disabled_until_the_owner_reenables_it(backend
     let (dev, admin) = published(&site, "probe", qun_components::PROBE).await;
     let g = site.group().await;
     let (status, _) = site
-        .post(
-            &format!("/v1/groups/{}/apps", g.id),
+        .install(
+            &g.id,
             &g.owner_token,
             json!({"app": "probe", "grants": ["storage", "messaging"]}),
         )
@@ -807,8 +809,8 @@ async fn audit_verify_passes_and_reports_an_edited_row(backend: Backend) {
     let (_, admin) = published(&site, "probe", qun_components::PROBE).await;
     let g = site.group().await;
     let (status, _) = site
-        .post(
-            &format!("/v1/groups/{}/apps", g.id),
+        .install(
+            &g.id,
             &g.owner_token,
             json!({"app": "probe", "grants": ["storage"]}),
         )
@@ -871,8 +873,8 @@ async fn nothing_of_another_group_is_reachable(backend: Backend) {
     let (a, b) = (site.group().await, site.group().await);
     for g in [&a, &b] {
         let (status, _) = site
-            .post(
-                &format!("/v1/groups/{}/apps", g.id),
+            .install(
+                &g.id,
                 &g.owner_token,
                 json!({"app": "probe", "grants": ["storage", "membership", "messaging"]}),
             )

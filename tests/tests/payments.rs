@@ -434,6 +434,31 @@ async fn twenty_concurrent_confirms_debit_once(backend: Backend) {
     assert_eq!(ok, 1, "exactly one confirm succeeds");
     assert_eq!(s.balance(&payer.id).await, 10_000 - 700, "debited once");
     s.assert_ledger_ok().await;
+    // The payer's decision is in the audit trail, once.
+    let (_, trail) = call(
+        &s.app,
+        Method::GET,
+        "/v1/admin/audit?limit=500",
+        Some(&s.admin),
+        None,
+    )
+    .await;
+    let confirms: Vec<&Value> = trail["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "payment.confirm")
+        .collect();
+    assert_eq!(confirms.len(), 1, "{trail}");
+    assert_eq!(confirms[0]["actor"], json!(payer.id));
+    assert_eq!(confirms[0]["group_id"], json!(s.gid));
+    assert!(
+        trail["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["action"] == "wallet.credit")
+    );
 }
 
 async fn twenty_concurrent_confirms_with_one_idempotency_key_answer_alike(backend: Backend) {

@@ -11,6 +11,7 @@ use utoipa_axum::routes;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
 use super::{ApiJson, AppState};
+use crate::store::AuditRecord;
 use crate::store::Balance;
 use crate::store::ledger::{AdminCredit, PaymentProvider, valid_currency};
 
@@ -92,6 +93,12 @@ async fn credit(
     let balance = AdminCredit
         .credit(state.store(), &user_id, body.amount, &body.currency, &note)
         .await?;
+    // The ledger holds the money movement itself; the trail records who decided it.
+    let record = AuditRecord::decision("wallet.credit", &caller.id)
+        .detail(format!("{} {} to {user_id}", body.amount, body.currency));
+    if let Err(e) = state.store().append_audit(&[record]).await {
+        tracing::error!("could not audit a wallet credit of {user_id}: {e}");
+    }
     Ok(Json(Credited {
         user_id,
         currency: body.currency,

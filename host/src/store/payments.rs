@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::ledger::{Entry, PostError, platform_account, retryable, user_account};
-use super::{EventBody, PaymentView, Store, StoreError, WriteTx, now_ms};
+use super::{AuditRecord, EventBody, PaymentView, Store, StoreError, WriteTx, now_ms};
 use crate::limits::PaymentConfig;
 
 /// Where a payment stands.
@@ -689,6 +689,12 @@ impl Store {
                     declined
                 }
             };
+            let action = match decision {
+                Decision::Confirm => "payment.confirm",
+                Decision::Decline => "payment.decline",
+            };
+            tx.insert_audit(&[payment_decision(action, user_id, &decided, decided.amount)])
+                .await?;
             let body = serde_json::to_string(&decided)
                 .map_err(|e| StoreError::Corrupt(format!("payment as JSON: {e}")))?;
             if let Some(key) = key {
@@ -730,6 +736,10 @@ impl Store {
             let result = tx
                 .refund_payment(payment_id, amount, key, requested_by)
                 .await?;
+            if result.1 {
+                let record = payment_decision("payment.refund", requested_by, &result.0, amount);
+                tx.insert_audit(&[record]).await?;
+            }
             tx.commit().await?;
             Ok(result)
         })
@@ -869,4 +879,13 @@ mod tests {
         assert_eq!(refunded, amount);
         assert_eq!(back, fee, "a full refund in parts returns the whole fee");
     }
+}
+
+/// The audit row of a person's decision about a payment (last in its
+/// transaction: it takes the audit chain's lock).
+fn payment_decision(action: &str, by: &str, p: &PaymentRecord, amount: i64) -> AuditRecord {
+    AuditRecord::decision(action, by)
+        .app(&p.app, None)
+        .installation(&p.installation_id, &p.group_id)
+        .detail(format!("{} {amount} {} ({})", p.id, p.currency, p.memo))
 }
