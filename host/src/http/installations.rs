@@ -103,24 +103,7 @@ async fn install(
 ) -> Result<(StatusCode, Json<InstallationView>), ApiError> {
     state.manager_of(&gid, &user).await?;
     let version = pick_version(&state, &body.app, body.version.as_deref()).await?;
-    if let Some(extra) = body
-        .grants
-        .iter()
-        .find(|g| !version.capabilities.contains(g))
-    {
-        return Err(ApiError::bad(
-            "invalid_grant",
-            format!(
-                "{} {} does not ask for `{extra}`; it asks for: {}",
-                body.app,
-                version.version,
-                version.capabilities.join(", ")
-            ),
-        ));
-    }
-    let mut grants = body.grants.clone();
-    grants.sort();
-    grants.dedup();
+    let grants = check_grants(&body.app, &version, &body.grants)?;
     let installed = || {
         ApiError::conflict(
             "already_installed",

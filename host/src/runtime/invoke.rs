@@ -217,14 +217,10 @@ impl Runtime {
         if !inst.enabled {
             return Err(InvokeError::Disabled);
         }
-        // Read on every invocation, so a suspension holds from the next request
-        // on, on every host sharing the database.
-        if let Some(app) = db.app(&inst.app_slug).await?
-            && app.suspended_at.is_some()
-        {
-            return Err(InvokeError::Suspended(
-                app.suspend_reason.unwrap_or_default(),
-            ));
+        // Read with the installation on every invocation, so a suspension
+        // holds from the next request on, on every host sharing the database.
+        if let Some(reason) = inst.app_suspended.clone() {
+            return Err(InvokeError::Suspended(reason));
         }
         if let Some(actor) = &invocation.actor
             && db.member(&inst.group_id, actor).await?.is_none()

@@ -30,10 +30,18 @@ pub struct Installation {
     pub disabled_reason: Option<String>,
     /// Who disabled it: `health` (automatically) or a user id.
     pub disabled_by: Option<String>,
+    /// When a platform admin suspended its app everywhere: the reason.
+    pub app_suspended: Option<String>,
 }
 
-const COLUMNS: &str = "id, group_id, app_slug, version, grants, enabled, storage_bytes, storage_keys, \
-                       pending_version, disabled_reason, disabled_by";
+/// The installation's columns, and its app's suspension read in the same query
+/// (every invocation needs both).
+const COLUMNS: &str = "i.id, i.group_id, i.app_slug, i.version, i.grants, i.enabled, i.storage_bytes, \
+                       i.storage_keys, i.pending_version, i.disabled_reason, i.disabled_by, \
+                       CASE WHEN a.suspended_at IS NULL THEN NULL ELSE COALESCE(a.suspend_reason, '') END \
+                       AS app_suspended";
+/// The tables [`COLUMNS`] reads.
+const FROM: &str = "installations i LEFT JOIN apps a ON a.slug = i.app_slug";
 
 /// A change of an installation, with who made it (for the audit trail).
 #[derive(Debug, Clone)]
@@ -66,6 +74,7 @@ fn installation_from_row(row: &sqlx::any::AnyRow) -> Result<Installation, StoreE
         pending_version: row.try_get("pending_version")?,
         disabled_reason: row.try_get("disabled_reason")?,
         disabled_by: row.try_get("disabled_by")?,
+        app_suspended: row.try_get("app_suspended")?,
     })
 }
 
@@ -113,13 +122,14 @@ impl Store {
             pending_version: None,
             disabled_reason: None,
             disabled_by: None,
+            app_suspended: None,
         })
     }
 
     /// An installation by id.
     pub async fn installation(&self, id: &str) -> Result<Option<Installation>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM installations WHERE id = $1"
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.id = $1"
         )))
         .bind(id)
         .fetch_optional(self.pool())
@@ -134,7 +144,7 @@ impl Store {
         app_slug: &str,
     ) -> Result<Option<Installation>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM installations WHERE group_id = $1 AND app_slug = $2"
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.group_id = $1 AND i.app_slug = $2"
         )))
         .bind(group_id)
         .bind(app_slug)
@@ -146,7 +156,7 @@ impl Store {
     /// Every installation in a group.
     pub async fn installations_in(&self, group_id: &str) -> Result<Vec<Installation>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM installations WHERE group_id = $1 ORDER BY app_slug"
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.group_id = $1 ORDER BY i.app_slug"
         )))
         .bind(group_id)
         .fetch_all(self.pool())
