@@ -160,7 +160,12 @@ pub async fn commit(
         // Nothing read, nothing to write: no transaction at all.
         return Ok(Vec::new());
     }
-    let mut tx = db.begin_write().await?;
+    // Refunds move money: their commit must survive power loss.
+    let mut tx = if effects.refunds.is_empty() {
+        db.begin_write().await?
+    } else {
+        db.begin_durable().await?
+    };
     tx.lock(&format!("installation:{inst}")).await?;
 
     if let Some(event) = effects.delivers

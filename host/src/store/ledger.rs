@@ -450,7 +450,7 @@ impl Store {
         ];
         let (entries, wallet) = (&entries, wallet.as_str());
         retry(|| async move {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_durable().await?;
             match tx.post_transaction("credit", note, currency, entries).await {
                 Ok(_) => {}
                 Err(PostError::Store(e)) => return Err(e),

@@ -73,6 +73,9 @@ pub struct Store {
     /// SQLite has one writer at a time; queueing writers here (instead of in
     /// SQLite's busy handler) keeps write transactions short and fair.
     writer: Arc<Mutex<()>>,
+    /// SQLite only: connections with `synchronous = FULL`, for transactions
+    /// that move money (see [`Store::begin_durable`]).
+    durable: Option<AnyPool>,
 }
 
 /// A write transaction; commits only through [`WriteTx::commit`].
@@ -125,35 +128,26 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = match backend {
+        let (pool, durable) = match backend {
             Backend::Sqlite => {
-                AnyPoolOptions::new()
-                    .max_connections(16)
-                    .after_connect(|conn, _meta| {
-                        Box::pin(async move {
-                            conn.execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
-                            .await?;
-                            Ok(())
-                        })
-                    })
-                    .connect_with(options)
-                    .await?
+                let pool = sqlite_pool(16, "PRAGMA synchronous = NORMAL").connect_with(options.clone()).await?;
+                let durable = sqlite_pool(2, "PRAGMA synchronous = FULL").connect_with(options).await?;
+                (pool, Some(durable))
             }
             Backend::Postgres => {
-                AnyPoolOptions::new()
+                let pool = AnyPoolOptions::new()
                     .max_connections(32)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
-                    .await?
+                    .await?;
+                (pool, None)
             }
         };
         let store = Store {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
+            durable,
         };
         store.migrate().await?;
         Ok(store)
@@ -214,6 +208,36 @@ impl Store {
         }
     }
 
+    /// Start a write transaction whose commit survives power loss: settled
+    /// payments, refunds and ledger entries. On SQLite (WAL) ordinary
+    /// transactions run with `synchronous = NORMAL`, which may lose the last
+    /// commits (never corrupt the file) on power loss; this one runs on a
+    /// connection with `synchronous = FULL` (the WAL is synced at commit).
+    /// On PostgreSQL it insists on `synchronous_commit = on` for this
+    /// transaction, whatever the server's default.
+    pub async fn begin_durable(&self) -> Result<WriteTx, StoreError> {
+        match (&self.durable, self.backend) {
+            (Some(durable), Backend::Sqlite) => {
+                let guard = self.writer.clone().lock_owned().await;
+                let tx = durable.begin_with("BEGIN IMMEDIATE").await?;
+                Ok(WriteTx {
+                    tx,
+                    backend: self.backend,
+                    _writer: Some(guard),
+                })
+            }
+            _ => {
+                let mut tx = self.begin_write().await?;
+                if self.backend == Backend::Postgres {
+                    sqlx::query("SET LOCAL synchronous_commit = on")
+                        .execute(&mut *tx.tx)
+                        .await?;
+                }
+                Ok(tx)
+            }
+        }
+    }
+
     /// Check that the database answers (for health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
@@ -223,7 +247,24 @@ impl Store {
     /// Close the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(durable) = &self.durable {
+            durable.close().await;
+        }
     }
+}
+
+/// SQLite connections (WAL) with the given `synchronous` pragma.
+fn sqlite_pool(max_connections: u32, synchronous: &'static str) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
+                    .await?;
+                conn.execute(synchronous).await?;
+                Ok(())
+            })
+        })
 }
 
 /// Milliseconds since the Unix epoch.

@@ -625,7 +625,7 @@ impl Store {
         let request = format!("{}:{id}", decision.name());
         let request = request.as_str();
         retry(|| async move {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_durable().await?;
             if let Some(key) = key {
                 tx.lock(&format!("idempotency:{user_id}:{key}")).await?;
                 let row = sqlx::query(
@@ -731,7 +731,7 @@ impl Store {
         requested_by: &str,
     ) -> Result<(PaymentRecord, bool), PaymentError> {
         retry(|| async move {
-            let mut tx = self.begin_write().await?;
+            let mut tx = self.begin_durable().await?;
             tx.lock_payment(payment_id).await?;
             let result = tx
                 .refund_payment(payment_id, amount, key, requested_by)
