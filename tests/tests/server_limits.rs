@@ -25,6 +25,7 @@ backend_tests!(
     a_crash_shows_the_member_an_incident_id_and_the_developer_the_text,
     the_bearer_scheme_is_case_insensitive,
     currencies_must_be_iso_4217_codes,
+    text_an_app_makes_is_held_to_the_same_rule,
 );
 
 struct Setup {
@@ -65,7 +66,7 @@ async fn setup(backend: Backend, config: HttpConfig) -> Option<Setup> {
         .await
         .expect("member");
     let inst = w
-        .install(qun_components::PROBE, &group.id, &["messaging", "storage"])
+        .install(qun_components::PROBE, &group.id, &["messaging", "storage", "payments"])
         .await;
     let state = AppState::new(w.runtime.clone(), config);
     let app = qun_host::app(state.clone());
@@ -432,4 +433,43 @@ async fn currencies_must_be_iso_4217_codes(backend: Backend) {
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, wallet) = call(&s.app, Method::GET, "/v1/me/wallet", Some(&s.member.1), None).await;
     assert_eq!(wallet["balances"].as_array().map(Vec::len), Some(1), "{wallet}");
+}
+
+async fn text_an_app_makes_is_held_to_the_same_rule(backend: Backend) {
+    let Some(s) = setup(backend, HttpConfig::default()).await else {
+        return;
+    };
+    let actor = s.member.0.as_str();
+    let before = s.w.messages(&s.gid).await.len();
+    // What an app posts, keys it writes, payments it asks for: refused by name.
+    for (action, payload, field) in [
+        ("post", json!({"text": "a\u{0}b"}), "text"),
+        ("set", json!({"key": "k\u{0}", "value": "v"}), "storage key"),
+        (
+            "pay",
+            json!({"payer": actor, "amount": 5, "currency": "CNY", "memo": "m\u{1b}", "key": "k1"}),
+            "memo",
+        ),
+    ] {
+        let err = s
+            .w
+            .action(&s.inst, actor, action, payload)
+            .await
+            .expect_err(action);
+        let text = err.to_string();
+        assert!(
+            matches!(err, qun_host::InvokeError::App(_)) && text.contains(&format!("`{field}`")),
+            "{action}: {text}"
+        );
+    }
+    assert_eq!(s.w.messages(&s.gid).await.len(), before, "nothing posted");
+    // What it prints is kept for its developer, with the NUL replaced.
+    s.w.action(&s.inst, actor, "print", json!({"text": "x\u{0}y"}))
+        .await
+        .expect("printing works on both backends");
+    let logs = s.w.store().logs_of("probe", 20).await.expect("logs");
+    assert!(
+        logs.iter().any(|l| l.level == "stdout" && l.message.contains("x\u{FFFD}y")),
+        "{logs:?}"
+    );
 }

@@ -19,67 +19,9 @@ use serde_json::Value;
 use super::AppState;
 use super::error::ApiError;
 
-/// The first character of `text` a field may not hold, with its position
-/// (in characters).
-pub fn forbidden_char(text: &str) -> Option<(usize, char)> {
-    text.chars()
-        .enumerate()
-        .find(|(_, c)| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
-}
-
 /// Refuse `text` as the value of `field` when it holds a forbidden character.
 pub fn check(field: &str, text: &str) -> Result<(), ApiError> {
-    match forbidden_char(text) {
-        None => Ok(()),
-        Some((at, c)) => Err(invalid(field, at, c)),
-    }
-}
-
-fn invalid(field: &str, at: usize, c: char) -> ApiError {
-    let name = if c == '\0' { "NUL" } else { "control" };
-    ApiError::bad(
-        "invalid_text",
-        format!(
-            "`{field}` holds a {name} character (U+{:04X}) at position {at}; text may not contain NUL or control characters other than tab and line breaks",
-            u32::from(c)
-        ),
-    )
-}
-
-/// Every string and key of a JSON value, named by its path (`card.fields[0].label`).
-fn check_json(path: &mut String, value: &Value) -> Result<(), ApiError> {
-    match value {
-        Value::String(s) => check(if path.is_empty() { "body" } else { path.as_str() }, s),
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = path.len();
-                path.push_str(&format!("[{i}]"));
-                check_json(path, item)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        Value::Object(map) => {
-            for (key, item) in map {
-                let len = path.len();
-                if !path.is_empty() {
-                    path.push('.');
-                }
-                // A key is named by the path of its object plus the key as far
-                // as it is printable.
-                if let Some((at, c)) = forbidden_char(key) {
-                    let shown: String = key.chars().take(at).collect();
-                    path.push_str(&shown);
-                    return Err(invalid(&format!("{path} (a key)"), at, c));
-                }
-                path.push_str(key);
-                check_json(path, item)?;
-                path.truncate(len);
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
+    crate::text::check(field, text).map_err(|m| ApiError::bad("invalid_text", m))
 }
 
 fn is_json(request: &Request) -> bool {
@@ -129,7 +71,7 @@ async fn checked(state: &AppState, request: Request) -> Result<Request, ApiError
         .map_err(|_| ApiError::TooLarge("the JSON body is larger than allowed".into()))?;
     // Malformed JSON is left to the handler's `bad_json`.
     if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
-        check_json(&mut String::new(), &value)?;
+        crate::text::check_json("", &value).map_err(|m| ApiError::bad("invalid_text", m))?;
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
@@ -139,23 +81,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn nul_and_controls_are_refused_line_breaks_are_not() {
-        assert!(check("text", "two\nlines\r\n\tindented").is_ok());
-        assert!(check("text", "日本語 and emoji 🎉").is_ok());
-        for bad in ["a\0b", "bell\u{7}", "del\u{7f}", "c1\u{85}", "esc\u{1b}[31m"] {
-            let e = check("text", bad).expect_err(bad);
-            assert_eq!(e.code(), "invalid_text");
-            assert!(e.to_string().contains("`text`"), "{e}");
-        }
-    }
-
-    #[test]
-    fn json_fields_are_named_by_their_path() {
-        let value = serde_json::json!({"card": {"fields": [{"label": "ok"}, {"label": "x\u{0}"}]}});
-        let e = check_json(&mut String::new(), &value).expect_err("nul");
-        assert!(e.to_string().contains("`card.fields[1].label`"), "{e}");
-        let value = serde_json::json!({"ok\u{0}": 1});
-        let e = check_json(&mut String::new(), &value).expect_err("nul key");
-        assert!(e.to_string().contains("`ok (a key)`"), "{e}");
+    fn refusals_are_the_named_400() {
+        let e = check("text", "a\0b").expect_err("nul");
+        assert_eq!(e.code(), "invalid_text");
+        assert_eq!(e.status(), axum::http::StatusCode::BAD_REQUEST);
+        assert!(e.to_string().contains("`text`"), "{e}");
     }
 }
