@@ -26,6 +26,7 @@ backend_tests!(
     the_bearer_scheme_is_case_insensitive,
     currencies_must_be_iso_4217_codes,
     text_an_app_makes_is_held_to_the_same_rule,
+    requests_past_the_in_flight_cap_are_shed_with_a_named_503,
 );
 
 struct Setup {
@@ -472,4 +473,56 @@ async fn text_an_app_makes_is_held_to_the_same_rule(backend: Backend) {
         logs.iter().any(|l| l.level == "stdout" && l.message.contains("x\u{FFFD}y")),
         "{logs:?}"
     );
+}
+
+async fn requests_past_the_in_flight_cap_are_shed_with_a_named_503(backend: Backend) {
+    let config = HttpConfig {
+        max_in_flight: 2,
+        ..HttpConfig::default()
+    };
+    let Some(s) = setup(backend, config).await else {
+        return;
+    };
+    // Two requests whose bodies never finish arriving hold both places (one
+    // that was itself shed while a probe below was in flight is sent again).
+    let hold = || {
+        let body =
+            Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let request = Request::post(format!("/v1/groups/{}/messages", s.gid))
+            .header("authorization", format!("Bearer {}", s.owner.1))
+            .header("content-type", "application/json")
+            .body(body)
+            .expect("request");
+        tokio::spawn(s.app.clone().oneshot(request))
+    };
+    let mut held = vec![hold(), hold()];
+    // The next request is shed at once with a named 503.
+    let mut shed = None;
+    for _ in 0..500 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        for task in held.iter_mut() {
+            if task.is_finished() {
+                *task = hold();
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let request = Request::get("/healthz").body(Body::empty()).expect("request");
+        let (status, headers, body) = raw(&s.app, request).await;
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            shed = Some((headers, body));
+            break;
+        }
+    }
+    let (headers, body) = shed.expect("a request past the cap was shed");
+    assert_eq!(code(&body), "overloaded", "{body}");
+    assert!(headers.contains_key("retry-after"));
+    // Once they are gone, requests are served again.
+    for task in &held {
+        task.abort();
+    }
+    for task in held {
+        let _ = task.await;
+    }
+    let (status, _) = call(&s.app, Method::GET, "/healthz", None, None).await;
+    assert_eq!(status, StatusCode::OK);
 }

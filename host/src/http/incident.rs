@@ -24,7 +24,9 @@ pub(super) fn api_error(invocation_id: &str, error: InvokeError) -> ApiError {
         _ => return ApiError::from(error),
     };
     let incident = incident_id(invocation_id);
-    tracing::warn!(%incident, code = error.code(), "app failure: {error}");
+    // The text is in the app's log (written by the runtime); the server log
+    // only notes the incident.
+    tracing::info!(%incident, code = error.code(), "app failure");
     ApiError::AppFailed {
         code: error.code(),
         message: format!(
