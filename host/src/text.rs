@@ -41,7 +41,14 @@ pub fn check_json(path: &str, value: &Value) -> Result<(), String> {
 
 fn walk(path: &mut String, value: &Value) -> Result<(), String> {
     match value {
-        Value::String(s) => check(if path.is_empty() { "body" } else { path.as_str() }, s),
+        Value::String(s) => check(
+            if path.is_empty() {
+                "body"
+            } else {
+                path.as_str()
+            },
+            s,
+        ),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
@@ -99,7 +106,13 @@ mod tests {
     fn nul_and_controls_are_refused_line_breaks_are_not() {
         assert!(check("text", "two\nlines\r\n\tindented").is_ok());
         assert!(check("text", "日本語 and emoji 🎉").is_ok());
-        for bad in ["a\0b", "bell\u{7}", "del\u{7f}", "c1\u{85}", "esc\u{1b}[31m"] {
+        for bad in [
+            "a\0b",
+            "bell\u{7}",
+            "del\u{7f}",
+            "c1\u{85}",
+            "esc\u{1b}[31m",
+        ] {
             let e = check("text", bad).expect_err(bad);
             assert!(e.contains("`text`"), "{e}");
         }

@@ -98,14 +98,19 @@ async fn a_slow_client_flood_does_not_take_the_server_offline() {
     healthy(&client, &server).await;
 
     // The flood holds no more than its per-address share: the rest were closed.
-    let checks = flood.iter_mut().map(|stream| closed_by_server(stream, Duration::from_secs(3)));
+    let checks = flood
+        .iter_mut()
+        .map(|stream| closed_by_server(stream, Duration::from_secs(3)));
     let closed = futures::future::join_all(checks)
         .await
         .into_iter()
         .filter(|closed| *closed)
         .count();
     let held = flood.len() - closed;
-    assert!(held <= 40, "one address holds {held} connections; the cap is 40");
+    assert!(
+        held <= 40,
+        "one address holds {held} connections; the cap is 40"
+    );
     assert!(held > 0, "the first connections of the address are served");
     healthy(&client, &server).await;
 }

@@ -67,7 +67,11 @@ async fn setup(backend: Backend, config: HttpConfig) -> Option<Setup> {
         .await
         .expect("member");
     let inst = w
-        .install(qun_components::PROBE, &group.id, &["messaging", "storage", "payments"])
+        .install(
+            qun_components::PROBE,
+            &group.id,
+            &["messaging", "storage", "payments"],
+        )
         .await;
     let state = AppState::new(w.runtime.clone(), config);
     let app = qun_host::app(state.clone());
@@ -108,12 +112,48 @@ async fn nul_and_control_characters_are_a_named_400_on_every_text_field(backend:
     let before = s.w.messages(gid).await.len();
     // (method, path, token, body, the field the answer must name)
     let cases: Vec<(Method, String, &str, Option<Value>, &str)> = vec![
-        (Method::POST, messages.clone(), owner, Some(json!({"text": "hi\u{0}there"})), "text"),
-        (Method::POST, messages.clone(), owner, Some(json!({"text": "/probe a\u{0}b"})), "text"),
-        (Method::POST, messages.clone(), owner, Some(json!({"text": "red \u{1b}[31m"})), "text"),
-        (Method::POST, messages.clone(), owner, Some(json!({"text": "c1 \u{85}"})), "text"),
-        (Method::POST, "/v1/groups".into(), owner, Some(json!({"name": "Class\u{0}3"})), "name"),
-        (Method::POST, "/v1/users".into(), &s.admin, Some(json!({"name": "li\u{0}wei"})), "name"),
+        (
+            Method::POST,
+            messages.clone(),
+            owner,
+            Some(json!({"text": "hi\u{0}there"})),
+            "text",
+        ),
+        (
+            Method::POST,
+            messages.clone(),
+            owner,
+            Some(json!({"text": "/probe a\u{0}b"})),
+            "text",
+        ),
+        (
+            Method::POST,
+            messages.clone(),
+            owner,
+            Some(json!({"text": "red \u{1b}[31m"})),
+            "text",
+        ),
+        (
+            Method::POST,
+            messages.clone(),
+            owner,
+            Some(json!({"text": "c1 \u{85}"})),
+            "text",
+        ),
+        (
+            Method::POST,
+            "/v1/groups".into(),
+            owner,
+            Some(json!({"name": "Class\u{0}3"})),
+            "name",
+        ),
+        (
+            Method::POST,
+            "/v1/users".into(),
+            &s.admin,
+            Some(json!({"name": "li\u{0}wei"})),
+            "name",
+        ),
         (
             Method::POST,
             format!("/v1/groups/{gid}/members"),
@@ -143,9 +183,27 @@ async fn nul_and_control_characters_are_a_named_400_on_every_text_field(backend:
             "card.fields[1].label",
         ),
         (Method::GET, "/v1/groups/g%00x".into(), owner, None, "gid"),
-        (Method::GET, format!("{messages}?after=%00"), owner, None, "after"),
-        (Method::GET, "/v1/admin/audit?app=probe%00".into(), &s.admin, None, "app"),
-        (Method::GET, "/v1/apps/probe%01/logs".into(), owner, None, "slug"),
+        (
+            Method::GET,
+            format!("{messages}?after=%00"),
+            owner,
+            None,
+            "after",
+        ),
+        (
+            Method::GET,
+            "/v1/admin/audit?app=probe%00".into(),
+            &s.admin,
+            None,
+            "app",
+        ),
+        (
+            Method::GET,
+            "/v1/apps/probe%01/logs".into(),
+            owner,
+            None,
+            "slug",
+        ),
         (
             Method::POST,
             format!("/v1/groups/{gid}/apps/probe/actions/po%00st"),
@@ -364,7 +422,10 @@ async fn a_crash_shows_the_member_an_incident_id_and_the_developer_the_text(back
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(code(&body), "trap");
     let message = body["error"]["message"].as_str().unwrap_or("");
-    assert!(!message.contains("probe trap"), "no app internals: {message}");
+    assert!(
+        !message.contains("probe trap"),
+        "no app internals: {message}"
+    );
     assert!(!message.contains("wasm"), "no backtrace: {message}");
     assert!(!message.contains("unreachable"), "no trap text: {message}");
     assert!(message.len() < 200, "short: {message}");
@@ -377,13 +438,13 @@ async fn a_crash_shows_the_member_an_incident_id_and_the_developer_the_text(back
     let logs = s.w.store().logs_of("probe", 50).await.expect("logs");
     let line = logs
         .iter()
-        .find(|l| l.fields.iter().any(|(k, v)| k == "incident" && *v == incident))
+        .find(|l| {
+            l.fields
+                .iter()
+                .any(|(k, v)| k == "incident" && *v == incident)
+        })
         .expect("the incident in the developer's log");
-    assert!(
-        line.message.contains("the app crashed"),
-        "{}",
-        line.message
-    );
+    assert!(line.message.contains("the app crashed"), "{}", line.message);
 }
 
 async fn the_bearer_scheme_is_case_insensitive(backend: Backend) {
@@ -432,8 +493,19 @@ async fn currencies_must_be_iso_4217_codes(backend: Backend) {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let (_, wallet) = call(&s.app, Method::GET, "/v1/me/wallet", Some(&s.member.1), None).await;
-    assert_eq!(wallet["balances"].as_array().map(Vec::len), Some(1), "{wallet}");
+    let (_, wallet) = call(
+        &s.app,
+        Method::GET,
+        "/v1/me/wallet",
+        Some(&s.member.1),
+        None,
+    )
+    .await;
+    assert_eq!(
+        wallet["balances"].as_array().map(Vec::len),
+        Some(1),
+        "{wallet}"
+    );
 }
 
 async fn text_an_app_makes_is_held_to_the_same_rule(backend: Backend) {
@@ -452,11 +524,10 @@ async fn text_an_app_makes_is_held_to_the_same_rule(backend: Backend) {
             "memo",
         ),
     ] {
-        let err = s
-            .w
-            .action(&s.inst, actor, action, payload)
-            .await
-            .expect_err(action);
+        let err =
+            s.w.action(&s.inst, actor, action, payload)
+                .await
+                .expect_err(action);
         let text = err.to_string();
         assert!(
             matches!(err, qun_host::InvokeError::App(_)) && text.contains(&format!("`{field}`")),
@@ -470,7 +541,8 @@ async fn text_an_app_makes_is_held_to_the_same_rule(backend: Backend) {
         .expect("printing works on both backends");
     let logs = s.w.store().logs_of("probe", 20).await.expect("logs");
     assert!(
-        logs.iter().any(|l| l.level == "stdout" && l.message.contains("x\u{FFFD}y")),
+        logs.iter()
+            .any(|l| l.level == "stdout" && l.message.contains("x\u{FFFD}y")),
         "{logs:?}"
     );
 }
@@ -486,8 +558,7 @@ async fn requests_past_the_in_flight_cap_are_shed_with_a_named_503(backend: Back
     // Two requests whose bodies never finish arriving hold both places (one
     // that was itself shed while a probe below was in flight is sent again).
     let hold = || {
-        let body =
-            Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
+        let body = Body::from_stream(futures::stream::pending::<Result<Vec<u8>, std::io::Error>>());
         let request = Request::post(format!("/v1/groups/{}/messages", s.gid))
             .header("authorization", format!("Bearer {}", s.owner.1))
             .header("content-type", "application/json")
@@ -506,7 +577,9 @@ async fn requests_past_the_in_flight_cap_are_shed_with_a_named_503(backend: Back
             }
         }
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        let request = Request::get("/healthz").body(Body::empty()).expect("request");
+        let request = Request::get("/healthz")
+            .body(Body::empty())
+            .expect("request");
         let (status, headers, body) = raw(&s.app, request).await;
         if status == StatusCode::SERVICE_UNAVAILABLE {
             shed = Some((headers, body));

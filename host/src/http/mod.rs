@@ -110,7 +110,10 @@ impl AppState {
             runtime,
             metrics: Metrics::default(),
             notifier: Notifier::default(),
-            rate: config.rate.clone().map(|c| Arc::new(rate::RateLimits::new(c))),
+            rate: config
+                .rate
+                .clone()
+                .map(|c| Arc::new(rate::RateLimits::new(c))),
             config: Arc::new(config),
         }
     }

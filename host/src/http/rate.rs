@@ -94,14 +94,11 @@ pub fn address_key(ip: IpAddr) -> IpAddr {
 impl RateLimits {
     /// Limiters for `config`.
     pub fn new(config: RateConfig) -> RateLimits {
-        let posts = NonZeroU32::new(config.posts_per_member_minute.max(1))
-            .unwrap_or(NonZeroU32::MIN);
+        let posts =
+            NonZeroU32::new(config.posts_per_member_minute.max(1)).unwrap_or(NonZeroU32::MIN);
         RateLimits {
             tokens: Keyed::keyed(quota_per_sec(config.token_per_sec, config.token_burst)),
-            addresses: Keyed::keyed(quota_per_sec(
-                config.address_per_sec,
-                config.address_burst,
-            )),
+            addresses: Keyed::keyed(quota_per_sec(config.address_per_sec, config.address_burst)),
             posts: Keyed::keyed(Quota::per_minute(posts)),
             shares: Mutex::new(HashMap::new()),
             config,
@@ -190,8 +187,7 @@ impl RateLimits {
     ) -> Result<(), ApiError> {
         let share = self.member_share(quota);
         let shares = self.shares.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((start, used)) = shares.get(&(installation.to_string(), member.to_string()))
-        {
+        if let Some((start, used)) = shares.get(&(installation.to_string(), member.to_string())) {
             let elapsed = start.elapsed();
             if elapsed < Duration::from_secs(60) && *used >= share {
                 return Err(Self::refuse(
@@ -277,7 +273,10 @@ mod tests {
         let e = limits.token("u1").expect_err("fourth");
         assert_eq!(e.code(), "rate_limited");
         assert!(matches!(e, ApiError::RateLimited { retry_after: 1, .. }));
-        assert!(limits.token("u2").is_ok(), "another user has their own budget");
+        assert!(
+            limits.token("u2").is_ok(),
+            "another user has their own budget"
+        );
     }
 
     #[test]

@@ -139,10 +139,11 @@ pub async fn serve(
         let mut closed = closed.clone();
         let header_read_timeout = config.header_read_timeout;
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-                request.extensions_mut().insert(client);
-                router.clone().oneshot(request.map(Body::new))
-            });
+            let service =
+                hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+                    request.extensions_mut().insert(client);
+                    router.clone().oneshot(request.map(Body::new))
+                });
             let connection = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read_timeout)

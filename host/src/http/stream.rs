@@ -111,7 +111,10 @@ impl Notifier {
         head: i64,
     ) -> Result<(Slot, broadcast::Receiver<Arc<StoredMessage>>), ApiError> {
         let mut hub = lock(&self.hub);
-        let (max_user, max_group) = (state.config.streams_per_user, state.config.streams_per_group);
+        let (max_user, max_group) = (
+            state.config.streams_per_user,
+            state.config.streams_per_group,
+        );
         let user_open = hub.per_user.get(user_id).copied().unwrap_or(0);
         if user_open >= max_user {
             return Err(too_many(format!(
@@ -134,7 +137,12 @@ impl Notifier {
                     wake: Notify::new(),
                 });
                 hub.feeds.insert(gid.to_string(), feed.clone());
-                tokio::spawn(poll_group(state.clone(), gid.to_string(), feed.clone(), head));
+                tokio::spawn(poll_group(
+                    state.clone(),
+                    gid.to_string(),
+                    feed.clone(),
+                    head,
+                ));
                 feed
             }
         };
