@@ -11,6 +11,7 @@ pub mod http;
 pub mod limits;
 pub mod runtime;
 pub mod store;
+pub mod text;
 
 pub use capabilities::Capability;
 pub use http::{AppState, app};

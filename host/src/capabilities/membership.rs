@@ -36,6 +36,7 @@ impl InvocationState {
 
     async fn get_member_impl(&mut self, id: String) -> Result<types::Member, Error> {
         self.check_size("member id", id.len(), self.limits.string_bytes)?;
+        self.check_text("member id", &id)?;
         // Only members of *this* group are visible; anyone else is "not found".
         match self
             .db

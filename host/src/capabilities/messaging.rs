@@ -44,6 +44,13 @@ pub(crate) fn message_parts(
             )
         }
     };
+    // Text the database could not store the same way on both backends.
+    if let Some(text) = &message.text {
+        crate::text::check("text", text).map_err(Error::Invalid)?;
+    }
+    if let Some(card) = &card {
+        crate::text::check_json("card", card).map_err(Error::Invalid)?;
+    }
     let size = message.text.as_ref().map_or(0, |t| t.len())
         + card.as_ref().map_or(0, |c| c.to_string().len());
     if size > max_bytes {
@@ -75,6 +82,7 @@ impl InvocationState {
 
     async fn send_direct_impl(&mut self, to: String, message: types::Message) -> Result<(), Error> {
         self.check_size("member id", to.len(), self.limits.string_bytes)?;
+        self.check_text("member id", &to)?;
         let (text, card) = message_parts(&message, self.limits.message_bytes)?;
         if self
             .db

@@ -146,6 +146,12 @@ impl InvocationState {
             Ok(())
         }
     }
+
+    /// `invalid` if `text` holds NUL or a control character (issue 11 item 4:
+    /// the same on both backends, never a database error).
+    fn check_text(&self, what: &str, text: &str) -> Result<(), Error> {
+        crate::text::check(what, text).map_err(Error::Invalid)
+    }
 }
 
 /// Run a capability call: check the grant, run `$body` (a future), audit.

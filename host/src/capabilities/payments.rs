@@ -53,6 +53,9 @@ impl InvocationState {
         let config = self.limits.payments.clone();
         self.check_size("payer", r.payer.len(), self.limits.string_bytes)?;
         self.check_size("memo", r.memo.len(), self.limits.string_bytes)?;
+        self.check_text("payer", &r.payer)?;
+        self.check_text("memo", &r.memo)?;
+        self.check_text("idempotency key", &r.idempotency_key)?;
         self.check_size(
             "idempotency key",
             r.idempotency_key.len(),
@@ -159,6 +162,7 @@ impl InvocationState {
 
     async fn status_impl(&mut self, id: String) -> Result<Payment, Error> {
         self.check_size("payment id", id.len(), self.limits.string_bytes)?;
+        self.check_text("payment id", &id)?;
         let mut p = self.own_payment(&id).await?;
         p.refunded += self.buffered_refunds(&id);
         Ok(to_wit(&p))
@@ -172,6 +176,8 @@ impl InvocationState {
     ) -> Result<Payment, Error> {
         self.check_size("payment id", id.len(), self.limits.string_bytes)?;
         self.check_size("idempotency key", key.len(), self.limits.key_bytes)?;
+        self.check_text("payment id", &id)?;
+        self.check_text("idempotency key", &key)?;
         if key.is_empty() {
             return Err(Error::Invalid("a refund needs an idempotency key".into()));
         }

@@ -15,6 +15,8 @@ impl InvocationState {
     ) -> Result<(), Error> {
         self.check_size("timer key", key.len(), self.limits.key_bytes)?;
         self.check_size("timer payload", payload.len(), self.limits.payload_bytes)?;
+        self.check_text("timer key", &key)?;
+        self.check_text("timer payload", &payload)?;
         if key.is_empty() {
             return Err(Error::Invalid("a timer key must not be empty".into()));
         }

@@ -15,7 +15,8 @@ impl InvocationState {
         if key.is_empty() {
             return Err(Error::Invalid("a storage key must not be empty".into()));
         }
-        self.check_size("storage key", key.len(), self.limits.key_bytes)
+        self.check_size("storage key", key.len(), self.limits.key_bytes)?;
+        self.check_text("storage key", key)
     }
 
     /// The committed row of `key` as this invocation first saw it.
@@ -117,6 +118,7 @@ impl InvocationState {
         limit: u32,
     ) -> Result<EntryPage, Error> {
         self.check_size("storage prefix", prefix.len(), self.limits.key_bytes)?;
+        self.check_text("storage prefix", &prefix)?;
         let limit = limit.clamp(1, self.limits.page_size) as usize;
         let after = cursor.filter(|c| !c.is_empty());
         let in_range =

@@ -102,6 +102,48 @@ pub struct LimitArgs {
     /// Seconds a payment request waits for the payer before it expires [default: 86400].
     #[arg(long, env = "QUN_PAYMENT_EXPIRY_SECS")]
     pub payment_expiry_secs: Option<u64>,
+    // Edge limits (issue 11 items 1-2, issue 10 item 10).
+    /// Seconds a client has to send a request's head; also how long an idle
+    /// keep-alive connection stays open.
+    #[arg(long, env = "QUN_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Open connections at once; more are closed on accept.
+    #[arg(long, env = "QUN_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+    /// Open connections from one client address (IPv6: one /64).
+    #[arg(long, env = "QUN_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 256)]
+    pub max_connections_per_address: usize,
+    /// Requests handled at once; more get 503 `overloaded`.
+    #[arg(long, env = "QUN_MAX_IN_FLIGHT", default_value_t = 1024)]
+    pub max_in_flight: usize,
+    /// Rate limits on (`--rate-limits false` turns every rate limit off).
+    #[arg(long, env = "QUN_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limits: bool,
+    /// Sustained API requests per second per token.
+    #[arg(long, env = "QUN_RATE_TOKEN_PER_SEC", default_value_t = 20)]
+    pub rate_token_per_sec: u32,
+    /// Requests a token may make in a burst.
+    #[arg(long, env = "QUN_RATE_TOKEN_BURST", default_value_t = 100)]
+    pub rate_token_burst: u32,
+    /// Sustained API requests per second per client address.
+    #[arg(long, env = "QUN_RATE_ADDRESS_PER_SEC", default_value_t = 50)]
+    pub rate_address_per_sec: u32,
+    /// Requests a client address may make in a burst.
+    #[arg(long, env = "QUN_RATE_ADDRESS_BURST", default_value_t = 200)]
+    pub rate_address_burst: u32,
+    /// Messages (commands included) one member may post to one group per minute.
+    #[arg(long, env = "QUN_POSTS_PER_MEMBER_MINUTE", default_value_t = 30)]
+    pub posts_per_member_minute: u32,
+    /// Percent of an app's message quota one member's requests may use up per minute.
+    #[arg(long, env = "QUN_MEMBER_SHARE_PERCENT", default_value_t = 25,
+        value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub member_share_percent: u32,
+    /// Live streams one user may hold open.
+    #[arg(long, env = "QUN_STREAMS_PER_USER", default_value_t = 16)]
+    pub streams_per_user: usize,
+    /// Live streams open on one group.
+    #[arg(long, env = "QUN_STREAMS_PER_GROUP", default_value_t = 1024)]
+    pub streams_per_group: usize,
 }
 
 impl LimitArgs {
@@ -162,6 +204,27 @@ impl LimitArgs {
             max_json_bytes: self.max_json_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             stream_poll: Duration::from_millis(self.stream_poll_ms.max(10)),
+            // Edge limits (issue 11 items 1-2, issue 10 item 10).
+            rate: self.rate_limits.then(|| qun_host::http::rate::RateConfig {
+                token_per_sec: self.rate_token_per_sec,
+                token_burst: self.rate_token_burst,
+                address_per_sec: self.rate_address_per_sec,
+                address_burst: self.rate_address_burst,
+                posts_per_member_minute: self.posts_per_member_minute,
+                member_share_percent: self.member_share_percent,
+            }),
+            max_in_flight: self.max_in_flight.max(1),
+            streams_per_user: self.streams_per_user,
+            streams_per_group: self.streams_per_group,
+        }
+    }
+
+    /// Connection limits (issue 11 item 1).
+    pub fn serve(&self) -> qun_host::http::serve::ServeConfig {
+        qun_host::http::serve::ServeConfig {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            max_connections_per_address: self.max_connections_per_address.max(1),
         }
     }
 }

@@ -71,15 +71,32 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         demo::print(seeded, &addr.to_string());
     }
 
-    axum::serve(listener, qun_host::app(state))
-        .with_graceful_shutdown(async move {
+    // Forget rate-limit state of clients that went quiet (bounded memory).
+    let prune = state.rate.clone().map(|rate| {
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                every.tick().await;
+                rate.prune();
+            }
+        })
+    });
+    qun_host::http::serve::serve(
+        listener,
+        qun_host::app(state),
+        args.limits.serve(),
+        async move {
             shutdown_signal().await;
             tracing::info!("shutting down: finishing in-flight requests");
             // Live streams never end on their own; end them so shutdown can finish.
             notifier.close();
-        })
-        .await
-        .context("serving HTTP")?;
+        },
+    )
+    .await
+    .context("serving HTTP")?;
+    if let Some(prune) = prune {
+        prune.abort();
+    }
     expiry.abort();
     // Let the delivery pass under way finish (bounded by the invocation
     // deadlines) so its claims do not have to run out after a restart.

@@ -23,8 +23,7 @@ impl FromRequestParts<AppState> for Auth {
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(bearer)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
@@ -34,8 +33,18 @@ impl FromRequestParts<AppState> for Auth {
             .user_by_token(token)
             .await?
             .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        if let Some(rate) = state.rate.as_deref() {
+            rate.token(&user.id)?;
+        }
         Ok(Auth(user))
     }
+}
+
+/// The token of a `Bearer <token>` header value; the scheme is
+/// case-insensitive (RFC 9110 section 11.1).
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, token) = header.trim_start().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl AppState {
@@ -58,5 +67,20 @@ impl AppState {
                 "only the group's owner or admins may do this",
             )),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        for header in ["Bearer t1", "bearer t1", "BEARER  t1", "BeArEr t1 "] {
+            assert_eq!(bearer(header), Some("t1"), "{header}");
+        }
+        assert_eq!(bearer("Basic dTpw"), None);
+        assert_eq!(bearer("Bearer"), None);
+        assert_eq!(bearer("Bearert1"), None);
     }
 }

@@ -81,6 +81,20 @@ pub enum ApiError {
     /// Something on our side failed (500); the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    // Edge limits (issue 11 items 1-2, issue 10 item 10).
+    /// A rate limit or a cap on live streams was hit (429 with `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        /// Stable code, e.g. `rate_limited`, `too_many_streams`.
+        code: &'static str,
+        /// Which limit, and by how much.
+        message: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: u64,
+    },
+    /// The server is at its cap of requests in flight (503 `overloaded`).
+    #[error("{0}")]
+    Overloaded(String),
 }
 
 /// The JSON body of every error response.
@@ -155,6 +169,9 @@ impl ApiError {
             ApiError::AppTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // Edge limits (issue 11 items 1-2).
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -173,6 +190,9 @@ impl ApiError {
             ApiError::AppTimeout(_) => "app_timeout",
             ApiError::Unavailable(_) => "request_timeout",
             ApiError::Internal(_) => "internal",
+            // Edge limits (issue 11 items 1-2).
+            ApiError::RateLimited { code, .. } => code,
+            ApiError::Overloaded(_) => "overloaded",
         }
     }
 }
@@ -197,6 +217,17 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        // Edge limits (issue 11 items 1-2): say when to come back.
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some((*retry_after).max(1)),
+            ApiError::Overloaded(_) => Some(1),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

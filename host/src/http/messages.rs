@@ -76,6 +76,7 @@ async fn post_message(
     ApiJson(body): ApiJson<NewText>,
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
     state.member_of(&gid, &user).await?;
+    state.posting(&gid, &user.id)?;
     let text = body.text.trim();
     if text.is_empty() {
         return Err(ApiError::bad("empty_message", "the message text is empty"));

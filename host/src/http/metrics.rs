@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use prometheus_client::encoding::text::encode;
@@ -109,15 +110,31 @@ impl Metrics {
     }
 }
 
+/// The method as a metrics label: the standard ones, anything else `other`.
+pub fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
 /// Middleware (a route layer, so the matched route is known) counting requests.
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let method = request.method().to_string();
+    // Labels come from a closed set only: any client can send any method
+    // name and any path, and every label value is kept forever.
+    let method = method_label(request.method()).to_string();
     let route = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".into());
+        .unwrap_or_else(|| "other".into());
     let response = next.run(request).await;
     let took = started.elapsed();
     let status = response.status().as_u16();

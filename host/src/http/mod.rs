@@ -15,6 +15,7 @@ mod auth;
 mod error;
 mod events;
 mod groups;
+mod incident;
 mod installations;
 mod ledger;
 mod logs;
@@ -22,7 +23,10 @@ mod messages;
 mod metrics;
 mod ops;
 mod payments;
+pub mod rate;
+pub mod serve;
 mod stream;
+pub mod text;
 mod users;
 mod views;
 mod wallets;
@@ -57,6 +61,16 @@ pub struct HttpConfig {
     pub request_timeout: Duration,
     /// How often a live stream looks for messages other hosts wrote.
     pub stream_poll: Duration,
+    // Edge limits (issue 11 items 1-2, issue 10 item 10).
+    /// Rate limits; `None` (the default here, for tests and embedding) turns
+    /// them off. `qun serve` turns them on unless `--rate-limits false`.
+    pub rate: Option<rate::RateConfig>,
+    /// Requests handled at once; past it requests get 503 `overloaded`.
+    pub max_in_flight: usize,
+    /// Live streams one user may hold open on this host.
+    pub streams_per_user: usize,
+    /// Live streams open on one group on this host.
+    pub streams_per_group: usize,
 }
 
 impl Default for HttpConfig {
@@ -66,6 +80,10 @@ impl Default for HttpConfig {
             max_json_bytes: 64 << 10,
             request_timeout: Duration::from_secs(30),
             stream_poll: Duration::from_millis(400),
+            rate: None,
+            max_in_flight: 1024,
+            streams_per_user: 16,
+            streams_per_group: 1024,
         }
     }
 }
@@ -81,6 +99,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Wakes live streams when this host posts.
     pub notifier: Notifier,
+    /// Rate limits (`None`: off).
+    pub rate: Option<Arc<rate::RateLimits>>,
 }
 
 impl AppState {
@@ -88,9 +108,13 @@ impl AppState {
     pub fn new(runtime: Runtime, config: HttpConfig) -> AppState {
         AppState {
             runtime,
-            config: Arc::new(config),
             metrics: Metrics::default(),
             notifier: Notifier::default(),
+            rate: config
+                .rate
+                .clone()
+                .map(|c| Arc::new(rate::RateLimits::new(c))),
+            config: Arc::new(config),
         }
     }
 
@@ -100,13 +124,27 @@ impl AppState {
     }
 
     /// Run an invocation of `app` in `group_id`, counting it in the metrics
-    /// and waking the group's streams if it posted.
+    /// and waking the group's streams if it posted. The acting member's
+    /// share of the app's message quota is checked first (when rate limits
+    /// are on); a crash answers with an incident id, its text goes to the
+    /// developer's log.
     pub async fn invoke(
         &self,
         app: &str,
         group_id: &str,
         invocation: Invocation,
-    ) -> Result<Outcome, InvokeError> {
+    ) -> Result<Outcome, ApiError> {
+        let mut invocation = invocation;
+        let invocation_id = invocation
+            .invocation_id
+            .get_or_insert_with(incident::new_invocation_id)
+            .clone();
+        let installation = invocation.installation_id.clone();
+        let member = invocation.actor.clone();
+        if let (Some(rate), Some(member)) = (self.rate.as_deref(), &member) {
+            let quota = self.runtime.limits().messages_per_minute;
+            rate.share_check(&installation, member, quota)?;
+        }
         let started = Instant::now();
         let result = self.runtime.invoke(invocation).await;
         let outcome = match &result {
@@ -115,12 +153,18 @@ impl AppState {
             Err(e) => e.code(),
         };
         self.metrics.invocation(app, outcome, started.elapsed());
-        if let Ok(done) = &result
-            && !done.posted.is_empty()
-        {
-            self.notifier.notify(group_id);
+        match result {
+            Ok(done) => {
+                if !done.posted.is_empty() {
+                    self.notifier.notify(group_id);
+                }
+                if let (Some(rate), Some(member)) = (self.rate.as_deref(), &member) {
+                    rate.share_used(&installation, member, done.posted.len());
+                }
+                Ok(done)
+            }
+            Err(e) => Err(incident::api_error(&invocation_id, e)),
         }
-        result
     }
 }
 
@@ -182,6 +226,10 @@ pub fn app(state: AppState) -> Router {
     router
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            text::guard,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .fallback(no_route)
@@ -191,6 +239,27 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             request_timeout,
         ))
+        // Edge limits (issue 11 items 1-2): per-address rate, then a cap on
+        // requests in flight that sheds the excess at once with a 503.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            rate::per_address,
+        ))
+        .layer(
+            tower::ServiceBuilder::new()
+                .layer(axum::error_handling::HandleErrorLayer::new(
+                    |_: tower::BoxError| async {
+                        ApiError::Overloaded(
+                            "the server is handling as many requests as it can; retry shortly"
+                                .into(),
+                        )
+                    },
+                ))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                    config.max_in_flight.max(1),
+                )),
+        )
         .with_state(state)
 }
 

@@ -292,7 +292,11 @@ impl Runtime {
                     state.push_log(
                         "failure",
                         e.to_string(),
-                        vec![("code".into(), e.code().into())],
+                        vec![
+                            ("code".into(), e.code().into()),
+                            // What the member is shown instead (issue 11 item 8).
+                            ("incident".into(), crate::store::incident_id(&invocation_id)),
+                        ],
                     );
                     self.persist_diagnostics(&state.audit, &state.logs).await;
                     if e.is_fault() {

@@ -120,8 +120,17 @@ impl InvocationState {
             app_slug: self.ident.app_slug.clone(),
             app_version: self.ident.app_version.clone(),
             level: level.to_string(),
-            message,
-            fields,
+            // Diagnostics are kept, with what the database cannot store replaced.
+            message: crate::text::scrub(&message).into_owned(),
+            fields: fields
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        crate::text::scrub(&k).into_owned(),
+                        crate::text::scrub(&v).into_owned(),
+                    )
+                })
+                .collect(),
         });
     }
 

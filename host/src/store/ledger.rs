@@ -41,9 +41,9 @@ fn account_kind(id: &str) -> &'static str {
     }
 }
 
-/// Whether `currency` looks like an ISO 4217 code (three capital letters).
+/// Whether `currency` is an active ISO 4217 currency code (issue 11 item 9).
 pub fn valid_currency(currency: &str) -> bool {
-    currency.len() == 3 && currency.bytes().all(|b| b.is_ascii_uppercase())
+    super::iso4217::is_currency(currency)
 }
 
 /// One balance of a wallet.

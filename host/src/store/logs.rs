@@ -4,6 +4,18 @@ use sqlx::Row;
 
 use super::{Store, StoreError, WriteTx};
 
+/// The incident id of a failed invocation: what the member is shown in
+/// place of the failure's text, and the `incident` field of the failure's
+/// log line, where the developer finds that text.
+pub fn incident_id(invocation_id: &str) -> String {
+    let hex: String = invocation_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .take(16)
+        .collect();
+    format!("inc_{hex}")
+}
+
 /// One log line.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct LogLine {

@@ -55,8 +55,20 @@ impl Server {
         Server::start_with(database_url, admin_token, &[])
     }
 
-    /// Like [`Server::start`], with more arguments for `qun serve`.
+    /// Like [`Server::start`], with more arguments for `qun serve`. Rate
+    /// limits are off: these tests call the API from one token and one
+    /// address as fast as they can.
     pub fn start_with(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
+        Server::spawn(database_url, admin_token, args, false)
+    }
+
+    /// Like [`Server::start_with`], with the production rate limits on
+    /// (tune them with `args`).
+    pub fn start_limited(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
+        Server::spawn(database_url, admin_token, args, true)
+    }
+
+    fn spawn(database_url: &str, admin_token: &str, args: &[&str], rate_limits: bool) -> Server {
         let dir =
             std::env::temp_dir().join(format!("qun-server-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp data dir");
@@ -68,6 +80,7 @@ impl Server {
             .env("DATABASE_URL", database_url)
             .env("QUN_BOOTSTRAP_ADMIN_TOKEN", admin_token)
             .env("RUST_LOG", "warn")
+            .env("QUN_RATE_LIMITS", rate_limits.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
