@@ -7,6 +7,12 @@
 //!   of the sandbox per invocation.
 //! - `invoke_committed`: the whole `Runtime::invoke` path on SQLite (load
 //!   the installation, check the actor, run, commit audit rows).
+//! - `probe_read_committed`: the whole path for the `probe` app's `get`
+//!   action (one `storage.get`): an invocation that only read, which opens
+//!   no write transaction (its audit summary waits in the window).
+//! - `probe_write_committed`: the whole path for `probe`'s `set` action (one
+//!   `storage.set`): one write transaction with the write and one summary
+//!   row appended to the installation's audit chain.
 //!
 //! `cargo bench -p qun-host --bench invoke`
 
@@ -27,7 +33,7 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     let dir = std::env::temp_dir().join(format!("qun-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let (runtime, app, installation, actor) = rt.block_on(async {
+    let (runtime, app, installation, actor, probe) = rt.block_on(async {
         let store = Store::open_sqlite(&dir.join("bench.db"))
             .await
             .expect("sqlite");
@@ -71,7 +77,36 @@ fn bench(c: &mut Criterion) {
             .install(&group.id, "noop", &app.manifest.version, &[], &owner.id)
             .await
             .expect("install");
-        (runtime, app, inst.id, owner.id)
+        let probe = std::fs::read(qun_components::PROBE).expect("probe component");
+        let loaded = runtime.load(&probe).await.expect("load probe");
+        store
+            .create_app("probe", "probe", "", &owner.id)
+            .await
+            .expect("app");
+        let version = AppVersion {
+            app_slug: "probe".into(),
+            version: loaded.manifest.version.clone(),
+            sha256: loaded.sha256.clone(),
+            capabilities: loaded.capabilities.iter().map(|c| c.name().to_string()).collect(),
+            manifest: serde_json::to_value(&loaded.manifest).expect("json"),
+            status: VersionStatus::Approved,
+            created_at: 0,
+            review_reason: None,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        store.add_version(&version, &probe).await.expect("version");
+        let probe_inst = store
+            .install(
+                &group.id,
+                "probe",
+                &loaded.manifest.version,
+                &["storage".to_string()],
+                &owner.id,
+            )
+            .await
+            .expect("install probe");
+        (runtime, app, inst.id, owner.id, probe_inst.id)
     });
     let call = Call::Action {
         name: "noop".into(),
@@ -103,6 +138,28 @@ fn bench(c: &mut Criterion) {
                 .expect("invoke")
         })
     });
+    for (name, action, payload) in [
+        ("probe_read_committed", "get", r#"{"key":"k"}"#),
+        ("probe_write_committed", "set", r#"{"key":"k","value":"v"}"#),
+    ] {
+        let call = Call::Action {
+            name: action.into(),
+            payload: payload.into(),
+        };
+        g.bench_function(name, |b| {
+            b.to_async(&rt).iter(|| async {
+                runtime
+                    .invoke(Invocation {
+                        installation_id: probe.clone(),
+                        actor: Some(actor.clone()),
+                        call: call.clone(),
+                        invocation_id: None,
+                    })
+                    .await
+                    .expect("invoke")
+            })
+        });
+    }
     g.finish();
     let _ = std::fs::remove_dir_all(&dir);
 }
