@@ -270,22 +270,14 @@ impl WriteTx {
     }
 
     /// The head (last seq, last hash) of `chain`, created empty if new,
-    /// locked until this transaction ends.
+    /// locked until this transaction ends. One statement: the upsert's
+    /// no-op update row-locks the head on PostgreSQL (SQLite transactions
+    /// already hold the writer) and returns it.
     async fn chain_head(&mut self, chain: &str) -> Result<(i64, String), StoreError> {
-        sqlx::query(
+        let row = sqlx::query(
             "INSERT INTO audit_chains (chain, seq, head, anchored_seq) VALUES ($1, 0, '', 0) \
-             ON CONFLICT (chain) DO NOTHING",
+             ON CONFLICT (chain) DO UPDATE SET seq = audit_chains.seq RETURNING seq, head",
         )
-        .bind(chain)
-        .execute(&mut *self.tx)
-        .await?;
-        let lock = match self.backend {
-            super::Backend::Postgres => " FOR UPDATE",
-            super::Backend::Sqlite => "",
-        };
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT seq, head FROM audit_chains WHERE chain = $1{lock}"
-        )))
         .bind(chain)
         .fetch_one(&mut *self.tx)
         .await?;
