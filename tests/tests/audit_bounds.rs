@@ -18,6 +18,7 @@ backend_tests!(
     verify_detects_deleted_rows_in_any_chain,
     commits_of_different_installations_do_not_wait_on_each_other,
     an_event_claimed_by_a_dead_host_is_taken_over_visibly,
+    re_run_attempts_still_leave_one_row_per_invocation,
 );
 
 /// Generous time limits: these tests count rows, never time.
@@ -498,4 +499,42 @@ async fn an_event_claimed_by_a_dead_host_is_taken_over_visibly(backend: Backend)
             .is_some_and(|e| e.contains("host_dead") && e.contains("taken over by host_b")),
         "{after:?}"
     );
+}
+
+async fn re_run_attempts_still_leave_one_row_per_invocation(backend: Backend) {
+    let Some(w) = World::with_limits(backend, roomy()).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, &["storage"]).await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let (rt, inst, actor) = (w.runtime.clone(), inst.clone(), owner.id.clone());
+        tasks.push(tokio::spawn(async move {
+            rt.invoke(qun_host::Invocation {
+                installation_id: inst,
+                actor: Some(actor),
+                call: qun_host::Call::Action {
+                    name: "incr".into(),
+                    payload: json!({"key": "n"}).to_string(),
+                },
+                invocation_id: None,
+            })
+            .await
+        }));
+    }
+    let mut attempts = 0;
+    for task in tasks {
+        attempts += task.await.expect("join").expect("committed").attempts;
+    }
+    let rows = call_rows(w.store(), &inst).await;
+    assert_eq!(rows.len(), 8, "one row per invocation, however often re-run: {rows:?}");
+    let counted: u64 = rows
+        .iter()
+        .map(|r| detail(r)["attempts"].as_u64().unwrap_or(1))
+        .sum();
+    assert_eq!(counted, u64::from(attempts));
+    let gets: u64 = rows.iter().map(|r| count_of(r, "storage.get", "ok")).sum();
+    assert_eq!(gets, u64::from(attempts), "every attempt's calls are counted");
+    assert!(verify_broken(w.store()).await.is_none());
 }

@@ -111,9 +111,25 @@ impl CallLog {
             group_id: ident.group_id.clone(),
             actor: ident.actor.clone(),
             invocations: 1,
+            attempts: self.summary.attempts + 1,
             failure: failure.map(str::to_string),
             ..self.summary.clone()
         })
+    }
+
+    /// Its denial rows alone.
+    pub fn denials(&self) -> &[AuditRecord] {
+        &self.individual
+    }
+
+    /// Count the calls of an earlier attempt of the same invocation (re-run
+    /// after a conflict) in this one's summary.
+    pub fn carry(&mut self, earlier: Option<CallSummary>) {
+        if let Some(earlier) = earlier {
+            let invocations = self.summary.invocations;
+            self.summary.merge(&earlier);
+            self.summary.invocations = invocations;
+        }
     }
 
     /// The rows this invocation leaves: its denials, then one summary row.

@@ -264,6 +264,8 @@ impl Runtime {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let serial = self.serial_lock(&inst.id);
         let retries = self.limits().conflict_retries.max(1);
+        // Calls of attempts re-run after a conflict, summarised with the next.
+        let mut carried = None;
 
         for attempt in 1..=retries {
             // First try optimistically; after a conflict, queue behind the other
@@ -294,6 +296,7 @@ impl Runtime {
                 )
                 .await;
             state.drain_stdio();
+            state.calls.carry(carried.take());
             // Past the call cap nothing is kept, whatever the app answered.
             let result = match result {
                 _ if state.calls.exceeded() => {
@@ -356,8 +359,11 @@ impl Runtime {
                     });
                 }
                 Err(CommitError::Conflict) => {
-                    let audit = state.calls.records(&state.ident, Some("conflict"));
-                    self.persist_diagnostics(&audit, &state.logs).await;
+                    // Denials and logs now; the calls go into the next
+                    // attempt's summary (one row per invocation).
+                    self.persist_diagnostics(state.calls.denials(), &state.logs)
+                        .await;
+                    carried = state.calls.summary(&state.ident, None);
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Quota(message)) => {
@@ -378,6 +384,11 @@ impl Runtime {
                 }
                 Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
             }
+        }
+        // Every attempt conflicted: the calls they made, in one failure row.
+        if let Some(mut summary) = carried {
+            summary.failure = Some("conflict".into());
+            self.persist_diagnostics(&[summary.record()], &[]).await;
         }
         Err(InvokeError::Conflict(retries))
     }

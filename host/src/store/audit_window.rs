@@ -33,6 +33,8 @@ pub struct CallSummary {
     pub at: i64,
     /// Invocations summarised.
     pub invocations: u64,
+    /// Attempts they took (more than the invocations after conflicts).
+    pub attempts: u64,
     /// Calls made.
     pub calls: u64,
     /// Time spent in those calls (µs).
@@ -80,6 +82,7 @@ impl CallSummary {
             self.actor = None;
         }
         self.invocations += other.invocations;
+        self.attempts += other.attempts;
         self.calls += other.calls;
         self.total_us += other.total_us;
         self.unlisted += other.unlisted;
@@ -107,6 +110,9 @@ impl CallSummary {
         });
         if self.unlisted > 0 {
             detail["unlisted"] = self.unlisted.into();
+        }
+        if self.attempts > self.invocations {
+            detail["attempts"] = self.attempts.into();
         }
         if let Some(failure) = &self.failure {
             detail["failure"] = failure.clone().into();
