@@ -100,7 +100,11 @@ fn bench(c: &mut Criterion) {
             app_slug: "probe".into(),
             version: loaded.manifest.version.clone(),
             sha256: loaded.sha256.clone(),
-            capabilities: loaded.capabilities.iter().map(|c| c.name().to_string()).collect(),
+            capabilities: loaded
+                .capabilities
+                .iter()
+                .map(|c| c.name().to_string())
+                .collect(),
             manifest: serde_json::to_value(&loaded.manifest).expect("json"),
             status: VersionStatus::Approved,
             created_at: 0,

@@ -128,10 +128,7 @@ async fn past_the_call_cap_the_invocation_fails_by_name_and_keeps_nothing(backen
     // Bounded audit: per invocation one failure summary; the refused calls
     // are counted in it, not written one by one.
     let rows = call_rows(w.store(), &inst).await;
-    let summaries: Vec<&AuditRecord> = rows
-        .iter()
-        .filter(|r| r.action == SUMMARY_ACTION)
-        .collect();
+    let summaries: Vec<&AuditRecord> = rows.iter().filter(|r| r.action == SUMMARY_ACTION).collect();
     assert_eq!(summaries.len(), 2, "{summaries:?}");
     for s in &summaries {
         assert_eq!(s.outcome, "error");
@@ -160,13 +157,14 @@ async fn denials_stay_individual_rows(backend: Backend) {
     let rows = call_rows(w.store(), &inst).await;
     let denied: Vec<&AuditRecord> = rows.iter().filter(|r| r.outcome == "denied").collect();
     assert_eq!(denied.len(), 5, "{rows:?}");
-    assert!(denied.iter().all(|r| r.action == "messaging.post"
-        && r.actor.as_deref() == Some(owner.id.as_str())
-        && r.detail.as_deref().is_some_and(|d| d.contains("`messaging`"))));
-    let summaries: Vec<&AuditRecord> = rows
-        .iter()
-        .filter(|r| r.action == SUMMARY_ACTION)
-        .collect();
+    assert!(denied.iter().all(|r| {
+        r.action == "messaging.post"
+            && r.actor.as_deref() == Some(owner.id.as_str())
+            && r.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("`messaging`"))
+    }));
+    let summaries: Vec<&AuditRecord> = rows.iter().filter(|r| r.action == SUMMARY_ACTION).collect();
     assert_eq!(summaries.len(), 1);
     assert_eq!(count_of(summaries[0], "messaging.post", "denied"), 5);
     assert!(w.messages(&gid).await.is_empty());
@@ -200,7 +198,11 @@ async fn a_read_only_invocation_writes_nothing_until_the_window_is_flushed(backe
 
     assert_eq!(w.store().flush_audit_window().await.expect("flush"), 1);
     let rows = call_rows(w.store(), &inst).await;
-    assert_eq!(rows.len(), before + 1, "one row for the installation: {rows:?}");
+    assert_eq!(
+        rows.len(),
+        before + 1,
+        "one row for the installation: {rows:?}"
+    );
     let summary = rows.last().expect("summary");
     assert_eq!(summary.action, SUMMARY_ACTION);
     assert_eq!(summary.actor, None, "two members' invocations");
@@ -298,8 +300,13 @@ async fn verify_detects_deleted_rows_in_any_chain(backend: Backend) {
         .execute(&mut db(&w).await)
         .await
         .expect("delete");
-    let broken = verify_broken(w.store()).await.expect("a deleted row is found");
-    assert_eq!((broken.id, broken.chain.as_deref()), (ids[2], Some(a.as_str())));
+    let broken = verify_broken(w.store())
+        .await
+        .expect("a deleted row is found");
+    assert_eq!(
+        (broken.id, broken.chain.as_deref()),
+        (ids[2], Some(a.as_str()))
+    );
     assert!(broken.reason.contains("missing"), "{}", broken.reason);
 
     // In a second database: B's newest row, then also its head rewritten to
@@ -316,7 +323,9 @@ async fn verify_detects_deleted_rows_in_any_chain(backend: Backend) {
         .execute(&mut db(&w).await)
         .await
         .expect("delete");
-    let broken = verify_broken(w.store()).await.expect("a deleted tail is found");
+    let broken = verify_broken(w.store())
+        .await
+        .expect("a deleted tail is found");
     assert_eq!(broken.chain.as_deref(), Some(b2.as_str()));
     let (seq, hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit WHERE chain = $1 ORDER BY seq DESC LIMIT 1")
@@ -528,13 +537,21 @@ async fn re_run_attempts_still_leave_one_row_per_invocation(backend: Backend) {
         attempts += task.await.expect("join").expect("committed").attempts;
     }
     let rows = call_rows(w.store(), &inst).await;
-    assert_eq!(rows.len(), 8, "one row per invocation, however often re-run: {rows:?}");
+    assert_eq!(
+        rows.len(),
+        8,
+        "one row per invocation, however often re-run: {rows:?}"
+    );
     let counted: u64 = rows
         .iter()
         .map(|r| detail(r)["attempts"].as_u64().unwrap_or(1))
         .sum();
     assert_eq!(counted, u64::from(attempts));
     let gets: u64 = rows.iter().map(|r| count_of(r, "storage.get", "ok")).sum();
-    assert_eq!(gets, u64::from(attempts), "every attempt's calls are counted");
+    assert_eq!(
+        gets,
+        u64::from(attempts),
+        "every attempt's calls are counted"
+    );
     assert!(verify_broken(w.store()).await.is_none());
 }

@@ -41,7 +41,13 @@ async fn read_only_summaries_are_written_by_the_server_and_at_shutdown(backend: 
     let inst = api.install(&gid, &owner, "chatty", &["storage"]).await;
 
     let answer = api
-        .action(&gid, "chatty", &owner, "calls", json!({"n": 3, "call": "get"}))
+        .action(
+            &gid,
+            "chatty",
+            &owner,
+            "calls",
+            json!({"n": 3, "call": "get"}),
+        )
         .await;
     assert_eq!(answer["ok"], 3, "{answer}");
     // Nothing was committed by the invocation; the server's flush writes it.
@@ -54,8 +60,14 @@ async fn read_only_summaries_are_written_by_the_server_and_at_shutdown(backend: 
     assert_eq!(calls(&rows[0]), 3);
 
     // One more, then stop at once: stopping writes what is still in memory.
-    api.action(&gid, "chatty", &owner, "calls", json!({"n": 5, "call": "get"}))
-        .await;
+    api.action(
+        &gid,
+        "chatty",
+        &owner,
+        "calls",
+        json!({"n": 5, "call": "get"}),
+    )
+    .await;
     assert!(server.terminate(), "a clean shutdown");
     let rows = summaries(&db, &inst).await;
     assert_eq!(
@@ -65,5 +77,8 @@ async fn read_only_summaries_are_written_by_the_server_and_at_shutdown(backend: 
     );
     let verification = db.store.verify_audit().await.expect("verify");
     assert!(verification.broken.is_none(), "{verification:?}");
-    assert!(verification.anchors >= 1, "anchored at shutdown: {verification:?}");
+    assert!(
+        verification.anchors >= 1,
+        "anchored at shutdown: {verification:?}"
+    );
 }

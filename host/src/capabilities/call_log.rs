@@ -211,6 +211,9 @@ mod tests {
         assert_eq!(summary.outcome, "error");
         let detail = summary.detail.as_deref().unwrap_or_default();
         assert!(detail.contains("\"unlisted\":400"), "{detail}");
-        assert!(detail.contains("\"failure\":\"capability_calls\""), "{detail}");
+        assert!(
+            detail.contains("\"failure\":\"capability_calls\""),
+            "{detail}"
+        );
     }
 }

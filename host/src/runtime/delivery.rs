@@ -171,7 +171,12 @@ impl Runtime {
         };
         let db = self.store();
         let result = self
-            .renewing(config, holder, event.id, self.invoke_delivering(invocation, Some(event.id)))
+            .renewing(
+                config,
+                holder,
+                event.id,
+                self.invoke_delivering(invocation, Some(event.id)),
+            )
             .await;
         match result {
             Ok(_) => Ok(Delivered::Ok),

@@ -360,7 +360,11 @@ pub fn is_read_only(effects: &Effects, logs: &[LogLine]) -> bool {
 /// For a read-only invocation: check, in one read-only snapshot and without
 /// the writer, that what it read is still what is stored, so its answer
 /// reflects one consistent state (otherwise it is re-run, like a commit).
-pub async fn check_reads(db: &Store, ident: &Identity, effects: &Effects) -> Result<(), CommitError> {
+pub async fn check_reads(
+    db: &Store,
+    ident: &Identity,
+    effects: &Effects,
+) -> Result<(), CommitError> {
     // One read is consistent with itself: nothing to check.
     if effects.reads.len() + effects.lists.len() <= 1 {
         return Ok(());

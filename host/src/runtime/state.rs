@@ -10,8 +10,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::effects::{Effects, Identity};
 use super::stdio::CapturedOutput;
 use crate::capabilities::Capability;
-use crate::limits::Limits;
 use crate::capabilities::call_log::CallLog;
+use crate::limits::Limits;
 use crate::store::{LogLine, Store, now_ms};
 
 /// Caps linear memory and remembers whether the app hit the cap, so the

@@ -125,7 +125,12 @@ impl CallSummary {
             group_id: Some(self.group_id.clone()),
             actor: self.actor.clone(),
             action: SUMMARY_ACTION.to_string(),
-            outcome: if self.failure.is_some() { "error" } else { "ok" }.to_string(),
+            outcome: if self.failure.is_some() {
+                "error"
+            } else {
+                "ok"
+            }
+            .to_string(),
             detail: Some(detail.to_string()),
             duration_us: self.total_us,
         }
@@ -232,7 +237,9 @@ impl Store {
                     _ = &mut stopped => break,
                 }
                 if let Err(e) = store.flush_audit_window().await {
-                    tracing::error!("could not write the audit summaries of read-only invocations: {e}");
+                    tracing::error!(
+                        "could not write the audit summaries of read-only invocations: {e}"
+                    );
                 }
                 if last_anchor.elapsed() >= anchor_every {
                     last_anchor = tokio::time::Instant::now();
@@ -243,7 +250,9 @@ impl Store {
             }
             // Shutting down: nothing summarised is lost.
             if let Err(e) = store.flush_audit_window().await {
-                tracing::error!("could not write the audit summaries of read-only invocations: {e}");
+                tracing::error!(
+                    "could not write the audit summaries of read-only invocations: {e}"
+                );
             }
             if let Err(e) = store.anchor_audit_chains().await {
                 tracing::error!("could not anchor the audit chains: {e}");
@@ -287,13 +296,19 @@ mod tests {
     fn summaries_of_one_installation_merge_into_one_bounded_row() {
         let window = AuditWindow::default();
         for _ in 0..1000 {
-            window.add(summary("u_a", &[("storage.get", "ok"), ("storage.get", "ok")]));
+            window.add(summary(
+                "u_a",
+                &[("storage.get", "ok"), ("storage.get", "ok")],
+            ));
         }
         window.add(summary("u_b", &[("membership.group", "ok")]));
         let taken = window.take();
         assert_eq!(taken.len(), 1);
         let s = &taken[0];
-        assert_eq!((s.invocations, s.calls, s.actor.clone()), (1001, 2001, None));
+        assert_eq!(
+            (s.invocations, s.calls, s.actor.clone()),
+            (1001, 2001, None)
+        );
         assert_eq!(s.by[&("storage.get".into(), "ok".into())], (2000, 10_000));
         let record = s.record();
         assert_eq!(record.action, SUMMARY_ACTION);

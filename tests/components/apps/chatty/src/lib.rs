@@ -6,7 +6,9 @@ wit_bindgen::generate!({
     world: "group-app",
 });
 
-use exports::qun::app::handler::{ActionSpec, AppInfo, Command, Context, Error, Event, Guest, Message};
+use exports::qun::app::handler::{
+    ActionSpec, AppInfo, Command, Context, Error, Event, Guest, Message,
+};
 use qun::app::log::{self, Level};
 use qun::app::{membership, messaging, storage};
 use serde_json::{Value, json};
@@ -19,7 +21,8 @@ impl Guest for Chatty {
             name: "chatty".to_string(),
             title: "Chatty".to_string(),
             version: "0.1.0".to_string(),
-            description: "Makes many capability calls per invocation; for the host's tests.".to_string(),
+            description: "Makes many capability calls per invocation; for the host's tests."
+                .to_string(),
             commands: Vec::new(),
             actions: vec![ActionSpec {
                 name: "calls".to_string(),
@@ -37,8 +40,8 @@ impl Guest for Chatty {
         if action != "calls" {
             return Err(Error::Invalid(format!("unknown action {action}")));
         }
-        let args: Value = serde_json::from_str(&payload)
-            .map_err(|e| Error::Invalid(format!("payload: {e}")))?;
+        let args: Value =
+            serde_json::from_str(&payload).map_err(|e| Error::Invalid(format!("payload: {e}")))?;
         let n = args["n"].as_u64().unwrap_or(0);
         let call = args["call"].as_str().unwrap_or("get").to_string();
         if let Some(key) = args["set"].as_str() {
