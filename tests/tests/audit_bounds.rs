@@ -19,6 +19,7 @@ backend_tests!(
     commits_of_different_installations_do_not_wait_on_each_other,
     an_event_claimed_by_a_dead_host_is_taken_over_visibly,
     re_run_attempts_still_leave_one_row_per_invocation,
+    rows_from_before_the_per_installation_chains_stay_verified,
 );
 
 /// Generous time limits: these tests count rows, never time.
@@ -554,4 +555,46 @@ async fn re_run_attempts_still_leave_one_row_per_invocation(backend: Backend) {
         "every attempt's calls are counted"
     );
     assert!(verify_broken(w.store()).await.is_none());
+}
+
+async fn rows_from_before_the_per_installation_chains_stay_verified(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    // Two rows of the old single chain, as the old code wrote them.
+    let first = AuditRecord::decision("review.approve", "u_admin").app("probe", Some("1.0.0"));
+    let second = AuditRecord::decision("app.suspend", "u_admin").app("probe", None);
+    let h1 = first.chain_hash("");
+    let h2 = second.chain_hash(&h1);
+    let mut ids = Vec::new();
+    for (r, hash) in [(&first, &h1), (&second, &h2)] {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO audit (at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash) \
+             VALUES ($1, NULL, $2, $3, NULL, $4, $5, $6, NULL, 0, $7) RETURNING id",
+        )
+        .bind(r.at)
+        .bind(&r.app_slug)
+        .bind(&r.app_version)
+        .bind(&r.actor)
+        .bind(&r.action)
+        .bind(&r.outcome)
+        .bind(hash)
+        .fetch_one(&mut db(&w).await)
+        .await
+        .expect("legacy row");
+        ids.push(id);
+    }
+    // New rows go to per-installation chains beside them.
+    two_chains(&w).await;
+    let ok = w.store().verify_audit().await.expect("verify");
+    assert!(ok.broken.is_none(), "{ok:?}");
+    sqlx::query("UPDATE audit SET actor = 'u_someone_else' WHERE id = $1")
+        .bind(ids[0])
+        .execute(&mut db(&w).await)
+        .await
+        .expect("edit");
+    let broken = verify_broken(w.store())
+        .await
+        .expect("an edited old row is found");
+    assert_eq!((broken.id, broken.chain), (ids[0], None));
 }
