@@ -230,6 +230,8 @@ impl Runtime {
         tokio::pin!(work);
         loop {
             tokio::select! {
+                // The work first: a finished delivery is never mistaken for a lost claim.
+                biased;
                 done = &mut work => return done,
                 _ = renew.tick() => {
                     let until = now_ms() + lease.as_millis() as i64;
