@@ -52,6 +52,11 @@ pub struct Limits {
     pub health_window: Duration,
     /// Fees, shares and bounds of payments.
     pub payments: PaymentConfig,
+    // Issue 10 item 2 (audit helper): capability calls per invocation.
+    /// Capability calls one invocation may make; past it every further call
+    /// answers `quota-exceeded` and the invocation fails with the named
+    /// error `capability_calls`, keeping nothing.
+    pub capability_calls: u64,
 }
 
 /// How payments are split and bounded.
@@ -101,6 +106,8 @@ impl Default for Limits {
             health_faults: 5,
             health_window: Duration::from_secs(600),
             payments: PaymentConfig::default(),
+            // Issue 10 item 2 (audit helper).
+            capability_calls: 10_000,
         }
     }
 }

@@ -26,6 +26,7 @@ const APPS: &[&str] = &[
     "recorder",
     "upgrader_v1",
     "upgrader_v2",
+    "chatty",
 ];
 
 fn main() {

@@ -12,6 +12,12 @@ const MAX_LINES: usize = 100;
 impl Host for InvocationState {
     async fn write(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
         let started = std::time::Instant::now();
+        // Past the `capability_calls` cap the line is dropped (the call has
+        // no error to return; the invocation fails when it ends).
+        if let Err(e) = self.calls.admit() {
+            self.audit_call::<()>("log.write", started, &Err(e));
+            return;
+        }
         let level = match level {
             Level::Trace => "trace",
             Level::Debug => "debug",

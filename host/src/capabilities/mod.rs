@@ -2,9 +2,11 @@
 //!
 //! Every function here runs for exactly one invocation of one installation;
 //! group, installation and actor come from [`InvocationState`], never from the
-//! guest's arguments. Each call checks the grant, is size-checked, and leaves
-//! an audit record.
+//! guest's arguments. Each call checks the grant, is size-checked, and is
+//! counted in the invocation's [`call_log::CallLog`] (bounded audit rows, the
+//! `capability_calls` cap).
 
+pub(crate) mod call_log;
 mod log;
 mod membership;
 pub(crate) mod messaging;
@@ -15,7 +17,6 @@ mod storage;
 use std::time::Instant;
 
 use crate::runtime::InvocationState;
-use crate::store::{AuditRecord, now_ms};
 
 pub(crate) mod generated {
     wasmtime::component::bindgen!({
@@ -114,25 +115,9 @@ impl InvocationState {
         }
     }
 
-    /// Record one capability call in the audit trail.
+    /// Record one capability call in the invocation's call log.
     fn audit_call<T>(&mut self, action: &str, started: Instant, result: &Result<T, Error>) {
-        let (outcome, detail) = match result {
-            Ok(_) => ("ok", None),
-            Err(Error::Denied(m)) => ("denied", Some(m.clone())),
-            Err(e) => ("error", Some(error_message(e))),
-        };
-        self.audit.push(AuditRecord {
-            at: now_ms(),
-            installation_id: Some(self.ident.installation_id.clone()),
-            app_slug: Some(self.ident.app_slug.clone()),
-            app_version: Some(self.ident.app_version.clone()),
-            group_id: Some(self.ident.group_id.clone()),
-            actor: self.ident.actor.clone(),
-            action: action.to_string(),
-            outcome: outcome.to_string(),
-            detail,
-            duration_us: started.elapsed().as_micros() as i64,
-        });
+        self.calls.record(&self.ident, action, started, result);
         self.host_time += started.elapsed();
     }
 
@@ -158,7 +143,7 @@ impl InvocationState {
 macro_rules! capability_call {
     ($self:ident, $cap:expr, $action:literal, $body:expr) => {{
         let started = std::time::Instant::now();
-        let result = match $self.check_grant($cap) {
+        let result = match $self.calls.admit().and_then(|()| $self.check_grant($cap)) {
             Ok(()) => $body.await,
             Err(e) => Err(e),
         };

@@ -1,6 +1,6 @@
-//! `qun audit verify`: walk the audit trail's hash chain and report the
-//! first broken link (a row changed, inserted or deleted directly in the
-//! database).
+//! `qun audit verify`: walk every audit chain (one per installation) and the
+//! global anchor chain, and report the first broken link (a row changed,
+//! inserted or deleted directly in the database).
 
 use std::process::ExitCode;
 
@@ -31,17 +31,13 @@ pub async fn verify(args: VerifyArgs) -> anyhow::Result<ExitCode> {
     match result.broken {
         None => {
             println!(
-                "audit trail intact: {} rows, every link verified{unchained}",
-                result.rows
+                "audit trail intact: {} rows in {} chains and {} anchors, every link verified{unchained}",
+                result.rows, result.chains, result.anchors
             );
             Ok(ExitCode::SUCCESS)
         }
         Some(link) => {
-            println!(
-                "audit trail BROKEN at row {}: its hash does not follow from its fields and the previous row \
-                 (the row was changed, or a row before it was inserted or deleted)",
-                link.id
-            );
+            println!("audit trail BROKEN at row {}: {}", link.id, link.reason);
             println!("  expected hash: {}", link.expected);
             println!(
                 "  stored hash:   {}",

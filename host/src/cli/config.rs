@@ -144,6 +144,11 @@ pub struct LimitArgs {
     /// Live streams open on one group.
     #[arg(long, env = "QUN_STREAMS_PER_GROUP", default_value_t = 1024)]
     pub streams_per_group: usize,
+    // Issue 10 item 2 (audit helper).
+    /// Capability calls one invocation may make; past it the invocation fails
+    /// with `capability_calls` and keeps nothing [default: 10000].
+    #[arg(long, env = "QUN_CAPABILITY_CALLS")]
+    pub capability_calls: Option<u64>,
 }
 
 impl LimitArgs {
@@ -180,6 +185,10 @@ impl LimitArgs {
         }
         if let Some(secs) = self.payment_expiry_secs {
             payments.expiry_ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        }
+        // Issue 10 item 2 (audit helper).
+        if let Some(n) = self.capability_calls {
+            limits.capability_calls = n.max(1);
         }
         limits
     }
@@ -244,9 +253,10 @@ pub struct DeliveryArgs {
     /// Longest wait between retries of a failed event, in ms.
     #[arg(long, env = "QUN_EVENT_BACKOFF_MAX_MS", default_value_t = 300_000)]
     pub event_backoff_max_ms: u64,
-    /// How long a host's claim on an event lasts, in ms; after a crash another
-    /// host (or this one, restarted) delivers it once the claim has run out.
-    #[arg(long, env = "QUN_EVENT_LEASE_MS", default_value_t = 60_000)]
+    /// How long a host's claim on an event lasts, in ms (renewed every third
+    /// of it while the delivery runs); after a crash another host (or this
+    /// one, restarted) takes the event over once the claim has run out.
+    #[arg(long, env = "QUN_EVENT_LEASE_MS", default_value_t = 10_000)]
     pub event_lease_ms: u64,
     /// Hours delivered events are kept (parked ones are kept).
     #[arg(long, env = "QUN_EVENT_RETENTION_HOURS", default_value_t = 168)]

@@ -58,6 +58,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(runtime.clone(), args.limits.http());
     let notifier = state.notifier.clone();
     let delivery = runtime.spawn_delivery_loop(args.delivery.config());
+    // Summaries of read-only invocations wait in memory about a second;
+    // chain heads are anchored every ten (issue 12 item 1).
+    let audit = store.spawn_audit_flusher(
+        std::time::Duration::from_secs(1),
+        std::time::Duration::from_secs(10),
+    );
     let expiry =
         qun_host::http::spawn_payment_expiry(state.clone(), std::time::Duration::from_secs(1));
     let listener = tokio::net::TcpListener::bind(&args.listen)
@@ -101,6 +107,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     // Let the delivery pass under way finish (bounded by the invocation
     // deadlines) so its claims do not have to run out after a restart.
     delivery.stop(std::time::Duration::from_secs(30)).await;
+    audit.stop().await;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -62,8 +62,11 @@ pub struct AuditEntry {
     /// The member an invocation ran for, or the user who decided (`health` for
     /// the host's automatic decisions).
     pub actor: Option<String>,
-    /// `interface.function` for capability calls (e.g. `storage.set`), the
-    /// decision for people (e.g. `review.approve`, `installation.grants`).
+    /// `interface.function` for a denied capability call (e.g.
+    /// `messaging.post`), `calls.summary` for an invocation's other calls
+    /// (grouped in `detail` as JSON: `invocations`, `calls`, and `by`: each
+    /// call and outcome with its `count` and total `us`), the decision for
+    /// people (e.g. `review.approve`, `installation.grants`).
     pub action: String,
     /// `ok`, `denied` or `error`.
     pub outcome: String,
@@ -73,6 +76,12 @@ pub struct AuditEntry {
     pub duration_us: i64,
     /// This row's link in the tamper-evident chain.
     pub hash: Option<String>,
+    /// The chain it belongs to: its installation's id (`app:SLUG` or `host`
+    /// for decisions about no installation); absent on rows from before
+    /// chains were per installation.
+    pub chain: Option<String>,
+    /// Its position in that chain, from 1.
+    pub seq: Option<i64>,
 }
 
 impl From<AuditRow> for AuditEntry {
@@ -91,6 +100,8 @@ impl From<AuditRow> for AuditEntry {
             detail: r.detail,
             duration_us: r.duration_us,
             hash: row.hash,
+            chain: row.chain,
+            seq: row.seq,
         }
     }
 }

@@ -316,6 +316,11 @@ impl From<InvokeError> for ApiError {
                 message: e.to_string(),
             },
             InvokeError::Store(_) | InvokeError::Internal(_) => ApiError::Internal(e.to_string()),
+            // Issue 10 item 2 (audit helper): the app broke its call cap (502).
+            InvokeError::CapabilityCalls(_) => ApiError::AppFailed {
+                code: e.code(),
+                message: e.to_string(),
+            },
         }
     }
 }

@@ -26,10 +26,11 @@ pub struct DeliveryConfig {
     pub backoff_base: Duration,
     /// Longest wait between retries.
     pub backoff_max: Duration,
-    /// How long a host's claim on an installation's head event lasts; another
-    /// host (or this one after a restart) takes over once it has run out.
-    /// Must exceed the longest invocation (deadline + host time, times the
-    /// conflict retries).
+    /// How long a host's claim on an installation's head event lasts; the
+    /// host renews it every third of that while the delivery runs, so it can
+    /// be short: another host (or this one after a restart) takes over an
+    /// event of a dead host within about this time, and says so (the
+    /// takeover counts as an attempt and is logged).
     pub lease: Duration,
     /// Events delivered at once (each from a different installation).
     pub batch: u32,
@@ -46,7 +47,7 @@ impl Default for DeliveryConfig {
             max_attempts: 8,
             backoff_base: Duration::from_secs(1),
             backoff_max: Duration::from_secs(300),
-            lease: Duration::from_secs(60),
+            lease: Duration::from_secs(10),
             batch: 32,
             not_now_retry: Duration::from_secs(1),
             retention: Duration::from_secs(7 * 86_400),
@@ -169,7 +170,15 @@ impl Runtime {
             invocation_id: Some(event.stable_id()),
         };
         let db = self.store();
-        match self.invoke_delivering(invocation, Some(event.id)).await {
+        let result = self
+            .renewing(
+                config,
+                holder,
+                event.id,
+                self.invoke_delivering(invocation, Some(event.id)),
+            )
+            .await;
+        match result {
             Ok(_) => Ok(Delivered::Ok),
             // "Not now": keep it pending without counting an attempt.
             Err(e) if matches!(e.code(), "disabled" | "suspended") => {
@@ -201,6 +210,37 @@ impl Runtime {
                     }
                     Failure::Lost => Delivered::Other,
                 })
+            }
+        }
+    }
+
+    /// Run `work` while renewing `holder`'s claim on event `id` every third
+    /// of the lease, so a short lease never runs out under a live host.
+    async fn renewing<T>(
+        &self,
+        config: &DeliveryConfig,
+        holder: &str,
+        id: i64,
+        work: impl std::future::Future<Output = T>,
+    ) -> T {
+        let lease = config.lease.max(Duration::from_millis(30));
+        let mut renew = tokio::time::interval(lease / 3);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        renew.tick().await;
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                // The work first: a finished delivery is never mistaken for a lost claim.
+                biased;
+                done = &mut work => return done,
+                _ = renew.tick() => {
+                    let until = now_ms() + lease.as_millis() as i64;
+                    match self.store().renew_claim(id, holder, until).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(event = id, "the claim on this event was lost while delivering it"),
+                        Err(e) => tracing::error!(event = id, "could not renew the claim on an event: {e}"),
+                    }
+                }
             }
         }
     }

@@ -354,3 +354,26 @@ async fn apply_payments(
     }
     Ok(())
 }
+
+/// Whether an invocation only read: nothing to change, no event to mark
+/// delivered, no log line to keep. Such an invocation opens no write
+/// transaction (issue 12 item 1).
+pub fn is_read_only(effects: &Effects, logs: &[LogLine]) -> bool {
+    effects.is_empty() && effects.delivers.is_none() && logs.is_empty()
+}
+
+/// For a read-only invocation: check, in one read-only snapshot and without
+/// the writer, that what it read is still what is stored, so its answer
+/// reflects one consistent state (otherwise it is re-run, like a commit).
+pub async fn check_reads(
+    db: &Store,
+    ident: &Identity,
+    effects: &Effects,
+) -> Result<(), CommitError> {
+    // One read is consistent with itself: nothing to check.
+    if effects.reads.len() + effects.lists.len() <= 1 {
+        return Ok(());
+    }
+    let mut snapshot = db.begin_snapshot().await?;
+    validate(&mut snapshot, &ident.installation_id, effects).await
+}

@@ -128,6 +128,12 @@ pub enum InvokeError {
     /// Something else in the host failed.
     #[error("internal error: {0}")]
     Internal(String),
+    // Issue 10 item 2 (audit helper).
+    /// The app made more capability calls than one invocation may.
+    #[error(
+        "the app made more than {0} capability calls in one invocation (the `capability_calls` limit) and was stopped; nothing it did was kept"
+    )]
+    CapabilityCalls(u64),
 }
 
 impl InvokeError {
@@ -150,6 +156,8 @@ impl InvokeError {
             InvokeError::Load(_) => "load_failed",
             InvokeError::Tampered(_) => "tampered",
             InvokeError::Store(_) | InvokeError::Internal(_) => "internal",
+            // Issue 10 item 2 (audit helper).
+            InvokeError::CapabilityCalls(_) => "capability_calls",
         }
     }
 
@@ -256,6 +264,8 @@ impl Runtime {
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let serial = self.serial_lock(&inst.id);
         let retries = self.limits().conflict_retries.max(1);
+        // Calls of attempts re-run after a conflict, summarised with the next.
+        let mut carried = None;
 
         for attempt in 1..=retries {
             // First try optimistically; after a conflict, queue behind the other
@@ -286,6 +296,14 @@ impl Runtime {
                 )
                 .await;
             state.drain_stdio();
+            state.calls.carry(carried.take());
+            // Past the call cap nothing is kept, whatever the app answered.
+            let result = match result {
+                _ if state.calls.exceeded() => {
+                    Err(InvokeError::CapabilityCalls(state.calls.limit()))
+                }
+                other => other,
+            };
             let answer = match result {
                 Ok(answer) => answer,
                 Err(e) => {
@@ -298,7 +316,8 @@ impl Runtime {
                             ("incident".into(), crate::store::incident_id(&invocation_id)),
                         ],
                     );
-                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    let audit = state.calls.records(&state.ident, Some(e.code()));
+                    self.persist_diagnostics(&audit, &state.logs).await;
                     if e.is_fault() {
                         self.record_fault(&inst, &e).await;
                     }
@@ -309,16 +328,33 @@ impl Runtime {
                 state.effects.messages.push(reply.clone());
             }
             state.effects.delivers = event;
-            match effects::commit(
-                db,
-                &state.ident,
-                self.limits(),
-                &state.effects,
-                &state.audit,
-                &state.logs,
-            )
-            .await
+            // One summary row (plus denials) in the invocation's own commit;
+            // an invocation that only read opens no write transaction and
+            // leaves its summary to the audit window (issue 12 item 1).
+            let audit = state.calls.records(&state.ident, None);
+            let committed = if effects::is_read_only(&state.effects, &state.logs)
+                && !state.calls.has_denials()
             {
+                effects::check_reads(db, &state.ident, &state.effects)
+                    .await
+                    .map(|()| {
+                        if let Some(summary) = state.calls.summary(&state.ident, None) {
+                            db.audit_window().add(summary);
+                        }
+                        Vec::new()
+                    })
+            } else {
+                effects::commit(
+                    db,
+                    &state.ident,
+                    self.limits(),
+                    &state.effects,
+                    &audit,
+                    &state.logs,
+                )
+                .await
+            };
+            match committed {
                 Ok(posted) => {
                     return Ok(Outcome {
                         answer,
@@ -327,7 +363,11 @@ impl Runtime {
                     });
                 }
                 Err(CommitError::Conflict) => {
-                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    // Denials and logs now; the calls go into the next
+                    // attempt's summary (one row per invocation).
+                    self.persist_diagnostics(state.calls.denials(), &state.logs)
+                        .await;
+                    carried = state.calls.summary(&state.ident, None);
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Quota(message)) => {
@@ -336,7 +376,8 @@ impl Runtime {
                         message.clone(),
                         vec![("code".into(), "quota_exceeded".into())],
                     );
-                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    let audit = state.calls.records(&state.ident, Some("quota_exceeded"));
+                    self.persist_diagnostics(&audit, &state.logs).await;
                     return Err(InvokeError::Quota(message));
                 }
                 Err(CommitError::Gone) => return Err(InvokeError::NoInstallation(inst.id.clone())),
@@ -347,6 +388,11 @@ impl Runtime {
                 }
                 Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
             }
+        }
+        // Every attempt conflicted: the calls they made, in one failure row.
+        if let Some(mut summary) = carried {
+            summary.failure = Some("conflict".into());
+            self.persist_diagnostics(&[summary.record()], &[]).await;
         }
         Err(InvokeError::Conflict(retries))
     }
@@ -371,6 +417,9 @@ impl Runtime {
 
     /// Write an attempt's audit and log rows when its effects are not committed.
     async fn persist_diagnostics(&self, audit: &[AuditRecord], logs: &[LogLine]) {
+        if audit.is_empty() && logs.is_empty() {
+            return;
+        }
         let db = self.store();
         let result = async {
             let mut tx = db.begin_write().await?;

@@ -10,8 +10,9 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use super::effects::{Effects, Identity};
 use super::stdio::CapturedOutput;
 use crate::capabilities::Capability;
+use crate::capabilities::call_log::CallLog;
 use crate::limits::Limits;
-use crate::store::{AuditRecord, LogLine, Store, now_ms};
+use crate::store::{LogLine, Store, now_ms};
 
 /// Caps linear memory and remembers whether the app hit the cap, so the
 /// trap that follows can be reported as "memory limit" rather than a crash.
@@ -67,7 +68,8 @@ pub struct InvocationState {
     pub(crate) db: Store,
     pub(crate) limits: Arc<Limits>,
     pub(crate) effects: Effects,
-    pub(crate) audit: Vec<AuditRecord>,
+    /// Capability calls made: the audit summary, denials, the cap.
+    pub(crate) calls: CallLog,
     pub(crate) logs: Vec<LogLine>,
     /// Storage use (bytes, keys) when the invocation started.
     pub(crate) usage: (i64, i64),
@@ -87,6 +89,7 @@ impl InvocationState {
         limits: Arc<Limits>,
         usage: (i64, i64),
     ) -> Self {
+        let calls = CallLog::new(limits.capability_calls);
         let stdout = CapturedOutput::new(limits.stdio_bytes);
         let stderr = CapturedOutput::new(limits.stdio_bytes);
         let wasi = WasiCtx::builder()
@@ -104,7 +107,7 @@ impl InvocationState {
             db,
             limits,
             effects: Effects::default(),
-            audit: Vec::new(),
+            calls,
             logs: Vec::new(),
             usage,
             started: std::time::Instant::now(),

@@ -1,11 +1,15 @@
-//! The audit trail: one row per capability call an app made and per human
-//! decision (review, suspension, install, grant change, ...).
+//! The audit trail: every denial and every human decision (review,
+//! suspension, install, grant change, payment decision, ...) as its own row,
+//! and at most one summary row per invocation for the capability calls that
+//! succeeded (see `capabilities::call_log` and [`super::audit_window`]).
 //!
-//! The trail is tamper-evident: every row carries
-//! `hash = sha256(previous row's hash ‖ the row's fields)`, so changing,
-//! inserting or deleting a row anywhere but at the very end breaks the chain
-//! from there on ([`Store::verify_audit`], `qun audit verify`). Rows are only
-//! ever appended; no API changes or deletes them.
+//! The trail is tamper-evident and has no global lock: rows are hash-chained
+//! per installation (`hash = sha256(previous hash of the chain ‖ chain ‖ seq ‖
+//! the row's fields)`), each chain's head is kept in `audit_chains`, and the
+//! heads are anchored periodically in one global chain (`audit_anchors`).
+//! Changing, inserting or deleting a row breaks its chain or an anchor
+//! ([`Store::verify_audit`], `qun audit verify`). Rows are only ever appended;
+//! no API changes or deletes them.
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -75,8 +79,39 @@ impl AuditRecord {
         self
     }
 
-    /// This row's link in the chain after `previous` (hex; empty for the first row).
+    /// The chain this record is appended to: its installation's, else its
+    /// app's (decisions about an app), else the host's.
+    pub fn chain(&self) -> String {
+        match (&self.installation_id, &self.app_slug) {
+            (Some(inst), _) if !inst.is_empty() => inst.clone(),
+            (_, Some(app)) => format!("app:{app}"),
+            _ => "host".to_string(),
+        }
+    }
+
+    /// This row's link at position `seq` of `chain`, after the chain's
+    /// `previous` hash (hex; empty for the first row).
+    pub fn chained_hash(&self, previous: &str, chain: &str, seq: i64) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(previous.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(serde_json::json!([chain, seq]).to_string().as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.fields().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    /// This row's link in the single chain of rows written before chains
+    /// were per installation (hex; empty for the first row).
     pub fn chain_hash(&self, previous: &str) -> String {
+        let mut hasher = Sha256::new();
+        hasher.update(previous.as_bytes());
+        hasher.update(b"\n");
+        hasher.update(self.fields().as_bytes());
+        hex::encode(hasher.finalize())
+    }
+
+    fn fields(&self) -> String {
         // A JSON array is an unambiguous encoding of the fields (strings are
         // quoted and escaped, absent values are `null`).
         let fields = serde_json::json!([
@@ -91,11 +126,7 @@ impl AuditRecord {
             self.detail,
             self.duration_us,
         ]);
-        let mut hasher = Sha256::new();
-        hasher.update(previous.as_bytes());
-        hasher.update(b"\n");
-        hasher.update(fields.to_string().as_bytes());
-        hex::encode(hasher.finalize())
+        fields.to_string()
     }
 }
 
@@ -109,6 +140,11 @@ pub struct AuditRow {
     pub record: AuditRecord,
     /// Its link in the chain (absent on rows written before the chain existed).
     pub hash: Option<String>,
+    /// The chain it belongs to (absent on rows written before chains were
+    /// per installation).
+    pub chain: Option<String>,
+    /// Its position in that chain, from 1.
+    pub seq: Option<i64>,
 }
 
 /// Which audit rows to read, newest first.
@@ -132,8 +168,13 @@ pub struct AuditQuery {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct BrokenLink {
     /// The first row whose hash does not follow from its fields and the
-    /// previous row's hash.
+    /// previous row's hash (for rows deleted at a chain's end: the last row
+    /// left in that chain, 0 when none is left).
     pub id: i64,
+    /// The chain it belongs to (absent for rows of the old single chain).
+    pub chain: Option<String>,
+    /// What is wrong, in words.
+    pub reason: String,
     /// The hash the row should carry.
     pub expected: String,
     /// The hash it carries.
@@ -147,16 +188,23 @@ pub struct AuditVerification {
     pub rows: u64,
     /// Rows from before the chain existed (no hash, all before the first hashed row).
     pub unchained: u64,
+    /// Chains checked (one per installation that was audited, plus the
+    /// chains of decisions about apps and the host).
+    pub chains: u64,
+    /// Chain heads anchored in the global anchor chain, all checked.
+    pub anchors: u64,
     /// The first broken link, if any.
     pub broken: Option<BrokenLink>,
 }
 
-const COLUMNS: &str = "id, at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash";
+pub(super) const COLUMNS: &str = "id, at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash, chain, seq";
 
-fn row_from(row: &sqlx::any::AnyRow) -> Result<AuditRow, StoreError> {
+pub(super) fn row_from(row: &sqlx::any::AnyRow) -> Result<AuditRow, StoreError> {
     Ok(AuditRow {
         id: row.try_get("id")?,
         hash: row.try_get("hash")?,
+        chain: row.try_get("chain")?,
+        seq: row.try_get("seq")?,
         record: AuditRecord {
             at: row.try_get("at")?,
             installation_id: row.try_get("installation_id")?,
@@ -173,40 +221,67 @@ fn row_from(row: &sqlx::any::AnyRow) -> Result<AuditRow, StoreError> {
 }
 
 impl WriteTx {
-    /// Append audit rows to the chain. Call it last in a transaction: on
-    /// PostgreSQL it takes the trail's lock, held until commit.
+    /// Append audit rows, each to its own chain (see [`AuditRecord::chain`]).
+    /// Call it last in a transaction: on PostgreSQL it row-locks the head of
+    /// each chain it appends to (in a fixed order), held until commit, so
+    /// only transactions writing the same installation's audit wait on each
+    /// other.
     pub async fn insert_audit(&mut self, records: &[AuditRecord]) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
-        self.lock("audit-chain").await?;
-        let last: Option<Option<String>> =
-            sqlx::query_scalar("SELECT hash FROM audit ORDER BY id DESC LIMIT 1")
-                .fetch_optional(&mut *self.tx)
+        let mut chains: Vec<String> = records.iter().map(AuditRecord::chain).collect();
+        chains.sort_unstable();
+        chains.dedup();
+        for chain in chains {
+            let (mut seq, mut previous) = self.chain_head(&chain).await?;
+            for r in records.iter().filter(|r| r.chain() == chain) {
+                seq += 1;
+                let hash = r.chained_hash(&previous, &chain, seq);
+                sqlx::query(
+                    "INSERT INTO audit (at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash, chain, seq) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                )
+                .bind(r.at)
+                .bind(&r.installation_id)
+                .bind(&r.app_slug)
+                .bind(&r.app_version)
+                .bind(&r.group_id)
+                .bind(&r.actor)
+                .bind(&r.action)
+                .bind(&r.outcome)
+                .bind(&r.detail)
+                .bind(r.duration_us)
+                .bind(&hash)
+                .bind(&chain)
+                .bind(seq)
+                .execute(&mut *self.tx)
                 .await?;
-        let mut previous = last.flatten().unwrap_or_default();
-        for r in records {
-            let hash = r.chain_hash(&previous);
-            sqlx::query(
-                "INSERT INTO audit (at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(r.at)
-            .bind(&r.installation_id)
-            .bind(&r.app_slug)
-            .bind(&r.app_version)
-            .bind(&r.group_id)
-            .bind(&r.actor)
-            .bind(&r.action)
-            .bind(&r.outcome)
-            .bind(&r.detail)
-            .bind(r.duration_us)
-            .bind(&hash)
-            .execute(&mut *self.tx)
-            .await?;
-            previous = hash;
+                previous = hash;
+            }
+            sqlx::query("UPDATE audit_chains SET seq = $2, head = $3 WHERE chain = $1")
+                .bind(&chain)
+                .bind(seq)
+                .bind(&previous)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
+    }
+
+    /// The head (last seq, last hash) of `chain`, created empty if new,
+    /// locked until this transaction ends. One statement: the upsert's
+    /// no-op update row-locks the head on PostgreSQL (SQLite transactions
+    /// already hold the writer) and returns it.
+    async fn chain_head(&mut self, chain: &str) -> Result<(i64, String), StoreError> {
+        let row = sqlx::query(
+            "INSERT INTO audit_chains (chain, seq, head, anchored_seq) VALUES ($1, 0, '', 0) \
+             ON CONFLICT (chain) DO UPDATE SET seq = audit_chains.seq RETURNING seq, head",
+        )
+        .bind(chain)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok((row.try_get("seq")?, row.try_get("head")?))
     }
 }
 
@@ -276,51 +351,6 @@ impl Store {
         }
         let rows = q.fetch_all(self.pool()).await?;
         rows.iter().map(row_from).collect()
-    }
-
-    /// Walk the whole trail in order and report the first broken link.
-    pub async fn verify_audit(&self) -> Result<AuditVerification, StoreError> {
-        const PAGE: i64 = 1000;
-        let mut result = AuditVerification {
-            rows: 0,
-            unchained: 0,
-            broken: None,
-        };
-        let mut previous = String::new();
-        let mut chained = false;
-        let mut after = i64::MIN;
-        loop {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM audit WHERE id > $1 ORDER BY id LIMIT $2"
-            )))
-            .bind(after)
-            .bind(PAGE)
-            .fetch_all(self.pool())
-            .await?;
-            if rows.is_empty() {
-                return Ok(result);
-            }
-            for row in &rows {
-                let row = row_from(row)?;
-                after = row.id;
-                result.rows += 1;
-                if row.hash.is_none() && !chained {
-                    result.unchained += 1;
-                    continue;
-                }
-                chained = true;
-                let expected = row.record.chain_hash(&previous);
-                if row.hash.as_deref() != Some(expected.as_str()) {
-                    result.broken = Some(BrokenLink {
-                        id: row.id,
-                        expected,
-                        found: row.hash,
-                    });
-                    return Ok(result);
-                }
-                previous = expected;
-            }
-        }
     }
 }
 

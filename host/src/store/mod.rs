@@ -6,6 +6,8 @@
 
 mod apps;
 mod audit;
+mod audit_verify;
+mod audit_window;
 mod groups;
 mod installations;
 pub mod iso4217;
@@ -20,6 +22,7 @@ mod users;
 
 pub use apps::{App, AppVersion, VersionStatus};
 pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
+pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
 pub use groups::{Group, Member, Role};
 pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
@@ -77,6 +80,8 @@ pub struct Store {
     /// SQLite only: connections with `synchronous = FULL`, for transactions
     /// that move money (see [`Store::begin_durable`]).
     durable: Option<AnyPool>,
+    /// Summaries of read-only invocations not yet written (issue 12 item 1).
+    window: Arc<AuditWindow>,
 }
 
 /// A write transaction; commits only through [`WriteTx::commit`].
@@ -149,6 +154,7 @@ impl Store {
             backend,
             writer: Arc::new(Mutex::new(())),
             durable,
+            window: Arc::new(AuditWindow::default()),
         };
         store.migrate().await?;
         Ok(store)
@@ -237,6 +243,25 @@ impl Store {
                 Ok(tx)
             }
         }
+    }
+
+    /// A read-only transaction over one consistent snapshot (for checking
+    /// what a read-only invocation read without taking the writer). Never
+    /// commit writes through it; dropping it rolls back.
+    pub async fn begin_snapshot(&self) -> Result<WriteTx, StoreError> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        };
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            _writer: None,
+        })
     }
 
     /// Check that the database answers (for health checks).

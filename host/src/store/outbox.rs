@@ -310,7 +310,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         tx.lock("outbox:claim").await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM outbox o WHERE o.status = 'pending' \
+            "SELECT {COLUMNS}, o.claimed_by AS previous_holder FROM outbox o WHERE o.status = 'pending' \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.status = 'pending' AND p.installation_id = o.installation_id) \
              AND o.next_attempt_at <= $1 AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
              ORDER BY o.id LIMIT $2"
@@ -319,20 +319,55 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(&mut *tx.tx)
         .await?;
-        let events = rows
-            .iter()
-            .map(event_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        for event in &events {
-            sqlx::query("UPDATE outbox SET claimed_by = $1, claimed_until = $2 WHERE id = $3")
-                .bind(holder)
-                .bind(now + lease_ms)
-                .bind(event.id)
-                .execute(&mut *tx.tx)
-                .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut event = event_from_row(row)?;
+            // A claim still set but run out: its host died (or stopped
+            // renewing) mid-delivery. That attempt counts, and says so.
+            let previous: Option<String> = row.try_get("previous_holder")?;
+            let takeover = previous.map(|dead| {
+                event.attempts += 1;
+                let why = format!(
+                    "host {dead} claimed this event and stopped renewing its claim (it died?); taken over by {holder}"
+                );
+                tracing::warn!(event = event.id, installation = %event.installation_id,
+                    attempts = event.attempts, "event taken over: {why}");
+                why
+            });
+            sqlx::query(
+                "UPDATE outbox SET claimed_by = $1, claimed_until = $2, \
+                 attempts = attempts + $4, last_error = COALESCE($5, last_error) WHERE id = $3",
+            )
+            .bind(holder)
+            .bind(now + lease_ms)
+            .bind(event.id)
+            .bind(i64::from(takeover.is_some()))
+            .bind(&takeover)
+            .execute(&mut *tx.tx)
+            .await?;
+            if takeover.is_some() {
+                event.last_error = takeover;
+            }
+            events.push(event);
         }
         tx.commit().await?;
         Ok(events)
+    }
+
+    /// Extend `holder`'s claim on event `id` to `until` (ms), while its
+    /// delivery is under way. False when the claim was lost.
+    pub async fn renew_claim(&self, id: i64, holder: &str, until: i64) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let renewed = sqlx::query(
+            "UPDATE outbox SET claimed_until = $3 WHERE id = $1 AND claimed_by = $2 AND status = 'pending'",
+        )
+        .bind(id)
+        .bind(holder)
+        .bind(until)
+        .execute(&mut *tx.tx)
+        .await?;
+        tx.commit().await?;
+        Ok(renewed.rows_affected() > 0)
     }
 
     /// Give a claimed event back without counting an attempt (the app is

@@ -35,6 +35,9 @@ pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
 /// `recorder`: records every event it receives, in order, and subscribes to
 /// nothing; see `tests/components/apps/recorder/README.md`.
 pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
+/// `chatty`: makes N cheap capability calls in one invocation, ignoring every
+/// error; see `tests/components/apps/chatty/README.md`.
+pub const CHATTY: &str = env!("QUN_COMPONENT_CHATTY");
 
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
