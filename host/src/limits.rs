@@ -52,6 +52,9 @@ pub struct Limits {
     pub health_window: Duration,
     /// Fees, shares and bounds of payments.
     pub payments: PaymentConfig,
+    // Issue 10 item 9: bounded compilation.
+    /// Components compiled at once (uploads and first loads); the others wait.
+    pub compile_concurrency: usize,
 }
 
 /// How payments are split and bounded.
@@ -101,6 +104,8 @@ impl Default for Limits {
             health_faults: 5,
             health_window: Duration::from_secs(600),
             payments: PaymentConfig::default(),
+            // Issue 10 item 9.
+            compile_concurrency: 1,
         }
     }
 }

@@ -102,6 +102,10 @@ pub struct LimitArgs {
     /// Seconds a payment request waits for the payer before it expires [default: 86400].
     #[arg(long, env = "QUN_PAYMENT_EXPIRY_SECS")]
     pub payment_expiry_secs: Option<u64>,
+    // Issue 10 item 9: bounded compilation.
+    /// Components compiled at once (uploads, first loads); others wait their turn [default: 1].
+    #[arg(long, env = "QUN_COMPILE_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub compile_concurrency: Option<u32>,
 }
 
 impl LimitArgs {
@@ -138,6 +142,10 @@ impl LimitArgs {
         }
         if let Some(secs) = self.payment_expiry_secs {
             payments.expiry_ms = i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        }
+        // Issue 10 item 9.
+        if let Some(n) = self.compile_concurrency {
+            limits.compile_concurrency = n as usize;
         }
         limits
     }

@@ -81,6 +81,15 @@ pub enum ApiError {
     /// Something on our side failed (500); the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    // Issue 10 item 4: named 422s (e.g. `manifest_limit`).
+    /// Well-formed, but refused by a named rule (422).
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Which rule, and by how much.
+        message: String,
+    },
 }
 
 /// The JSON body of every error response.
@@ -155,6 +164,8 @@ impl ApiError {
             ApiError::AppTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            // Issue 10 item 4.
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -173,6 +184,8 @@ impl ApiError {
             ApiError::AppTimeout(_) => "app_timeout",
             ApiError::Unavailable(_) => "request_timeout",
             ApiError::Internal(_) => "internal",
+            // Issue 10 item 4.
+            ApiError::Unprocessable { code, .. } => code,
         }
     }
 }
@@ -248,7 +261,14 @@ impl From<QueryRejection> for ApiError {
 
 impl From<LoadError> for ApiError {
     fn from(e: LoadError) -> ApiError {
-        ApiError::InvalidWasm(e.to_string())
+        match e {
+            // Issue 10 item 4.
+            LoadError::ManifestLimit(_) => ApiError::Unprocessable {
+                code: "manifest_limit",
+                message: e.to_string(),
+            },
+            _ => ApiError::InvalidWasm(e.to_string()),
+        }
     }
 }
 
