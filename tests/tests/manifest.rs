@@ -199,7 +199,7 @@ async fn oversized_manifests_are_refused_and_nothing_is_kept(backend: Backend) {
         (
             "hostile-subscriptions",
             qun_components::HOSTILE_SUBSCRIPTIONS,
-            ["1000000 subscriptions", "limit is 16 subscriptions"],
+            ["100000 subscriptions", "limit is 16 subscriptions"],
         ),
         (
             "hostile-text",
@@ -621,4 +621,56 @@ async fn versions_stored_before_the_typed_tables_keep_routing(backend: Backend) 
     );
     assert_eq!(message_events(&store, &ids[1]).await, Vec::<String>::new());
     store.close().await;
+}
+
+/// Four hosts' worth of requests asking for one uncompiled component at
+/// once get one compiled app (the others waited for it, none compiled it
+/// again), and the cache holds one file. The database plays no part here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_component_is_compiled_once_however_many_ask_at_once() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let cache = std::env::temp_dir().join(unique("qun-single-flight"));
+    let runtime = Runtime::new(
+        db.store.clone(),
+        RuntimeConfig {
+            limits: Limits {
+                compile_concurrency: 1,
+                ..Limits::default()
+            },
+            cache_dir: Some(cache.clone()),
+        },
+    )
+    .expect("runtime");
+    let probe = std::sync::Arc::new(std::fs::read(qun_components::PROBE).expect("probe"));
+    let noop = std::sync::Arc::new(std::fs::read(qun_components::NOOP).expect("noop"));
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let runtime = runtime.clone();
+        let bytes = if i % 3 == 2 {
+            noop.clone()
+        } else {
+            probe.clone()
+        };
+        tasks.push(tokio::spawn(async move { runtime.load(&bytes).await }));
+    }
+    let mut loaded = Vec::new();
+    for task in tasks {
+        loaded.push(task.await.expect("task").expect("load"));
+    }
+    let probes: Vec<_> = loaded
+        .iter()
+        .filter(|a| a.manifest.name == "probe")
+        .collect();
+    assert_eq!(probes.len(), 4);
+    assert!(
+        probes
+            .iter()
+            .all(|a| std::sync::Arc::ptr_eq(a, probes[0])),
+        "every caller got the one compiled probe"
+    );
+    let files = std::fs::read_dir(&cache).expect("cache dir").count();
+    assert_eq!(files, 2, "one compiled file per component");
+    let _ = std::fs::remove_dir_all(&cache);
 }

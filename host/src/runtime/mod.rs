@@ -72,6 +72,9 @@ pub struct Prepared {
     /// The app.
     pub app: Arc<LoadedApp>,
     unsaved: Option<load::Unsaved>,
+    /// Held until the app is kept (or dropped): whoever waits for the same
+    /// sha256 then finds it loaded instead of compiling it again.
+    flight: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// A failure to set up the runtime.
@@ -132,12 +135,19 @@ impl Runtime {
         check_header(bytes)?;
         let sha256 = sha256_hex(bytes);
         if let Some(app) = self.cached(&sha256) {
-            return Ok(Prepared { app, unsaved: None });
+            return Ok(Prepared {
+                app,
+                unsaved: None,
+                flight: None,
+            });
         }
-        let flight = self.loading_lock(&sha256);
-        let _flight = flight.lock().await;
+        let flight = self.loading_lock(&sha256).lock_owned().await;
         if let Some(app) = self.cached(&sha256) {
-            return Ok(Prepared { app, unsaved: None });
+            return Ok(Prepared {
+                app,
+                unsaved: None,
+                flight: None,
+            });
         }
         let engine = self.inner.engine.clone();
         let cache_dir = self.inner.cache_dir.clone();
@@ -185,17 +195,28 @@ impl Runtime {
             manifest,
             pre,
         });
-        Ok(Prepared { app, unsaved })
+        Ok(Prepared {
+            app,
+            unsaved,
+            flight: Some(flight),
+        })
     }
 
     /// Keep a prepared app: write its compiled code to the cache and
     /// remember it, so later loads neither compile nor describe it again.
     pub async fn keep(&self, prepared: Prepared) -> Arc<LoadedApp> {
-        if let Some(unsaved) = prepared.unsaved {
+        let Prepared {
+            app,
+            unsaved,
+            flight,
+        } = prepared;
+        if let Some(unsaved) = unsaved {
             let _ = tokio::task::spawn_blocking(move || unsaved.save()).await;
         }
-        self.remember(prepared.app.clone());
-        prepared.app
+        self.remember(app.clone());
+        // Only now may the next caller for this sha256 look: it finds the app.
+        drop(flight);
+        app
     }
 
     fn loading_lock(&self, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {

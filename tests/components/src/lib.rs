@@ -40,7 +40,7 @@ pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
 /// `hostile-manifest`: declares 50,000 commands; its upload must be refused
 /// with `manifest_limit`, leaving nothing stored or cached.
 pub const HOSTILE_MANIFEST: &str = env!("QUN_COMPONENT_HOSTILE_MANIFEST");
-/// `hostile-subscriptions`: subscribes to `message-posted` a million times.
+/// `hostile-subscriptions`: subscribes to `message-posted` 100,000 times.
 pub const HOSTILE_SUBSCRIPTIONS: &str = env!("QUN_COMPONENT_HOSTILE_SUBSCRIPTIONS");
 /// `hostile-text`: a title with a terminal escape (a control character).
 pub const HOSTILE_TEXT: &str = env!("QUN_COMPONENT_HOSTILE_TEXT");

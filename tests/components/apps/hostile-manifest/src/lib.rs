@@ -21,7 +21,7 @@ impl Guest for App {
             title: "Hostile manifest".to_string(),
             version: "1.0.0".to_string(),
             description: "Declares 50,000 commands.".to_string(),
-            commands: (0..50_000).map(|i| CommandSpec { name: format!("c{i}"), description: "x".repeat(64) }).collect(),
+            commands: (0..50_000).map(|i| CommandSpec { name: format!("c{i}"), description: "x".repeat(8) }).collect(),
             actions: Vec::new(),
             subscriptions: Vec::new(),
         }

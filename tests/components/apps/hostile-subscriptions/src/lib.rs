@@ -1,4 +1,4 @@
-//! `hostile-subscriptions`: subscribes to `message-posted` a million times; uploading it must be refused with `manifest_limit`.
+//! `hostile-subscriptions`: subscribes to `message-posted` 100,000 times (a million can outlast the describe deadline, which refuses it too, but less clearly); uploading it must be refused with `manifest_limit`.
 
 wit_bindgen::generate!({
     path: "../../../../wit",
@@ -17,10 +17,10 @@ impl Guest for App {
             name: "hostile-subscriptions".to_string(),
             title: "Hostile subscriptions".to_string(),
             version: "1.0.0".to_string(),
-            description: "Subscribes a million times.".to_string(),
+            description: "Subscribes 100,000 times.".to_string(),
             commands: commands(&["subs"]),
             actions: Vec::new(),
-            subscriptions: vec![Subscription::MessagePosted; 1_000_000],
+            subscriptions: vec![Subscription::MessagePosted; 100_000],
         }
     }
 
