@@ -279,9 +279,7 @@ async fn change(
     let upgrading = target.version != current.version;
     if upgrading {
         // Refused up front, also when the upgrade would wait for consent.
-        let clashes = store
-            .command_clashes(&gid, &slug, &target.version)
-            .await?;
+        let clashes = store.command_clashes(&gid, &slug, &target.version).await?;
         if !clashes.is_empty() {
             return Err(command_conflict(&CommandConflict {
                 app: slug.clone(),

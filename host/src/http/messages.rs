@@ -115,10 +115,7 @@ async fn post_message(
         };
         let outcome = state.invoke(&inst.app_slug, &gid, invocation).await?;
         // Exactly what the app's own commit stored, read back by id.
-        let posted = state
-            .store()
-            .messages_by_ids(&gid, &outcome.posted)
-            .await?;
+        let posted = state.store().messages_by_ids(&gid, &outcome.posted).await?;
         messages.extend(posted.into_iter().map(MessageView::from));
     }
     Ok((StatusCode::CREATED, Json(Posted { messages })))

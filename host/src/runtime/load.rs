@@ -182,13 +182,20 @@ impl Unsaved {
             return;
         };
         if let Err(e) = write_atomically(dir, &self.path, &self.compiled) {
-            tracing::warn!("could not write the compiled cache {}: {e}", self.path.display());
+            tracing::warn!(
+                "could not write the compiled cache {}: {e}",
+                self.path.display()
+            );
         }
     }
 }
 
 /// Load the compiled code this host cached for `sha256`, if it has any.
-pub fn cached_component(engine: &Engine, sha256: &str, cache_dir: Option<&Path>) -> Option<Component> {
+pub fn cached_component(
+    engine: &Engine,
+    sha256: &str,
+    cache_dir: Option<&Path>,
+) -> Option<Component> {
     let path = cache_path(engine, cache_dir?, sha256);
     let compiled = std::fs::read(&path).ok()?;
     // Read into memory rather than `deserialize_file`: a mapped file that

@@ -62,24 +62,15 @@ pub enum ManifestLimit {
         actual: usize,
     },
     /// A text holds a control character (newline, escape, NUL, ...).
-    #[error("{what} contains the control character U+{code:04X}; manifest texts are one line of plain text")]
+    #[error(
+        "{what} contains the control character U+{code:04X}; manifest texts are one line of plain text"
+    )]
     ControlCharacter {
         /// Which text.
         what: String,
         /// The character.
         code: u32,
     },
-}
-
-impl ManifestLimit {
-    /// The limit's name, for logs and metrics.
-    pub fn limit_name(&self) -> String {
-        match self {
-            ManifestLimit::TooMany { what, .. } => format!("max_{what}"),
-            ManifestLimit::TooLong { .. } => "max_text_bytes".into(),
-            ManifestLimit::ControlCharacter { .. } => "no_control_characters".into(),
-        }
-    }
 }
 
 fn count(what: &'static str, limit: usize, actual: usize) -> Result<(), ManifestLimit> {
@@ -124,7 +115,11 @@ fn shown(name: &str) -> String {
 pub fn check(info: &handler::AppInfo, limits: &ManifestLimits) -> Result<(), ManifestLimit> {
     count("commands", limits.commands, info.commands.len())?;
     count("actions", limits.actions, info.actions.len())?;
-    count("subscriptions", limits.subscriptions, info.subscriptions.len())?;
+    count(
+        "subscriptions",
+        limits.subscriptions,
+        info.subscriptions.len(),
+    )?;
     text(|| "the title".into(), &info.title, limits.title_bytes)?;
     text(
         || "the description".into(),

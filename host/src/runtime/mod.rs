@@ -161,12 +161,10 @@ impl Runtime {
         let (component, unsaved) = match on_disk {
             Some(component) => (component, None),
             None => {
-                let _permit = self
-                    .inner
-                    .compiles
-                    .acquire()
-                    .await
-                    .map_err(|e| LoadError::Invalid(format!("compilation is shut down: {e}")))?;
+                let _permit =
+                    self.inner.compiles.acquire().await.map_err(|e| {
+                        LoadError::Invalid(format!("compilation is shut down: {e}"))
+                    })?;
                 let engine = self.inner.engine.clone();
                 let cache_dir = self.inner.cache_dir.clone();
                 let owned = bytes.to_vec();

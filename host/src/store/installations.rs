@@ -180,10 +180,11 @@ impl Store {
         tx.lock(&format!("installation:{id}")).await?;
         // Issue 10 item 5: a new version takes its own commands, unless
         // another installed app of the group already answers one of them.
-        let current = sqlx::query("SELECT group_id, app_slug, version FROM installations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let current =
+            sqlx::query("SELECT group_id, app_slug, version FROM installations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
         let Some(current) = current else {
             return Ok(false);
         };

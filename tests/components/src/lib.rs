@@ -37,7 +37,7 @@ pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
 pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
 
 // Issue 10 items 4 and 5 (manifest).
-/// `hostile-manifest`: declares 50,000 commands; its upload must be refused
+/// `hostile-manifest`: declares 20,000 commands; its upload must be refused
 /// with `manifest_limit`, leaving nothing stored or cached.
 pub const HOSTILE_MANIFEST: &str = env!("QUN_COMPONENT_HOSTILE_MANIFEST");
 /// `hostile-subscriptions`: subscribes to `message-posted` 100,000 times.

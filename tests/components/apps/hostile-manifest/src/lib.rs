@@ -1,4 +1,4 @@
-//! `hostile-manifest`: a describe answer with 50,000 commands; uploading it must be refused with `manifest_limit` and leave nothing stored or cached.
+//! `hostile-manifest`: a describe answer with 20,000 commands; uploading it must be refused with `manifest_limit` and leave nothing stored or cached. (Tens of thousands, yet clear of the describe deadline on a busy machine in a debug build.)
 
 // One source shape for every manifest test app; not every app uses every helper.
 #![allow(dead_code, unused_imports)]
@@ -9,7 +9,7 @@ wit_bindgen::generate!({
 });
 
 use exports::qun::app::handler::{
-    AppInfo, CommandSpec, Command, Context, Error, Event, Guest, Message, Subscription,
+    AppInfo, Command, CommandSpec, Context, Error, Event, Guest, Message, Subscription,
 };
 
 struct App;
@@ -20,8 +20,13 @@ impl Guest for App {
             name: "hostile-manifest".to_string(),
             title: "Hostile manifest".to_string(),
             version: "1.0.0".to_string(),
-            description: "Declares 50,000 commands.".to_string(),
-            commands: (0..50_000).map(|i| CommandSpec { name: format!("c{i}"), description: "x".repeat(8) }).collect(),
+            description: "Declares 20,000 commands.".to_string(),
+            commands: (0..20_000)
+                .map(|i| CommandSpec {
+                    name: format!("c{i}"),
+                    description: "x".repeat(8),
+                })
+                .collect(),
             actions: Vec::new(),
             subscriptions: Vec::new(),
         }
@@ -29,7 +34,10 @@ impl Guest for App {
 
     fn on_command(_ctx: Context, command: Command) -> Result<Option<Message>, Error> {
         Ok(Some(Message {
-            text: Some(format!("hostile-manifest 1.0.0 /{}: {}", command.name, command.args)),
+            text: Some(format!(
+                "hostile-manifest 1.0.0 /{}: {}",
+                command.name, command.args
+            )),
             card: None,
         }))
     }

@@ -9,7 +9,7 @@ wit_bindgen::generate!({
 });
 
 use exports::qun::app::handler::{
-    AppInfo, CommandSpec, Command, Context, Error, Event, Guest, Message, Subscription,
+    AppInfo, Command, CommandSpec, Context, Error, Event, Guest, Message, Subscription,
 };
 
 struct App;
@@ -29,7 +29,10 @@ impl Guest for App {
 
     fn on_command(_ctx: Context, command: Command) -> Result<Option<Message>, Error> {
         Ok(Some(Message {
-            text: Some(format!("hostile-text 1.0.0 /{}: {}", command.name, command.args)),
+            text: Some(format!(
+                "hostile-text 1.0.0 /{}: {}",
+                command.name, command.args
+            )),
             card: None,
         }))
     }
