@@ -382,6 +382,30 @@ async fn a_command_belongs_to_one_app_per_group(backend: Backend) {
         "{body}"
     );
 
+    // Two owners' installs racing for /probe in a fresh group: exactly one
+    // wins, the other is told why (never a 500, never both).
+    let (race, race_owner, _) = site.group().await;
+    let (a, b) = tokio::join!(
+        site.install(&race, &race_owner, json!({"app": "probe"})),
+        site.install(
+            &race,
+            &race_owner,
+            json!({"app": "manifest-rival", "version": "2.0.0"})
+        ),
+    );
+    let mut outcomes = vec![(a.0, code(&a.1).to_string()), (b.0, code(&b.1).to_string())];
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        vec![
+            (StatusCode::CREATED, String::new()),
+            (StatusCode::CONFLICT, "command_conflict".to_string())
+        ],
+        "{} / {}",
+        a.1,
+        b.1
+    );
+
     // Once probe is uninstalled from the first group, the upgrade goes
     // through and /probe answers from the new owner.
     let (status, body) = site
