@@ -57,6 +57,9 @@ pub struct Limits {
     /// answers `quota-exceeded` and the invocation fails with the named
     /// error `capability_calls`, keeping nothing.
     pub capability_calls: u64,
+    // Issue 10 item 9: bounded compilation.
+    /// Components compiled at once (uploads and first loads); the others wait.
+    pub compile_concurrency: usize,
 }
 
 /// How payments are split and bounded.
@@ -108,6 +111,8 @@ impl Default for Limits {
             payments: PaymentConfig::default(),
             // Issue 10 item 2 (audit helper).
             capability_calls: 10_000,
+            // Issue 10 item 9.
+            compile_concurrency: 1,
         }
     }
 }

@@ -27,6 +27,12 @@ const APPS: &[&str] = &[
     "upgrader_v1",
     "upgrader_v2",
     "chatty",
+    // Issue 10 items 4 and 5 (manifest).
+    "hostile_manifest",
+    "hostile_subscriptions",
+    "hostile_text",
+    "manifest_rival_v1",
+    "manifest_rival_v2",
 ];
 
 fn main() {

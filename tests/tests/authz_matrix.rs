@@ -175,6 +175,8 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"app": "noop"})),
         row(M::GET, "/v1/groups/{gid}/apps", GROUP_MEMBERS),
+        // Issue 10 item 5: who owns which command.
+        row(M::GET, "/v1/groups/{gid}/commands", GROUP_MEMBERS),
         row(
             M::PATCH,
             "/v1/groups/{gid}/apps/{slug}",

@@ -149,6 +149,10 @@ pub struct LimitArgs {
     /// with `capability_calls` and keeps nothing [default: 10000].
     #[arg(long, env = "QUN_CAPABILITY_CALLS")]
     pub capability_calls: Option<u64>,
+    // Issue 10 item 9: bounded compilation.
+    /// Components compiled at once (uploads, first loads); others wait their turn [default: 1].
+    #[arg(long, env = "QUN_COMPILE_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub compile_concurrency: Option<u32>,
 }
 
 impl LimitArgs {
@@ -189,6 +193,9 @@ impl LimitArgs {
         // Issue 10 item 2 (audit helper).
         if let Some(n) = self.capability_calls {
             limits.capability_calls = n.max(1);
+        // Issue 10 item 9.
+        if let Some(n) = self.compile_concurrency {
+            limits.compile_concurrency = n as usize;
         }
         limits
     }

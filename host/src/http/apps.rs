@@ -251,7 +251,7 @@ async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<
     request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
     responses((status = 201, body = VersionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "this version was already uploaded", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app, with the reason", body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app (`invalid_wasm`), or a manifest over a limit (`manifest_limit`), with the reason", body = ErrorBody)))]
 async fn upload_version(
     State(state): State<AppState>,
     Auth(user): Auth,
@@ -261,7 +261,9 @@ async fn upload_version(
 ) -> Result<(StatusCode, Json<VersionView>), ApiError> {
     managed_app(&state, &user, &slug, "upload its versions").await?;
     let bytes = read_capped(&headers, body, state.config.max_wasm_bytes).await?;
-    let loaded = state.runtime.load(&bytes).await?;
+    // Nothing is cached (compiled code, loaded app) until the upload is stored.
+    let prepared = state.runtime.prepare(&bytes).await?;
+    let loaded = prepared.app.clone();
     let manifest = &loaded.manifest;
     if manifest.name != slug {
         return Err(ApiError::InvalidWasm(format!(
@@ -307,6 +309,7 @@ async fn upload_version(
         Err(e) if is_duplicate(&e) => return Err(exists()),
         Err(e) => return Err(e.into()),
     }
+    state.runtime.keep(prepared).await;
     tracing::info!(app = %slug, version = %version.version, sha256 = %version.sha256, "version uploaded");
     Ok((StatusCode::CREATED, Json(version.into())))
 }

@@ -95,6 +95,15 @@ pub enum ApiError {
     /// The server is at its cap of requests in flight (503 `overloaded`).
     #[error("{0}")]
     Overloaded(String),
+    // Issue 10 item 4: named 422s (e.g. `manifest_limit`).
+    /// Well-formed, but refused by a named rule (422).
+    #[error("{message}")]
+    Unprocessable {
+        /// Stable code.
+        code: &'static str,
+        /// Which rule, and by how much.
+        message: String,
+    },
 }
 
 /// The JSON body of every error response.
@@ -172,6 +181,8 @@ impl ApiError {
             // Edge limits (issue 11 items 1-2).
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            // Issue 10 item 4.
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -193,6 +204,8 @@ impl ApiError {
             // Edge limits (issue 11 items 1-2).
             ApiError::RateLimited { code, .. } => code,
             ApiError::Overloaded(_) => "overloaded",
+            // Issue 10 item 4.
+            ApiError::Unprocessable { code, .. } => code,
         }
     }
 }
@@ -279,7 +292,14 @@ impl From<QueryRejection> for ApiError {
 
 impl From<LoadError> for ApiError {
     fn from(e: LoadError) -> ApiError {
-        ApiError::InvalidWasm(e.to_string())
+        match e {
+            // Issue 10 item 4.
+            LoadError::ManifestLimit(_) => ApiError::Unprocessable {
+                code: "manifest_limit",
+                message: e.to_string(),
+            },
+            _ => ApiError::InvalidWasm(e.to_string()),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -17,13 +17,17 @@ use super::error::{ApiError, ErrorBody, is_duplicate};
 use super::views::InstallationView;
 use super::{ApiJson, AppState};
 use crate::runtime::{Answer, Call, Invocation};
-use crate::store::{AppVersion, AuditRecord, Installation, InstallationChange, VersionStatus};
+use crate::store::{
+    AppVersion, AuditRecord, CommandConflict, GroupCommand, Installation, InstallationChange,
+    StoreError, VersionStatus,
+};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(install, list_installed))
         .routes(routes!(uninstall, change))
         .routes(routes!(run_action))
+        .routes(routes!(list_commands))
 }
 
 /// An app to install.
@@ -94,7 +98,7 @@ async fn pick_version(
     params(("gid" = String, Path, description = "Group id")),
     responses((status = 201, body = InstallationView), (status = 400, description = "a grant the version does not ask for", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 409, description = "already installed, or the version is not approved", body = ErrorBody)))]
+        (status = 409, description = "already installed, the version is not approved, or `command_conflict`: it declares a command another installed app answers", body = ErrorBody)))]
 async fn install(
     State(state): State<AppState>,
     Auth(user): Auth,
@@ -124,6 +128,7 @@ async fn install(
         .await
     {
         Ok(inst) => inst,
+        Err(StoreError::CommandConflict(conflict)) => return Err(command_conflict(&conflict)),
         Err(e) if is_duplicate(&e) => return Err(installed()),
         Err(e) => return Err(e.into()),
     };
@@ -248,7 +253,7 @@ fn check_grants(
     responses((status = 200, description = "Changed", body = InstallationView),
         (status = 202, description = "The upgrade waits for consent to new capabilities; the current version keeps running", body = InstallationView),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, description = "the version is not approved, or the app is suspended", body = ErrorBody)))]
+        (status = 404, body = ErrorBody), (status = 409, description = "the version is not approved, the app is suspended, or `command_conflict`: the version declares a command another installed app answers", body = ErrorBody)))]
 async fn change(
     State(state): State<AppState>,
     Auth(user): Auth,
@@ -272,6 +277,17 @@ async fn change(
         _ => current.clone(),
     };
     let upgrading = target.version != current.version;
+    if upgrading {
+        // Refused up front, also when the upgrade would wait for consent.
+        let clashes = store.command_clashes(&gid, &slug, &target.version).await?;
+        if !clashes.is_empty() {
+            return Err(command_conflict(&CommandConflict {
+                app: slug.clone(),
+                version: target.version.clone(),
+                clashes,
+            }));
+        }
+    }
     let audit = |action: &str| {
         AuditRecord::decision(action, &user.id)
             .app(&slug, Some(&inst.version))
@@ -353,9 +369,11 @@ async fn change(
     if change.audit.is_empty() && change.pending_version == inst.pending_version {
         return Ok((StatusCode::OK, Json(view(&state, inst).await?)));
     }
-    store
-        .change_installation(&inst.id, &change, &user.id)
-        .await?;
+    match store.change_installation(&inst.id, &change, &user.id).await {
+        Ok(_) => {}
+        Err(StoreError::CommandConflict(conflict)) => return Err(command_conflict(&conflict)),
+        Err(e) => return Err(e.into()),
+    }
     let changed = store
         .installation(&inst.id)
         .await?
@@ -416,4 +434,76 @@ async fn run_action(
         Answer::Action(json) => Ok(([(CONTENT_TYPE, "application/json")], json).into_response()),
         other => Err(ApiError::Internal(format!("an action answered {other:?}"))),
     }
+}
+
+/// 409 `command_conflict`, naming the app that wanted the commands and the
+/// apps that answer them.
+fn command_conflict(conflict: &CommandConflict) -> ApiError {
+    let owners: Vec<String> = conflict
+        .clashes
+        .iter()
+        .map(|c| format!("/{} is answered by {}", c.command, c.owner_app))
+        .collect();
+    let mut apps: Vec<&str> = conflict
+        .clashes
+        .iter()
+        .map(|c| c.owner_app.as_str())
+        .collect();
+    apps.sort_unstable();
+    apps.dedup();
+    ApiError::conflict(
+        "command_conflict",
+        format!(
+            "{} {} declares commands another app installed in this group already answers ({}); \
+             a command belongs to one app per group: uninstall {} first, or keep the other app",
+            conflict.app,
+            conflict.version,
+            owners.join(", "),
+            apps.join(", ")
+        ),
+    )
+}
+
+/// Who answers a command in the group.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandView {
+    /// The command, without the slash.
+    pub command: String,
+    /// Its help line, as the app declared it.
+    pub description: String,
+    /// The app that answers it.
+    pub app: String,
+    /// The app's installation in this group.
+    pub installation_id: String,
+    /// The installed version.
+    pub version: String,
+    /// Whether the app is enabled (a disabled app answers nothing).
+    pub enabled: bool,
+}
+
+impl From<GroupCommand> for CommandView {
+    fn from(c: GroupCommand) -> CommandView {
+        CommandView {
+            command: c.command,
+            description: c.description,
+            app: c.app,
+            installation_id: c.installation_id,
+            version: c.version,
+            enabled: c.enabled,
+        }
+    }
+}
+
+/// The commands answered in the group and the app that owns each (members).
+#[utoipa::path(get, path = "/v1/groups/{gid}/commands", tag = "installations",
+    params(("gid" = String, Path, description = "Group id")),
+    responses((status = 200, body = Vec<CommandView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn list_commands(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(gid): Path<String>,
+) -> Result<Json<Vec<CommandView>>, ApiError> {
+    state.member_of(&gid, &user).await?;
+    let commands = state.store().group_commands(&gid).await?;
+    Ok(Json(commands.into_iter().map(CommandView::from).collect()))
 }

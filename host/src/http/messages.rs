@@ -12,10 +12,10 @@ use utoipa_axum::routes;
 
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
-use super::views::{MessageView, manifest_names};
+use super::views::MessageView;
 use super::{ApiJson, AppState};
 use crate::runtime::{Call, Invocation};
-use crate::store::{Installation, NewMessage};
+use crate::store::{CommandRoute, NewMessage};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -103,11 +103,10 @@ async fn post_message(
         })
         .await?;
     state.notifier.notify(&gid);
-    let first = mine.id;
     let mut messages = vec![MessageView::from(mine)];
     if let Some((inst, word, args)) = command {
         let invocation = Invocation {
-            installation_id: inst.id.clone(),
+            installation_id: inst.installation_id.clone(),
             actor: Some(user.id.clone()),
             call: Call::Command {
                 name: word.to_string(),
@@ -116,36 +115,30 @@ async fn post_message(
             invocation_id: None,
         };
         let outcome = state.invoke(&inst.app_slug, &gid, invocation).await?;
-        if !outcome.posted.is_empty() {
-            let after = state.store().messages(&gid, first, 500).await?;
-            messages.extend(
-                after
-                    .into_iter()
-                    .filter(|m| outcome.posted.contains(&m.id))
-                    .map(MessageView::from),
-            );
-        }
+        // Exactly what the app's own commit stored, read back by id.
+        let posted = state.store().messages_by_ids(&gid, &outcome.posted).await?;
+        messages.extend(posted.into_iter().map(MessageView::from));
     }
     Ok((StatusCode::CREATED, Json(Posted { messages })))
 }
 
-/// The enabled installation in `gid` whose version declares the command `word`.
-async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Installation, ApiError> {
+/// The enabled installation in `gid` that answers the command `word`: one
+/// indexed lookup (a command belongs to one app per group).
+async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<CommandRoute, ApiError> {
     let store = state.store();
-    let mut available = Vec::new();
-    for inst in store.installations_in(gid).await? {
-        if !inst.enabled {
-            continue;
-        }
-        let Some(version) = store.version(&inst.app_slug, &inst.version).await? else {
-            continue;
-        };
-        let commands = manifest_names(&version.manifest, "commands");
-        if commands.iter().any(|c| c == word) {
-            return Ok(inst);
-        }
-        available.extend(commands.into_iter().map(|c| format!("/{c}")));
+    if let Some(route) = store.route_command(gid, word).await?
+        && route.enabled
+    {
+        return Ok(route);
     }
+    // Only on the error path: tell the member what this group answers.
+    let available: Vec<String> = store
+        .group_commands(gid)
+        .await?
+        .into_iter()
+        .filter(|c| c.enabled)
+        .map(|c| format!("/{}", c.command))
+        .collect();
     let hint = if available.is_empty() {
         "no app installed in this group answers commands".to_string()
     } else {

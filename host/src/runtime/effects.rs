@@ -189,18 +189,6 @@ pub async fn commit(
                 )));
             }
         }
-        for message in &effects.messages {
-            let stored = tx
-                .insert_message(&NewMessage {
-                    group_id: ident.group_id.clone(),
-                    user_id: None,
-                    installation_id: Some(inst.to_string()),
-                    text: message.text.clone(),
-                    card: message.card.clone(),
-                })
-                .await?;
-            posted.push(stored.id);
-        }
         for dm in &effects.directs {
             tx.insert_direct(
                 &ident.group_id,
@@ -214,6 +202,20 @@ pub async fn commit(
     }
     tx.insert_audit(audit).await?;
     tx.insert_logs(logs).await?;
+    // Group messages last: each takes its group's message order lock
+    // (PostgreSQL), held until the commit right after (issue 12 item 3).
+    for message in &effects.messages {
+        let stored = tx
+            .insert_message(&NewMessage {
+                group_id: ident.group_id.clone(),
+                user_id: None,
+                installation_id: Some(inst.to_string()),
+                text: message.text.clone(),
+                card: message.card.clone(),
+            })
+            .await?;
+        posted.push(stored.id);
+    }
     tx.commit().await?;
     Ok(posted)
 }

@@ -45,6 +45,10 @@ pub enum LoadError {
     /// `describe` answered something unusable.
     #[error("the app's describe answer is invalid: {0}")]
     BadManifest(String),
+    // Issue 10 item 4: bounded manifests.
+    /// `describe` answered something outside the manifest limits.
+    #[error("the app's manifest is over a limit: {0}")]
+    ManifestLimit(#[from] crate::runtime::manifest::ManifestLimit),
 }
 
 /// A command or action an app declares.
@@ -155,56 +159,102 @@ pub fn capabilities_of(
     Ok(caps.into_iter().collect())
 }
 
-/// Compile `bytes`, or load the compiled code this host cached for them.
-/// The cache key includes the engine's compatibility hash, so a new wasmtime
-/// or different settings never load stale code.
+/// Where this engine caches the compiled code of `sha256` under `dir`. The
+/// name includes the engine's compatibility hash, so a new wasmtime or
+/// different settings never load stale code.
+pub fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// Compiled code not yet written to the cache: an upload is only cached once
+/// it has been accepted, so a refused one leaves nothing behind.
+pub struct Unsaved {
+    path: PathBuf,
+    compiled: Vec<u8>,
+}
+
+impl Unsaved {
+    /// Write it into the cache (atomically: a temporary file renamed into place).
+    pub fn save(self) {
+        let Some(dir) = self.path.parent() else {
+            return;
+        };
+        if let Err(e) = write_atomically(dir, &self.path, &self.compiled) {
+            tracing::warn!(
+                "could not write the compiled cache {}: {e}",
+                self.path.display()
+            );
+        }
+    }
+}
+
+/// Load the compiled code this host cached for `sha256`, if it has any.
+pub fn cached_component(
+    engine: &Engine,
+    sha256: &str,
+    cache_dir: Option<&Path>,
+) -> Option<Component> {
+    let path = cache_path(engine, cache_dir?, sha256);
+    let compiled = std::fs::read(&path).ok()?;
+    // Read into memory rather than `deserialize_file`: a mapped file that
+    // someone truncates would crash the host with SIGBUS.
+    // SAFETY: the file was written by `Unsaved::save` into the host's private
+    // cache directory, named by the sha256 of the source bytes and this
+    // engine's compatibility hash; wasmtime checks its header and that it was
+    // produced by a compatible engine.
+    #[allow(unsafe_code)]
+    let loaded = unsafe { Component::deserialize(engine, &compiled) };
+    match loaded {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!("ignoring unusable compiled cache {}: {e:#}", path.display());
+            None
+        }
+    }
+}
+
+/// Compile `bytes` (Cranelift; slow for a large component). With a cache
+/// directory, the compiled code comes back unsaved for the caller to keep
+/// once the app is accepted.
 pub fn compile(
     engine: &Engine,
     bytes: &[u8],
     sha256: &str,
     cache_dir: Option<&Path>,
-) -> Result<Component, LoadError> {
+) -> Result<(Component, Option<Unsaved>), LoadError> {
     let Some(dir) = cache_dir else {
-        return Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")));
+        let component =
+            Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        return Ok((component, None));
     };
-    let mut hasher = DefaultHasher::new();
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let path: PathBuf = dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()));
-    if let Ok(compiled) = std::fs::read(&path) {
-        // Read into memory rather than `deserialize_file`: a mapped file that
-        // someone truncates would crash the host with SIGBUS.
-        // SAFETY: the file was written by `precompile_component` below into
-        // the host's private cache directory, named by the sha256 of the source
-        // bytes and this engine's compatibility hash; wasmtime checks its
-        // header and that it was produced by a compatible engine.
-        #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize(engine, &compiled) };
-        match loaded {
-            Ok(component) => return Ok(component),
-            Err(e) => tracing::warn!("ignoring unusable compiled cache {}: {e:#}", path.display()),
-        }
-    }
     let compiled = engine
         .precompile_component(bytes)
         .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-    if let Err(e) = write_atomically(dir, &path, &compiled) {
-        tracing::warn!("could not write the compiled cache {}: {e}", path.display());
-    }
     // SAFETY: `compiled` was just produced by this engine.
     #[allow(unsafe_code)]
-    let component = unsafe { Component::deserialize(engine, &compiled) };
-    component.map_err(|e| LoadError::Invalid(format!("{e:#}")))
+    let component = unsafe { Component::deserialize(engine, &compiled) }
+        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+    let unsaved = Unsaved {
+        path: cache_path(engine, dir, sha256),
+        compiled,
+    };
+    Ok((component, Some(unsaved)))
 }
 
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(tmp, path)
 }
 
 /// Check and convert a `describe` answer.
 pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
+    crate::runtime::manifest::check(&info, &crate::runtime::manifest::MANIFEST_LIMITS)?;
     let ident_ok = |s: &str| {
         !s.is_empty()
             && s.len() <= 64
@@ -267,12 +317,6 @@ pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
                 description: s.description,
             })
             .collect(),
-        subscriptions: info
-            .subscriptions
-            .into_iter()
-            .map(|s| match s {
-                handler::Subscription::MessagePosted => "message-posted".to_string(),
-            })
-            .collect(),
+        subscriptions: crate::runtime::manifest::subscription_names(&info.subscriptions),
     })
 }

@@ -6,6 +6,7 @@ mod effects;
 mod engine;
 mod invoke;
 mod load;
+pub mod manifest;
 mod state;
 mod stdio;
 
@@ -13,6 +14,7 @@ pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
 pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
 pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
+pub use manifest::{MANIFEST_LIMITS, ManifestLimit, ManifestLimits};
 pub use state::InvocationState;
 
 use std::collections::{HashMap, HashSet};
@@ -55,6 +57,24 @@ struct Inner {
     /// Per-installation locks taken by invocations re-run after a conflict,
     /// so a hot installation makes progress instead of retrying forever.
     serial: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    // Issue 10 item 9: bounded compilation.
+    /// One load per sha256 at a time: a second caller waits and then finds
+    /// the app loaded instead of compiling it again.
+    loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Compilations running at once.
+    compiles: Semaphore,
+}
+
+/// An app validated, compiled and described, but not yet kept: until
+/// [`Runtime::keep`] nothing is cached, in memory or on disk, so a refused
+/// upload leaves nothing behind.
+pub struct Prepared {
+    /// The app.
+    pub app: Arc<LoadedApp>,
+    unsaved: Option<load::Unsaved>,
+    /// Held until the app is kept (or dropped): whoever waits for the same
+    /// sha256 then finds it loaded instead of compiling it again.
+    flight: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 /// A failure to set up the runtime.
@@ -72,6 +92,7 @@ impl Runtime {
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
         let permits = Semaphore::new(config.limits.concurrent_invocations.max(1) as usize);
+        let compiles = Semaphore::new(config.limits.compile_concurrency.max(1));
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -82,6 +103,8 @@ impl Runtime {
                 apps: Mutex::new(HashMap::new()),
                 permits,
                 serial: Mutex::new(HashMap::new()),
+                loading: Mutex::new(HashMap::new()),
+                compiles,
             }),
         })
     }
@@ -97,24 +120,64 @@ impl Runtime {
     }
 
     /// Validate and compile `bytes`, read the capabilities it asks for from
-    /// its imports, and ask the app to describe itself. Nothing is stored.
+    /// its imports, and ask the app to describe itself; keep the result
+    /// cached (for bytes already accepted, such as a stored version).
     pub async fn load(&self, bytes: &[u8]) -> Result<Arc<LoadedApp>, LoadError> {
+        let prepared = self.prepare(bytes).await?;
+        Ok(self.keep(prepared).await)
+    }
+
+    /// Like [`Runtime::load`], but cache nothing until [`Runtime::keep`]:
+    /// for an upload that may still be refused. One sha256 is prepared once
+    /// at a time, and at most `compile_concurrency` compilations run at once
+    /// (the others wait their turn).
+    pub async fn prepare(&self, bytes: &[u8]) -> Result<Prepared, LoadError> {
         check_header(bytes)?;
         let sha256 = sha256_hex(bytes);
         if let Some(app) = self.cached(&sha256) {
-            return Ok(app);
+            return Ok(Prepared {
+                app,
+                unsaved: None,
+                flight: None,
+            });
+        }
+        let flight = self.loading_lock(&sha256).lock_owned().await;
+        if let Some(app) = self.cached(&sha256) {
+            return Ok(Prepared {
+                app,
+                unsaved: None,
+                flight: None,
+            });
         }
         let engine = self.inner.engine.clone();
         let cache_dir = self.inner.cache_dir.clone();
-        let owned = bytes.to_vec();
         let digest = sha256.clone();
-        // Cranelift takes a while on a large component: keep it off the
-        // async workers.
-        let component = tokio::task::spawn_blocking(move || {
-            load::compile(&engine, &owned, &digest, cache_dir.as_deref())
+        let on_disk = tokio::task::spawn_blocking(move || {
+            load::cached_component(&engine, &digest, cache_dir.as_deref())
         })
         .await
-        .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??;
+        .ok()
+        .flatten();
+        let (component, unsaved) = match on_disk {
+            Some(component) => (component, None),
+            None => {
+                let _permit =
+                    self.inner.compiles.acquire().await.map_err(|e| {
+                        LoadError::Invalid(format!("compilation is shut down: {e}"))
+                    })?;
+                let engine = self.inner.engine.clone();
+                let cache_dir = self.inner.cache_dir.clone();
+                let owned = bytes.to_vec();
+                let digest = sha256.clone();
+                // Cranelift takes a while on a large component: keep it off
+                // the async workers.
+                tokio::task::spawn_blocking(move || {
+                    load::compile(&engine, &owned, &digest, cache_dir.as_deref())
+                })
+                .await
+                .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??
+            }
+        };
         let capabilities = load::capabilities_of(&self.inner.engine, &component)?;
         let pre = self
             .inner
@@ -130,8 +193,34 @@ impl Runtime {
             manifest,
             pre,
         });
+        Ok(Prepared {
+            app,
+            unsaved,
+            flight: Some(flight),
+        })
+    }
+
+    /// Keep a prepared app: write its compiled code to the cache and
+    /// remember it, so later loads neither compile nor describe it again.
+    pub async fn keep(&self, prepared: Prepared) -> Arc<LoadedApp> {
+        let Prepared {
+            app,
+            unsaved,
+            flight,
+        } = prepared;
+        if let Some(unsaved) = unsaved {
+            let _ = tokio::task::spawn_blocking(move || unsaved.save()).await;
+        }
         self.remember(app.clone());
-        Ok(app)
+        // Only now may the next caller for this sha256 look: it finds the app.
+        drop(flight);
+        app
+    }
+
+    fn loading_lock(&self, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut map = self.inner.loading.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, lock| Arc::strong_count(lock) > 1);
+        map.entry(sha256.to_string()).or_default().clone()
     }
 
     fn cached(&self, sha256: &str) -> Option<Arc<LoadedApp>> {

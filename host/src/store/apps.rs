@@ -170,7 +170,10 @@ impl Store {
     }
 
     /// Store an uploaded version with its bytes.
+    /// Its commands and subscriptions are stored as rows of their own in the
+    /// same transaction (`version_commands`, `version_subscriptions`).
     pub async fn add_version(&self, version: &AppVersion, wasm: &[u8]) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO app_versions (app_slug, version, sha256, wasm, capabilities, manifest, status, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -183,8 +186,11 @@ impl Store {
         .bind(version.manifest.to_string())
         .bind(version.status.as_str())
         .bind(version.created_at)
-        .execute(self.pool())
+        .execute(&mut *tx.tx)
         .await?;
+        tx.insert_declarations(&version.app_slug, &version.version, &version.manifest)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -103,6 +103,10 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx.tx)
         .await?;
+        // Issue 10 item 5: a command belongs to one app per group.
+        if let Err(conflict) = tx.claim_commands(group_id, &id, app_slug, version).await? {
+            return Err(StoreError::CommandConflict(conflict));
+        }
         tx.enqueue_event(&id, &super::EventBody::Installed).await?;
         let record = AuditRecord::decision("installation.install", by)
             .app(app_slug, Some(version))
@@ -174,6 +178,27 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
         tx.lock(&format!("installation:{id}")).await?;
+        // Issue 10 item 5: a new version takes its own commands, unless
+        // another installed app of the group already answers one of them.
+        let current =
+            sqlx::query("SELECT group_id, app_slug, version FROM installations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx.tx)
+                .await?;
+        let Some(current) = current else {
+            return Ok(false);
+        };
+        let current_version: String = current.try_get("version")?;
+        if current_version != change.version {
+            let group_id: String = current.try_get("group_id")?;
+            let app_slug: String = current.try_get("app_slug")?;
+            if let Err(conflict) = tx
+                .claim_commands(&group_id, id, &app_slug, &change.version)
+                .await?
+            {
+                return Err(StoreError::CommandConflict(conflict));
+            }
+        }
         let done = sqlx::query(
             "UPDATE installations SET version = $1, grants = $2, enabled = $3, pending_version = $4, \
              disabled_reason = $5, \
@@ -302,7 +327,13 @@ impl Store {
         let id = inst.id.as_str();
         let mut tx = self.begin_write().await?;
         tx.lock(&format!("installation:{id}")).await?;
-        for table in ["kv", "timers", "outbox", "invocation_faults"] {
+        for table in [
+            "kv",
+            "timers",
+            "outbox",
+            "invocation_faults",
+            "installation_commands",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE installation_id = $1"
             )))

@@ -118,6 +118,33 @@ impl Store {
         rows.iter().map(message_from_row).collect()
     }
 
+    /// The messages of a group with these ids, oldest first (what one
+    /// commit stored, read back by id rather than by scanning the timeline).
+    pub async fn messages_by_ids(
+        &self,
+        group_id: &str,
+        ids: &[i64],
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Ids are integers from our own commit: safe to inline, and one
+        // statement on both backends.
+        let list = ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, group_id, user_id, installation_id, text, card, created_at FROM messages \
+             WHERE group_id = $1 AND id IN ({list}) ORDER BY id"
+        )))
+        .bind(group_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
     /// The id of a group's newest message (0 when it has none).
     pub async fn latest_message_id(&self, group_id: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT MAX(id) AS id FROM messages WHERE group_id = $1")

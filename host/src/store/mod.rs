@@ -8,6 +8,7 @@ mod apps;
 mod audit;
 mod audit_verify;
 mod audit_window;
+mod commands;
 mod groups;
 mod installations;
 pub mod iso4217;
@@ -23,6 +24,7 @@ mod users;
 pub use apps::{App, AppVersion, VersionStatus};
 pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
 pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
+pub use commands::{CommandClash, CommandConflict, CommandRoute, GroupCommand};
 pub use groups::{Group, Member, Role};
 pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
@@ -67,6 +69,11 @@ pub enum StoreError {
     /// A row holds data this version of Qun cannot read.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    // Issue 10 item 5.
+    /// An install or upgrade would take a command another installed app of
+    /// the group answers; nothing was changed.
+    #[error("command conflict: {} {} declares commands other apps answer", .0.app, .0.version)]
+    CommandConflict(CommandConflict),
 }
 
 /// Handle to the database; cheap to clone.

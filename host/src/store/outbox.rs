@@ -219,31 +219,28 @@ impl WriteTx {
 
     /// Queue `message-posted` for the installations of the group whose
     /// version subscribes to it, except `poster` (the installation that
-    /// posted it, if an app did).
+    /// posted it, if an app did): one indexed `INSERT ... SELECT` over the
+    /// typed subscriptions, never a manifest parsed inside the transaction.
     pub async fn enqueue_message_posted(
         &mut self,
         group_id: &str,
         poster: Option<&str>,
         body: &EventBody,
     ) -> Result<(), StoreError> {
-        let rows = sqlx::query(
-            "SELECT i.id, v.manifest FROM installations i \
-             JOIN app_versions v ON v.app_slug = i.app_slug AND v.version = i.version \
-             WHERE i.group_id = $1 ORDER BY i.id",
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO outbox (installation_id, group_id, body, created_at, attempts, next_attempt_at, status) \
+             SELECT i.id, i.group_id, $2, $3, 0, $3, 'pending' FROM installations i \
+             JOIN version_subscriptions s ON s.app_slug = i.app_slug AND s.version = i.version \
+                  AND s.subscription = 'message-posted' \
+             WHERE i.group_id = $1 AND i.id <> $4 ORDER BY i.id",
         )
         .bind(group_id)
-        .fetch_all(&mut *self.tx)
+        .bind(encode(body)?)
+        .bind(now)
+        .bind(poster.unwrap_or(""))
+        .execute(&mut *self.tx)
         .await?;
-        for row in rows {
-            let id: String = row.try_get("id")?;
-            if Some(id.as_str()) == poster {
-                continue;
-            }
-            let manifest: String = row.try_get("manifest")?;
-            if subscribes(&manifest, "message-posted") {
-                self.enqueue_event(&id, body).await?;
-            }
-        }
         Ok(())
     }
 
@@ -270,18 +267,6 @@ impl WriteTx {
             .await?;
         Ok(())
     }
-}
-
-/// Whether a stored manifest (JSON) lists `subscription`.
-fn subscribes(manifest: &str, subscription: &str) -> bool {
-    serde_json::from_str::<serde_json::Value>(manifest)
-        .ok()
-        .and_then(|m| {
-            m.get("subscriptions")?
-                .as_array()
-                .map(|subs| subs.iter().any(|s| s.as_str() == Some(subscription)))
-        })
-        .unwrap_or(false)
 }
 
 impl Store {
@@ -663,15 +648,5 @@ mod tests {
             serde_json::to_string(&EventBody::Installed).expect("encode"),
             r#"{"kind":"installed"}"#
         );
-    }
-
-    #[test]
-    fn subscriptions_are_read_from_the_manifest() {
-        assert!(subscribes(
-            r#"{"subscriptions":["message-posted"]}"#,
-            "message-posted"
-        ));
-        assert!(!subscribes(r#"{"subscriptions":[]}"#, "message-posted"));
-        assert!(!subscribes("not json", "message-posted"));
     }
 }

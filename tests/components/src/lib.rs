@@ -39,6 +39,19 @@ pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
 /// error; see `tests/components/apps/chatty/README.md`.
 pub const CHATTY: &str = env!("QUN_COMPONENT_CHATTY");
 
+// Issue 10 items 4 and 5 (manifest).
+/// `hostile-manifest`: declares 20,000 commands; its upload must be refused
+/// with `manifest_limit`, leaving nothing stored or cached.
+pub const HOSTILE_MANIFEST: &str = env!("QUN_COMPONENT_HOSTILE_MANIFEST");
+/// `hostile-subscriptions`: subscribes to `message-posted` 100,000 times.
+pub const HOSTILE_SUBSCRIPTIONS: &str = env!("QUN_COMPONENT_HOSTILE_SUBSCRIPTIONS");
+/// `hostile-text`: a title with a terminal escape (a control character).
+pub const HOSTILE_TEXT: &str = env!("QUN_COMPONENT_HOSTILE_TEXT");
+/// `manifest-rival` 1.0.0: answers `/rival`, subscribes to `message-posted`.
+pub const MANIFEST_RIVAL_V1: &str = env!("QUN_COMPONENT_MANIFEST_RIVAL_V1");
+/// `manifest-rival` 2.0.0: also declares `/probe`, the `probe` app's command.
+pub const MANIFEST_RIVAL_V2: &str = env!("QUN_COMPONENT_MANIFEST_RIVAL_V2");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 
