@@ -26,6 +26,8 @@ const APPS: &[&str] = &[
     "recorder",
     "upgrader_v1",
     "upgrader_v2",
+    "hostile_spin",
+    "hostile_bytes",
 ];
 
 fn main() {

@@ -81,6 +81,20 @@ pub enum ApiError {
     /// Something on our side failed (500); the detail goes to the log only.
     #[error("internal error: {0}")]
     Internal(String),
+    // --- issue 10, items 1, 6, 7 and 8 (runtime) ---
+    /// A bound of the host with its own status and code: `busy` (429) and
+    /// `host_busy` (503) carry a `Retry-After`; `component_too_big` (422).
+    #[error("{message}")]
+    Limited {
+        /// The HTTP status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Which bound, and by how much.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after: Option<u64>,
+    },
 }
 
 /// The JSON body of every error response.
@@ -155,6 +169,7 @@ impl ApiError {
             ApiError::AppTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Limited { status, .. } => *status,
         }
     }
 
@@ -173,6 +188,7 @@ impl ApiError {
             ApiError::AppTimeout(_) => "app_timeout",
             ApiError::Unavailable(_) => "request_timeout",
             ApiError::Internal(_) => "internal",
+            ApiError::Limited { code, .. } => code,
         }
     }
 }
@@ -197,6 +213,15 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let ApiError::Limited {
+            retry_after: Some(secs),
+            ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }
@@ -248,7 +273,26 @@ impl From<QueryRejection> for ApiError {
 
 impl From<LoadError> for ApiError {
     fn from(e: LoadError) -> ApiError {
-        ApiError::InvalidWasm(e.to_string())
+        match e {
+            LoadError::TooBig { .. } => ApiError::Limited {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "component_too_big",
+                message: e.to_string(),
+                retry_after: None,
+            },
+            LoadError::HostBusy => host_busy(e.to_string()),
+            e => ApiError::InvalidWasm(e.to_string()),
+        }
+    }
+}
+
+/// 503 `host_busy`: the host's own capacity, never the app's fault.
+fn host_busy(message: String) -> ApiError {
+    ApiError::Limited {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "host_busy",
+        message,
+        retry_after: Some(1),
     }
 }
 
@@ -285,6 +329,22 @@ impl From<InvokeError> for ApiError {
                 message: e.to_string(),
             },
             InvokeError::Store(_) | InvokeError::Internal(_) => ApiError::Internal(e.to_string()),
+            InvokeError::Busy(m) => ApiError::Limited {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "busy",
+                message: m,
+                retry_after: Some(1),
+            },
+            InvokeError::HostBusy => host_busy(e.to_string()),
+            InvokeError::EffectsLimit(m) => ApiError::TooMany {
+                code: "effects_limit",
+                message: m,
+            },
+            InvokeError::DmQuota(m) => ApiError::TooMany {
+                code: "dm_quota",
+                message: m,
+            },
+            InvokeError::EffectsDropped(_) => ApiError::conflict("effects_dropped", e.to_string()),
         }
     }
 }
@@ -412,6 +472,20 @@ mod tests {
             status_of(InvokeError::Quota("full".into())).0,
             StatusCode::TOO_MANY_REQUESTS
         );
+    }
+
+    #[test]
+    fn host_limits_have_their_own_codes_and_retry_after() {
+        let busy = ApiError::from(InvokeError::Busy("wait".into()));
+        assert_eq!((busy.status(), busy.code()), (StatusCode::TOO_MANY_REQUESTS, "busy"));
+        let response = busy.into_response();
+        assert_eq!(response.headers().get(header::RETRY_AFTER), Some(&HeaderValue::from(1u64)));
+        let host = ApiError::from(InvokeError::HostBusy);
+        assert_eq!((host.status(), host.code()), (StatusCode::SERVICE_UNAVAILABLE, "host_busy"));
+        let dropped = ApiError::from(InvokeError::EffectsDropped("revoked".into()));
+        assert_eq!((dropped.status(), dropped.code()), (StatusCode::CONFLICT, "effects_dropped"));
+        assert_eq!(ApiError::from(InvokeError::DmQuota("x".into())).code(), "dm_quota");
+        assert_eq!(ApiError::from(InvokeError::EffectsLimit("x".into())).code(), "effects_limit");
     }
 
     #[tokio::test]

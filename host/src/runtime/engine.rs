@@ -23,14 +23,24 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     // Host calls run on the fiber's stack too: leave room above the wasm limit.
     config.async_stack_size(limits.wasm_stack_bytes + (1 << 20));
 
+    // Every limit of the pooling allocator the host relies on is set here,
+    // not left to wasmtime's defaults; `pool::InstancePool` hands out the
+    // same numbers, so an invocation waits for room instead of failing
+    // inside wasmtime, and `load` refuses a component that could never fit.
     let slots = limits.concurrent_invocations.max(1);
+    let total = super::pool::totals(limits);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots);
-    // A Rust component has a handful of core instances, one memory and a few tables.
-    pool.total_core_instances(slots * 8);
-    pool.total_memories(slots * 2);
-    pool.total_tables(slots * 8);
+    pool.total_core_instances(total.core_instances);
+    pool.total_memories(total.memories);
+    pool.total_tables(total.tables);
     pool.total_stacks(slots);
+    pool.max_core_instances_per_component(total.core_instances);
+    pool.max_memories_per_component(total.memories);
+    pool.max_tables_per_component(total.tables);
+    pool.max_memories_per_module(1);
+    pool.max_tables_per_module(1);
+    pool.table_elements(20_000);
     pool.max_memory_size(limits.memory_bytes);
     // (Measured: keeping 1 MiB of each slot resident, reset by memset, makes
     // instantiate+call 2x slower than the default madvise reset.)
@@ -68,20 +78,19 @@ pub fn ticks(duration: Duration) -> u64 {
 /// a busy app never holds up invocations of other apps on the same thread.
 const SLICE: Duration = Duration::from_millis(10);
 
-/// Stop the guest once its own running time (wall-clock since the start,
-/// minus time spent inside host calls) passes `deadline`. Time in host calls
-/// is bounded separately by the caller's outer timeout, so a slow database
-/// does not count against the app, and a busy host cannot make a spinning
-/// app run past its budget.
+/// Stop the guest once the invocation has run `deadline` (wall-clock since
+/// its start, time inside host calls included: the deadline is the
+/// deadline). A host call under way at the deadline is cut off by the
+/// caller's outer timeout (`deadline + deadline_grace`).
 pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
     store.set_epoch_deadline(ticks(SLICE.min(deadline)));
     store.epoch_deadline_callback(move |ctx| {
         let state = ctx.data();
-        let guest_time = state.started.elapsed().saturating_sub(state.host_time);
-        if guest_time >= deadline {
-            tracing::debug!(wall = ?state.started.elapsed(), host = ?state.host_time, "app ran past its deadline");
+        let elapsed = state.started.elapsed();
+        if elapsed >= deadline {
+            tracing::debug!(wall = ?elapsed, host = ?state.host_time, "app ran past its deadline");
             return Ok(UpdateDeadline::Interrupt);
         }
-        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - guest_time))))
+        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - elapsed))))
     });
 }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use wasmtime::Trap;
 
 use super::effects::{self, CommitError, Identity, OutMessage};
-use super::engine;
 use super::load::{LoadError, LoadedApp, sha256_hex};
+use super::{engine, executor, pool};
 use super::{InvocationState, Runtime};
 use crate::capabilities::messaging::message_parts;
 use crate::capabilities::{
@@ -128,6 +128,25 @@ pub enum InvokeError {
     /// Something else in the host failed.
     #[error("internal error: {0}")]
     Internal(String),
+    // --- issue 10, items 1, 6, 7 and 8 (runtime) ---
+    /// The installation or its group already runs its share of invocations;
+    /// this one waited its turn and was refused (not the app's fault).
+    #[error("{0}")]
+    Busy(String),
+    /// The host's instance pool stayed full (not the app's fault).
+    #[error("the host is busy running other apps; try again in a moment")]
+    HostBusy,
+    /// The invocation buffered more effects than allowed.
+    #[error("{0}")]
+    EffectsLimit(String),
+    /// The app sent more direct messages than allowed.
+    #[error("{0}")]
+    DmQuota(String),
+    /// What the invocation started from changed before its commit (the
+    /// installation was removed or disabled, or a grant its effects need
+    /// was revoked); nothing it did was kept.
+    #[error("the app's changes were dropped: {0}")]
+    EffectsDropped(String),
 }
 
 impl InvokeError {
@@ -150,6 +169,11 @@ impl InvokeError {
             InvokeError::Load(_) => "load_failed",
             InvokeError::Tampered(_) => "tampered",
             InvokeError::Store(_) | InvokeError::Internal(_) => "internal",
+            InvokeError::Busy(_) => "busy",
+            InvokeError::HostBusy => "host_busy",
+            InvokeError::EffectsLimit(_) => "effects_limit",
+            InvokeError::DmQuota(_) => "dm_quota",
+            InvokeError::EffectsDropped(_) => "effects_dropped",
         }
     }
 
@@ -204,7 +228,19 @@ impl Runtime {
     /// [`Runtime::invoke`], and when `event` is given, mark that outbox event
     /// delivered in the transaction that commits the effects (nothing is
     /// committed if it was delivered or parked meanwhile).
+    ///
+    /// Runs on the guest executor, never on the caller's (HTTP) threads.
     pub(crate) async fn invoke_delivering(
+        &self,
+        invocation: Invocation,
+        event: Option<i64>,
+    ) -> Result<Outcome, InvokeError> {
+        let this = self.clone();
+        let threads = self.limits().guest_threads;
+        executor::run(threads, async move { this.invoke_here(invocation, event).await }).await
+    }
+
+    async fn invoke_here(
         &self,
         invocation: Invocation,
         event: Option<i64>,
@@ -241,6 +277,22 @@ impl Runtime {
                 ));
             }
         }
+        // Wait for this installation's and this group's turn (fairness).
+        let _turn = self
+            .inner
+            .admission
+            .admit(&inst.group_id, &inst.id)
+            .await
+            .map_err(|crowded| {
+                InvokeError::Busy(match crowded {
+                    pool::Crowded::Installation(n) => format!(
+                        "this app already runs {n} invocations in this group; try again in a moment"
+                    ),
+                    pool::Crowded::Group(n) => format!(
+                        "the apps of this group already run {n} invocations; try again in a moment"
+                    ),
+                })
+            })?;
         let app = self.app_version(&inst.app_slug, &inst.version).await?;
         let grants = self.grants(&app, &inst.grants);
         let ident = Identity {
@@ -277,6 +329,7 @@ impl Runtime {
             let (result, mut state) = self
                 .attempt(
                     &app.pre,
+                    app.needs,
                     &ident,
                     &grants,
                     &invocation.call,
@@ -301,10 +354,21 @@ impl Runtime {
                     return Err(e);
                 }
             };
+            // The grants the effects need, before the reply (which needs none) joins them.
+            state.effects.needs = effects::needed_grants(&state.effects);
             if let Answer::Reply(Some(reply)) = &answer {
                 state.effects.messages.push(reply.clone());
             }
             state.effects.delivers = event;
+            let hook = self
+                .inner
+                .before_commit
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(hook) = hook {
+                hook(inst.id.clone()).await;
+            }
             match effects::commit(
                 db,
                 &state.ident,
@@ -342,6 +406,24 @@ impl Runtime {
                     ));
                 }
                 Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
+                Err(CommitError::Dropped(reason)) => {
+                    state.push_log(
+                        "failure",
+                        format!("the app's changes were dropped: {reason}"),
+                        vec![("code".into(), "effects_dropped".into())],
+                    );
+                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    return Err(InvokeError::EffectsDropped(reason));
+                }
+                Err(CommitError::DmQuota(message)) => {
+                    state.push_log(
+                        "failure",
+                        message.clone(),
+                        vec![("code".into(), "dm_quota".into())],
+                    );
+                    self.persist_diagnostics(&state.audit, &state.logs).await;
+                    return Err(InvokeError::DmQuota(message));
+                }
             }
         }
         Err(InvokeError::Conflict(retries))
@@ -386,6 +468,7 @@ impl Runtime {
     async fn attempt(
         &self,
         pre: &GroupAppPre<InvocationState>,
+        needs: pool::Needs,
         ident: &Identity,
         grants: &HashSet<Capability>,
         call: &Call,
@@ -394,8 +477,9 @@ impl Runtime {
         now: i64,
     ) -> (Result<Answer, InvokeError>, InvocationState) {
         let limits = self.inner.limits.clone();
-        // Wait for a slot before the clock starts: queueing is not the app's time.
-        let permit = self.inner.permits.acquire().await;
+        // Wait for room in the pool before the clock starts: queueing is not
+        // the app's time, and a full pool is not the app's fault.
+        let permit = self.inner.pool.acquire(&needs).await;
         let mut store = self.sandbox(ident.clone(), grants.clone(), usage);
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
@@ -404,15 +488,12 @@ impl Runtime {
             now,
             invocation_id: invocation_id.to_string(),
         };
-        if permit.is_err() {
-            return (
-                Err(InvokeError::Internal("the runtime is shutting down".into())),
-                store.into_data(),
-            );
-        }
-        // The epoch deadline stops guest code; this outer timeout also bounds
-        // time spent inside host calls.
-        let outer = limits.deadline + limits.host_time;
+        let Ok(permit) = permit else {
+            return (Err(InvokeError::HostBusy), store.into_data());
+        };
+        // The epoch deadline stops guest code at the deadline; this outer
+        // timeout also cuts a host call still under way shortly after it.
+        let outer = limits.deadline + limits.deadline_grace;
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             let h = app.qun_app_handler();
@@ -438,45 +519,121 @@ impl Runtime {
             wasmtime::Result::Ok(answer)
         };
         let result = tokio::time::timeout(outer, run).await;
+        let memory_exceeded = store.data().limiter.exceeded;
+        // The instance goes back to the pool with the store: drop it first,
+        // then give the permit back.
+        let state = store.into_data();
         drop(permit);
         let result = match result {
-            Err(_elapsed) => Err(InvokeError::Timeout(
-                (limits.deadline + limits.host_time).as_millis(),
-            )),
-            Ok(Err(trap)) => Err(classify_trap(&trap, store.data().limiter.exceeded, &limits)),
-            Ok(Ok(Err(app_error))) => Err(InvokeError::App(app_error)),
+            Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
+            Ok(Err(trap)) => Err(classify_trap(&trap, memory_exceeded, &limits)),
+            Ok(Ok(Err(app_error))) => Err(InvokeError::App(cut_error(app_error, limits.error_bytes))),
             Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
         };
-        (result, store.into_data())
+        // A bound the app ran into while buffering fails the whole invocation,
+        // whatever the app made of the error it was given.
+        let result = match (&state.limit_hit, result) {
+            (Some(hit), Ok(_) | Err(InvokeError::App(_))) => Err(hit.to_error()),
+            (_, result) => result,
+        };
+        (result, state)
     }
 
-    /// Ask a freshly loaded app to describe itself, under the usual bounds
-    /// and with no capability granted.
+    /// Ask a freshly loaded app to describe itself, under the usual bounds,
+    /// with no capability granted, holding a slot of the pool, on the guest
+    /// executor.
     pub(crate) async fn describe(
         &self,
         pre: &GroupAppPre<InvocationState>,
         sha256: &str,
+        needs: pool::Needs,
     ) -> Result<handler::AppInfo, LoadError> {
         let limits = self.inner.limits.clone();
+        let permit = self
+            .inner
+            .pool
+            .acquire(&needs)
+            .await
+            .map_err(|_| LoadError::HostBusy)?;
         let mut store = self.sandbox(
             Identity::nobody(&format!("upload:{sha256}"), ""),
             HashSet::new(),
             (0, 0),
         );
-        let run = async {
-            let app = pre.instantiate_async(&mut store).await?;
-            app.qun_app_handler().call_describe(&mut store).await
-        };
-        match tokio::time::timeout(limits.deadline + limits.host_time, run).await {
-            Err(_) => Err(LoadError::Describe(format!(
-                "did not answer within {} ms",
-                limits.deadline.as_millis()
-            ))),
-            Ok(Err(trap)) => Err(LoadError::Describe(
-                classify_trap(&trap, store.data().limiter.exceeded, &limits).to_string(),
-            )),
-            Ok(Ok(info)) => Ok(info),
+        let pre = pre.clone();
+        let bounds = limits.clone();
+        let result = executor::run(limits.guest_threads, async move {
+            let run = async {
+                let app = pre.instantiate_async(&mut store).await?;
+                app.qun_app_handler().call_describe(&mut store).await
+            };
+            let result =
+                match tokio::time::timeout(bounds.deadline + bounds.deadline_grace, run).await {
+                    Err(_) => Err(LoadError::Describe(format!(
+                        "did not answer within {} ms",
+                        bounds.deadline.as_millis()
+                    ))),
+                    Ok(Err(trap)) => match classify_trap(&trap, store.data().limiter.exceeded, &bounds) {
+                        InvokeError::HostBusy => Err(LoadError::HostBusy),
+                        other => Err(LoadError::Describe(other.to_string())),
+                    },
+                    Ok(Ok(info)) => Ok(info),
+                };
+            drop(store);
+            result
+        })
+        .await;
+        drop(permit);
+        let info = result?;
+        let size = describe_size(&info);
+        if size > limits.describe_bytes {
+            return Err(LoadError::BadManifest(format!(
+                "the describe answer is {size} bytes; the limit is {}",
+                limits.describe_bytes
+            )));
         }
+        Ok(info)
+    }
+}
+
+/// Bytes of a `describe` answer: its texts, and 16 per list entry.
+fn describe_size(info: &handler::AppInfo) -> usize {
+    let specs = |list: &[handler::CommandSpec]| -> usize {
+        list.iter()
+            .map(|c| c.name.len() + c.description.len() + 16)
+            .sum()
+    };
+    info.name.len()
+        + info.title.len()
+        + info.version.len()
+        + info.description.len()
+        + specs(&info.commands)
+        + info
+            .actions
+            .iter()
+            .map(|a| a.name.len() + a.description.len() + 16)
+            .sum::<usize>()
+        + info.subscriptions.len() * 16
+}
+
+/// The app's error with its message cut to `max` bytes.
+fn cut_error(error: Error, max: usize) -> Error {
+    let cut = |m: String| {
+        if m.len() <= max {
+            return m;
+        }
+        let total = m.len();
+        let mut m = crate::capabilities::truncate(m, max);
+        m.push_str(&format!("… (cut: the app's message was {total} bytes; the limit is {max})"));
+        m
+    };
+    match error {
+        Error::Denied(m) => Error::Denied(cut(m)),
+        Error::NotFound(m) => Error::NotFound(cut(m)),
+        Error::Invalid(m) => Error::Invalid(cut(m)),
+        Error::QuotaExceeded(m) => Error::QuotaExceeded(cut(m)),
+        Error::Conflict(m) => Error::Conflict(cut(m)),
+        Error::Internal(m) => Error::Internal(cut(m)),
     }
 }
 
@@ -539,6 +696,13 @@ fn classify_trap(
     memory_exceeded: bool,
     limits: &crate::limits::Limits,
 ) -> InvokeError {
+    if error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        // wasmtime's pool is full: back-pressure, never the app's fault.
+        return InvokeError::HostBusy;
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => InvokeError::Timeout(limits.deadline.as_millis()),
         Some(Trap::StackOverflow) => InvokeError::StackOverflow,
@@ -560,6 +724,7 @@ impl Runtime {
         let (result, _) = self
             .attempt(
                 &app.pre,
+                app.needs,
                 &ident,
                 &HashSet::new(),
                 call,
@@ -574,6 +739,12 @@ impl Runtime {
     /// Create a fresh instance of `app` and drop it (the benchmark of
     /// instantiation alone).
     pub async fn instantiate_only(&self, app: &LoadedApp) -> Result<(), InvokeError> {
+        let _permit = self
+            .inner
+            .pool
+            .acquire(&app.needs)
+            .await
+            .map_err(|_| InvokeError::HostBusy)?;
         let mut store = self.sandbox(
             Identity::nobody(&app.manifest.name, &app.manifest.version),
             HashSet::new(),

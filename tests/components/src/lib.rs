@@ -36,6 +36,14 @@ pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
 /// nothing; see `tests/components/apps/recorder/README.md`.
 pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
 
+/// `hostile-spin`: `on-action("spin")` and `/spin` loop forever; `ok` answers
+/// `{}` (issue 10: fairness between groups).
+pub const HOSTILE_SPIN: &str = env!("QUN_COMPONENT_HOSTILE_SPIN");
+
+/// `hostile-bytes`: huge errors, logs, DMs, timers, writes and posts on
+/// demand, ignoring the errors it is given (issue 10: every byte bounded).
+pub const HOSTILE_BYTES: &str = env!("QUN_COMPONENT_HOSTILE_BYTES");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 
