@@ -1,6 +1,10 @@
 //! The one wasmtime `Engine`: component model, async host calls, pooling
 //! allocator, epoch interruption driven by a ticker thread, bounded stack.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use wasmtime::{
@@ -78,19 +82,85 @@ pub fn ticks(duration: Duration) -> u64 {
 /// a busy app never holds up invocations of other apps on the same thread.
 const SLICE: Duration = Duration::from_millis(10);
 
-/// Stop the guest once the invocation has run `deadline` (wall-clock since
-/// its start, time inside host calls included: the deadline is the
-/// deadline). A host call under way at the deadline is cut off by the
-/// caller's outer timeout (`deadline + deadline_grace`).
+/// Stop the guest once the invocation has run `deadline`: wall-clock since
+/// its start, time inside host calls included (the deadline is the
+/// deadline), but not the time it sat ready in the executor's queue after
+/// yielding its slice while other apps ran: that is nobody's time, and
+/// counting it would let one spinning app time out the innocent ones. A
+/// host call under way at the deadline is cut off by [`Bounded`]
+/// (`deadline + deadline_grace`).
 pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
     store.set_epoch_deadline(ticks(SLICE.min(deadline)));
     store.epoch_deadline_callback(move |ctx| {
         let state = ctx.data();
-        let elapsed = state.started.elapsed();
-        if elapsed >= deadline {
-            tracing::debug!(wall = ?elapsed, host = ?state.host_time, "app ran past its deadline");
+        let mut clock = state.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let ran = state.started.elapsed().saturating_sub(clock.waited);
+        if ran >= deadline {
+            tracing::debug!(wall = ?state.started.elapsed(), ran = ?ran, "app ran past its deadline");
             return Ok(UpdateDeadline::Interrupt);
         }
-        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - elapsed))))
+        clock.yielded_at = Some(std::time::Instant::now());
+        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - ran))))
     });
+}
+
+/// Time an invocation spent waiting for a thread after yielding its slice.
+#[derive(Debug, Default)]
+pub struct RunClock {
+    /// When it last yielded (cleared when it runs again).
+    pub yielded_at: Option<std::time::Instant>,
+    /// Waiting after yields so far.
+    pub waited: Duration,
+}
+
+/// `future`, cut off once it has run `limit` since `started` (minus the
+/// waiting after yields that `clock` counts).
+pub fn bounded<F: Future>(
+    future: F,
+    clock: Arc<Mutex<RunClock>>,
+    started: std::time::Instant,
+    limit: Duration,
+) -> Bounded<F> {
+    let due = tokio::time::Instant::from_std(started + limit);
+    Bounded {
+        future: Box::pin(future),
+        clock,
+        started,
+        limit,
+        sleep: Box::pin(tokio::time::sleep_until(due)),
+    }
+}
+
+/// The future of [`bounded`]: `Err(())` when cut off.
+pub struct Bounded<F> {
+    future: Pin<Box<F>>,
+    clock: Arc<Mutex<RunClock>>,
+    started: std::time::Instant,
+    limit: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<F: Future> Future for Bounded<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let waited = {
+            let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = clock.yielded_at.take() {
+                clock.waited += at.elapsed();
+            }
+            clock.waited
+        };
+        if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let due = tokio::time::Instant::from_std(self.started + self.limit + waited);
+        if self.sleep.deadline() != due {
+            self.sleep.as_mut().reset(due);
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }

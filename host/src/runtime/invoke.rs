@@ -494,6 +494,7 @@ impl Runtime {
         // The epoch deadline stops guest code at the deadline; this outer
         // timeout also cuts a host call still under way shortly after it.
         let outer = limits.deadline + limits.deadline_grace;
+        let (clock, started) = (store.data().clock.clone(), store.data().started);
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             let h = app.qun_app_handler();
@@ -518,7 +519,7 @@ impl Runtime {
             };
             wasmtime::Result::Ok(answer)
         };
-        let result = tokio::time::timeout(outer, run).await;
+        let result = engine::bounded(run, clock, started, outer).await;
         let memory_exceeded = store.data().limiter.exceeded;
         // The instance goes back to the pool with the store: drop it first,
         // then give the permit back.
@@ -563,12 +564,14 @@ impl Runtime {
         let pre = pre.clone();
         let bounds = limits.clone();
         let result = executor::run(limits.guest_threads, async move {
+            let (clock, started) = (store.data().clock.clone(), store.data().started);
             let run = async {
                 let app = pre.instantiate_async(&mut store).await?;
                 app.qun_app_handler().call_describe(&mut store).await
             };
+            let limit = bounds.deadline + bounds.deadline_grace;
             let result =
-                match tokio::time::timeout(bounds.deadline + bounds.deadline_grace, run).await {
+                match engine::bounded(run, clock, started, limit).await {
                     Err(_) => Err(LoadError::Describe(format!(
                         "did not answer within {} ms",
                         bounds.deadline.as_millis()

@@ -85,6 +85,8 @@ pub struct InvocationState {
     /// Direct messages this installation sent in the last minute before
     /// this invocation, in all and per recipient (read on first use).
     pub(crate) dm_recent: Option<(i64, std::collections::HashMap<String, i64>)>,
+    /// Waiting for a thread after yielding, not counted against the deadline (item 1).
+    pub(crate) clock: Arc<std::sync::Mutex<super::engine::RunClock>>,
 }
 
 /// A bound on what an invocation may produce.
@@ -149,6 +151,7 @@ impl InvocationState {
             effects_used: (0, 0),
             log_used: 0,
             dm_recent: None,
+            clock: Arc::default(),
         }
     }
 
