@@ -63,7 +63,8 @@ fn start() -> Server {
         match lines.next() {
             Some(Ok(line)) => {
                 if let Some(addr) = line.strip_prefix("qun listening on ") {
-                    break format!("http://{}", addr.trim());
+                    let addr = addr.trim();
+                    break if addr.starts_with("http") { addr.to_string() } else { format!("http://{addr}") };
                 }
             }
             _ => panic!("qun serve exited before listening"),

@@ -16,7 +16,7 @@ use crate::runtime::InvocationState;
 use crate::limits::Limits;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Build the engine for `limits` and start its epoch ticker.
 pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
@@ -80,7 +80,9 @@ pub fn ticks(duration: Duration) -> u64 {
 
 /// Guest code runs in slices of this length, then yields to the executor so
 /// a busy app never holds up invocations of other apps on the same thread.
-const SLICE: Duration = Duration::from_millis(10);
+/// (Short: another app's invocation waits at most this long for a thread;
+/// measured with `tests/examples/load_isolation.rs`.)
+const SLICE: Duration = Duration::from_millis(2);
 
 /// Stop the guest once the invocation has run `deadline`: wall-clock since
 /// its start, time inside host calls included (the deadline is the

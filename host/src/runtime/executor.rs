@@ -23,6 +23,10 @@ fn handle(threads: usize) -> &'static tokio::runtime::Runtime {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
             .thread_name("qun-guest")
+            // Look at newly arrived and externally woken tasks (a new
+            // invocation, a host call's database answer) before every
+            // task, not after a run of yielding spinners' slices.
+            .global_queue_interval(1)
             .on_thread_start(lower_priority)
             .enable_all()
             .build()

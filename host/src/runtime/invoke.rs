@@ -229,18 +229,9 @@ impl Runtime {
     /// delivered in the transaction that commits the effects (nothing is
     /// committed if it was delivered or parked meanwhile).
     ///
-    /// Runs on the guest executor, never on the caller's (HTTP) threads.
+    /// Guest code runs on the guest executor, never on the caller's (HTTP)
+    /// threads; the database work before and after it stays here.
     pub(crate) async fn invoke_delivering(
-        &self,
-        invocation: Invocation,
-        event: Option<i64>,
-    ) -> Result<Outcome, InvokeError> {
-        let this = self.clone();
-        let threads = self.limits().guest_threads;
-        executor::run(threads, async move { this.invoke_here(invocation, event).await }).await
-    }
-
-    async fn invoke_here(
         &self,
         invocation: Invocation,
         event: Option<i64>,
@@ -326,18 +317,25 @@ impl Runtime {
                     .unwrap_or((0, 0))
             };
             let started_at = now_ms();
-            let (result, mut state) = self
-                .attempt(
-                    &app.pre,
-                    app.needs,
-                    &ident,
-                    &grants,
-                    &invocation.call,
-                    &invocation_id,
-                    usage,
-                    started_at,
-                )
-                .await;
+            let (result, mut state) = {
+                let (this, app, ident, grants) =
+                    (self.clone(), app.clone(), ident.clone(), grants.clone());
+                let (call, invocation_id) = (invocation.call.clone(), invocation_id.clone());
+                executor::run(self.limits().guest_threads, async move {
+                    this.attempt(
+                        &app.pre,
+                        app.needs,
+                        &ident,
+                        &grants,
+                        &call,
+                        &invocation_id,
+                        usage,
+                        started_at,
+                    )
+                    .await
+                })
+                .await
+            };
             state.drain_stdio();
             let answer = match result {
                 Ok(answer) => answer,
