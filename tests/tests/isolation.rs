@@ -32,6 +32,7 @@ backend_tests!(
     large_timer_payloads_are_refused,
     a_grant_revoked_before_the_commit_drops_the_effects,
     an_app_disabled_before_the_commit_drops_the_effects,
+    an_app_uninstalled_before_the_commit_drops_the_effects,
 );
 
 async fn a_looping_app_in_one_group_does_not_stop_another_group(backend: Backend) {
@@ -508,5 +509,32 @@ async fn an_app_disabled_before_the_commit_drops_the_effects(backend: Backend) {
     let err = result.expect_err("the effects are dropped");
     assert_eq!(err.code(), "effects_dropped");
     assert!(err.to_string().contains("disabled"), "{err}");
+    assert!(w.messages(&gid).await.is_empty(), "nothing was posted");
+}
+
+async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let probe = w.install(qun_components::PROBE, &gid, &["messaging", "storage"]).await;
+    let (mut reached,) = pause_before_commit(&w);
+    let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
+    let uninstall = async {
+        let (inst_id, go) = reached.recv().await.expect("paused before commit");
+        w.runtime.set_before_commit(None);
+        let inst = w
+            .store()
+            .installation(&inst_id)
+            .await
+            .expect("read")
+            .expect("installation");
+        assert!(w.store().uninstall(&inst, &owner.id).await.expect("uninstall"));
+        let _ = go.send(());
+    };
+    let (result, ()) = tokio::join!(run, uninstall);
+    let err = result.expect_err("the effects are dropped");
+    assert_eq!(err.code(), "effects_dropped");
+    assert!(err.to_string().contains("uninstalled"), "{err}");
     assert!(w.messages(&gid).await.is_empty(), "nothing was posted");
 }
