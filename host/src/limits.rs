@@ -148,7 +148,7 @@ impl Default for Limits {
             guest_threads: 0,
             pool_core_instances: 1_024,
             pool_memories: 64,
-            pool_tables: 256,
+            pool_tables: 1_024,
             error_bytes: 2 << 10,
             log_lines: 100,
             log_bytes: 64 << 10,

@@ -130,7 +130,7 @@ pub struct LimitArgs {
     /// Linear memories in the instance pool; one component may need a quarter [default: 64].
     #[arg(long, env = "QUN_POOL_MEMORIES")]
     pub pool_memories: Option<u32>,
-    /// Tables in the instance pool; one component may need a quarter [default: 256].
+    /// Tables in the instance pool; one component may need a quarter [default: 1024].
     #[arg(long, env = "QUN_POOL_TABLES")]
     pub pool_tables: Option<u32>,
     /// Largest error message an app may return, in bytes; longer ones are cut [default: 2048].
