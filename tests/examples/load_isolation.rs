@@ -41,9 +41,11 @@ impl Drop for Server {
 }
 
 fn start() -> Server {
-    let bin = std::env::var("QUN_BIN").map(PathBuf::from).unwrap_or_else(|_| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/qun")
-    });
+    let bin = std::env::var("QUN_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/release/qun")
+        });
     let dir = std::env::temp_dir().join(format!("qun-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let mut child = Command::new(&bin)
@@ -64,7 +66,11 @@ fn start() -> Server {
             Some(Ok(line)) => {
                 if let Some(addr) = line.strip_prefix("qun listening on ") {
                     let addr = addr.trim();
-                    break if addr.starts_with("http") { addr.to_string() } else { format!("http://{addr}") };
+                    break if addr.starts_with("http") {
+                        addr.to_string()
+                    } else {
+                        format!("http://{addr}")
+                    };
                 }
             }
             _ => panic!("qun serve exited before listening"),
@@ -100,7 +106,11 @@ impl Api {
 
     async fn user(&self, name: &str, developer: bool) -> String {
         let (_, body) = self
-            .post("/v1/users", ADMIN, json!({"name": name, "developer": developer}))
+            .post(
+                "/v1/users",
+                ADMIN,
+                json!({"name": name, "developer": developer}),
+            )
             .await;
         body["token"].as_str().expect("token").to_string()
     }
@@ -143,7 +153,14 @@ impl Api {
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
 
-    async fn action(&self, gid: &str, slug: &str, token: &str, action: &str, payload: Value) -> StatusCode {
+    async fn action(
+        &self,
+        gid: &str,
+        slug: &str,
+        token: &str,
+        action: &str,
+        payload: Value,
+    ) -> StatusCode {
         self.post(
             &format!("/v1/groups/{gid}/apps/{slug}/actions/{action}"),
             token,
@@ -191,8 +208,10 @@ async fn main() {
     let dev = api.user("dev", true).await;
     let owner = api.user("owner", false).await;
     api.publish(&dev, "noop", qun_components::NOOP).await;
-    api.publish(&dev, "hostile-spin", qun_components::HOSTILE_SPIN).await;
-    api.publish(&dev, "hostile-bytes", qun_components::HOSTILE_BYTES).await;
+    api.publish(&dev, "hostile-spin", qun_components::HOSTILE_SPIN)
+        .await;
+    api.publish(&dev, "hostile-bytes", qun_components::HOSTILE_BYTES)
+        .await;
     let gb = api.group(&owner, "innocent").await;
     api.install(&gb, &owner, "noop", &[]).await;
     let mut spinners = Vec::new();
@@ -202,7 +221,8 @@ async fn main() {
         spinners.push(g);
     }
     let gf = api.group(&owner, "flooding").await;
-    api.install(&gf, &owner, "hostile-bytes", &["storage"]).await;
+    api.install(&gf, &owner, "hostile-bytes", &["storage"])
+        .await;
 
     let run_phase = |name: &'static str| {
         let api = api.clone();
@@ -242,7 +262,8 @@ async fn main() {
         let (api, g, owner, stop) = (api.clone(), g.clone(), owner.clone(), stop.clone());
         load.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                api.action(&g, "hostile-spin", &owner, "spin", json!({})).await;
+                api.action(&g, "hostile-spin", &owner, "spin", json!({}))
+                    .await;
             }
         }));
     }
@@ -253,7 +274,9 @@ async fn main() {
     }
 
     let stop = Arc::new(AtomicBool::new(false));
-    let counts = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::<u16, u64>::new()));
+    let counts = Arc::new(std::sync::Mutex::new(
+        std::collections::BTreeMap::<u16, u64>::new(),
+    ));
     for i in 0..16 {
         let (api, g, owner, stop, counts) = (
             api.clone(),
@@ -265,11 +288,23 @@ async fn main() {
         load.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let status = if i % 2 == 0 {
-                    api.action(&g, "hostile-bytes", &owner, "error", json!({"bytes": 1 << 20}))
-                        .await
+                    api.action(
+                        &g,
+                        "hostile-bytes",
+                        &owner,
+                        "error",
+                        json!({"bytes": 1 << 20}),
+                    )
+                    .await
                 } else {
-                    api.action(&g, "hostile-bytes", &owner, "logs", json!({"lines": 500, "bytes": 4000}))
-                        .await
+                    api.action(
+                        &g,
+                        "hostile-bytes",
+                        &owner,
+                        "logs",
+                        json!({"lines": 500, "bytes": 4000}),
+                    )
+                    .await
                 };
                 *counts
                     .lock()

@@ -80,9 +80,7 @@ fn slow() -> Limits {
 /// A hook that stops every invocation before its commit until released:
 /// `reached` receives the installation id, then the test sends on the
 /// returned channel to let it commit.
-fn pause_before_commit(
-    w: &World,
-) -> (mpsc::UnboundedReceiver<(String, oneshot::Sender<()>)>,) {
+fn pause_before_commit(w: &World) -> (mpsc::UnboundedReceiver<(String, oneshot::Sender<()>)>,) {
     let (tx, rx) = mpsc::unbounded_channel();
     let tx = Arc::new(Mutex::new(tx));
     let hook: BeforeCommit = Arc::new(move |inst: String| {
@@ -140,7 +138,11 @@ async fn a_crowded_installation_answers_busy_and_others_still_run(backend: Backe
         .action(&probe, &owner.id, "get", json!({"key": "k2"}))
         .await
         .expect("get");
-    assert_eq!(got["value"], Value::Null, "the refused invocation kept nothing");
+    assert_eq!(
+        got["value"],
+        Value::Null,
+        "the refused invocation kept nothing"
+    );
 }
 
 async fn a_full_pool_is_host_busy_and_never_the_apps_fault(backend: Backend) {
@@ -168,8 +170,13 @@ async fn a_full_pool_is_host_busy_and_never_the_apps_fault(backend: Backend) {
         let mut errors = Vec::new();
         for _ in 0..3 {
             errors.push(
-                w.action(&probe, &owner_b.id, "set", json!({"key": "k", "value": "v"}))
-                    .await,
+                w.action(
+                    &probe,
+                    &owner_b.id,
+                    "set",
+                    json!({"key": "k", "value": "v"}),
+                )
+                .await,
             );
         }
         errors
@@ -193,9 +200,14 @@ async fn a_full_pool_is_host_busy_and_never_the_apps_fault(backend: Backend) {
         .expect("read")
         .expect("installation");
     assert!(inst.enabled, "a full pool is not the app's fault");
-    w.action(&probe, &owner_b.id, "set", json!({"key": "k", "value": "v"}))
-        .await
-        .expect("runs once the pool has room");
+    w.action(
+        &probe,
+        &owner_b.id,
+        "set",
+        json!({"key": "k", "value": "v"}),
+    )
+    .await
+    .expect("runs once the pool has room");
     // The looping app's own timeout is its fault.
     let spin = w
         .store()
@@ -203,7 +215,10 @@ async fn a_full_pool_is_host_busy_and_never_the_apps_fault(backend: Backend) {
         .await
         .expect("read")
         .expect("installation");
-    assert!(!spin.enabled, "the looping app is disabled by its own timeout");
+    assert!(
+        !spin.enabled,
+        "the looping app is disabled by its own timeout"
+    );
 }
 
 async fn a_component_that_cannot_fit_the_pool_is_refused_with_its_numbers(backend: Backend) {
@@ -252,13 +267,20 @@ async fn a_huge_error_comes_back_cut(backend: Backend) {
         .expect_err("the app refuses");
     let (code, message) = qun_tests::app_error(&err).expect("the app's own error");
     assert_eq!(code, "invalid");
-    assert!(message.len() < 2_300, "cut to about 2 KiB: {}", message.len());
+    assert!(
+        message.len() < 2_300,
+        "cut to about 2 KiB: {}",
+        message.len()
+    );
     assert!(message.starts_with("eeee"), "{}", &message[..20]);
     assert!(message.contains("20971520 bytes"), "says how big it was");
     // The log row of the failure is bounded too.
     let logs = w.store().logs_of("hostile-bytes", 100).await.expect("logs");
     assert!(!logs.is_empty());
-    assert!(logs.iter().all(|l| l.message.len() < 4_096), "log rows are bounded");
+    assert!(
+        logs.iter().all(|l| l.message.len() < 4_096),
+        "log rows are bounded"
+    );
 }
 
 async fn log_lines_are_bounded_per_invocation(backend: Backend) {
@@ -268,13 +290,28 @@ async fn log_lines_are_bounded_per_invocation(backend: Backend) {
     };
     let (gid, owner, _) = w.group(0).await;
     let app = w.install(qun_components::HOSTILE_BYTES, &gid, &[]).await;
-    w.action(&app, &owner.id, "logs", json!({"lines": 5000, "bytes": 4000}))
+    w.action(
+        &app,
+        &owner.id,
+        "logs",
+        json!({"lines": 5000, "bytes": 4000}),
+    )
+    .await
+    .expect("logging never fails");
+    let logs = w
+        .store()
+        .logs_of("hostile-bytes", 10_000)
         .await
-        .expect("logging never fails");
-    let logs = w.store().logs_of("hostile-bytes", 10_000).await.expect("logs");
+        .expect("logs");
     let bytes: usize = logs
         .iter()
-        .map(|l| l.message.len() + l.fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>())
+        .map(|l| {
+            l.message.len()
+                + l.fields
+                    .iter()
+                    .map(|(k, v)| k.len() + v.len())
+                    .sum::<usize>()
+        })
         .sum();
     assert!(logs.len() <= 101, "{} lines", logs.len());
     assert!(bytes <= (64 << 10) + 1_000, "{bytes} bytes");
@@ -290,28 +327,49 @@ async fn a_dm_flood_is_refused_with_dm_quota_and_nothing_is_sent(backend: Backen
         return;
     };
     let (gid, owner, members) = w.group(1).await;
-    let app = w.install(qun_components::HOSTILE_BYTES, &gid, &["messaging"]).await;
+    let app = w
+        .install(qun_components::HOSTILE_BYTES, &gid, &["messaging"])
+        .await;
     let to = &members[0].id;
     // The app ignores the errors it is given and answers ok: the invocation
     // fails anyway, and none of its DMs is sent.
     let err = w
-        .action(&app, &owner.id, "dms", json!({"to": to, "count": 1_000, "bytes": 15_000}))
+        .action(
+            &app,
+            &owner.id,
+            "dms",
+            json!({"to": to, "count": 1_000, "bytes": 15_000}),
+        )
         .await
         .expect_err("a flood is refused");
     assert!(matches!(err, InvokeError::DmQuota(_)), "{err:?}");
     assert_eq!(err.code(), "dm_quota");
-    assert!(err.to_string().contains("20 direct messages per minute to one member"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("20 direct messages per minute to one member"),
+        "{err}"
+    );
     let received = w.store().direct_messages(to).await.expect("dms");
     assert!(received.is_empty(), "nothing was sent: {}", received.len());
 
     // Within the bound they go out; the next ones in the same minute do not.
     let ok = w
-        .action(&app, &owner.id, "dms", json!({"to": to, "count": 20, "bytes": 10}))
+        .action(
+            &app,
+            &owner.id,
+            "dms",
+            json!({"to": to, "count": 20, "bytes": 10}),
+        )
         .await
         .expect("20 DMs to one member are fine");
     assert_eq!(ok["errors"], 0);
     let err = w
-        .action(&app, &owner.id, "dms", json!({"to": to, "count": 1, "bytes": 10}))
+        .action(
+            &app,
+            &owner.id,
+            "dms",
+            json!({"to": to, "count": 1, "bytes": 10}),
+        )
         .await
         .expect_err("the 21st within a minute is refused");
     assert_eq!(err.code(), "dm_quota");
@@ -333,10 +391,17 @@ async fn direct_messages_are_listed_a_page_at_a_time(backend: Backend) {
         .add_member(&gid, &member.id, Role::Member)
         .await
         .expect("member");
-    let app = w.install(qun_components::HOSTILE_BYTES, &gid, &["messaging"]).await;
-    w.action(&app, &owner.id, "dms", json!({"to": member.id, "count": 15, "bytes": 10}))
-        .await
-        .expect("15 DMs");
+    let app = w
+        .install(qun_components::HOSTILE_BYTES, &gid, &["messaging"])
+        .await;
+    w.action(
+        &app,
+        &owner.id,
+        "dms",
+        json!({"to": member.id, "count": 15, "bytes": 10}),
+    )
+    .await
+    .expect("15 DMs");
 
     let router = qun_host::app(AppState::new(w.runtime.clone(), Default::default()));
     let get = |path: String| {
@@ -353,7 +418,12 @@ async fn direct_messages_are_listed_a_page_at_a_time(backend: Backend) {
                 .await
                 .expect("router answers");
             assert_eq!(response.status(), StatusCode::OK);
-            let bytes = response.into_body().collect().await.expect("body").to_bytes();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
             serde_json::from_slice::<Vec<Value>>(&bytes).expect("a JSON list")
         }
     };
@@ -379,10 +449,17 @@ async fn buffered_effects_are_bounded_and_fail_atomically(backend: Backend) {
         return;
     };
     let (gid, owner, _) = w.group(0).await;
-    let app = w.install(qun_components::HOSTILE_BYTES, &gid, &["storage"]).await;
+    let app = w
+        .install(qun_components::HOSTILE_BYTES, &gid, &["storage"])
+        .await;
     // 3000 small writes: past the 2000 effects one invocation may buffer.
     let err = w
-        .action(&app, &owner.id, "writes", json!({"count": 3000, "bytes": 8}))
+        .action(
+            &app,
+            &owner.id,
+            "writes",
+            json!({"count": 3000, "bytes": 8}),
+        )
         .await
         .expect_err("too many effects");
     assert!(matches!(err, InvokeError::EffectsLimit(_)), "{err:?}");
@@ -390,7 +467,12 @@ async fn buffered_effects_are_bounded_and_fail_atomically(backend: Backend) {
     assert!(err.to_string().contains("2000 effects"), "{err}");
     // 80 writes of 60 KiB: past the 4 MiB.
     let err = w
-        .action(&app, &owner.id, "writes", json!({"count": 80, "bytes": 60_000}))
+        .action(
+            &app,
+            &owner.id,
+            "writes",
+            json!({"count": 80, "bytes": 60_000}),
+        )
         .await
         .expect_err("too many bytes");
     assert_eq!(err.code(), "effects_limit");
@@ -400,7 +482,11 @@ async fn buffered_effects_are_bounded_and_fail_atomically(backend: Backend) {
         .await
         .expect("read")
         .expect("installation");
-    assert_eq!((inst.storage_keys, inst.storage_bytes), (0, 0), "nothing was written");
+    assert_eq!(
+        (inst.storage_keys, inst.storage_bytes),
+        (0, 0),
+        "nothing was written"
+    );
     assert!(inst.enabled, "a bound is not a fault");
     // Within the bounds it commits.
     w.action(&app, &owner.id, "writes", json!({"count": 100, "bytes": 8}))
@@ -413,9 +499,16 @@ async fn large_timer_payloads_are_refused(backend: Backend) {
         return;
     };
     let (gid, owner, _) = w.group(0).await;
-    let app = w.install(qun_components::HOSTILE_BYTES, &gid, &["scheduler"]).await;
+    let app = w
+        .install(qun_components::HOSTILE_BYTES, &gid, &["scheduler"])
+        .await;
     let answer = w
-        .action(&app, &owner.id, "timers", json!({"count": 3, "bytes": 9_000}))
+        .action(
+            &app,
+            &owner.id,
+            "timers",
+            json!({"count": 3, "bytes": 9_000}),
+        )
         .await
         .expect("the app carries on");
     assert_eq!(answer["errors"], 3);
@@ -426,7 +519,12 @@ async fn large_timer_payloads_are_refused(backend: Backend) {
         "{answer}"
     );
     let answer = w
-        .action(&app, &owner.id, "timers", json!({"count": 3, "bytes": 8_000}))
+        .action(
+            &app,
+            &owner.id,
+            "timers",
+            json!({"count": 3, "bytes": 8_000}),
+        )
         .await
         .expect("within the bound");
     assert_eq!(answer["errors"], 0);
@@ -437,7 +535,9 @@ async fn a_grant_revoked_before_the_commit_drops_the_effects(backend: Backend) {
         return;
     };
     let (gid, owner, _) = w.group(0).await;
-    let probe = w.install(qun_components::PROBE, &gid, &["storage", "messaging"]).await;
+    let probe = w
+        .install(qun_components::PROBE, &gid, &["storage", "messaging"])
+        .await;
     let (mut reached,) = pause_before_commit(&w);
     let run = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
     let revoke = async {
@@ -502,7 +602,12 @@ async fn an_app_disabled_before_the_commit_drops_the_effects(backend: Backend) {
             .await
             .expect("read")
             .expect("installation");
-        assert!(w.store().set_enabled(&inst, false, &owner.id).await.expect("disable"));
+        assert!(
+            w.store()
+                .set_enabled(&inst, false, &owner.id)
+                .await
+                .expect("disable")
+        );
         let _ = go.send(());
     };
     let (result, ()) = tokio::join!(run, disable);
@@ -517,7 +622,9 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
         return;
     };
     let (gid, owner, _) = w.group(0).await;
-    let probe = w.install(qun_components::PROBE, &gid, &["messaging", "storage"]).await;
+    let probe = w
+        .install(qun_components::PROBE, &gid, &["messaging", "storage"])
+        .await;
     let (mut reached,) = pause_before_commit(&w);
     let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
     let uninstall = async {
@@ -529,7 +636,12 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
             .await
             .expect("read")
             .expect("installation");
-        assert!(w.store().uninstall(&inst, &owner.id).await.expect("uninstall"));
+        assert!(
+            w.store()
+                .uninstall(&inst, &owner.id)
+                .await
+                .expect("uninstall")
+        );
         let _ = go.send(());
     };
     let (result, ()) = tokio::join!(run, uninstall);

@@ -114,7 +114,10 @@ impl InvocationState {
                 .directs_sent_since(&self.ident.installation_id, since)
                 .await
                 .map_err(internal)?;
-            self.dm_recent = Some((recent.iter().map(|(_, n)| n).sum(), recent.into_iter().collect()));
+            self.dm_recent = Some((
+                recent.iter().map(|(_, n)| n).sum(),
+                recent.into_iter().collect(),
+            ));
         }
         let Some((before, per)) = &self.dm_recent else {
             return Ok(());

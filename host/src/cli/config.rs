@@ -209,9 +209,15 @@ impl LimitArgs {
                 *target = v.max(1);
             }
         };
-        set(&mut limits.installation_concurrency, self.installation_concurrency);
+        set(
+            &mut limits.installation_concurrency,
+            self.installation_concurrency,
+        );
         set(&mut limits.group_concurrency, self.group_concurrency);
-        set(&mut limits.concurrent_invocations, self.concurrent_invocations);
+        set(
+            &mut limits.concurrent_invocations,
+            self.concurrent_invocations,
+        );
         set(&mut limits.pool_core_instances, self.pool_core_instances);
         set(&mut limits.pool_memories, self.pool_memories);
         set(&mut limits.pool_tables, self.pool_tables);

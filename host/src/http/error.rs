@@ -477,15 +477,33 @@ mod tests {
     #[test]
     fn host_limits_have_their_own_codes_and_retry_after() {
         let busy = ApiError::from(InvokeError::Busy("wait".into()));
-        assert_eq!((busy.status(), busy.code()), (StatusCode::TOO_MANY_REQUESTS, "busy"));
+        assert_eq!(
+            (busy.status(), busy.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "busy")
+        );
         let response = busy.into_response();
-        assert_eq!(response.headers().get(header::RETRY_AFTER), Some(&HeaderValue::from(1u64)));
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(1u64))
+        );
         let host = ApiError::from(InvokeError::HostBusy);
-        assert_eq!((host.status(), host.code()), (StatusCode::SERVICE_UNAVAILABLE, "host_busy"));
+        assert_eq!(
+            (host.status(), host.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "host_busy")
+        );
         let dropped = ApiError::from(InvokeError::EffectsDropped("revoked".into()));
-        assert_eq!((dropped.status(), dropped.code()), (StatusCode::CONFLICT, "effects_dropped"));
-        assert_eq!(ApiError::from(InvokeError::DmQuota("x".into())).code(), "dm_quota");
-        assert_eq!(ApiError::from(InvokeError::EffectsLimit("x".into())).code(), "effects_limit");
+        assert_eq!(
+            (dropped.status(), dropped.code()),
+            (StatusCode::CONFLICT, "effects_dropped")
+        );
+        assert_eq!(
+            ApiError::from(InvokeError::DmQuota("x".into())).code(),
+            "dm_quota"
+        );
+        assert_eq!(
+            ApiError::from(InvokeError::EffectsLimit("x".into())).code(),
+            "effects_limit"
+        );
     }
 
     #[tokio::test]

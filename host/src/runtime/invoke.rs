@@ -8,8 +8,8 @@ use wasmtime::Trap;
 
 use super::effects::{self, CommitError, Identity, OutMessage};
 use super::load::{LoadError, LoadedApp, sha256_hex};
-use super::{engine, executor, pool};
 use super::{InvocationState, Runtime};
+use super::{engine, executor, pool};
 use crate::capabilities::messaging::message_parts;
 use crate::capabilities::{
     Capability, Error, GroupAppPre, error_code, error_message, handler, types,
@@ -526,7 +526,9 @@ impl Runtime {
         let result = match result {
             Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
             Ok(Err(trap)) => Err(classify_trap(&trap, memory_exceeded, &limits)),
-            Ok(Ok(Err(app_error))) => Err(InvokeError::App(cut_error(app_error, limits.error_bytes))),
+            Ok(Ok(Err(app_error))) => {
+                Err(InvokeError::App(cut_error(app_error, limits.error_bytes)))
+            }
             Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
         };
         // A bound the app ran into while buffering fails the whole invocation,
@@ -568,18 +570,18 @@ impl Runtime {
                 app.qun_app_handler().call_describe(&mut store).await
             };
             let limit = bounds.deadline + bounds.deadline_grace;
-            let result =
-                match engine::bounded(run, clock, started, limit).await {
-                    Err(_) => Err(LoadError::Describe(format!(
-                        "did not answer within {} ms",
-                        bounds.deadline.as_millis()
-                    ))),
-                    Ok(Err(trap)) => match classify_trap(&trap, store.data().limiter.exceeded, &bounds) {
-                        InvokeError::HostBusy => Err(LoadError::HostBusy),
-                        other => Err(LoadError::Describe(other.to_string())),
-                    },
-                    Ok(Ok(info)) => Ok(info),
-                };
+            let result = match engine::bounded(run, clock, started, limit).await {
+                Err(_) => Err(LoadError::Describe(format!(
+                    "did not answer within {} ms",
+                    bounds.deadline.as_millis()
+                ))),
+                Ok(Err(trap)) => match classify_trap(&trap, store.data().limiter.exceeded, &bounds)
+                {
+                    InvokeError::HostBusy => Err(LoadError::HostBusy),
+                    other => Err(LoadError::Describe(other.to_string())),
+                },
+                Ok(Ok(info)) => Ok(info),
+            };
             drop(store);
             result
         })
@@ -625,7 +627,9 @@ fn cut_error(error: Error, max: usize) -> Error {
         }
         let total = m.len();
         let mut m = crate::capabilities::truncate(m, max);
-        m.push_str(&format!("… (cut: the app's message was {total} bytes; the limit is {max})"));
+        m.push_str(&format!(
+            "… (cut: the app's message was {total} bytes; the limit is {max})"
+        ));
         m
     };
     match error {

@@ -67,9 +67,7 @@ struct Inner {
 /// Awaited with the installation id after an invocation ran and before its
 /// effects are committed (tests use it to change the world in between).
 pub type BeforeCommit = Arc<
-    dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
-        + Send
-        + Sync,
+    dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
 >;
 
 /// A failure to set up the runtime.

@@ -114,7 +114,9 @@ pub fn core_instances_of(bytes: &[u8]) -> Result<u32, String> {
         let payload = payload.map_err(|e| e.to_string())?;
         if let wasmparser::Payload::InstanceSection(reader) = payload {
             for instance in reader {
-                if let wasmparser::Instance::Instantiate { .. } = instance.map_err(|e| e.to_string())? {
+                if let wasmparser::Instance::Instantiate { .. } =
+                    instance.map_err(|e| e.to_string())?
+                {
                     count = count.saturating_add(1);
                 }
             }
@@ -189,7 +191,11 @@ impl InstancePool {
         };
         // One order for everyone.
         let slot = take(&self.slots, 1).await?;
-        let core = take(&self.core_instances, needs.core_instances.min(self.max.core_instances)).await?;
+        let core = take(
+            &self.core_instances,
+            needs.core_instances.min(self.max.core_instances),
+        )
+        .await?;
         let memories = take(&self.memories, needs.memories.min(self.max.memories)).await?;
         let tables = take(&self.tables, needs.tables.min(self.max.tables)).await?;
         Ok(PoolPermit {
@@ -239,11 +245,17 @@ mod tests {
         );
         let other = admission.admit("g", "b").await;
         assert!(other.is_ok());
-        assert_eq!(admission.admit("g", "c").await.err(), Some(Crowded::Group(2)));
+        assert_eq!(
+            admission.admit("g", "c").await.err(),
+            Some(Crowded::Group(2))
+        );
         drop(first);
         let again = admission.admit("g", "a").await;
         assert!(again.is_ok(), "a turn given back is taken again");
-        assert_eq!(admission.admit("g", "c").await.err(), Some(Crowded::Group(2)));
+        assert_eq!(
+            admission.admit("g", "c").await.err(),
+            Some(Crowded::Group(2))
+        );
         drop(other);
         assert!(admission.admit("g", "c").await.is_ok());
     }

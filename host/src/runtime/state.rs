@@ -173,7 +173,9 @@ impl InvocationState {
     /// `effects_limit` (nothing it did is kept).
     pub(crate) fn charge_effect(&mut self, bytes: usize) -> Result<(), crate::capabilities::Error> {
         if let Some(hit) = &self.limit_hit {
-            return Err(crate::capabilities::Error::QuotaExceeded(hit.message().to_string()));
+            return Err(crate::capabilities::Error::QuotaExceeded(
+                hit.message().to_string(),
+            ));
         }
         let (used, items) = self.effects_used;
         let (used, items) = (used.saturating_add(bytes), items + 1);

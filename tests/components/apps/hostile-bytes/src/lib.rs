@@ -17,7 +17,9 @@ wit_bindgen::generate!({
     world: "group-app",
 });
 
-use exports::qun::app::handler::{ActionSpec, AppInfo, Command, Context, Error, Event, Guest, Message};
+use exports::qun::app::handler::{
+    ActionSpec, AppInfo, Command, Context, Error, Event, Guest, Message,
+};
 use qun::app::log::{self, Level};
 use qun::app::{messaging, scheduler, storage};
 use serde_json::{Value, json};
@@ -106,7 +108,11 @@ impl Guest for Bytes {
             "timers" => {
                 let payload = "t".repeat(num(&args, "bytes")? as usize);
                 for i in 0..num(&args, "count")? {
-                    note(scheduler::schedule(&format!("t{i}"), 4_000_000_000_000, &payload));
+                    note(scheduler::schedule(
+                        &format!("t{i}"),
+                        4_000_000_000_000,
+                        &payload,
+                    ));
                 }
             }
             "writes" => {
