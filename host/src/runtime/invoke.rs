@@ -762,3 +762,45 @@ impl Runtime {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_describe_answer_is_measured_by_its_texts_and_entries() {
+        let spec = |i: usize| handler::CommandSpec {
+            name: format!("c{i}"),
+            description: "x".repeat(100),
+        };
+        let info = handler::AppInfo {
+            name: "big".into(),
+            title: "Big".into(),
+            version: "1.0.0".into(),
+            description: String::new(),
+            commands: (0..1_000).map(spec).collect(),
+            actions: Vec::new(),
+            subscriptions: vec![handler::Subscription::MessagePosted; 10],
+        };
+        let size = describe_size(&info);
+        assert!(
+            size > crate::limits::Limits::default().describe_bytes,
+            "{size}"
+        );
+        assert!(size >= 1_000 * 116 + 160, "{size}");
+    }
+
+    #[test]
+    fn an_app_error_is_cut_and_says_by_how_much() {
+        let cut = cut_error(Error::Invalid("é".repeat(3_000)), 2_048);
+        let message = error_message(&cut);
+        assert_eq!(error_code(&cut), "invalid");
+        assert!(message.len() < 2_200, "{}", message.len());
+        assert!(
+            message.contains("6000 bytes; the limit is 2048"),
+            "{message}"
+        );
+        let short = cut_error(Error::Denied("no".into()), 2_048);
+        assert_eq!(error_message(&short), "no");
+    }
+}
