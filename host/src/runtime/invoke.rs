@@ -217,7 +217,11 @@ impl Runtime {
                 "the stored component does not hash to the sha256 it was reviewed with; refusing to run it");
             return Err(InvokeError::Tampered(format!("{slug} {version}")));
         }
-        Ok(self.load(&bytes).await?)
+        // A full pool while describing is the host's state, not the app's.
+        self.load(&bytes).await.map_err(|e| match e {
+            LoadError::HostBusy => InvokeError::HostBusy,
+            e => InvokeError::Load(e),
+        })
     }
 
     /// Run one invocation to completion: commit its effects, or keep nothing.
