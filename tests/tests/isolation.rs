@@ -36,7 +36,14 @@ backend_tests!(
 );
 
 async fn a_looping_app_in_one_group_does_not_stop_another_group(backend: Backend) {
-    let Some(w) = World::new(backend).await else {
+    // A deadline of 1 s: the loops run that long, and a loaded test machine
+    // does not time out group B's calls (latency is measured by
+    // `tests/examples/load_isolation.rs`, not asserted here).
+    let limits = Limits {
+        deadline: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
         return;
     };
     let (ga, owner_a, _) = w.group(0).await;
