@@ -5,12 +5,14 @@ use std::time::Duration;
 /// Limits applied to every invocation and installation.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// How long an app's own code may run per invocation (wall-clock, not
-    /// counting time inside host calls such as database reads).
+    /// How long one invocation may run, wall-clock from its start, time
+    /// inside host calls (database reads, ...) included: the deadline is the
+    /// deadline.
     pub deadline: Duration,
-    /// Extra wall-clock time an invocation may spend inside host calls; the
-    /// whole invocation is cut off at `deadline + host_time`.
-    pub host_time: Duration,
+    /// How long past `deadline` a host call that is under way may take to
+    /// return before the invocation is cut off anyway (guest code itself is
+    /// stopped at `deadline`).
+    pub deadline_grace: Duration,
     /// Largest linear memory an app may grow to, in bytes.
     pub memory_bytes: usize,
     /// Largest wasm stack, in bytes; deeper recursion traps.
@@ -60,6 +62,44 @@ pub struct Limits {
     // Issue 10 item 9: bounded compilation.
     /// Components compiled at once (uploads and first loads); the others wait.
     pub compile_concurrency: usize,
+
+    // --- issue 10, items 1, 6 and 7 (runtime): fairness, bytes, pool ---
+    /// Invocations of one installation running at once; more wait (item 1).
+    pub installation_concurrency: u32,
+    /// Invocations of the apps of one group running at once; more wait.
+    pub group_concurrency: u32,
+    /// How long an invocation waits for its turn (installation, group, or a
+    /// slot of the instance pool) before it is refused with `busy` (429) or
+    /// `host_busy` (503).
+    pub admission_wait: Duration,
+    /// Threads running guest code, apart from the HTTP workers (0: one per core).
+    pub guest_threads: usize,
+    /// Core wasm instances of the instance pool, shared by all running
+    /// invocations; one component may need at most a quarter of them.
+    pub pool_core_instances: u32,
+    /// Linear memories of the instance pool; one component may need at most a quarter.
+    pub pool_memories: u32,
+    /// Tables of the instance pool; one component may need at most a quarter.
+    pub pool_tables: u32,
+    /// Largest error message an app may return, in bytes; longer ones are cut (item 6).
+    pub error_bytes: usize,
+    /// Log lines one invocation may write; the rest are dropped.
+    pub log_lines: usize,
+    /// Bytes of log lines (messages and fields) one invocation may write.
+    pub log_bytes: usize,
+    /// Largest `describe` answer (all its texts together), in bytes.
+    pub describe_bytes: usize,
+    /// Largest timer payload, in bytes.
+    pub timer_payload_bytes: usize,
+    /// Bytes of effects (storage writes, messages, DMs, timers, payments)
+    /// one invocation may buffer.
+    pub effects_bytes: usize,
+    /// Number of effects one invocation may buffer.
+    pub effects_items: usize,
+    /// Direct messages an installation may send per minute.
+    pub dms_per_minute: i64,
+    /// Direct messages an installation may send to one member per minute.
+    pub dms_per_recipient: i64,
 }
 
 /// How payments are split and bounded.
@@ -90,7 +130,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             deadline: Duration::from_millis(250),
-            host_time: Duration::from_secs(2),
+            deadline_grace: Duration::from_millis(100),
             memory_bytes: 32 << 20,
             wasm_stack_bytes: 512 << 10,
             key_bytes: 512,
@@ -113,6 +153,23 @@ impl Default for Limits {
             capability_calls: 10_000,
             // Issue 10 item 9.
             compile_concurrency: 1,
+            // issue 10, items 1, 6 and 7
+            installation_concurrency: 4,
+            group_concurrency: 8,
+            admission_wait: Duration::from_secs(5),
+            guest_threads: 0,
+            pool_core_instances: 1_024,
+            pool_memories: 64,
+            pool_tables: 1_024,
+            error_bytes: 2 << 10,
+            log_lines: 100,
+            log_bytes: 64 << 10,
+            describe_bytes: 64 << 10,
+            timer_payload_bytes: 8 << 10,
+            effects_bytes: 4 << 20,
+            effects_items: 2_000,
+            dms_per_minute: 500,
+            dms_per_recipient: 20,
         }
     }
 }

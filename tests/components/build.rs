@@ -33,6 +33,8 @@ const APPS: &[&str] = &[
     "hostile_text",
     "manifest_rival_v1",
     "manifest_rival_v2",
+    "hostile_spin",
+    "hostile_bytes",
 ];
 
 fn main() {

@@ -6,9 +6,6 @@
 use super::generated::qun::app::log::{Host, Level};
 use crate::runtime::InvocationState;
 
-/// Lines one invocation may write; the rest are dropped.
-const MAX_LINES: usize = 100;
-
 impl Host for InvocationState {
     async fn write(&mut self, level: Level, message: String, fields: Vec<(String, String)>) {
         let started = std::time::Instant::now();
@@ -25,14 +22,32 @@ impl Host for InvocationState {
             Level::Warn => "warn",
             Level::Error => "error",
         };
+        // Bounded per line (string_bytes), and per invocation in lines and
+        // bytes (log_lines, log_bytes); past that, lines are dropped and one
+        // host line says so.
         let max = self.limits.string_bytes;
-        let fields = fields
-            .into_iter()
-            .take(32)
-            .map(|(k, v)| (truncate(k, max), truncate(v, max)))
-            .collect();
-        if self.logs.len() < MAX_LINES {
-            self.push_log(level, truncate(message, max), fields);
+        let (max_lines, max_bytes) = (self.limits.log_lines, self.limits.log_bytes);
+        if self.log_used < max_bytes {
+            let message = truncate(message, max);
+            let fields: Vec<(String, String)> = fields
+                .into_iter()
+                .take(32)
+                .map(|(k, v)| (truncate(k, max), truncate(v, max)))
+                .collect();
+            let size = message.len() + fields.iter().map(|(k, v)| k.len() + v.len()).sum::<usize>();
+            if self.logs.len() >= max_lines || self.log_used + size > max_bytes {
+                self.log_used = max_bytes;
+                self.push_log(
+                    "warn",
+                    format!(
+                        "log limit reached: one invocation may write {max_lines} lines of {max_bytes} bytes in all; later lines were dropped"
+                    ),
+                    vec![("code".into(), "log_limit".into())],
+                );
+            } else {
+                self.log_used += size;
+                self.push_log(level, message, fields);
+            }
         }
         self.audit_call::<()>("log.write", started, &Ok(()));
     }

@@ -76,6 +76,7 @@ impl InvocationState {
                 self.limits.messages_per_minute
             )));
         }
+        self.charge_effect(text.as_ref().map_or(0, |t| t.len()) + card_bytes(&card))?;
         self.effects.messages.push(OutMessage { text, card });
         Ok(())
     }
@@ -84,6 +85,7 @@ impl InvocationState {
         self.check_size("member id", to.len(), self.limits.string_bytes)?;
         self.check_text("member id", &to)?;
         let (text, card) = message_parts(&message, self.limits.message_bytes)?;
+        self.check_dm_quota(&to).await?;
         if self
             .db
             .member(&self.ident.group_id, &to)
@@ -95,9 +97,65 @@ impl InvocationState {
                 "{to} is not a member of this group"
             )));
         }
+        self.charge_effect(to.len() + text.as_ref().map_or(0, |t| t.len()) + card_bytes(&card))?;
+        *self
+            .dm_recent
+            .get_or_insert_default()
+            .1
+            .entry(to.clone())
+            .or_default() += 1;
         self.effects.directs.push(OutDirect { to, text, card });
         Ok(())
     }
+
+    /// `quota-exceeded` when one more direct message (to `to`) would pass
+    /// the installation's per-minute bounds; the invocation then fails with
+    /// `dm_quota` (issue 10, item 6).
+    async fn check_dm_quota(&mut self, to: &str) -> Result<(), Error> {
+        if let Some(hit) = &self.limit_hit {
+            return Err(Error::QuotaExceeded(hit.message().to_string()));
+        }
+        if self.dm_recent.is_none() {
+            let since = now_ms() - 60_000;
+            let recent = self
+                .db
+                .directs_sent_since(&self.ident.installation_id, since)
+                .await
+                .map_err(internal)?;
+            self.dm_recent = Some((
+                recent.iter().map(|(_, n)| n).sum(),
+                recent.into_iter().collect(),
+            ));
+        }
+        let Some((before, per)) = &self.dm_recent else {
+            return Ok(());
+        };
+        let buffered = self.effects.directs.len() as i64;
+        let (all, to_one) = (self.limits.dms_per_minute, self.limits.dms_per_recipient);
+        let message = if before + buffered >= all {
+            Some(format!(
+                "dm_quota: this app may send {all} direct messages per minute in a group"
+            ))
+        } else if per.get(to).copied().unwrap_or(0) >= to_one {
+            Some(format!(
+                "dm_quota: this app may send {to_one} direct messages per minute to one member"
+            ))
+        } else {
+            None
+        };
+        match message {
+            Some(message) => {
+                self.limit_hit = Some(crate::runtime::LimitHit::Dms(message.clone()));
+                Err(Error::QuotaExceeded(message))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// Bytes of a card as stored.
+fn card_bytes(card: &Option<serde_json::Value>) -> usize {
+    card.as_ref().map_or(0, |c| c.to_string().len())
 }
 
 impl Host for InvocationState {

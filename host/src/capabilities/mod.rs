@@ -184,3 +184,6 @@ pub(crate) fn internal(e: crate::store::StoreError) -> Error {
 }
 
 impl types::Host for InvocationState {}
+
+/// At most `max` bytes of a string, cut at a character boundary.
+pub(crate) use log::truncate;

@@ -132,6 +132,9 @@ impl InvocationState {
             expires_at: now.saturating_add(config.expiry_ms),
             decided_at: None,
         };
+        self.charge_effect(
+            record.memo.len() + record.idempotency_key.len() + record.payer.len() + 128,
+        )?;
         let answer = to_wit(&record);
         self.effects.payments.push(record);
         Ok(answer)
@@ -233,6 +236,7 @@ impl InvocationState {
                 )));
             }
         }
+        self.charge_effect(id.len() + key.len() + 16)?;
         self.effects.refunds.push((id, amount, key));
         p.refunded += buffered + amount;
         Ok(to_wit(&p))

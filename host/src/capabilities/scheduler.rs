@@ -14,7 +14,11 @@ impl InvocationState {
         payload: String,
     ) -> Result<(), Error> {
         self.check_size("timer key", key.len(), self.limits.key_bytes)?;
-        self.check_size("timer payload", payload.len(), self.limits.payload_bytes)?;
+        self.check_size(
+            "timer payload",
+            payload.len(),
+            self.limits.timer_payload_bytes,
+        )?;
         self.check_text("timer key", &key)?;
         self.check_text("timer payload", &payload)?;
         if key.is_empty() {
@@ -25,6 +29,7 @@ impl InvocationState {
                 "a timer must be due at a time after 1970".into(),
             ));
         }
+        self.charge_effect(key.len() + payload.len())?;
         self.effects.timers.insert(key, Some((at, payload)));
         Ok(())
     }
@@ -39,6 +44,7 @@ impl InvocationState {
                 .await
                 .map_err(internal)?,
         };
+        self.charge_effect(key.len())?;
         self.effects.timers.insert(key, None);
         Ok(existed)
     }

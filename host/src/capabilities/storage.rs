@@ -76,6 +76,7 @@ impl InvocationState {
                 self.limits.storage_keys
             )));
         }
+        self.charge_effect(key.len() + value.as_ref().map_or(0, |v| v.len()))?;
         self.effects.writes.insert(key, value);
         Ok(())
     }

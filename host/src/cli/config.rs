@@ -59,7 +59,8 @@ fn redact(url: &str) -> String {
 /// Limits on apps and on the HTTP edge.
 #[derive(Debug, Clone, Args)]
 pub struct LimitArgs {
-    /// Wall-clock deadline of one app invocation, in milliseconds [default: 250].
+    /// Wall-clock deadline of one app invocation, in milliseconds, time in
+    /// host calls included [default: 250].
     #[arg(long, env = "QUN_DEADLINE_MS")]
     pub deadline_ms: Option<u64>,
     /// Linear memory an app may use, in MiB [default: 32].
@@ -153,6 +154,63 @@ pub struct LimitArgs {
     /// Components compiled at once (uploads, first loads); others wait their turn [default: 1].
     #[arg(long, env = "QUN_COMPILE_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=64))]
     pub compile_concurrency: Option<u32>,
+
+    // --- issue 10, items 1, 6 and 7 (runtime): fairness, bytes, pool ---
+    /// Milliseconds a host call under way at the deadline may still take [default: 100].
+    #[arg(long, env = "QUN_DEADLINE_GRACE_MS")]
+    pub deadline_grace_ms: Option<u64>,
+    /// Invocations of one installation running at once; more wait [default: 4].
+    #[arg(long, env = "QUN_INSTALLATION_CONCURRENCY")]
+    pub installation_concurrency: Option<u32>,
+    /// Invocations of the apps of one group running at once; more wait [default: 8].
+    #[arg(long, env = "QUN_GROUP_CONCURRENCY")]
+    pub group_concurrency: Option<u32>,
+    /// Milliseconds an invocation waits for its turn or for room in the
+    /// instance pool before `busy` (429) or `host_busy` (503) [default: 5000].
+    #[arg(long, env = "QUN_ADMISSION_WAIT_MS")]
+    pub admission_wait_ms: Option<u64>,
+    /// Threads running guest code, apart from the HTTP workers; 0 = one per core [default: 0].
+    #[arg(long, env = "QUN_GUEST_THREADS")]
+    pub guest_threads: Option<usize>,
+    /// Invocations running at once on this host (instance pool slots) [default: 16].
+    #[arg(long, env = "QUN_CONCURRENT_INVOCATIONS")]
+    pub concurrent_invocations: Option<u32>,
+    /// Core wasm instances in the instance pool; one component may need a quarter [default: 1024].
+    #[arg(long, env = "QUN_POOL_CORE_INSTANCES")]
+    pub pool_core_instances: Option<u32>,
+    /// Linear memories in the instance pool; one component may need a quarter [default: 64].
+    #[arg(long, env = "QUN_POOL_MEMORIES")]
+    pub pool_memories: Option<u32>,
+    /// Tables in the instance pool; one component may need a quarter [default: 1024].
+    #[arg(long, env = "QUN_POOL_TABLES")]
+    pub pool_tables: Option<u32>,
+    /// Largest error message an app may return, in bytes; longer ones are cut [default: 2048].
+    #[arg(long, env = "QUN_ERROR_BYTES")]
+    pub error_bytes: Option<usize>,
+    /// Log lines one invocation may write [default: 100].
+    #[arg(long, env = "QUN_LOG_LINES")]
+    pub log_lines: Option<usize>,
+    /// Bytes of log lines one invocation may write [default: 65536].
+    #[arg(long, env = "QUN_LOG_BYTES")]
+    pub log_bytes: Option<usize>,
+    /// Largest `describe` answer, in bytes [default: 65536].
+    #[arg(long, env = "QUN_DESCRIBE_BYTES")]
+    pub describe_bytes: Option<usize>,
+    /// Largest timer payload, in bytes [default: 8192].
+    #[arg(long, env = "QUN_TIMER_PAYLOAD_BYTES")]
+    pub timer_payload_bytes: Option<usize>,
+    /// Bytes of effects one invocation may buffer [default: 4194304].
+    #[arg(long, env = "QUN_EFFECTS_BYTES")]
+    pub effects_bytes: Option<usize>,
+    /// Number of effects one invocation may buffer [default: 2000].
+    #[arg(long, env = "QUN_EFFECTS_ITEMS")]
+    pub effects_items: Option<usize>,
+    /// Direct messages an installation may send per minute [default: 500].
+    #[arg(long, env = "QUN_DMS_PER_MINUTE")]
+    pub dms_per_minute: Option<i64>,
+    /// Direct messages an installation may send to one member per minute [default: 20].
+    #[arg(long, env = "QUN_DMS_PER_RECIPIENT")]
+    pub dms_per_recipient: Option<i64>,
 }
 
 impl LimitArgs {
@@ -193,9 +251,54 @@ impl LimitArgs {
         // Issue 10 item 2 (audit helper).
         if let Some(n) = self.capability_calls {
             limits.capability_calls = n.max(1);
+        }
         // Issue 10 item 9.
         if let Some(n) = self.compile_concurrency {
             limits.compile_concurrency = n as usize;
+        }
+        // issue 10, items 1, 6 and 7
+        if let Some(ms) = self.deadline_grace_ms {
+            limits.deadline_grace = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.admission_wait_ms {
+            limits.admission_wait = Duration::from_millis(ms);
+        }
+        let set = |target: &mut u32, value: Option<u32>| {
+            if let Some(v) = value {
+                *target = v.max(1);
+            }
+        };
+        set(
+            &mut limits.installation_concurrency,
+            self.installation_concurrency,
+        );
+        set(&mut limits.group_concurrency, self.group_concurrency);
+        set(
+            &mut limits.concurrent_invocations,
+            self.concurrent_invocations,
+        );
+        set(&mut limits.pool_core_instances, self.pool_core_instances);
+        set(&mut limits.pool_memories, self.pool_memories);
+        set(&mut limits.pool_tables, self.pool_tables);
+        for (target, value) in [
+            (&mut limits.guest_threads, self.guest_threads),
+            (&mut limits.error_bytes, self.error_bytes),
+            (&mut limits.log_lines, self.log_lines),
+            (&mut limits.log_bytes, self.log_bytes),
+            (&mut limits.describe_bytes, self.describe_bytes),
+            (&mut limits.timer_payload_bytes, self.timer_payload_bytes),
+            (&mut limits.effects_bytes, self.effects_bytes),
+            (&mut limits.effects_items, self.effects_items),
+        ] {
+            if let Some(v) = value {
+                *target = v;
+            }
+        }
+        if let Some(n) = self.dms_per_minute {
+            limits.dms_per_minute = n;
+        }
+        if let Some(n) = self.dms_per_recipient {
+            limits.dms_per_recipient = n;
         }
         limits
     }

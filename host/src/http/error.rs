@@ -104,6 +104,20 @@ pub enum ApiError {
         /// Which rule, and by how much.
         message: String,
     },
+    // --- issue 10, items 1, 6, 7 and 8 (runtime) ---
+    /// A bound of the host with its own status and code: `busy` (429) and
+    /// `host_busy` (503) carry a `Retry-After`; `component_too_big` (422).
+    #[error("{message}")]
+    Limited {
+        /// The HTTP status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Which bound, and by how much.
+        message: String,
+        /// Seconds to wait before trying again.
+        retry_after: Option<u64>,
+    },
 }
 
 /// The JSON body of every error response.
@@ -183,6 +197,7 @@ impl ApiError {
             ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             // Issue 10 item 4.
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Limited { status, .. } => *status,
         }
     }
 
@@ -206,6 +221,7 @@ impl ApiError {
             ApiError::Overloaded(_) => "overloaded",
             // Issue 10 item 4.
             ApiError::Unprocessable { code, .. } => code,
+            ApiError::Limited { code, .. } => code,
         }
     }
 }
@@ -235,6 +251,7 @@ impl IntoResponse for ApiError {
         let retry_after = match &self {
             ApiError::RateLimited { retry_after, .. } => Some((*retry_after).max(1)),
             ApiError::Overloaded(_) => Some(1),
+            ApiError::Limited { retry_after, .. } => *retry_after,
             _ => None,
         };
         if let Some(secs) = retry_after {
@@ -298,8 +315,25 @@ impl From<LoadError> for ApiError {
                 code: "manifest_limit",
                 message: e.to_string(),
             },
-            _ => ApiError::InvalidWasm(e.to_string()),
+            LoadError::TooBig { .. } => ApiError::Limited {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "component_too_big",
+                message: e.to_string(),
+                retry_after: None,
+            },
+            LoadError::HostBusy => host_busy(e.to_string()),
+            e => ApiError::InvalidWasm(e.to_string()),
         }
+    }
+}
+
+/// 503 `host_busy`: the host's own capacity, never the app's fault.
+fn host_busy(message: String) -> ApiError {
+    ApiError::Limited {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        code: "host_busy",
+        message,
+        retry_after: Some(1),
     }
 }
 
@@ -341,6 +375,22 @@ impl From<InvokeError> for ApiError {
                 code: e.code(),
                 message: e.to_string(),
             },
+            InvokeError::Busy(m) => ApiError::Limited {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "busy",
+                message: m,
+                retry_after: Some(1),
+            },
+            InvokeError::HostBusy => host_busy(e.to_string()),
+            InvokeError::EffectsLimit(m) => ApiError::TooMany {
+                code: "effects_limit",
+                message: m,
+            },
+            InvokeError::DmQuota(m) => ApiError::TooMany {
+                code: "dm_quota",
+                message: m,
+            },
+            InvokeError::EffectsDropped(_) => ApiError::conflict("effects_dropped", e.to_string()),
         }
     }
 }
@@ -467,6 +517,38 @@ mod tests {
         assert_eq!(
             status_of(InvokeError::Quota("full".into())).0,
             StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[test]
+    fn host_limits_have_their_own_codes_and_retry_after() {
+        let busy = ApiError::from(InvokeError::Busy("wait".into()));
+        assert_eq!(
+            (busy.status(), busy.code()),
+            (StatusCode::TOO_MANY_REQUESTS, "busy")
+        );
+        let response = busy.into_response();
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(1u64))
+        );
+        let host = ApiError::from(InvokeError::HostBusy);
+        assert_eq!(
+            (host.status(), host.code()),
+            (StatusCode::SERVICE_UNAVAILABLE, "host_busy")
+        );
+        let dropped = ApiError::from(InvokeError::EffectsDropped("revoked".into()));
+        assert_eq!(
+            (dropped.status(), dropped.code()),
+            (StatusCode::CONFLICT, "effects_dropped")
+        );
+        assert_eq!(
+            ApiError::from(InvokeError::DmQuota("x".into())).code(),
+            "dm_quota"
+        );
+        assert_eq!(
+            ApiError::from(InvokeError::EffectsLimit("x".into())).code(),
+            "effects_limit"
         );
     }
 

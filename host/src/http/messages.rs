@@ -206,14 +206,22 @@ pub struct DirectView {
 }
 
 /// Direct messages apps sent to you, oldest first (any signed-in user; only
-/// their own).
+/// their own), a page at a time like the timeline: `?after=ID&limit=N`
+/// (default 50, at most 500); ask again with the last id for the next page.
 #[utoipa::path(get, path = "/v1/me/direct-messages", tag = "messages",
-    responses((status = 200, body = Vec<DirectView>), (status = 401, body = ErrorBody)))]
+    params(MessagesQuery),
+    responses((status = 200, body = Vec<DirectView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody)))]
 async fn direct_messages(
     State(state): State<AppState>,
     Auth(user): Auth,
+    query: Result<Query<MessagesQuery>, QueryRejection>,
 ) -> Result<Json<Vec<DirectView>>, ApiError> {
-    let directs = state.store().direct_messages(&user.id).await?;
+    let Query(query) = query?;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let directs = state
+        .store()
+        .direct_messages_page(&user.id, query.after.unwrap_or(0), limit)
+        .await?;
     Ok(Json(
         directs
             .into_iter()

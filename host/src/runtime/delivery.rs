@@ -181,7 +181,8 @@ impl Runtime {
         match result {
             Ok(_) => Ok(Delivered::Ok),
             // "Not now": keep it pending without counting an attempt.
-            Err(e) if matches!(e.code(), "disabled" | "suspended") => {
+            // (A crowded installation or a full host is "not now" too.)
+            Err(e) if matches!(e.code(), "disabled" | "suspended" | "busy" | "host_busy") => {
                 // After this pass's `now`, so the same pass never takes it again.
                 let retry_at = now.max(now_ms()) + (config.not_now_retry.as_millis() as i64).max(1);
                 db.release_event(event.id, holder, retry_at).await?;

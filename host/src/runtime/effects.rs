@@ -59,6 +59,29 @@ pub struct Effects {
     /// The outbox event this invocation delivers: marked delivered in the
     /// same transaction, so its effects are applied at most once.
     pub delivers: Option<i64>,
+    /// The grants these effects need, checked again inside the commit
+    /// (issue 10, item 8).
+    pub needs: Vec<crate::capabilities::Capability>,
+}
+
+/// The capabilities the buffered effects need (a command's reply needs none,
+/// so call this before adding it).
+pub fn needed_grants(effects: &Effects) -> Vec<crate::capabilities::Capability> {
+    use crate::capabilities::Capability;
+    let mut needs = Vec::new();
+    if !effects.writes.is_empty() {
+        needs.push(Capability::Storage);
+    }
+    if !effects.messages.is_empty() || !effects.directs.is_empty() {
+        needs.push(Capability::Messaging);
+    }
+    if !effects.timers.is_empty() {
+        needs.push(Capability::Scheduler);
+    }
+    if !effects.payments.is_empty() || !effects.refunds.is_empty() {
+        needs.push(Capability::Payments);
+    }
+    needs
 }
 
 impl Effects {
@@ -137,6 +160,12 @@ pub enum CommitError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// What the invocation started from changed: its effects are dropped.
+    #[error("{0}")]
+    Dropped(String),
+    /// Direct messages past the installation's per-minute bounds.
+    #[error("{0}")]
+    DmQuota(String),
 }
 
 /// Apply `effects` atomically, with the invocation's audit and log rows.
@@ -174,6 +203,10 @@ pub async fn commit(
         return Err(CommitError::Delivered);
     }
     validate(&mut tx, inst, effects).await?;
+    if !effects.is_empty() {
+        recheck(&mut tx, inst, effects).await?;
+        check_directs(&mut tx, inst, limits, effects).await?;
+    }
     let mut posted = Vec::new();
     if !effects.is_empty() {
         apply_storage(&mut tx, inst, limits, effects).await?;
@@ -218,6 +251,69 @@ pub async fn commit(
     }
     tx.commit().await?;
     Ok(posted)
+}
+
+/// Under the installation's lock: it still exists, is enabled, its app is
+/// not suspended, and it still holds every grant its effects need.
+/// Otherwise nothing is written.
+async fn recheck(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(), CommitError> {
+    let Some(now) = tx.installation_now(inst).await? else {
+        return Err(CommitError::Dropped(
+            "the app was uninstalled while it ran".into(),
+        ));
+    };
+    if !now.enabled {
+        return Err(CommitError::Dropped(
+            "the app was disabled in this group while it ran".into(),
+        ));
+    }
+    if now.suspended {
+        return Err(CommitError::Dropped(
+            "the app was suspended by the platform while it ran".into(),
+        ));
+    }
+    for cap in &effects.needs {
+        if !now.grants.iter().any(|g| g == cap.name()) {
+            return Err(CommitError::Dropped(format!(
+                "the group owner revoked the `{cap}` capability while the app ran"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The direct-message bounds, counted again inside the commit (other
+/// invocations of the installation may have sent some meanwhile).
+async fn check_directs(
+    tx: &mut WriteTx,
+    inst: &str,
+    limits: &Limits,
+    effects: &Effects,
+) -> Result<(), CommitError> {
+    if effects.directs.is_empty() {
+        return Ok(());
+    }
+    let recent = tx.directs_sent_since(inst, now_ms() - 60_000).await?;
+    let mut per: HashMap<&str, i64> = recent.iter().map(|(to, n)| (to.as_str(), *n)).collect();
+    let mut all: i64 = recent.iter().map(|(_, n)| n).sum();
+    for dm in &effects.directs {
+        all += 1;
+        let to = per.entry(dm.to.as_str()).or_default();
+        *to += 1;
+        if all > limits.dms_per_minute {
+            return Err(CommitError::DmQuota(format!(
+                "dm_quota: this app may send {} direct messages per minute in a group",
+                limits.dms_per_minute
+            )));
+        }
+        if *to > limits.dms_per_recipient {
+            return Err(CommitError::DmQuota(format!(
+                "dm_quota: this app may send {} direct messages per minute to one member",
+                limits.dms_per_recipient
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Check that every key and range the invocation read is unchanged.

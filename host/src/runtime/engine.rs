@@ -1,6 +1,10 @@
 //! The one wasmtime `Engine`: component model, async host calls, pooling
 //! allocator, epoch interruption driven by a ticker thread, bounded stack.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use wasmtime::{
@@ -12,7 +16,7 @@ use crate::runtime::InvocationState;
 use crate::limits::Limits;
 
 /// How often the epoch advances; deadlines are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(5);
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Build the engine for `limits` and start its epoch ticker.
 pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
@@ -23,14 +27,24 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
     // Host calls run on the fiber's stack too: leave room above the wasm limit.
     config.async_stack_size(limits.wasm_stack_bytes + (1 << 20));
 
+    // Every limit of the pooling allocator the host relies on is set here,
+    // not left to wasmtime's defaults; `pool::InstancePool` hands out the
+    // same numbers, so an invocation waits for room instead of failing
+    // inside wasmtime, and `load` refuses a component that could never fit.
     let slots = limits.concurrent_invocations.max(1);
+    let total = super::pool::totals(limits);
     let mut pool = PoolingAllocationConfig::default();
     pool.total_component_instances(slots);
-    // A Rust component has a handful of core instances, one memory and a few tables.
-    pool.total_core_instances(slots * 8);
-    pool.total_memories(slots * 2);
-    pool.total_tables(slots * 8);
+    pool.total_core_instances(total.core_instances);
+    pool.total_memories(total.memories);
+    pool.total_tables(total.tables);
     pool.total_stacks(slots);
+    pool.max_core_instances_per_component(total.core_instances);
+    pool.max_memories_per_component(total.memories);
+    pool.max_tables_per_component(total.tables);
+    pool.max_memories_per_module(1);
+    pool.max_tables_per_module(1);
+    pool.table_elements(20_000);
     pool.max_memory_size(limits.memory_bytes);
     // (Measured: keeping 1 MiB of each slot resident, reset by memset, makes
     // instantiate+call 2x slower than the default madvise reset.)
@@ -66,22 +80,89 @@ pub fn ticks(duration: Duration) -> u64 {
 
 /// Guest code runs in slices of this length, then yields to the executor so
 /// a busy app never holds up invocations of other apps on the same thread.
-const SLICE: Duration = Duration::from_millis(10);
+/// (Short: another app's invocation waits at most this long for a thread;
+/// measured with `tests/examples/load_isolation.rs`.)
+const SLICE: Duration = Duration::from_millis(2);
 
-/// Stop the guest once its own running time (wall-clock since the start,
-/// minus time spent inside host calls) passes `deadline`. Time in host calls
-/// is bounded separately by the caller's outer timeout, so a slow database
-/// does not count against the app, and a busy host cannot make a spinning
-/// app run past its budget.
+/// Stop the guest once the invocation has run `deadline`: wall-clock since
+/// its start, time inside host calls included (the deadline is the
+/// deadline), but not the time it sat ready in the executor's queue after
+/// yielding its slice while other apps ran: that is nobody's time, and
+/// counting it would let one spinning app time out the innocent ones. A
+/// host call under way at the deadline is cut off by [`Bounded`]
+/// (`deadline + deadline_grace`).
 pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
     store.set_epoch_deadline(ticks(SLICE.min(deadline)));
     store.epoch_deadline_callback(move |ctx| {
         let state = ctx.data();
-        let guest_time = state.started.elapsed().saturating_sub(state.host_time);
-        if guest_time >= deadline {
-            tracing::debug!(wall = ?state.started.elapsed(), host = ?state.host_time, "app ran past its deadline");
+        let mut clock = state.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let ran = state.started.elapsed().saturating_sub(clock.waited);
+        if ran >= deadline {
+            tracing::debug!(wall = ?state.started.elapsed(), ran = ?ran, "app ran past its deadline");
             return Ok(UpdateDeadline::Interrupt);
         }
-        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - guest_time))))
+        clock.yielded_at = Some(std::time::Instant::now());
+        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - ran))))
     });
+}
+
+/// Time an invocation spent waiting for a thread after yielding its slice.
+#[derive(Debug, Default)]
+pub struct RunClock {
+    /// When it last yielded (cleared when it runs again).
+    pub yielded_at: Option<std::time::Instant>,
+    /// Waiting after yields so far.
+    pub waited: Duration,
+}
+
+/// `future`, cut off once it has run `limit` since `started` (minus the
+/// waiting after yields that `clock` counts).
+pub fn bounded<F: Future>(
+    future: F,
+    clock: Arc<Mutex<RunClock>>,
+    started: std::time::Instant,
+    limit: Duration,
+) -> Bounded<F> {
+    let due = tokio::time::Instant::from_std(started + limit);
+    Bounded {
+        future: Box::pin(future),
+        clock,
+        started,
+        limit,
+        sleep: Box::pin(tokio::time::sleep_until(due)),
+    }
+}
+
+/// The future of [`bounded`]: `Err(())` when cut off.
+pub struct Bounded<F> {
+    future: Pin<Box<F>>,
+    clock: Arc<Mutex<RunClock>>,
+    started: std::time::Instant,
+    limit: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<F: Future> Future for Bounded<F> {
+    type Output = Result<F::Output, ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let waited = {
+            let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(at) = clock.yielded_at.take() {
+                clock.waited += at.elapsed();
+            }
+            clock.waited
+        };
+        if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        let due = tokio::time::Instant::from_std(self.started + self.limit + waited);
+        if self.sleep.deadline() != due {
+            self.sleep.as_mut().reset(due);
+        }
+        match self.sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
 }

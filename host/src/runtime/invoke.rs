@@ -7,9 +7,9 @@ use std::sync::Arc;
 use wasmtime::Trap;
 
 use super::effects::{self, CommitError, Identity, OutMessage};
-use super::engine;
 use super::load::{LoadError, LoadedApp, sha256_hex};
 use super::{InvocationState, Runtime};
+use super::{engine, executor, pool};
 use crate::capabilities::messaging::message_parts;
 use crate::capabilities::{
     Capability, Error, GroupAppPre, error_code, error_message, handler, types,
@@ -134,6 +134,25 @@ pub enum InvokeError {
         "the app made more than {0} capability calls in one invocation (the `capability_calls` limit) and was stopped; nothing it did was kept"
     )]
     CapabilityCalls(u64),
+    // --- issue 10, items 1, 6, 7 and 8 (runtime) ---
+    /// The installation or its group already runs its share of invocations;
+    /// this one waited its turn and was refused (not the app's fault).
+    #[error("{0}")]
+    Busy(String),
+    /// The host's instance pool stayed full (not the app's fault).
+    #[error("the host is busy running other apps; try again in a moment")]
+    HostBusy,
+    /// The invocation buffered more effects than allowed.
+    #[error("{0}")]
+    EffectsLimit(String),
+    /// The app sent more direct messages than allowed.
+    #[error("{0}")]
+    DmQuota(String),
+    /// What the invocation started from changed before its commit (the
+    /// installation was removed or disabled, or a grant its effects need
+    /// was revoked); nothing it did was kept.
+    #[error("the app's changes were dropped: {0}")]
+    EffectsDropped(String),
 }
 
 impl InvokeError {
@@ -158,6 +177,11 @@ impl InvokeError {
             InvokeError::Store(_) | InvokeError::Internal(_) => "internal",
             // Issue 10 item 2 (audit helper).
             InvokeError::CapabilityCalls(_) => "capability_calls",
+            InvokeError::Busy(_) => "busy",
+            InvokeError::HostBusy => "host_busy",
+            InvokeError::EffectsLimit(_) => "effects_limit",
+            InvokeError::DmQuota(_) => "dm_quota",
+            InvokeError::EffectsDropped(_) => "effects_dropped",
         }
     }
 
@@ -201,7 +225,11 @@ impl Runtime {
                 "the stored component does not hash to the sha256 it was reviewed with; refusing to run it");
             return Err(InvokeError::Tampered(format!("{slug} {version}")));
         }
-        Ok(self.load(&bytes).await?)
+        // A full pool while describing is the host's state, not the app's.
+        self.load(&bytes).await.map_err(|e| match e {
+            LoadError::HostBusy => InvokeError::HostBusy,
+            e => InvokeError::Load(e),
+        })
     }
 
     /// Run one invocation to completion: commit its effects, or keep nothing.
@@ -212,6 +240,9 @@ impl Runtime {
     /// [`Runtime::invoke`], and when `event` is given, mark that outbox event
     /// delivered in the transaction that commits the effects (nothing is
     /// committed if it was delivered or parked meanwhile).
+    ///
+    /// Guest code runs on the guest executor, never on the caller's (HTTP)
+    /// threads; the database work before and after it stays here.
     pub(crate) async fn invoke_delivering(
         &self,
         invocation: Invocation,
@@ -249,6 +280,22 @@ impl Runtime {
                 ));
             }
         }
+        // Wait for this installation's and this group's turn (fairness).
+        let _turn = self
+            .inner
+            .admission
+            .admit(&inst.group_id, &inst.id)
+            .await
+            .map_err(|crowded| {
+                InvokeError::Busy(match crowded {
+                    pool::Crowded::Installation(n) => format!(
+                        "this app already runs {n} invocations in this group; try again in a moment"
+                    ),
+                    pool::Crowded::Group(n) => format!(
+                        "the apps of this group already run {n} invocations; try again in a moment"
+                    ),
+                })
+            })?;
         let app = self.app_version(&inst.app_slug, &inst.version).await?;
         let grants = self.grants(&app, &inst.grants);
         let ident = Identity {
@@ -284,17 +331,25 @@ impl Runtime {
                     .unwrap_or((0, 0))
             };
             let started_at = now_ms();
-            let (result, mut state) = self
-                .attempt(
-                    &app.pre,
-                    &ident,
-                    &grants,
-                    &invocation.call,
-                    &invocation_id,
-                    usage,
-                    started_at,
-                )
-                .await;
+            let (result, mut state) = {
+                let (this, app, ident, grants) =
+                    (self.clone(), app.clone(), ident.clone(), grants.clone());
+                let (call, invocation_id) = (invocation.call.clone(), invocation_id.clone());
+                executor::run(self.limits().guest_threads, async move {
+                    this.attempt(
+                        &app.pre,
+                        app.needs,
+                        &ident,
+                        &grants,
+                        &call,
+                        &invocation_id,
+                        usage,
+                        started_at,
+                    )
+                    .await
+                })
+                .await
+            };
             state.drain_stdio();
             state.calls.carry(carried.take());
             // Past the call cap nothing is kept, whatever the app answered.
@@ -324,10 +379,21 @@ impl Runtime {
                     return Err(e);
                 }
             };
+            // The grants the effects need, before the reply (which needs none) joins them.
+            state.effects.needs = effects::needed_grants(&state.effects);
             if let Answer::Reply(Some(reply)) = &answer {
                 state.effects.messages.push(reply.clone());
             }
             state.effects.delivers = event;
+            let hook = self
+                .inner
+                .before_commit
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
+            if let Some(hook) = hook {
+                hook(inst.id.clone()).await;
+            }
             // One summary row (plus denials) in the invocation's own commit;
             // an invocation that only read opens no write transaction and
             // leaves its summary to the audit window (issue 12 item 1).
@@ -387,6 +453,26 @@ impl Runtime {
                     ));
                 }
                 Err(CommitError::Store(e)) => return Err(InvokeError::Store(e)),
+                Err(CommitError::Dropped(reason)) => {
+                    state.push_log(
+                        "failure",
+                        format!("the app's changes were dropped: {reason}"),
+                        vec![("code".into(), "effects_dropped".into())],
+                    );
+                    let audit = state.calls.records(&state.ident, Some("effects_dropped"));
+                    self.persist_diagnostics(&audit, &state.logs).await;
+                    return Err(InvokeError::EffectsDropped(reason));
+                }
+                Err(CommitError::DmQuota(message)) => {
+                    state.push_log(
+                        "failure",
+                        message.clone(),
+                        vec![("code".into(), "dm_quota".into())],
+                    );
+                    let audit = state.calls.records(&state.ident, Some("dm_quota"));
+                    self.persist_diagnostics(&audit, &state.logs).await;
+                    return Err(InvokeError::DmQuota(message));
+                }
             }
         }
         // Every attempt conflicted: the calls they made, in one failure row.
@@ -439,6 +525,7 @@ impl Runtime {
     async fn attempt(
         &self,
         pre: &GroupAppPre<InvocationState>,
+        needs: pool::Needs,
         ident: &Identity,
         grants: &HashSet<Capability>,
         call: &Call,
@@ -447,8 +534,9 @@ impl Runtime {
         now: i64,
     ) -> (Result<Answer, InvokeError>, InvocationState) {
         let limits = self.inner.limits.clone();
-        // Wait for a slot before the clock starts: queueing is not the app's time.
-        let permit = self.inner.permits.acquire().await;
+        // Wait for room in the pool before the clock starts: queueing is not
+        // the app's time, and a full pool is not the app's fault.
+        let permit = self.inner.pool.acquire(&needs).await;
         let mut store = self.sandbox(ident.clone(), grants.clone(), usage);
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
@@ -457,15 +545,13 @@ impl Runtime {
             now,
             invocation_id: invocation_id.to_string(),
         };
-        if permit.is_err() {
-            return (
-                Err(InvokeError::Internal("the runtime is shutting down".into())),
-                store.into_data(),
-            );
-        }
-        // The epoch deadline stops guest code; this outer timeout also bounds
-        // time spent inside host calls.
-        let outer = limits.deadline + limits.host_time;
+        let Ok(permit) = permit else {
+            return (Err(InvokeError::HostBusy), store.into_data());
+        };
+        // The epoch deadline stops guest code at the deadline; this outer
+        // timeout also cuts a host call still under way shortly after it.
+        let outer = limits.deadline + limits.deadline_grace;
+        let (clock, started) = (store.data().clock.clone(), store.data().started);
         let run = async {
             let app = pre.instantiate_async(&mut store).await?;
             let h = app.qun_app_handler();
@@ -490,46 +576,128 @@ impl Runtime {
             };
             wasmtime::Result::Ok(answer)
         };
-        let result = tokio::time::timeout(outer, run).await;
+        let result = engine::bounded(run, clock, started, outer).await;
+        let memory_exceeded = store.data().limiter.exceeded;
+        // The instance goes back to the pool with the store: drop it first,
+        // then give the permit back.
+        let state = store.into_data();
         drop(permit);
         let result = match result {
-            Err(_elapsed) => Err(InvokeError::Timeout(
-                (limits.deadline + limits.host_time).as_millis(),
-            )),
-            Ok(Err(trap)) => Err(classify_trap(&trap, store.data().limiter.exceeded, &limits)),
-            Ok(Ok(Err(app_error))) => Err(InvokeError::App(app_error)),
+            Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
+            Ok(Err(trap)) => Err(classify_trap(&trap, memory_exceeded, &limits)),
+            Ok(Ok(Err(app_error))) => {
+                Err(InvokeError::App(cut_error(app_error, limits.error_bytes)))
+            }
             Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
         };
-        (result, store.into_data())
+        // A bound the app ran into while buffering fails the whole invocation,
+        // whatever the app made of the error it was given.
+        let result = match (&state.limit_hit, result) {
+            (Some(hit), Ok(_) | Err(InvokeError::App(_))) => Err(hit.to_error()),
+            (_, result) => result,
+        };
+        (result, state)
     }
 
-    /// Ask a freshly loaded app to describe itself, under the usual bounds
-    /// and with no capability granted.
+    /// Ask a freshly loaded app to describe itself, under the usual bounds,
+    /// with no capability granted, holding a slot of the pool, on the guest
+    /// executor.
     pub(crate) async fn describe(
         &self,
         pre: &GroupAppPre<InvocationState>,
         sha256: &str,
+        needs: pool::Needs,
     ) -> Result<handler::AppInfo, LoadError> {
         let limits = self.inner.limits.clone();
+        let permit = self
+            .inner
+            .pool
+            .acquire(&needs)
+            .await
+            .map_err(|_| LoadError::HostBusy)?;
         let mut store = self.sandbox(
             Identity::nobody(&format!("upload:{sha256}"), ""),
             HashSet::new(),
             (0, 0),
         );
-        let run = async {
-            let app = pre.instantiate_async(&mut store).await?;
-            app.qun_app_handler().call_describe(&mut store).await
-        };
-        match tokio::time::timeout(limits.deadline + limits.host_time, run).await {
-            Err(_) => Err(LoadError::Describe(format!(
-                "did not answer within {} ms",
-                limits.deadline.as_millis()
-            ))),
-            Ok(Err(trap)) => Err(LoadError::Describe(
-                classify_trap(&trap, store.data().limiter.exceeded, &limits).to_string(),
-            )),
-            Ok(Ok(info)) => Ok(info),
+        let pre = pre.clone();
+        let bounds = limits.clone();
+        let result = executor::run(limits.guest_threads, async move {
+            let (clock, started) = (store.data().clock.clone(), store.data().started);
+            let run = async {
+                let app = pre.instantiate_async(&mut store).await?;
+                app.qun_app_handler().call_describe(&mut store).await
+            };
+            let limit = bounds.deadline + bounds.deadline_grace;
+            let result = match engine::bounded(run, clock, started, limit).await {
+                Err(_) => Err(LoadError::Describe(format!(
+                    "did not answer within {} ms",
+                    bounds.deadline.as_millis()
+                ))),
+                Ok(Err(trap)) => match classify_trap(&trap, store.data().limiter.exceeded, &bounds)
+                {
+                    InvokeError::HostBusy => Err(LoadError::HostBusy),
+                    other => Err(LoadError::Describe(other.to_string())),
+                },
+                Ok(Ok(info)) => Ok(info),
+            };
+            drop(store);
+            result
+        })
+        .await;
+        drop(permit);
+        let info = result?;
+        let size = describe_size(&info);
+        if size > limits.describe_bytes {
+            return Err(LoadError::BadManifest(format!(
+                "the describe answer is {size} bytes; the limit is {}",
+                limits.describe_bytes
+            )));
         }
+        Ok(info)
+    }
+}
+
+/// Bytes of a `describe` answer: its texts, and 16 per list entry.
+fn describe_size(info: &handler::AppInfo) -> usize {
+    let specs = |list: &[handler::CommandSpec]| -> usize {
+        list.iter()
+            .map(|c| c.name.len() + c.description.len() + 16)
+            .sum()
+    };
+    info.name.len()
+        + info.title.len()
+        + info.version.len()
+        + info.description.len()
+        + specs(&info.commands)
+        + info
+            .actions
+            .iter()
+            .map(|a| a.name.len() + a.description.len() + 16)
+            .sum::<usize>()
+        + info.subscriptions.len() * 16
+}
+
+/// The app's error with its message cut to `max` bytes.
+fn cut_error(error: Error, max: usize) -> Error {
+    let cut = |m: String| {
+        if m.len() <= max {
+            return m;
+        }
+        let total = m.len();
+        let mut m = crate::capabilities::truncate(m, max);
+        m.push_str(&format!(
+            "… (cut: the app's message was {total} bytes; the limit is {max})"
+        ));
+        m
+    };
+    match error {
+        Error::Denied(m) => Error::Denied(cut(m)),
+        Error::NotFound(m) => Error::NotFound(cut(m)),
+        Error::Invalid(m) => Error::Invalid(cut(m)),
+        Error::QuotaExceeded(m) => Error::QuotaExceeded(cut(m)),
+        Error::Conflict(m) => Error::Conflict(cut(m)),
+        Error::Internal(m) => Error::Internal(cut(m)),
     }
 }
 
@@ -592,6 +760,13 @@ fn classify_trap(
     memory_exceeded: bool,
     limits: &crate::limits::Limits,
 ) -> InvokeError {
+    if error
+        .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+        .is_some()
+    {
+        // wasmtime's pool is full: back-pressure, never the app's fault.
+        return InvokeError::HostBusy;
+    }
     match error.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => InvokeError::Timeout(limits.deadline.as_millis()),
         Some(Trap::StackOverflow) => InvokeError::StackOverflow,
@@ -613,6 +788,7 @@ impl Runtime {
         let (result, _) = self
             .attempt(
                 &app.pre,
+                app.needs,
                 &ident,
                 &HashSet::new(),
                 call,
@@ -627,6 +803,12 @@ impl Runtime {
     /// Create a fresh instance of `app` and drop it (the benchmark of
     /// instantiation alone).
     pub async fn instantiate_only(&self, app: &LoadedApp) -> Result<(), InvokeError> {
+        let _permit = self
+            .inner
+            .pool
+            .acquire(&app.needs)
+            .await
+            .map_err(|_| InvokeError::HostBusy)?;
         let mut store = self.sandbox(
             Identity::nobody(&app.manifest.name, &app.manifest.version),
             HashSet::new(),
@@ -637,5 +819,47 @@ impl Runtime {
             .await
             .map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_describe_answer_is_measured_by_its_texts_and_entries() {
+        let spec = |i: usize| handler::CommandSpec {
+            name: format!("c{i}"),
+            description: "x".repeat(100),
+        };
+        let info = handler::AppInfo {
+            name: "big".into(),
+            title: "Big".into(),
+            version: "1.0.0".into(),
+            description: String::new(),
+            commands: (0..1_000).map(spec).collect(),
+            actions: Vec::new(),
+            subscriptions: vec![handler::Subscription::MessagePosted; 10],
+        };
+        let size = describe_size(&info);
+        assert!(
+            size > crate::limits::Limits::default().describe_bytes,
+            "{size}"
+        );
+        assert!(size >= 1_000 * 116 + 160, "{size}");
+    }
+
+    #[test]
+    fn an_app_error_is_cut_and_says_by_how_much() {
+        let cut = cut_error(Error::Invalid("é".repeat(3_000)), 2_048);
+        let message = error_message(&cut);
+        assert_eq!(error_code(&cut), "invalid");
+        assert!(message.len() < 2_200, "{}", message.len());
+        assert!(
+            message.contains("6000 bytes; the limit is 2048"),
+            "{message}"
+        );
+        let short = cut_error(Error::Denied("no".into()), 2_048);
+        assert_eq!(error_message(&short), "no");
     }
 }

@@ -49,6 +49,20 @@ pub enum LoadError {
     /// `describe` answered something outside the manifest limits.
     #[error("the app's manifest is over a limit: {0}")]
     ManifestLimit(#[from] crate::runtime::manifest::ManifestLimit),
+    /// One instance would need more of the host's instance pool than one
+    /// component may take (issue 10, item 7).
+    #[error(
+        "the component needs {needs} per instance; this host allows at most {max} per component"
+    )]
+    TooBig {
+        /// What one instance needs.
+        needs: super::pool::Needs,
+        /// The most one component may take.
+        max: super::pool::Needs,
+    },
+    /// The host's instance pool stayed full while describing the app (not the app's fault).
+    #[error("the host is busy; try the upload again in a moment")]
+    HostBusy,
 }
 
 /// A command or action an app declares.
@@ -88,6 +102,8 @@ pub struct LoadedApp {
     /// Its `describe` answer.
     pub manifest: Manifest,
     pub(crate) pre: GroupAppPre<InvocationState>,
+    /// What one instance takes from the instance pool.
+    pub(crate) needs: super::pool::Needs,
 }
 
 /// sha256 of `bytes`, hex.

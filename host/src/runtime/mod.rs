@@ -4,9 +4,11 @@
 mod delivery;
 mod effects;
 mod engine;
+mod executor;
 mod invoke;
 mod load;
 pub mod manifest;
+pub mod pool;
 mod state;
 mod stdio;
 
@@ -16,14 +18,15 @@ pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
 pub use manifest::{MANIFEST_LIMITS, ManifestLimit, ManifestLimits};
 pub use state::InvocationState;
+pub(crate) use state::LimitHit;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
+use tokio::sync::Semaphore;
 
 use crate::capabilities::{GroupApp, GroupAppPre};
 use crate::limits::Limits;
@@ -52,8 +55,13 @@ struct Inner {
     cache_dir: Option<PathBuf>,
     /// Loaded apps by sha256.
     apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
-    /// Pooling-allocator slots: invocations beyond this wait their turn.
-    permits: Semaphore,
+    /// Pooling-allocator slots, counted in what each component needs:
+    /// invocations beyond this wait their turn.
+    pool: pool::InstancePool,
+    /// Per-installation and per-group turns.
+    admission: pool::Admission,
+    /// A test hook awaited between an invocation's run and its commit.
+    before_commit: Mutex<Option<BeforeCommit>>,
     /// Per-installation locks taken by invocations re-run after a conflict,
     /// so a hot installation makes progress instead of retrying forever.
     serial: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -77,6 +85,12 @@ pub struct Prepared {
     flight: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
+/// Awaited with the installation id after an invocation ran and before its
+/// effects are committed (tests use it to change the world in between).
+pub type BeforeCommit = Arc<
+    dyn Fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send + Sync,
+>;
+
 /// A failure to set up the runtime.
 #[derive(Debug, thiserror::Error)]
 #[error("could not start the wasm runtime: {0}")]
@@ -91,8 +105,9 @@ impl Runtime {
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
             .map_err(|e| RuntimeError(format!("{e:#}")))?;
-        let permits = Semaphore::new(config.limits.concurrent_invocations.max(1) as usize);
         let compiles = Semaphore::new(config.limits.compile_concurrency.max(1));
+        let pool = pool::InstancePool::new(&config.limits);
+        let admission = pool::Admission::new(&config.limits);
         Ok(Runtime {
             inner: Arc::new(Inner {
                 engine,
@@ -101,7 +116,9 @@ impl Runtime {
                 limits: Arc::new(config.limits),
                 cache_dir: config.cache_dir,
                 apps: Mutex::new(HashMap::new()),
-                permits,
+                pool,
+                admission,
+                before_commit: Mutex::new(None),
                 serial: Mutex::new(HashMap::new()),
                 loading: Mutex::new(HashMap::new()),
                 compiles,
@@ -149,6 +166,20 @@ impl Runtime {
                 flight: None,
             });
         }
+        // Count what one instance takes from the pool before compiling: a
+        // component that could never fit is refused with the numbers.
+        let core_instances =
+            pool::core_instances_of(bytes).map_err(|e| LoadError::Invalid(e.clone()))?;
+        let max = self.inner.pool.max;
+        if core_instances > max.core_instances {
+            return Err(LoadError::TooBig {
+                needs: pool::Needs {
+                    core_instances,
+                    ..pool::Needs::default()
+                },
+                max,
+            });
+        }
         let engine = self.inner.engine.clone();
         let cache_dir = self.inner.cache_dir.clone();
         let digest = sha256.clone();
@@ -178,6 +209,22 @@ impl Runtime {
                 .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??
             }
         };
+        let needs = match component.resources_required() {
+            Some(r) => pool::Needs {
+                core_instances,
+                memories: r.num_memories,
+                tables: r.num_tables,
+            },
+            // It imports core modules: it cannot be accounted, so it cannot run here.
+            None => pool::Needs {
+                core_instances,
+                memories: u32::MAX,
+                tables: u32::MAX,
+            },
+        };
+        if !self.inner.pool.fits(&needs) {
+            return Err(LoadError::TooBig { needs, max });
+        }
         let capabilities = load::capabilities_of(&self.inner.engine, &component)?;
         let pre = self
             .inner
@@ -185,13 +232,14 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
         let pre = GroupAppPre::new(pre).map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
-        let info = self.describe(&pre, &sha256).await?;
+        let info = self.describe(&pre, &sha256, needs).await?;
         let manifest = load::manifest_from(info)?;
         let app = Arc::new(LoadedApp {
             sha256: sha256.clone(),
             capabilities,
             manifest,
             pre,
+            needs,
         });
         Ok(Prepared {
             app,
@@ -238,6 +286,22 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(app.sha256.clone(), app);
+    }
+
+    /// Await `hook` between every invocation's run and its commit (tests only).
+    #[doc(hidden)]
+    pub fn set_before_commit(&self, hook: Option<BeforeCommit>) {
+        *self
+            .inner
+            .before_commit
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = hook;
+    }
+
+    /// Instance slots of the pool free right now (tests and metrics).
+    #[doc(hidden)]
+    pub fn free_pool_slots(&self) -> usize {
+        self.inner.pool.free_slots()
     }
 
     fn serial_lock(&self, installation_id: &str) -> Arc<tokio::sync::Mutex<()>> {

@@ -75,8 +75,46 @@ pub struct InvocationState {
     pub(crate) usage: (i64, i64),
     /// When the attempt started.
     pub(crate) started: std::time::Instant,
-    /// Time spent inside host calls so far (not counted against the deadline).
+    /// Time spent inside host calls so far.
     pub(crate) host_time: std::time::Duration,
+    // --- issue 10, item 6 (runtime): what this invocation has produced ---
+    /// The first bound the app ran into (the invocation then fails with it).
+    pub(crate) limit_hit: Option<LimitHit>,
+    /// Effects buffered so far: (bytes, items).
+    pub(crate) effects_used: (usize, usize),
+    /// Bytes of the app's own log lines so far.
+    pub(crate) log_used: usize,
+    /// Direct messages this installation sent in the last minute before
+    /// this invocation, in all and per recipient (read on first use).
+    pub(crate) dm_recent: Option<(i64, std::collections::HashMap<String, i64>)>,
+    /// Waiting for a thread after yielding, not counted against the deadline (item 1).
+    pub(crate) clock: Arc<std::sync::Mutex<super::engine::RunClock>>,
+}
+
+/// A bound on what an invocation may produce.
+#[derive(Debug, Clone)]
+pub(crate) enum LimitHit {
+    /// Too many bytes or items of effects buffered.
+    Effects(String),
+    /// Too many direct messages.
+    Dms(String),
+}
+
+impl LimitHit {
+    /// The invocation's error.
+    pub(crate) fn to_error(&self) -> super::InvokeError {
+        match self {
+            LimitHit::Effects(m) => super::InvokeError::EffectsLimit(m.clone()),
+            LimitHit::Dms(m) => super::InvokeError::DmQuota(m.clone()),
+        }
+    }
+
+    /// What the app is told.
+    pub(crate) fn message(&self) -> &str {
+        match self {
+            LimitHit::Effects(m) | LimitHit::Dms(m) => m,
+        }
+    }
 }
 
 impl InvocationState {
@@ -112,6 +150,11 @@ impl InvocationState {
             usage,
             started: std::time::Instant::now(),
             host_time: std::time::Duration::ZERO,
+            limit_hit: None,
+            effects_used: (0, 0),
+            log_used: 0,
+            dm_recent: None,
+            clock: Arc::default(),
         }
     }
 
@@ -135,6 +178,31 @@ impl InvocationState {
                 })
                 .collect(),
         });
+    }
+
+    /// Count one more buffered effect of `bytes`; past the invocation's
+    /// bound the app gets `quota-exceeded` and the invocation fails with
+    /// `effects_limit` (nothing it did is kept).
+    pub(crate) fn charge_effect(&mut self, bytes: usize) -> Result<(), crate::capabilities::Error> {
+        if let Some(hit) = &self.limit_hit {
+            return Err(crate::capabilities::Error::QuotaExceeded(
+                hit.message().to_string(),
+            ));
+        }
+        let (used, items) = self.effects_used;
+        let (used, items) = (used.saturating_add(bytes), items + 1);
+        let limits = &self.limits;
+        if used > limits.effects_bytes || items > limits.effects_items {
+            let message = format!(
+                "effects_limit: one invocation may buffer {} effects of {} bytes in all \
+                 (messages, direct messages, storage writes, timers, payments); this one tried {items} effects of {used} bytes",
+                limits.effects_items, limits.effects_bytes
+            );
+            self.limit_hit = Some(LimitHit::Effects(message.clone()));
+            return Err(crate::capabilities::Error::QuotaExceeded(message));
+        }
+        self.effects_used = (used, items);
+        Ok(())
     }
 
     /// Turn captured stdout/stderr into log lines.

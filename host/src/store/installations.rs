@@ -355,3 +355,38 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 }
+
+/// An installation as its commit sees it (issue 10, item 8).
+#[derive(Debug, Clone)]
+pub struct InstallationNow {
+    /// Whether it runs.
+    pub enabled: bool,
+    /// Whether a platform admin suspended its app.
+    pub suspended: bool,
+    /// The capabilities granted now.
+    pub grants: Vec<String>,
+}
+
+impl super::WriteTx {
+    /// The installation `id` as it is now, inside this transaction (`None`: removed).
+    pub async fn installation_now(
+        &mut self,
+        id: &str,
+    ) -> Result<Option<InstallationNow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM {FROM} WHERE i.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let inst = installation_from_row(&row)?;
+        Ok(Some(InstallationNow {
+            enabled: inst.enabled,
+            suspended: inst.app_suspended.is_some(),
+            grants: inst.grants,
+        }))
+    }
+}

@@ -274,3 +274,79 @@ impl WriteTx {
         count_since(&mut *self.tx, installation_id, since).await
     }
 }
+
+// --- issue 10, item 6 (runtime): bounded direct messages ---
+
+/// Direct messages an installation sent since `since` (ms), per recipient.
+async fn directs_since<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    installation_id: &str,
+    since: i64,
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT recipient_id, COUNT(*) AS n FROM direct_messages \
+         WHERE installation_id = $1 AND created_at >= $2 GROUP BY recipient_id",
+    )
+    .bind(installation_id)
+    .bind(since)
+    .fetch_all(executor)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("recipient_id")?, row.try_get("n")?)))
+        .collect()
+}
+
+impl Store {
+    /// Direct messages an installation sent since `since` (ms), per recipient.
+    pub async fn directs_sent_since(
+        &self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        directs_since(self.pool(), installation_id, since).await
+    }
+
+    /// A page of the direct messages a member received: id greater than
+    /// `after`, oldest first, at most `limit`.
+    pub async fn direct_messages_page(
+        &self,
+        recipient_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<DirectMessage>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, group_id, recipient_id, installation_id, text, card, created_at FROM direct_messages \
+             WHERE recipient_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        )
+        .bind(recipient_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DirectMessage {
+                    id: row.try_get("id")?,
+                    group_id: row.try_get("group_id")?,
+                    recipient_id: row.try_get("recipient_id")?,
+                    installation_id: row.try_get("installation_id")?,
+                    text: row.try_get("text")?,
+                    card: card_from(row)?,
+                    created_at: row.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+impl WriteTx {
+    /// Direct messages an installation sent since `since` (ms), per
+    /// recipient, inside this transaction.
+    pub async fn directs_sent_since(
+        &mut self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        directs_since(&mut *self.tx, installation_id, since).await
+    }
+}

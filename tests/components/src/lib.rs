@@ -52,6 +52,14 @@ pub const MANIFEST_RIVAL_V1: &str = env!("QUN_COMPONENT_MANIFEST_RIVAL_V1");
 /// `manifest-rival` 2.0.0: also declares `/probe`, the `probe` app's command.
 pub const MANIFEST_RIVAL_V2: &str = env!("QUN_COMPONENT_MANIFEST_RIVAL_V2");
 
+/// `hostile-spin`: `on-action("spin")` and `/spin` loop forever; `ok` answers
+/// `{}` (issue 10: fairness between groups).
+pub const HOSTILE_SPIN: &str = env!("QUN_COMPONENT_HOSTILE_SPIN");
+
+/// `hostile-bytes`: huge errors, logs, DMs, timers, writes and posts on
+/// demand, ignoring the errors it is given (issue 10: every byte bounded).
+pub const HOSTILE_BYTES: &str = env!("QUN_COMPONENT_HOSTILE_BYTES");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

@@ -1,0 +1,63 @@
+//! Where guest code runs: a multi-thread tokio runtime of its own, apart
+//! from the one serving HTTP, so a spinning app can slow other apps (which
+//! share these threads fairly, in slices) but never the request handling.
+//!
+//! One executor per process, started on first use and never dropped (a tokio
+//! runtime cannot be dropped from async code, and database connections made
+//! on it stay registered with its reactor).
+
+use std::future::Future;
+use std::sync::OnceLock;
+
+static GUEST: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// The guest executor's handle; `threads` (0: one per core) counts on the
+/// first call only.
+fn handle(threads: usize) -> &'static tokio::runtime::Runtime {
+    GUEST.get_or_init(|| {
+        let threads = if threads == 0 {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        } else {
+            threads
+        };
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("qun-guest")
+            // Look at newly arrived and externally woken tasks (a new
+            // invocation, a host call's database answer) before every
+            // task, not after a run of yielding spinners' slices.
+            .global_queue_interval(1)
+            .on_thread_start(lower_priority)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("could not start the guest executor: {e}"))
+    })
+}
+
+/// Guest threads yield the CPU to the HTTP workers when both want it.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: plain libc call; on Linux `PRIO_PROCESS` with who = 0 sets
+        // the nice value of the calling thread only.
+        #[allow(unsafe_code)]
+        unsafe {
+            libc::setpriority(libc::PRIO_PROCESS, 0, 5);
+        }
+    }
+}
+
+/// Run `future` on the guest executor and wait for its output. A panic
+/// inside is passed on to the caller, as if it had run here.
+pub async fn run<F>(threads: usize, future: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match handle(threads).spawn(future).await {
+        Ok(output) => output,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // The executor is never shut down, so a task is never cancelled.
+        Err(e) => panic!("guest task was cancelled: {e}"),
+    }
+}
