@@ -26,6 +26,10 @@ log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
 echo "==> host, SDK and end-to-end tests (workspace)"
+# Build everything once; the end-to-end tests then run this very `qun` binary
+# (built with the test feature set) instead of building their own.
+cargo test --workspace --all-targets --no-run 2>&1 | tee -a "$log"
+export QUN_BIN="$PWD/target/debug/qun"
 cargo test --workspace --all-targets 2>&1 | tee -a "$log"
 cargo test --workspace --doc 2>&1 | tee -a "$log"
 
