@@ -108,10 +108,11 @@ bench_backend() { # backend
     else
         db_url="sqlite://$data/qun.db"
     fi
-    # The app's message quota is raised so /poll measures the host, not the quota.
+    # The app's message quota is raised and rate limits are off so the routes
+    # measure the host, not the quotas.
     # shellcheck disable=SC2086
     ./target/release/qun serve --demo --listen "127.0.0.1:$qun_port" --data-dir "$data" \
-        --database-url "$db_url" --demo-apps "$data/apps" --messages-per-minute 100000000 \
+        --database-url "$db_url" --demo-apps "$data/apps" --messages-per-minute 100000000 --rate-limits false \
         ${QUN_BENCH_SERVE_ARGS:-} >"$data/serve.log" 2>&1 &
     local qun_pid=$!
     local base="http://127.0.0.1:$qun_port"

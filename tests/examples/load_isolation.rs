@@ -54,6 +54,8 @@ fn start() -> Server {
         .env("QUN_DATA_DIR", &dir)
         .env("QUN_BOOTSTRAP_ADMIN_TOKEN", ADMIN)
         .env("QUN_HEALTH_FAULTS", "0")
+        // The clients here are the load: rate limits would hide what is measured.
+        .env("QUN_RATE_LIMITS", "false")
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

@@ -647,12 +647,18 @@ impl Runtime {
         .await;
         drop(permit);
         let info = result?;
+        // The named manifest limits first (counts before sizes), so a
+        // manifest with 20,000 commands says so; then the answer's total size.
+        crate::runtime::manifest::check(&info, &crate::runtime::manifest::MANIFEST_LIMITS)?;
         let size = describe_size(&info);
         if size > limits.describe_bytes {
-            return Err(LoadError::BadManifest(format!(
-                "the describe answer is {size} bytes; the limit is {}",
-                limits.describe_bytes
-            )));
+            return Err(LoadError::ManifestLimit(
+                crate::runtime::manifest::ManifestLimit::TooLong {
+                    what: "the describe answer".into(),
+                    limit: limits.describe_bytes,
+                    actual: size,
+                },
+            ));
         }
         Ok(info)
     }
