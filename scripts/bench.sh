@@ -100,13 +100,13 @@ declare -A label=(
 bench_backend() { # backend
     local backend=$1 data="$work/$1" db_url
     rm -rf "$data"; mkdir -p "$data/apps"
-    cp "$wasm"/polls.wasm "$wasm"/events.wasm "$wasm"/homework.wasm "$wasm"/noop.wasm "$data/apps/" 2>/dev/null || true
+    cp "$wasm"/qun_polls.wasm "$wasm"/qun_events.wasm "$wasm"/qun_homework.wasm "$wasm"/noop.wasm "$data/apps/"
     if [ "$backend" = postgres ]; then
         psql "$pg_base/postgres" -qc 'DROP DATABASE IF EXISTS qun_bench WITH (FORCE)' >/dev/null
         psql "$pg_base/postgres" -qc 'CREATE DATABASE qun_bench' >/dev/null
         db_url="$pg_base/qun_bench"
     else
-        db_url="sqlite://$data/qun.db"
+        db_url="sqlite://$data/qun.db?mode=rwc"
     fi
     # The app's message quota is raised and rate limits are off so the routes
     # measure the host, not the quotas.
