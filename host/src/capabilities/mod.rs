@@ -118,7 +118,6 @@ impl InvocationState {
     /// Record one capability call in the invocation's call log.
     fn audit_call<T>(&mut self, action: &str, started: Instant, result: &Result<T, Error>) {
         self.calls.record(&self.ident, action, started, result);
-        self.host_time += started.elapsed();
     }
 
     /// `invalid` if `value` is longer than `max` bytes.

@@ -75,8 +75,6 @@ pub struct InvocationState {
     pub(crate) usage: (i64, i64),
     /// When the attempt started.
     pub(crate) started: std::time::Instant,
-    /// Time spent inside host calls so far.
-    pub(crate) host_time: std::time::Duration,
     // --- issue 10, item 6 (runtime): what this invocation has produced ---
     /// The first bound the app ran into (the invocation then fails with it).
     pub(crate) limit_hit: Option<LimitHit>,
@@ -149,7 +147,6 @@ impl InvocationState {
             logs: Vec::new(),
             usage,
             started: std::time::Instant::now(),
-            host_time: std::time::Duration::ZERO,
             limit_hit: None,
             effects_used: (0, 0),
             log_used: 0,
