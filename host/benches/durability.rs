@@ -16,8 +16,11 @@ async fn raw_pool(url: &str, synchronous: &'static str) -> AnyPool {
         .max_connections(1)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
-                sqlx::Executor::execute(&mut *conn, "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;")
-                    .await?;
+                sqlx::Executor::execute(
+                    &mut *conn,
+                    "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;",
+                )
+                .await?;
                 sqlx::Executor::execute(&mut *conn, synchronous).await?;
                 Ok(())
             })

@@ -24,9 +24,9 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
-use tokio::sync::Semaphore;
 
 use crate::capabilities::{GroupApp, GroupAppPre};
 use crate::limits::Limits;

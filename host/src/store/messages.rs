@@ -166,19 +166,7 @@ impl Store {
         .bind(recipient_id)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DirectMessage {
-                    id: row.try_get("id")?,
-                    group_id: row.try_get("group_id")?,
-                    recipient_id: row.try_get("recipient_id")?,
-                    installation_id: row.try_get("installation_id")?,
-                    text: row.try_get("text")?,
-                    card: card_from(row)?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(direct_from).collect()
     }
 
     /// Messages an installation posted since `since` (ms), for rate limits.
@@ -323,19 +311,7 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(DirectMessage {
-                    id: row.try_get("id")?,
-                    group_id: row.try_get("group_id")?,
-                    recipient_id: row.try_get("recipient_id")?,
-                    installation_id: row.try_get("installation_id")?,
-                    text: row.try_get("text")?,
-                    card: card_from(row)?,
-                    created_at: row.try_get("created_at")?,
-                })
-            })
-            .collect()
+        rows.iter().map(direct_from).collect()
     }
 }
 
@@ -349,4 +325,17 @@ impl WriteTx {
     ) -> Result<Vec<(String, i64)>, StoreError> {
         directs_since(&mut *self.tx, installation_id, since).await
     }
+}
+
+/// A `direct_messages` row.
+fn direct_from(row: &sqlx::any::AnyRow) -> Result<DirectMessage, StoreError> {
+    Ok(DirectMessage {
+        id: row.try_get("id")?,
+        group_id: row.try_get("group_id")?,
+        recipient_id: row.try_get("recipient_id")?,
+        installation_id: row.try_get("installation_id")?,
+        text: row.try_get("text")?,
+        card: card_from(row)?,
+        created_at: row.try_get("created_at")?,
+    })
 }

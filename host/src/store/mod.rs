@@ -143,8 +143,12 @@ impl Store {
         let options = AnyConnectOptions::from_str(url)?;
         let (pool, durable) = match backend {
             Backend::Sqlite => {
-                let pool = sqlite_pool(16, "PRAGMA synchronous = NORMAL").connect_with(options.clone()).await?;
-                let durable = sqlite_pool(2, "PRAGMA synchronous = FULL").connect_with(options).await?;
+                let pool = sqlite_pool(16, "PRAGMA synchronous = NORMAL")
+                    .connect_with(options.clone())
+                    .await?;
+                let durable = sqlite_pool(2, "PRAGMA synchronous = FULL")
+                    .connect_with(options)
+                    .await?;
                 (pool, Some(durable))
             }
             Backend::Postgres => {
