@@ -132,8 +132,8 @@ bench_backend() { # backend
     done
     local poll
     poll=$(curl -sf -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json' \
-        -d '{"text":"/poll Lunch? | noodles | dumplings | rice"}' "$base$api/messages" \
-        | jq -r '.messages[1].card.buttons[0].payload.poll')
+        -d '{"text":"/poll Lunch? | noodles, dumplings, rice"}' "$base$api/messages" \
+        | jq -r '.messages[1].text | capture("#(?<id>[^:]+)").id')
     {
         printf 'local tokens = {'; printf '"%s",' "${tokens[@]}"; printf '}\n'
         cat <<EOF
@@ -162,7 +162,7 @@ EOF
 request = function()
     local headers = { ["Authorization"] = "Bearer " .. tokens[math.random(#tokens)],
                       ["Content-Type"] = "application/json" }
-    return wrk.format("POST", "$api/messages", headers, '{"text":"/poll Tea? | green | black"}')
+    return wrk.format("POST", "$api/messages", headers, '{"text":"/poll Tea? | green, black"}')
 end
 EOF
     } >"$work/poll.lua"

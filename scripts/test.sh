@@ -36,6 +36,9 @@ cargo test --workspace --doc 2>&1 | tee -a "$log"
 echo "==> first-party plugins' own tests (native SDK harness)"
 cargo test --manifest-path plugins/Cargo.toml --lib 2>&1 | tee -a "$log"
 
+echo "==> the API contract: schemathesis against a real qun serve (scripts/schemathesis.sh)"
+./scripts/schemathesis.sh
+
 # One closing line for the whole suite (pipefail has already stopped us on a failure).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      END { printf "total: %d passed, %d failed\n", p, f }' "$log"

@@ -126,6 +126,8 @@ fn bench(c: &mut Criterion) {
         (runtime, app, inst.id, owner.id, probe_inst.id)
     });
     let call = Call::Action {
+        value: None,
+        message_id: None,
         name: "noop".into(),
         payload: "{}".into(),
     };
@@ -160,6 +162,8 @@ fn bench(c: &mut Criterion) {
         ("probe_write_committed", "set", r#"{"key":"k","value":"v"}"#),
     ] {
         let call = Call::Action {
+            value: None,
+            message_id: None,
             name: action.into(),
             payload: payload.into(),
         };

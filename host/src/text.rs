@@ -79,6 +79,50 @@ fn walk(path: &mut String, value: &Value) -> Result<(), String> {
     }
 }
 
+/// The longest name for people (a group's, a user's display name, an app's
+/// display name), in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A name for people: free text in any script, spaces included, on one line:
+/// 1 to [`MAX_NAME_CHARS`] characters, no control character at all (no tab
+/// or line break either), not only spaces. Returns the name without leading
+/// and trailing spaces.
+pub fn name<'a>(field: &str, name: &'a str) -> Result<&'a str, String> {
+    let chars = name.chars().count();
+    if chars == 0 || chars > MAX_NAME_CHARS {
+        return Err(format!(
+            "`{field}` must be 1 to {MAX_NAME_CHARS} characters; got {chars}"
+        ));
+    }
+    if let Some((at, c)) = name.chars().enumerate().find(|(_, c)| c.is_control()) {
+        return Err(format!(
+            "`{field}` holds a control character (U+{:04X}) at position {at}; a name is one line of text",
+            u32::from(c)
+        ));
+    }
+    let trimmed = name.trim_matches(' ');
+    if trimmed.is_empty() {
+        return Err(format!("`{field}` is only spaces"));
+    }
+    Ok(trimmed)
+}
+
+/// A unique handle (a user's login name): 1 to 64 ASCII letters, digits,
+/// `-`, `_` or `.`, so no two handles look alike.
+pub fn handle(field: &str, handle: &str) -> Result<(), String> {
+    let ok = (1..=64).contains(&handle.len())
+        && handle
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{field}` must be 1 to 64 ASCII letters, digits, `-`, `_` or `.`; got {handle:?}"
+        ))
+    }
+}
+
 /// `text` with each forbidden character replaced by U+FFFD: for diagnostics
 /// (an app's log lines and stdout), which are kept rather than refused.
 pub fn scrub(text: &str) -> Cow<'_, str> {
@@ -125,6 +169,31 @@ mod tests {
         assert!(e.contains("`card.fields[1].label`"), "{e}");
         let e = check_json("", &serde_json::json!({"ok\u{0}": 1})).expect_err("nul key");
         assert!(e.contains("`ok (a key)`"), "{e}");
+    }
+
+    #[test]
+    fn names_are_for_people_handles_are_plain() {
+        for ok in ["Class 3", "Li Wei", "李伟", "Zoë", "  padded  ", "a"] {
+            assert!(name("name", ok).is_ok(), "{ok}");
+        }
+        assert_eq!(name("name", "  Li Wei ").ok(), Some("Li Wei"));
+        for bad in [
+            "",
+            "   ",
+            "tab\there",
+            "two\nlines",
+            "nul\0",
+            &"x".repeat(101),
+        ] {
+            assert!(name("name", bad).is_err(), "{bad:?}");
+        }
+        assert!(name("name", &"伟".repeat(100)).is_ok());
+        for ok in ["alice", "li.wei", "Bob_2", "a-b"] {
+            assert!(handle("name", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "li wei", "李伟", "аlice", &"x".repeat(65)] {
+            assert!(handle("name", bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

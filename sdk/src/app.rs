@@ -1,6 +1,10 @@
 //! The one trait an app implements, and what it says about itself.
 
-use crate::{Command, Context, Error, Event, Json, Reply, Result};
+use qun_blocks::{CommandOption, CommandSpec};
+
+use crate::{
+    ActionAnswer, ActionCall, Command, Context, Error, Event, Input, Reply, Result, Submission,
+};
 
 /// A Qun group app. Implement it on a unit struct and register it with
 /// [`export_app!`](crate::export_app).
@@ -17,8 +21,10 @@ pub trait App {
     /// Who the app is: its name, title, version, commands and actions.
     fn describe() -> Describe;
 
-    /// A member typed `/name args`. The returned [`Reply`] is posted to the
-    /// group as the app's answer (no `messaging` capability needed for it).
+    /// A member typed `/name args` (or submitted the command's form, for a
+    /// command with options). The [`Reply`] is what they see: a message
+    /// posted to the group (no `messaging` capability needed), a private
+    /// reply, a form, or nothing.
     ///
     /// The default answers `invalid: unknown command`.
     fn on_command(ctx: &Context, command: &Command) -> Result<Reply> {
@@ -26,14 +32,28 @@ pub trait App {
         Err(Error::invalid(format!("unknown command /{}", command.name)))
     }
 
-    /// A member clicked a button or called the action API. `payload` is the
-    /// JSON document of the button or request (`null` when empty); the answer
-    /// is sent back as JSON.
+    /// A member clicked a button, chose from a menu, picked a member, or
+    /// called the action API. The answer's data goes back to API callers as
+    /// JSON; its reply is what the member sees. A plain [`Json`](crate::Json)
+    /// converts: `Ok(json!({"ok": true}).into())`.
     ///
     /// The default answers `invalid: unknown action`.
-    fn on_action(ctx: &Context, action: &str, payload: &Json) -> Result<Json> {
-        let _ = (ctx, payload);
-        Err(Error::invalid(format!("unknown action `{action}`")))
+    fn on_action(ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        let _ = ctx;
+        Err(Error::invalid(format!("unknown action `{}`", call.name)))
+    }
+
+    /// A member submitted a form the app opened; every value was checked by
+    /// the host against its input. Answer with field errors to show the form
+    /// again, with the next form, or with what the member sees next.
+    ///
+    /// The default answers `invalid: unknown form`.
+    fn on_submit(ctx: &Context, submission: &Submission) -> Result<Reply> {
+        let _ = ctx;
+        Err(Error::invalid(format!(
+            "unknown form `{}`",
+            submission.callback
+        )))
     }
 
     /// Something happened in the group. The default ignores every event.
@@ -50,10 +70,10 @@ pub enum Subscription {
     MessagePosted,
 }
 
-/// A command or an action the app declares: a name and one line of help.
+/// An action the app declares: a name and one line of help.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Spec {
-    /// The command word (without the slash) or the action name.
+    /// The action's name.
     pub name: String,
     /// One line of help.
     pub description: String,
@@ -80,8 +100,8 @@ pub struct Describe {
     pub version: String,
     /// One paragraph for the catalog.
     pub description: String,
-    /// The commands the app answers.
-    pub commands: Vec<Spec>,
+    /// The commands the app answers, with their typed options.
+    pub commands: Vec<CommandSpec>,
     /// The actions the app answers.
     pub actions: Vec<Spec>,
     /// Optional events it wants.
@@ -114,13 +134,42 @@ impl Describe {
         self
     }
 
-    /// Declares a command, `name` without the slash.
-    pub fn command(mut self, name: impl Into<String>, description: impl Into<String>) -> Self {
-        self.commands.push(Spec {
+    /// Declares a command without options, `name` without the slash (the
+    /// app parses [`Command::args`] itself).
+    pub fn command(self, name: impl Into<String>, description: impl Into<String>) -> Self {
+        self.command_with(CommandSpec {
             name: name.into(),
             description: description.into(),
-        });
+            options: Vec::new(),
+        })
+    }
+
+    /// Declares a command with typed options: the host parses what members
+    /// type, answers usage errors naming the option, and opens the command's
+    /// form (pre-filled) when a required option is missing.
+    ///
+    /// ```
+    /// # use qun_sdk::prelude::*;
+    /// let info = Describe::new("events", "Events").command_with(
+    ///     Describe::spec("event", "Create an event")
+    ///         .option(Input::text("title", "What").required().max_length(200))
+    ///         .option(Input::date_time("when", "When it starts").required())
+    ///         .option(Input::integer("capacity", "Seats").required().min(1)),
+    /// );
+    /// assert_eq!(info.commands[0].options[2].name, "capacity");
+    /// ```
+    pub fn command_with(mut self, spec: impl Into<CommandSpec>) -> Self {
+        self.commands.push(spec.into());
         self
+    }
+
+    /// A command's declaration, to fill with [`CommandBuilder::option`].
+    pub fn spec(name: impl Into<String>, description: impl Into<String>) -> CommandBuilder {
+        CommandBuilder(CommandSpec {
+            name: name.into(),
+            description: description.into(),
+            options: Vec::new(),
+        })
     }
 
     /// Declares an action.
@@ -136,5 +185,31 @@ impl Describe {
     pub fn subscribe(mut self, subscription: Subscription) -> Self {
         self.subscriptions.push(subscription);
         self
+    }
+}
+
+/// A command's declaration with typed options; see [`Describe::command_with`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandBuilder(CommandSpec);
+
+impl CommandBuilder {
+    /// Adds an option (at most 10), in the order members type them
+    /// (separated by `|`, or as `name: value`). The input's id is the
+    /// option's name, its label the description.
+    pub fn option(mut self, input: Input) -> Self {
+        self.0.options.push(input.into_option());
+        self
+    }
+
+    /// Adds an option given as the shared model.
+    pub fn option_raw(mut self, option: CommandOption) -> Self {
+        self.0.options.push(option);
+        self
+    }
+}
+
+impl From<CommandBuilder> for CommandSpec {
+    fn from(b: CommandBuilder) -> Self {
+        b.0
     }
 }

@@ -8,15 +8,21 @@
 
 use std::collections::BTreeMap;
 
+use qun_blocks::NamedValue;
+
+use crate::value::{FromValue, find};
 use crate::{Error, Result};
 
-/// A command typed in the group: `/name args`.
+/// A command typed in the group: `/name args`, with the declared options
+/// the host parsed and checked (or the member filled in on the command's form).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
     /// The word after the slash.
     pub name: String,
     /// Everything after the command word, trimmed.
     pub args: String,
+    /// The declared options given, typed (empty for a command without options).
+    pub options: Vec<NamedValue>,
 }
 
 impl Command {
@@ -25,7 +31,30 @@ impl Command {
         Self {
             name: name.into(),
             args: args.into().trim().to_owned(),
+            options: Vec::new(),
         }
+    }
+
+    /// The same command with these typed options.
+    pub fn with_options(mut self, options: Vec<NamedValue>) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The option `name` as a `T` (`Option<T>` for an optional one); errors
+    /// name the option.
+    ///
+    /// ```
+    /// # use qun_sdk::prelude::*;
+    /// # use qun_sdk::blocks::{NamedValue, Value};
+    /// let cmd = Command::new("event", "Hike | 2030-06-01 09:00 | 10").with_options(vec![
+    ///     NamedValue { name: "capacity".into(), value: Value::Integer(10) },
+    /// ]);
+    /// assert_eq!(cmd.option::<u32>("capacity"), Ok(10));
+    /// assert_eq!(cmd.option::<Option<String>>("price"), Ok(None));
+    /// ```
+    pub fn option<T: FromValue>(&self, name: &str) -> Result<T> {
+        T::from_value(name, find(&self.options, name))
     }
 
     /// Parses a whole line such as `/poll a | b`; `None` if it does not start

@@ -12,6 +12,8 @@ pub struct Context {
     pub(crate) actor: Option<String>,
     pub(crate) now: Timestamp,
     pub(crate) invocation_id: String,
+    pub(crate) time_zone: String,
+    pub(crate) locale: String,
 }
 
 impl Context {
@@ -29,7 +31,44 @@ impl Context {
             actor,
             now,
             invocation_id: invocation_id.into(),
+            time_zone: "UTC".into(),
+            locale: "en".into(),
         }
+    }
+
+    /// The same context in another time zone and language: for tests and tools.
+    pub fn with_zone(mut self, time_zone: impl Into<String>, locale: impl Into<String>) -> Self {
+        self.time_zone = time_zone.into();
+        self.locale = locale.into();
+        self
+    }
+
+    /// The group's IANA time zone, such as "Asia/Shanghai" ("UTC" unless the
+    /// owner set one). Dates members type and pick are read in it.
+    pub fn time_zone(&self) -> &str {
+        &self.time_zone
+    }
+
+    /// The group's language, a BCP 47 tag such as "zh-CN".
+    pub fn locale(&self) -> &str {
+        &self.locale
+    }
+
+    /// `at` on the group's clock, for its members: `2030-06-01 09:00
+    /// (Asia/Shanghai)` (12-hour where the locale reads it so). A zone the
+    /// SDK does not know shows the time in UTC.
+    ///
+    /// ```
+    /// # use qun_sdk::prelude::*;
+    /// let ctx = Context::new("g", "i", None, Timestamp::from_millis(0), "inv")
+    ///     .with_zone("Asia/Shanghai", "zh-CN");
+    /// let at = Timestamp::parse_rfc3339("2030-06-01T01:00:00Z").unwrap();
+    /// assert_eq!(ctx.format_time(at), "2030-06-01 09:00 (Asia/Shanghai)");
+    /// ```
+    pub fn format_time(&self, at: Timestamp) -> String {
+        let zone =
+            qun_blocks::Zone::parse(&self.time_zone).unwrap_or_else(|_| qun_blocks::Zone::utc());
+        qun_blocks::format_timestamp(at.millis(), &zone, &self.locale)
     }
 
     /// The group this installation belongs to.

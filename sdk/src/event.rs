@@ -49,4 +49,6 @@ pub struct Timer {
     pub payload: String,
     /// When it was due.
     pub due: Timestamp,
+    /// It fires again (a recurring timer).
+    pub recurring: bool,
 }

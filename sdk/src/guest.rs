@@ -7,7 +7,7 @@
 
 use std::marker::PhantomData;
 
-use crate::{App, Context, Error, Event, Json, Message, Result, Timestamp};
+use crate::{App, Context, Error, Event, Json, Result, Timestamp};
 
 /// The bindings `wit-bindgen` generates for the world `group-app`.
 #[doc(hidden)]
@@ -15,12 +15,16 @@ use crate::{App, Context, Error, Event, Json, Message, Result, Timestamp};
 pub mod wit {
     wit_bindgen::generate!({
         world: "group-app",
-        path: "../wit",
+        path: "../wit/0.2.0",
         pub_export_macro: true,
         export_macro_name: "__qun_export_group_app",
     });
 }
 
+mod convert;
+
+pub(crate) use convert::message;
+use convert::{from_wit_value, named_values, response};
 use wit::exports::qun::app::handler as h;
 use wit::qun::app::types as t;
 
@@ -32,7 +36,6 @@ pub struct Adapter<T>(PhantomData<T>);
 impl<T: App> h::Guest for Adapter<T> {
     fn describe() -> h::AppInfo {
         let info = T::describe();
-        let spec = |s: crate::app::Spec| (s.name, s.description);
         h::AppInfo {
             name: info.name,
             title: info.title,
@@ -41,14 +44,15 @@ impl<T: App> h::Guest for Adapter<T> {
             commands: info
                 .commands
                 .into_iter()
-                .map(spec)
-                .map(|(name, description)| h::CommandSpec { name, description })
+                .map(convert::command_spec)
                 .collect(),
             actions: info
                 .actions
                 .into_iter()
-                .map(spec)
-                .map(|(name, description)| h::ActionSpec { name, description })
+                .map(|s| h::ActionSpec {
+                    name: s.name,
+                    description: s.description,
+                })
                 .collect(),
             subscriptions: info
                 .subscriptions
@@ -58,28 +62,56 @@ impl<T: App> h::Guest for Adapter<T> {
         }
     }
 
-    fn on_command(ctx: t::Context, command: h::Command) -> Result<Option<t::Message>, t::Error> {
+    fn on_command(ctx: t::Context, command: h::Command) -> Result<h::Response, t::Error> {
         let command = crate::Command {
             name: command.name,
             args: command.args,
+            options: named_values(command.options),
         };
         let reply = T::on_command(&context(ctx), &command).map_err(to_wit_error)?;
-        Ok(reply.into_message().as_ref().map(message))
+        Ok(response(reply))
     }
 
-    fn on_action(ctx: t::Context, action: String, payload: String) -> Result<String, t::Error> {
-        let run = || -> Result<String> {
-            let payload: Json = if payload.trim().is_empty() {
+    fn on_action(ctx: t::Context, call: h::ActionCall) -> Result<h::ActionAnswer, t::Error> {
+        let run = || -> Result<h::ActionAnswer> {
+            // A button without a payload carries "": the app sees `null`.
+            let payload: Json = if call.payload.trim().is_empty() {
                 Json::Null
             } else {
-                serde_json::from_str(&payload).map_err(|err| {
-                    Error::invalid(format!("the payload of `{action}` is not JSON: {err}"))
+                serde_json::from_str(&call.payload).map_err(|err| {
+                    Error::invalid(format!("the payload of `{}` is not JSON: {err}", call.name))
                 })?
             };
-            let answer = T::on_action(&context(ctx), &action, &payload)?;
-            serde_json::to_string(&answer).map_err(|err| Error::internal(err.to_string()))
+            let call = crate::ActionCall {
+                name: call.name,
+                payload,
+                value: call.value.map(from_wit_value),
+                message_id: call.message_id.map(crate::MessageId),
+            };
+            let answer = T::on_action(&context(ctx), &call)?;
+            let data = if answer.data.is_null() {
+                String::new()
+            } else {
+                serde_json::to_string(&answer.data)
+                    .map_err(|err| Error::internal(err.to_string()))?
+            };
+            Ok(h::ActionAnswer {
+                data,
+                response: response(answer.reply),
+            })
         };
         run().map_err(to_wit_error)
+    }
+
+    fn on_submit(ctx: t::Context, submission: h::Submission) -> Result<h::Response, t::Error> {
+        let submission = crate::Submission {
+            callback: submission.callback,
+            state: submission.state,
+            values: named_values(submission.values),
+            step: submission.step,
+        };
+        let reply = T::on_submit(&context(ctx), &submission).map_err(to_wit_error)?;
+        Ok(response(reply))
     }
 
     fn on_event(ctx: t::Context, event: h::Event) -> Result<(), t::Error> {
@@ -94,6 +126,8 @@ fn context(ctx: t::Context) -> Context {
         actor: ctx.actor,
         now: Timestamp::from_millis(ctx.now),
         invocation_id: ctx.invocation_id,
+        time_zone: ctx.time_zone,
+        locale: ctx.locale,
     }
 }
 
@@ -117,6 +151,7 @@ fn from_wit_event(event: h::Event) -> Event {
             key: timer.key,
             payload: timer.payload,
             due: Timestamp::from_millis(timer.due),
+            recurring: timer.recurring,
         }),
     }
 }
@@ -143,33 +178,6 @@ fn from_wit_error(err: t::Error) -> Error {
     }
 }
 
-fn message(m: &Message) -> t::Message {
-    t::Message {
-        text: m.text.clone(),
-        card: m.card.as_ref().map(|c| t::Card {
-            title: c.title.clone(),
-            body: c.body.clone(),
-            fields: c
-                .fields
-                .iter()
-                .map(|f| t::Field {
-                    name: f.name.clone(),
-                    value: f.value.clone(),
-                })
-                .collect(),
-            buttons: c
-                .buttons
-                .iter()
-                .map(|b| t::Button {
-                    label: b.label.clone(),
-                    action: b.action.clone(),
-                    payload: b.payload.clone(),
-                })
-                .collect(),
-        }),
-    }
-}
-
 fn member(m: t::Member) -> crate::membership::Member {
     use crate::membership::Role;
     crate::membership::Member {
@@ -181,6 +189,11 @@ fn member(m: t::Member) -> crate::membership::Member {
             t::Role::Member => Role::Member,
         },
         joined_at: Timestamp::from_millis(m.joined_at),
+        profile: crate::membership::Profile {
+            avatar_url: m.profile.avatar_url,
+            locale: m.profile.locale,
+            time_zone: m.profile.time_zone,
+        },
     }
 }
 
@@ -246,10 +259,23 @@ pub(crate) mod sys {
 
     pub(crate) mod messaging {
         use super::{from_wit_error, message, wit::qun::app::messaging as m};
-        use crate::{Message, Result};
+        use crate::{Message, MessageId, Result};
 
-        pub(crate) fn post(msg: &Message) -> Result<()> {
-            m::post(&message(msg)).map_err(from_wit_error)
+        pub(crate) fn post(msg: &Message) -> Result<MessageId> {
+            m::post(&message(msg))
+                .map(MessageId)
+                .map_err(from_wit_error)
+        }
+        pub(crate) fn update(id: &MessageId, msg: &Message) -> Result<()> {
+            m::update(id.as_str(), &message(msg)).map_err(from_wit_error)
+        }
+        pub(crate) fn delete(id: &MessageId) -> Result<()> {
+            m::delete(id.as_str()).map_err(from_wit_error)
+        }
+        pub(crate) fn post_private(to: &str, msg: &Message) -> Result<MessageId> {
+            m::post_private(to, &message(msg))
+                .map(MessageId)
+                .map_err(from_wit_error)
         }
         pub(crate) fn send_direct(to: &str, msg: &Message) -> Result<()> {
             m::send_direct(to, &message(msg)).map_err(from_wit_error)
@@ -268,6 +294,8 @@ pub(crate) mod sys {
                 name: g.name,
                 owner: g.owner,
                 member_count: g.member_count,
+                time_zone: g.time_zone,
+                locale: g.locale,
             })
         }
         pub(crate) fn get_member(id: &str) -> Result<Member> {
@@ -284,7 +312,44 @@ pub(crate) mod sys {
 
     pub(crate) mod scheduler {
         use super::{from_wit_error, wit::qun::app::scheduler as s};
+        use crate::scheduler::{Recurrence, TimeOfDay, Weekday};
         use crate::{Result, Timestamp};
+
+        fn time(at: TimeOfDay) -> s::TimeOfDay {
+            s::TimeOfDay {
+                hour: at.hour,
+                minute: at.minute,
+            }
+        }
+
+        fn day(d: Weekday) -> s::Weekday {
+            match d {
+                Weekday::Monday => s::Weekday::Monday,
+                Weekday::Tuesday => s::Weekday::Tuesday,
+                Weekday::Wednesday => s::Weekday::Wednesday,
+                Weekday::Thursday => s::Weekday::Thursday,
+                Weekday::Friday => s::Weekday::Friday,
+                Weekday::Saturday => s::Weekday::Saturday,
+                Weekday::Sunday => s::Weekday::Sunday,
+            }
+        }
+
+        pub(crate) fn schedule_recurring(
+            key: &str,
+            rule: &Recurrence,
+            payload: &str,
+        ) -> Result<Timestamp> {
+            let rule = match rule {
+                Recurrence::Daily(at) => s::Recurrence::Daily(time(*at)),
+                Recurrence::Weekly(days, at) => {
+                    s::Recurrence::Weekly((days.iter().copied().map(day).collect(), time(*at)))
+                }
+                Recurrence::EveryMinutes(minutes) => s::Recurrence::EveryMinutes(*minutes),
+            };
+            s::schedule_recurring(key, &rule, payload)
+                .map(Timestamp::from_millis)
+                .map_err(from_wit_error)
+        }
 
         pub(crate) fn schedule(key: &str, at: Timestamp, payload: &str) -> Result<()> {
             s::schedule(key, at.millis(), payload).map_err(from_wit_error)

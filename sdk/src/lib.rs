@@ -36,9 +36,15 @@
 //! use qun_sdk::testing::TestGroup;
 //! let mut group = TestGroup::<Checkin>::new().member("ann", "Ann", Role::Owner);
 //! let reply = group.command("ann", "/checkin")?;
-//! assert_eq!(reply, Some(Message::text("Ann checked in (1 today)")));
+//! assert_eq!(reply, Reply::text("Ann checked in (1 today)"));
 //! # Ok(()) }
 //! ```
+//!
+//! Messages are blocks ([`Message`]), a member can be asked things with a
+//! [`Form`], commands can declare typed options ([`Describe::command_with`]),
+//! and what the acting member sees is a [`Reply`]: a post, a private reply,
+//! a form, or field errors. The shared model of all of it is re-exported as
+//! [`blocks`] (the crate `qun-blocks`, which the host uses too).
 //!
 //! Every method but [`App::describe`] has a default. Errors of every
 //! capability, of JSON and of the argument parser convert into [`Error`] with
@@ -56,8 +62,11 @@ mod command;
 mod context;
 mod error;
 mod event;
+mod form;
 mod message;
+mod reply;
 mod time;
+mod value;
 
 pub mod log;
 pub mod membership;
@@ -76,13 +85,22 @@ pub mod testing;
 #[cfg(not(target_arch = "wasm32"))]
 use testing::sys;
 
-pub use app::{App, Describe, Spec, Subscription};
+pub use app::{App, CommandBuilder, Describe, Spec, Subscription};
 pub use command::{Args, Command};
 pub use context::Context;
 pub use error::{Error, Result};
 pub use event::{Event, PostedMessage, Timer};
-pub use message::{Button, Card, Field, Message, Reply};
+pub use form::{Form, Input};
+pub use message::{Button, Card, MemberPicker, Message, Select};
+pub use messaging::MessageId;
+pub use qun_blocks::{ButtonStyle, Confirm, Element, Field, FieldError};
+pub use reply::{ActionAnswer, Reply, Response};
 pub use time::{Date, Timestamp, parse_duration};
+pub use value::{ActionCall, Decimal, FromValue, MemberId, Submission};
+
+/// The shared model of blocks, forms, typed values and command options, and
+/// the published limits (the crate `qun-blocks`, used by the host as well).
+pub use qun_blocks as blocks;
 
 pub use serde;
 pub use serde_json;
@@ -90,8 +108,8 @@ pub use serde_json;
 pub use serde_json::Value as Json;
 pub use serde_json::json;
 
-/// Reads an action payload into a typed value; `invalid` (naming what is
-/// wrong) if it does not fit.
+/// Reads an action payload into a typed value; `invalid` naming the field
+/// that does not fit.
 ///
 /// ```
 /// # use qun_sdk::prelude::*;
@@ -99,18 +117,29 @@ pub use serde_json::json;
 /// struct Vote { poll: String, choices: Vec<usize> }
 /// let vote: Vote = from_payload(&json!({"poll": "1", "choices": [0]})).unwrap();
 /// assert_eq!(vote.poll, "1");
-/// assert!(from_payload::<Vote>(&json!({"poll": 1})).is_err());
+/// let err = from_payload::<Vote>(&json!({"poll": "1", "choices": ["a"]})).err().unwrap();
+/// assert!(err.message().contains("choices[0]"), "{err}");
 /// ```
 pub fn from_payload<T: serde::de::DeserializeOwned>(payload: &Json) -> Result<T> {
-    T::deserialize(payload).map_err(|err| Error::invalid(format!("bad payload: {err}")))
+    serde_path_to_error::deserialize(payload).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if path == "." {
+            Error::invalid(format!("bad payload: {inner}"))
+        } else {
+            Error::invalid(format!("bad payload: `{path}`: {inner}"))
+        }
+    })
 }
 
 /// Everything an app needs: `use qun_sdk::prelude::*;`.
 pub mod prelude {
     pub use crate::membership::{Member, Role};
     pub use crate::{
-        App, Args, Button, Card, Command, Context, Date, Describe, Error, Event, Json, Message,
-        Reply, Result, Subscription, Timestamp, export_app, from_payload, json, parse_duration,
+        ActionAnswer, ActionCall, App, Args, Button, ButtonStyle, Card, Command, Context, Date,
+        Decimal, Describe, Element, Error, Event, Form, Input, Json, MemberId, MemberPicker,
+        Message, MessageId, Reply, Response, Result, Select, Submission, Subscription, Timestamp,
+        export_app, from_payload, json, parse_duration,
     };
     pub use crate::{log, membership, messaging, payments, scheduler, storage};
 }

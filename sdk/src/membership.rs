@@ -24,6 +24,19 @@ pub struct Member {
     pub role: Role,
     /// When the member joined this group.
     pub joined_at: Timestamp,
+    /// What the member's profile card shows, where they set it.
+    pub profile: Profile,
+}
+
+/// What a member's profile card shows, where the member set it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// An `https:` address of the member's picture.
+    pub avatar_url: Option<String>,
+    /// The member's language, a BCP 47 tag such as "zh-CN".
+    pub locale: Option<String>,
+    /// The member's IANA time zone, such as "Asia/Shanghai".
+    pub time_zone: Option<String>,
 }
 
 impl Member {
@@ -44,6 +57,10 @@ pub struct Group {
     pub owner: String,
     /// How many members it has.
     pub member_count: u32,
+    /// The group's IANA time zone ("UTC" unless the owner set one).
+    pub time_zone: String,
+    /// The group's language, a BCP 47 tag.
+    pub locale: String,
 }
 
 /// One page of members.

@@ -1,76 +1,373 @@
-//! Messages an app posts: text, a card with fields and buttons, or both.
+//! Messages an app posts: a fallback text and a list of blocks, built with
+//! chained calls.
+//!
+//! ```
+//! # use qun_sdk::prelude::*;
+//! # fn main() -> Result<()> {
+//! let message = Message::new("Lunch? Noodles 2, Rice 1")
+//!     .header("Lunch?")
+//!     .text("Press a button to vote")
+//!     .fields([("Noodles", "2"), ("Rice", "1")])
+//!     .divider()
+//!     .context("3 ballots")
+//!     .actions([
+//!         Button::new("Noodles", "vote").payload(&json!({"choice": 0}))?.style(ButtonStyle::Primary),
+//!         Button::new("Rice", "vote").payload(&json!({"choice": 1}))?,
+//!     ]);
+//! assert_eq!(message.buttons()[1].payload, r#"{"choice":1}"#);
+//! assert_eq!(message.field("Noodles"), Some("2"));
+//! # Ok(()) }
+//! ```
 
 use serde::Serialize;
 
+use qun_blocks::{Block, ButtonStyle, Choice, Confirm, Element, Field};
+
 use crate::Result;
 
-/// A message: plain text, a [`Card`], or both.
+/// A message: `text` (what notifications and clients without blocks show)
+/// and `blocks`. Converts to and from the shared model, [`qun_blocks::Message`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Message {
-    /// Plain text.
-    pub text: Option<String>,
-    /// A card.
-    pub card: Option<Card>,
+    /// Plain text (may be empty when there are blocks).
+    pub text: String,
+    /// The blocks, in order.
+    pub blocks: Vec<Block>,
 }
 
 impl Message {
-    /// A text-only message.
-    pub fn text(text: impl Into<String>) -> Self {
+    /// A message whose fallback text is `text`; add blocks with the other methods.
+    pub fn new(text: impl Into<String>) -> Self {
         Self {
-            text: Some(text.into()),
-            card: None,
+            text: text.into(),
+            blocks: Vec::new(),
         }
     }
 
-    /// A card-only message.
+    /// A card-only message (see [`Card`]).
     pub fn card(card: Card) -> Self {
-        Self {
-            text: None,
-            card: Some(card),
+        card.into()
+    }
+
+    /// Adds a block.
+    pub fn block(mut self, block: Block) -> Self {
+        self.blocks.push(block);
+        self
+    }
+
+    /// Adds a paragraph with light markup (`*bold*`, `_italic_`, `` `code` ``,
+    /// `<https://...|label>`).
+    pub fn text(self, text: impl Into<String>) -> Self {
+        self.block(Block::Text { text: text.into() })
+    }
+
+    /// Adds a heading line.
+    pub fn header(self, text: impl Into<String>) -> Self {
+        self.block(Block::Header { text: text.into() })
+    }
+
+    /// Adds one block of labelled values: pairs `(name, value)`.
+    pub fn fields<N: Into<String>, V: Into<String>>(
+        self,
+        fields: impl IntoIterator<Item = (N, V)>,
+    ) -> Self {
+        let fields = fields
+            .into_iter()
+            .map(|(name, value)| Field {
+                name: name.into(),
+                value: value.into(),
+            })
+            .collect();
+        self.block(Block::Fields { fields })
+    }
+
+    /// Adds a horizontal rule.
+    pub fn divider(self) -> Self {
+        self.block(Block::Divider)
+    }
+
+    /// Adds a small grey line.
+    pub fn context(self, text: impl Into<String>) -> Self {
+        self.block(Block::Context { text: text.into() })
+    }
+
+    /// Adds a row of buttons, select menus and member pickers (at most 5).
+    /// Mixed rows: `.actions([Element::from(button), select.into()])`.
+    pub fn actions<E: Into<Element>>(self, elements: impl IntoIterator<Item = E>) -> Self {
+        let elements = elements.into_iter().map(Into::into).collect();
+        self.block(Block::Actions { elements })
+    }
+
+    /// Replaces the fallback text.
+    pub fn with_text(mut self, text: impl Into<String>) -> Self {
+        self.text = text.into();
+        self
+    }
+
+    /// Appends the blocks of `card`.
+    pub fn with_card(mut self, card: Card) -> Self {
+        self.blocks.extend(card.into_blocks());
+        self
+    }
+
+    /// Every element of every actions block, in order.
+    pub fn elements(&self) -> Vec<&Element> {
+        self.blocks
+            .iter()
+            .flat_map(|b| match b {
+                Block::Actions { elements } => elements.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// Every button, in order.
+    pub fn buttons(&self) -> Vec<&qun_blocks::Button> {
+        self.elements()
+            .into_iter()
+            .filter_map(|e| match e {
+                Element::Button(b) => Some(b),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first button labelled `label`.
+    pub fn button(&self, label: &str) -> Option<&qun_blocks::Button> {
+        self.buttons().into_iter().find(|b| b.label == label)
+    }
+
+    /// Every labelled value of every fields block, in order.
+    pub fn all_fields(&self) -> Vec<&Field> {
+        self.blocks
+            .iter()
+            .flat_map(|b| match b {
+                Block::Fields { fields } => fields.iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect()
+    }
+
+    /// The value of the first field named `name`.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.all_fields()
+            .into_iter()
+            .find(|f| f.name == name)
+            .map(|f| f.value.as_str())
+    }
+
+    /// The first header's text.
+    pub fn title(&self) -> Option<&str> {
+        self.blocks.iter().find_map(|b| match b {
+            Block::Header { text } => Some(text.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The texts of the text and context blocks, in order.
+    pub fn paragraphs(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Text { text } | Block::Context { text } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Everything a member reads in it (text, headers, fields, paragraphs and
+    /// element labels), one piece per line: handy for `contains` in tests.
+    pub fn rendered(&self) -> String {
+        let mut out = vec![self.text.clone()];
+        for block in &self.blocks {
+            match block {
+                Block::Text { text } | Block::Header { text } | Block::Context { text } => {
+                    out.push(text.clone());
+                }
+                Block::Fields { fields } => {
+                    out.extend(fields.iter().map(|f| format!("{}: {}", f.name, f.value)));
+                }
+                Block::Actions { elements } => {
+                    for e in elements {
+                        match e {
+                            Element::Button(b) => out.push(format!("[{}]", b.label)),
+                            Element::Select(s) => out.push(format!("[{}]", s.placeholder)),
+                            Element::MemberPicker(p) => out.push(format!("[{}]", p.placeholder)),
+                        }
+                    }
+                }
+                Block::Divider => out.push("---".into()),
+                Block::Input { input } => out.push(format!("<{}>", input.label)),
+            }
+        }
+        out.join("\n")
+    }
+}
+
+impl From<Message> for qun_blocks::Message {
+    fn from(m: Message) -> Self {
+        qun_blocks::Message {
+            text: m.text,
+            blocks: m.blocks,
         }
     }
+}
 
-    /// Adds (or replaces) the card of this message.
-    pub fn with_card(mut self, card: Card) -> Self {
-        self.card = Some(card);
-        self
-    }
-
-    /// Adds (or replaces) the text of this message.
-    pub fn with_text(mut self, text: impl Into<String>) -> Self {
-        self.text = Some(text.into());
-        self
+impl From<qun_blocks::Message> for Message {
+    fn from(m: qun_blocks::Message) -> Self {
+        Message {
+            text: m.text,
+            blocks: m.blocks,
+        }
     }
 }
 
 impl From<Card> for Message {
     fn from(card: Card) -> Self {
-        Message::card(card)
+        let text = card.title.clone();
+        Message {
+            text,
+            blocks: card.into_blocks(),
+        }
     }
 }
 
-/// A labelled value on a card.
+/// A button: clicking it runs the app's `on_action` with `action` and the
+/// payload (kept by the host; clients only see an opaque reference).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Field {
-    /// The label.
-    pub name: String,
-    /// The value.
-    pub value: String,
+pub struct Button(qun_blocks::Button);
+
+impl Button {
+    /// A button labelled `label` running `action` (declare it in
+    /// [`Describe`](crate::Describe)), with an empty payload.
+    pub fn new(label: impl Into<String>, action: impl Into<String>) -> Self {
+        Self(qun_blocks::Button {
+            label: label.into(),
+            action: action.into(),
+            payload: String::new(),
+            style: ButtonStyle::Default,
+            confirm: None,
+        })
+    }
+
+    /// Sets the payload: `payload` serialised as JSON (at most 8 KiB).
+    pub fn payload(mut self, payload: &impl Serialize) -> Result<Self> {
+        self.0.payload = serde_json::to_string(payload)?;
+        Ok(self)
+    }
+
+    /// Sets a payload that is already a JSON document.
+    pub fn payload_raw(mut self, payload: impl Into<String>) -> Self {
+        self.0.payload = payload.into();
+        self
+    }
+
+    /// Sets how it looks.
+    pub fn style(mut self, style: ButtonStyle) -> Self {
+        self.0.style = style;
+        self
+    }
+
+    /// Asks "are you sure?" first: a title and a question; the buttons read
+    /// "Yes" and "Cancel" unless changed with [`confirm_with`](Self::confirm_with).
+    pub fn confirm(self, title: impl Into<String>, text: impl Into<String>) -> Self {
+        self.confirm_with(Confirm {
+            title: title.into(),
+            text: text.into(),
+            confirm_label: "Yes".into(),
+            deny_label: "Cancel".into(),
+        })
+    }
+
+    /// Asks first, with every word chosen.
+    pub fn confirm_with(mut self, confirm: Confirm) -> Self {
+        self.0.confirm = Some(confirm);
+        self
+    }
 }
 
-/// A button on a card: clicking it runs the app's `on_action` with `action`
-/// and `payload` (a JSON document) as the clicking member.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Button {
-    /// The text on the button.
-    pub label: String,
-    /// The action to run; declare it in [`Describe`](crate::Describe).
-    pub action: String,
-    /// The JSON document handed to `on_action` unchanged.
-    pub payload: String,
+impl From<Button> for Element {
+    fn from(b: Button) -> Self {
+        Element::Button(b.0)
+    }
 }
 
-/// A rich message: a title, an optional body, fields and buttons.
+impl From<Button> for qun_blocks::Button {
+    fn from(b: Button) -> Self {
+        b.0
+    }
+}
+
+/// A menu of static options; choosing one runs `on_action` with the chosen
+/// value in [`ActionCall::value`](crate::ActionCall).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Select(qun_blocks::SelectMenu);
+
+impl Select {
+    /// A menu running `action`, showing `placeholder` before a choice.
+    pub fn new(action: impl Into<String>, placeholder: impl Into<String>) -> Self {
+        Self(qun_blocks::SelectMenu {
+            action: action.into(),
+            payload: String::new(),
+            placeholder: placeholder.into(),
+            options: Vec::new(),
+        })
+    }
+
+    /// Adds an option: the `value` the app receives, the `label` members see.
+    pub fn option(mut self, value: impl Into<String>, label: impl Into<String>) -> Self {
+        self.0.options.push(Choice {
+            value: value.into(),
+            label: label.into(),
+        });
+        self
+    }
+
+    /// Sets the payload (serialised as JSON).
+    pub fn payload(mut self, payload: &impl Serialize) -> Result<Self> {
+        self.0.payload = serde_json::to_string(payload)?;
+        Ok(self)
+    }
+}
+
+impl From<Select> for Element {
+    fn from(s: Select) -> Self {
+        Element::Select(s.0)
+    }
+}
+
+/// A picker of members of the group; picking one runs `on_action` with the
+/// member in [`ActionCall::value`](crate::ActionCall) (the host checks that
+/// they are in the group).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberPicker(qun_blocks::MemberPicker);
+
+impl MemberPicker {
+    /// A picker running `action`, showing `placeholder` before a pick.
+    pub fn new(action: impl Into<String>, placeholder: impl Into<String>) -> Self {
+        Self(qun_blocks::MemberPicker {
+            action: action.into(),
+            payload: String::new(),
+            placeholder: placeholder.into(),
+        })
+    }
+
+    /// Sets the payload (serialised as JSON).
+    pub fn payload(mut self, payload: &impl Serialize) -> Result<Self> {
+        self.0.payload = serde_json::to_string(payload)?;
+        Ok(self)
+    }
+}
+
+impl From<MemberPicker> for Element {
+    fn from(p: MemberPicker) -> Self {
+        Element::MemberPicker(p.0)
+    }
+}
+
+/// The 0.1 card (a title, an optional body, fields and buttons), kept for
+/// apps written against it: it becomes a header, a text block, a fields
+/// block and one actions row, exactly as the host stores 0.1 cards.
 ///
 /// ```
 /// # use qun_sdk::prelude::*;
@@ -79,7 +376,8 @@ pub struct Button {
 ///     .body("Pick one")
 ///     .field("closes", "12:00")
 ///     .button("Noodles", "vote", &json!({"choice": 0}))?;
-/// assert_eq!(card.buttons[0].payload, r#"{"choice":0}"#);
+/// let message = Message::from(card);
+/// assert_eq!(message.buttons()[0].payload, r#"{"choice":0}"#);
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -91,7 +389,7 @@ pub struct Card {
     /// Labelled values, in order.
     pub fields: Vec<Field>,
     /// Buttons, in order.
-    pub buttons: Vec<Button>,
+    pub buttons: Vec<qun_blocks::Button>,
 }
 
 impl Card {
@@ -120,71 +418,32 @@ impl Card {
 
     /// Adds a button running `action` with `payload` serialised as JSON.
     pub fn button(
-        self,
+        mut self,
         label: impl Into<String>,
         action: impl Into<String>,
         payload: &impl Serialize,
     ) -> Result<Self> {
-        Ok(self.button_raw(label, action, serde_json::to_string(payload)?))
+        self.buttons
+            .push(Button::new(label, action).payload(payload)?.into());
+        Ok(self)
     }
 
-    /// Adds a button whose payload is already a JSON document.
-    pub fn button_raw(
-        mut self,
-        label: impl Into<String>,
-        action: impl Into<String>,
-        payload: impl Into<String>,
-    ) -> Self {
-        self.buttons.push(Button {
-            label: label.into(),
-            action: action.into(),
-            payload: payload.into(),
-        });
-        self
-    }
-}
-
-/// What `on_command` answers: a message posted to the group as the app's
-/// reply, or nothing.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Reply(pub Option<Message>);
-
-impl Reply {
-    /// No reply.
-    pub fn none() -> Self {
-        Self(None)
-    }
-
-    /// A text reply.
-    pub fn text(text: impl Into<String>) -> Self {
-        Self(Some(Message::text(text)))
-    }
-
-    /// A reply with this message.
-    pub fn message(message: Message) -> Self {
-        Self(Some(message))
-    }
-
-    /// The message, if any.
-    pub fn into_message(self) -> Option<Message> {
-        self.0
-    }
-}
-
-impl From<Message> for Reply {
-    fn from(message: Message) -> Self {
-        Self(Some(message))
-    }
-}
-
-impl From<Card> for Reply {
-    fn from(card: Card) -> Self {
-        Self(Some(Message::card(card)))
-    }
-}
-
-impl From<Option<Message>> for Reply {
-    fn from(message: Option<Message>) -> Self {
-        Self(message)
+    /// The blocks this card becomes.
+    pub fn into_blocks(self) -> Vec<Block> {
+        let mut blocks = vec![Block::Header { text: self.title }];
+        if let Some(body) = self.body {
+            blocks.push(Block::Text { text: body });
+        }
+        if !self.fields.is_empty() {
+            blocks.push(Block::Fields {
+                fields: self.fields,
+            });
+        }
+        if !self.buttons.is_empty() {
+            blocks.push(Block::Actions {
+                elements: self.buttons.into_iter().map(Element::Button).collect(),
+            });
+        }
+        blocks
     }
 }

@@ -2,13 +2,18 @@
 //!
 //! In native builds (anything but wasm32) every capability call goes to an
 //! in-memory host instead of the component's imports. A [`TestGroup`] is one
-//! group with the app installed: add members, run commands, click buttons,
-//! raise events, move the clock and fire timers, then look at what the app
-//! posted, stored and scheduled.
+//! group with the app installed: add members, type commands, click buttons on
+//! the messages the app posted, fill in and submit the forms it opens, raise
+//! events, move the clock and fire timers, then look at what each member
+//! sees, and what the app stored and scheduled.
 //!
-//! Like the real host, an invocation is atomic: when the handler returns an
-//! error, its storage writes, messages, timers and payment requests are rolled
-//! back (log lines stay).
+//! It checks what the host checks, with the same code (the crate
+//! `qun-blocks`): messages and forms against the published limits and the
+//! app's declared actions, submitted forms value by value (a harness test
+//! sees the same field errors as a member), typed command options, and the
+//! host's quotas ([`Limits`]). Like the real host, an invocation is atomic:
+//! when the handler returns an error, its storage writes, messages, timers
+//! and payment requests are rolled back (log lines stay).
 //!
 //! ```
 //! use qun_sdk::prelude::*;
@@ -26,12 +31,15 @@
 //! }
 //!
 //! let mut group = TestGroup::<Echo>::new().member("ann", "Ann", Role::Owner);
-//! let reply = group.command("ann", "/echo hello").unwrap();
-//! assert_eq!(reply.and_then(|m| m.text).as_deref(), Some("Ann said hello"));
+//! group.command("ann", "/echo hello").unwrap();
+//! assert_eq!(group.last_posted().map(|m| m.text.as_str()), Some("Ann said hello"));
 //! assert_eq!(group.stored_json::<String>("last").as_deref(), Some("hello"));
 //! ```
 
+mod checks;
+mod forms;
 mod host;
+mod messages;
 
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -40,11 +48,13 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use crate::log::Level;
-use crate::membership::{Member, Role};
+use crate::membership::{Member, Profile, Role};
 use crate::payments::{Payment, PaymentStatus};
-use crate::{
-    App, Button, Command, Context, Describe, Error, Event, Json, Message, Result, Timestamp,
-};
+use crate::scheduler::Recurrence;
+use crate::{App, Context, Describe, Error, Event, Message, Result, Timestamp};
+
+pub use forms::OpenForm;
+pub use messages::{Author, Posted};
 
 pub(crate) use host::HostState;
 
@@ -81,15 +91,61 @@ impl Capability {
     }
 }
 
+/// The bounds the host puts on an installation, with the host's defaults
+/// (`host/src/limits.rs`). Over one, a capability call answers `invalid`
+/// (sizes) or `quota-exceeded` (totals and rates), as on the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest storage key or timer key, in bytes.
+    pub key_bytes: usize,
+    /// Largest storage value, in bytes.
+    pub value_bytes: usize,
+    /// Bytes of keys plus values one installation may keep.
+    pub storage_bytes: usize,
+    /// Keys one installation may keep.
+    pub storage_keys: usize,
+    /// Group messages (posts and private replies) per minute.
+    pub messages_per_minute: usize,
+    /// Direct messages per minute, and to one member per minute.
+    pub dms_per_minute: usize,
+    /// Direct messages to one member per minute.
+    pub dms_per_recipient: usize,
+    /// Pending timers.
+    pub pending_timers: usize,
+    /// Largest timer payload, in bytes.
+    pub timer_payload_bytes: usize,
+    /// Largest action payload or answer (JSON), in bytes.
+    pub answer_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            key_bytes: 512,
+            value_bytes: 64 << 10,
+            storage_bytes: 16 << 20,
+            storage_keys: 100_000,
+            messages_per_minute: 60,
+            dms_per_minute: 500,
+            dms_per_recipient: 20,
+            pending_timers: 1_000,
+            timer_payload_bytes: 8 << 10,
+            answer_bytes: 64 << 10,
+        }
+    }
+}
+
 /// A pending timer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScheduledTimer {
     /// Its key.
     pub key: String,
-    /// When it is due.
+    /// When it is due next.
     pub at: Timestamp,
     /// Its payload.
     pub payload: String,
+    /// Its rule, for a recurring timer.
+    pub rule: Option<Recurrence>,
 }
 
 /// One line the app logged.
@@ -108,6 +164,7 @@ pub struct LogLine {
 /// The clock starts at 2026-01-01T00:00:00Z and only moves when told to.
 pub struct TestGroup<A: App> {
     state: HostState,
+    forms: forms::Forms,
     app: PhantomData<A>,
 }
 
@@ -118,19 +175,43 @@ impl<A: App> Default for TestGroup<A> {
 }
 
 impl<A: App> TestGroup<A> {
-    /// A group called "Test group" with no members and every capability granted.
+    /// A group called "Test group" in UTC, with no members and every
+    /// capability granted.
+    ///
+    /// Panics when the app's commands break the host's rules (the host
+    /// refuses such an app at upload): names, options, their kinds and limits.
     pub fn new() -> Self {
+        if let Err(err) = qun_blocks::check_app_commands(&A::describe().commands) {
+            panic!("the host would refuse this app at upload: commands: {err}");
+        }
         let state = HostState {
             group_id: "group-1".into(),
             group_name: "Test group".into(),
             installation_id: "installation-1".into(),
             now: Timestamp::from_millis(1_767_225_600_000),
+            time_zone: "UTC".into(),
+            locale: "en".into(),
+            declared: checks::declared(&A::describe()),
             ..HostState::default()
         };
         Self {
             state,
+            forms: forms::Forms::default(),
             app: PhantomData,
         }
+    }
+
+    /// Sets the group's time zone (IANA) and language (builder style).
+    pub fn zone(mut self, time_zone: &str, locale: &str) -> Self {
+        self.state.time_zone = time_zone.into();
+        self.state.locale = locale.into();
+        self
+    }
+
+    /// Sets the host's bounds (builder style).
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.state.limits = limits;
+        self
     }
 
     /// Adds a member (builder style).
@@ -146,8 +227,17 @@ impl<A: App> TestGroup<A> {
             display_name: display_name.into(),
             role,
             joined_at: self.state.now,
+            profile: Profile::default(),
         };
         self.state.members.insert(id.into(), member);
+        self
+    }
+
+    /// Sets what a member's profile card shows.
+    pub fn set_profile(&mut self, id: &str, profile: Profile) -> &mut Self {
+        if let Some(member) = self.state.members.get_mut(id) {
+            member.profile = profile;
+        }
         self
     }
 
@@ -199,64 +289,6 @@ impl<A: App> TestGroup<A> {
         self.event(Event::Installed)
     }
 
-    /// `actor` types `line` (e.g. `/poll a | b`). A returned reply is also
-    /// appended to [`posted`](Self::posted), as the host posts it.
-    /// The command must be declared in `describe`.
-    pub fn command(&mut self, actor: &str, line: &str) -> Result<Option<Message>> {
-        let command = Command::from_line(line).ok_or_else(|| {
-            Error::invalid(format!(
-                "`{line}` is not a command; commands look like /name args"
-            ))
-        })?;
-        if !A::describe()
-            .commands
-            .iter()
-            .any(|c| c.name == command.name)
-        {
-            return Err(Error::invalid(format!(
-                "the app does not declare the command /{}",
-                command.name
-            )));
-        }
-        let reply = self
-            .invoke(Some(actor), |ctx| A::on_command(ctx, &command))?
-            .into_message();
-        if let Some(message) = &reply {
-            self.state.posted.push(message.clone());
-        }
-        Ok(reply)
-    }
-
-    /// `actor` runs `action` with `payload`, which goes through a JSON string
-    /// round trip as it does on the host. The action must be declared in `describe`.
-    pub fn action(&mut self, actor: &str, action: &str, payload: Json) -> Result<Json> {
-        self.action_raw(actor, action, &payload.to_string())
-    }
-
-    /// `actor` runs `action` with a raw payload string (`null` when empty).
-    pub fn action_raw(&mut self, actor: &str, action: &str, payload: &str) -> Result<Json> {
-        if !A::describe().actions.iter().any(|a| a.name == action) {
-            return Err(Error::invalid(format!(
-                "the app does not declare the action `{action}`"
-            )));
-        }
-        let payload: Json = if payload.trim().is_empty() {
-            Json::Null
-        } else {
-            serde_json::from_str(payload).map_err(|err| {
-                Error::invalid(format!("the payload of `{action}` is not JSON: {err}"))
-            })?
-        };
-        let answer = self.invoke(Some(actor), |ctx| A::on_action(ctx, action, &payload))?;
-        // What the host sends back is the JSON text of the answer.
-        Ok(serde_json::from_str(&answer.to_string())?)
-    }
-
-    /// `actor` clicks `button`.
-    pub fn click(&mut self, actor: &str, button: &Button) -> Result<Json> {
-        self.action_raw(actor, &button.action, &button.payload)
-    }
-
     /// Raises `event` with no acting member (as the host does for timers,
     /// payments and installs).
     pub fn event(&mut self, event: Event) -> Result<()> {
@@ -278,21 +310,31 @@ impl<A: App> TestGroup<A> {
         self.invoke(actor, f)
     }
 
-    fn invoke<R>(
-        &mut self,
-        actor: Option<&str>,
-        f: impl FnOnce(&Context) -> Result<R>,
-    ) -> Result<R> {
+    pub(crate) fn context(&mut self, actor: Option<&str>) -> Context {
         let invocation_id = self.state.next_id("invocation");
-        let ctx = Context {
+        Context {
             group_id: self.state.group_id.clone(),
             installation_id: self.state.installation_id.clone(),
             actor: actor.map(str::to_owned),
             now: self.state.now,
             invocation_id,
-        };
+            time_zone: self.state.time_zone.clone(),
+            locale: self.state.locale.clone(),
+        }
+    }
+
+    /// One invocation: `f` runs with the in-memory host installed; on error
+    /// everything but the log is rolled back, and so it is when committing
+    /// fails (too many pending timers, as on the host).
+    pub(crate) fn invoke<R>(
+        &mut self,
+        actor: Option<&str>,
+        f: impl FnOnce(&Context) -> Result<R>,
+    ) -> Result<R> {
+        let ctx = self.context(actor);
         let before = self.state.clone();
         let (mut after, result) = host::install(std::mem::take(&mut self.state), || f(&ctx));
+        let result = result.and_then(|r| after.check_commit().map(|()| r));
         if result.is_err() {
             // Roll back everything but the log, which the host keeps.
             let logs = std::mem::take(&mut after.logs);
@@ -321,8 +363,10 @@ impl<A: App> TestGroup<A> {
     }
 
     /// Moves the clock to `until`, firing every timer due by then in due order,
-    /// each with the clock at its due time. Returns how many fired; stops at
-    /// the first handler error (that timer is gone, as on a host that gives up).
+    /// each with the clock at its due time. A recurring timer is armed again
+    /// for its next occurrence before it fires, so a failing handler does not
+    /// end it (as on the host). Returns how many fired; stops at the first
+    /// handler error (a one-off timer is then gone, as on a host that gives up).
     pub fn advance_to(&mut self, until: Timestamp) -> Result<usize> {
         let mut fired = 0;
         while let Some(timer) = self.next_due(until) {
@@ -350,27 +394,36 @@ impl<A: App> TestGroup<A> {
 
     fn fire(&mut self, timer: ScheduledTimer) -> Result<()> {
         self.state.timers.remove(&timer.key);
+        if let Some(rule) = &timer.rule {
+            let zone = self.state.time_zone.clone();
+            if let Some(next) = checks::next_occurrence(rule, &zone, timer.at) {
+                let mut again = timer.clone();
+                again.at = next;
+                self.state.timers.insert(again.key.clone(), again);
+            }
+        }
         let event = Event::TimerFired(crate::event::Timer {
             key: timer.key,
             payload: timer.payload,
             due: timer.at,
+            recurring: timer.rule.is_some(),
         });
         self.event(event)
-    }
-
-    /// Every message that appeared in the group: command replies and posts.
-    pub fn posted(&self) -> &[Message] {
-        &self.state.posted
-    }
-
-    /// The last message that appeared in the group.
-    pub fn last_posted(&self) -> Option<&Message> {
-        self.state.posted.last()
     }
 
     /// Direct messages, with their recipient.
     pub fn direct_messages(&self) -> &[(String, Message)] {
         &self.state.direct
+    }
+
+    /// Direct messages `member` received.
+    pub fn direct_messages_to(&self, member: &str) -> Vec<&Message> {
+        self.state
+            .direct
+            .iter()
+            .filter(|(to, _)| to == member)
+            .map(|(_, m)| m)
+            .collect()
     }
 
     /// The installation's storage.

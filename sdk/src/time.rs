@@ -105,6 +105,26 @@ impl Date {
     }
 }
 
+impl From<qun_blocks::Date> for Date {
+    fn from(d: qun_blocks::Date) -> Self {
+        Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }
+    }
+}
+
+impl From<Date> for qun_blocks::Date {
+    fn from(d: Date) -> Self {
+        qun_blocks::Date {
+            year: d.year,
+            month: d.month,
+            day: d.day,
+        }
+    }
+}
+
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)

@@ -35,6 +35,12 @@ const APPS: &[&str] = &[
     "manifest_rival_v2",
     "hostile_spin",
     "hostile_bytes",
+    // Issue 13: both contract versions side by side.
+    "legacy_polls",
+    "messenger",
+    "future_version",
+    // Issue 13 (contract 0.2, HTTP).
+    "asker",
 ];
 
 fn main() {

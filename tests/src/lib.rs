@@ -323,6 +323,8 @@ impl World {
                 installation_id: installation.to_string(),
                 actor: Some(actor.to_string()),
                 call: Call::Action {
+                    value: None,
+                    message_id: None,
                     name: name.to_string(),
                     payload: payload.to_string(),
                 },
@@ -330,7 +332,7 @@ impl World {
             })
             .await?;
         match outcome.answer {
-            Answer::Action(json) => Ok(serde_json::from_str(&json).expect("answer is JSON")),
+            Answer::Action { data, .. } => Ok(serde_json::from_str(&data).expect("answer is JSON")),
             other => panic!("unexpected answer {other:?}"),
         }
     }
@@ -348,6 +350,7 @@ impl World {
                 installation_id: installation.to_string(),
                 actor: Some(actor.to_string()),
                 call: Call::Command {
+                    options: Vec::new(),
                     name: name.to_string(),
                     args: args.to_string(),
                 },
@@ -356,12 +359,16 @@ impl World {
             .await
     }
 
-    /// Every message of a group, oldest first.
+    /// Every message of a group's timeline, oldest first: what every
+    /// member sees (no private replies, no deleted messages).
     pub async fn messages(&self, group_id: &str) -> Vec<qun_host::store::StoredMessage> {
         self.store()
             .messages(group_id, 0, 1000)
             .await
             .expect("messages")
+            .into_iter()
+            .filter(|m| m.visible_to.is_none() && m.deleted_at.is_none())
+            .collect()
     }
 }
 

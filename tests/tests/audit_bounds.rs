@@ -377,6 +377,8 @@ async fn commits_of_different_installations_do_not_wait_on_each_other(backend: B
             installation_id: b.clone(),
             actor: Some(owner_b.id.clone()),
             call: qun_host::Call::Action {
+                value: None,
+                message_id: None,
                 name: "set".into(),
                 payload: json!({"key": "k", "value": "b"}).to_string(),
             },
@@ -405,6 +407,8 @@ async fn commits_of_different_installations_do_not_wait_on_each_other(backend: B
                 installation_id: inst,
                 actor: Some(actor),
                 call: qun_host::Call::Action {
+                    value: None,
+                    message_id: None,
                     name: "set".into(),
                     payload: json!({"key": format!("k{i}"), "value": "v"}).to_string(),
                 },
@@ -524,6 +528,8 @@ async fn re_run_attempts_still_leave_one_row_per_invocation(backend: Backend) {
                 installation_id: inst,
                 actor: Some(actor),
                 call: qun_host::Call::Action {
+                    value: None,
+                    message_id: None,
                     name: "incr".into(),
                     payload: json!({"key": "n"}).to_string(),
                 },

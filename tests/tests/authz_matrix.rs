@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use qun_host::store::ledger::{AdminCredit, PaymentProvider};
-use qun_host::store::{AppVersion, Decision, Role, VersionStatus};
+use qun_host::store::{AppVersion, Decision, NewForm, NewMessage, Role, VersionStatus};
 use qun_host::{Answer, AppState, Call, Invocation, Limits, Runtime, RuntimeConfig};
 use qun_tests::{Backend, TestDb};
 use serde_json::{Value, json};
@@ -115,6 +115,7 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"name": "newcomer"})),
         row(M::GET, "/v1/me", SIGNED_IN),
+        row(M::PATCH, "/v1/me/profile", SIGNED_IN).json(json!({"locale": "en"})),
         row(M::GET, "/v1/me/direct-messages", SIGNED_IN),
         // Groups.
         row(
@@ -124,6 +125,7 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"name": "another"})),
         row(M::GET, "/v1/groups/{gid}", GROUP_MEMBERS),
+        row(M::PATCH, "/v1/groups/{gid}", GROUP_MANAGERS).json(json!({"locale": "en"})),
         row(
             M::POST,
             "/v1/groups/{gid}/members",
@@ -144,6 +146,24 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"text": "hello"})),
         row(M::GET, "/v1/groups/{gid}/messages", GROUP_MEMBERS),
+        // Issue 13: one message, a click by reference, a form opened for the member.
+        row(M::GET, "/v1/groups/{gid}/messages/{mid}", GROUP_MEMBERS),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/messages/{mid}/elements/{ref}",
+            GROUP_MEMBERS,
+        ),
+        row(
+            M::GET,
+            "/v1/groups/{gid}/forms/{fid}",
+            [404, 404, 404, 404, 404, 200, 404, 401],
+        ),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/forms/{fid}",
+            [404, 404, 404, 404, 404, 200, 404, 401],
+        )
+        .json(json!({"values": {}})),
         row(M::GET, "/v1/groups/{gid}/stream", GROUP_MEMBERS),
         row(M::GET, "/v1/groups/{gid}/audit", GROUP_MANAGERS),
         // Apps and the catalog.
@@ -239,6 +259,33 @@ fn matrix() -> Vec<Row> {
         )
         .params(&[("id", "{settled}")])
         .json(json!({"amount": 40, "idempotency_key": "r1"})),
+        // Issue 11 item 7: tokens. Anybody's own; nobody else's token exists for them.
+        row(M::GET, "/v1/me/tokens", SIGNED_IN),
+        row(
+            M::POST,
+            "/v1/me/tokens",
+            [201, 201, 201, 201, 201, 201, 201, 401],
+        )
+        .json(json!({"name": "cli"})),
+        row(
+            M::DELETE,
+            "/v1/me/tokens/{id}",
+            [404, 404, 404, 404, 404, 404, 404, 401],
+        )
+        .params(&[("id", "t_of_nobody")]),
+        row(
+            M::POST,
+            "/v1/admin/users/{uid}/tokens/revoke",
+            PLATFORM_ADMIN,
+        ),
+        row(M::POST, "/v1/admin/users/{uid}/disable", PLATFORM_ADMIN)
+            .json(json!({"reason": "abuse report"})),
+        // The member is not disabled: nothing to enable.
+        row(
+            M::POST,
+            "/v1/admin/users/{uid}/enable",
+            [409, 403, 403, 403, 403, 403, 403, 401],
+        ),
     ]
 }
 
@@ -377,6 +424,8 @@ impl Fixture {
                     installation_id: installation.clone(),
                     actor: Some(member.0.id.clone()),
                     call: Call::Action {
+                        value: None,
+                        message_id: None,
                         name: "pay".into(),
                         payload: json!({"payer": member.0.id, "amount": 100, "currency": "CNY",
                             "memo": key, "key": key})
@@ -386,7 +435,7 @@ impl Fixture {
                 })
                 .await
                 .expect("pay");
-            let Answer::Action(answer) = outcome.answer else {
+            let Answer::Action { data: answer, .. } = outcome.answer else {
                 panic!("pay answered {:?}", outcome.answer);
             };
             let payment: Value = serde_json::from_str(&answer).expect("payment json");
@@ -408,6 +457,54 @@ impl Fixture {
                 .await
                 .expect("suspend");
         }
+        // Issue 13: a card of probe's with a button (running `echo`), and
+        // probe's `/probe` command form opened for the member.
+        let card = store
+            .post_message(&NewMessage {
+                group_id: group.id.clone(),
+                installation_id: Some(installation.clone()),
+                blocks: Some(qun_blocks::Message {
+                    text: "card".into(),
+                    blocks: vec![qun_blocks::Block::Actions {
+                        elements: vec![qun_blocks::Element::Button(qun_blocks::Button {
+                            label: "Echo".into(),
+                            action: "echo".into(),
+                            payload: "{}".into(),
+                            style: qun_blocks::ButtonStyle::Default,
+                            confirm: None,
+                        })],
+                    }],
+                }),
+                ..NewMessage::default()
+            })
+            .await
+            .expect("card");
+        let reference = store
+            .elements_of(card.id)
+            .await
+            .expect("elements")
+            .first()
+            .expect("the button's reference")
+            .reference
+            .clone();
+        let form = store
+            .create_form(&NewForm {
+                group_id: group.id.clone(),
+                installation_id: installation.clone(),
+                member_id: member.0.id.clone(),
+                form: qun_blocks::Form {
+                    title: "Probe".into(),
+                    blocks: Vec::new(),
+                    submit_label: "Go".into(),
+                    callback: "probe".into(),
+                    state: String::new(),
+                },
+                step: 1,
+                origin: json!({"command": "probe"}),
+                ttl_ms: 60_000,
+            })
+            .await
+            .expect("form");
         let mut tokens: Vec<Option<String>> =
             users.iter().map(|(_, token)| Some(token.clone())).collect();
         tokens.push(None);
@@ -420,6 +517,9 @@ impl Fixture {
             ("newcomer", newcomer.id.clone()),
             ("user_id", member.0.id.clone()),
             ("id", payments[0].clone()),
+            ("mid", card.id.to_string()),
+            ("ref", reference),
+            ("fid", form.id.clone()),
         ];
         let settled = payments[1].clone();
         Fixture {

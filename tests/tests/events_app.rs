@@ -5,6 +5,7 @@
 //! refunded, the waitlisted member is promoted and asked to pay; the reminder
 //! timer sends the attendee a direct message; the ledger balances throughout.
 
+mod events_common;
 mod server_common;
 
 use std::time::Duration;
@@ -201,19 +202,32 @@ async fn a_paid_event_runs_end_to_end_over_http(backend: Backend) {
 
     // One seat, 10.00 CNY, refunds until 1 h before; it starts in 2 h and
     // 15 s, so the reminder (2 h before the start) comes due in about 15 s.
+    let starts = events_common::rfc3339_in(7_215_000);
     let (status, posted) = api
         .post(
             &format!("/v1/groups/{gid}/messages"),
             &owner,
-            json!({"text": "/event Board games | 7215s | 1 | 10.00 CNY --cutoff 1h"}),
+            json!({"text": format!("/event Board games | {starts} | 1 | 10.00 CNY | cutoff: 1h")}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
-    let card = &posted["messages"][1]["card"];
-    let event = card["buttons"][0]["payload"]["event"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no event id in {posted}"))
-        .to_string();
+    // The app posts the event's card itself ("Event #1 “Board games”: ...")
+    // and keeps it up to date; the id is in its text.
+    let (status, timeline) = api
+        .get(&format!("/v1/groups/{gid}/messages?limit=50"), &owner)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{timeline}");
+    let event = timeline
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["text"].as_str())
+        .find_map(|t| {
+            t.strip_prefix("Event #")
+                .and_then(|r| r.split(' ').next())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no event card after {posted}: {timeline}"));
     let action = |name: &str| format!("/v1/groups/{gid}/apps/events/actions/{name}");
 
     // Alice RSVPs: her seat waits for her payment.

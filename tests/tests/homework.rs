@@ -19,17 +19,21 @@ backend_tests!(homework_runs_end_to_end_over_http);
 
 const GRANTS: &[&str] = &["membership", "messaging", "storage", "scheduler"];
 
-/// Post `/homework ...` as `token`; the assignment id from the app's reply.
+/// Post `/homework ...` as `token`; the assignment id from the card the app
+/// posted ("Homework #<id>: Title (due ...)", the newest one).
 async fn set_homework(api: &Api, gid: &str, token: &str, text: &str) -> String {
     let (status, body) = api.say(gid, token, text).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let reply = body["messages"][1]["text"].as_str().unwrap_or_default();
-    // "Homework #<id>: Title (due ...)"
-    reply
-        .strip_prefix("Homework #")
-        .and_then(|rest| rest.split(':').next())
-        .unwrap_or_else(|| panic!("no assignment card in {body}"))
-        .to_string()
+    api.texts(gid, token)
+        .await
+        .iter()
+        .rev()
+        .find_map(|t| {
+            t.strip_prefix("Homework #")
+                .and_then(|rest| rest.split(':').next())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| panic!("no assignment card after {body}"))
 }
 
 async fn submit(api: &Api, gid: &str, token: &str, id: &str, answer: &str) -> Value {
@@ -82,22 +86,30 @@ async fn homework_runs_end_to_end_over_http(backend: Backend) {
     let (status, body) = api.say(&gid, sam, "/homework Nope | 2d | no").await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 
+    // Due times to the second are typed as RFC 3339 (people type minutes).
+    let due_in = |secs: i64| events_common::rfc3339_in(secs * 1000);
     // Due in 1 h 6 s: its 1-hour reminder comes due in 6 s. Set by the owner.
     let essay = set_homework(
         &api,
         &gid,
         &teacher,
-        "/homework Essay | 1h6s | 200 words on rivers",
+        &format!("/homework Essay | {} | 200 words on rivers", due_in(3606)),
     )
     .await;
     // Due in 24 h 8 s: its 24-hour reminder comes due in 8 s. Set by a group admin.
-    let poem = set_homework(&api, &gid, &helper_token, "/homework Poem | 1d8s | A haiku").await;
+    let poem = set_homework(
+        &api,
+        &gid,
+        &helper_token,
+        &format!("/homework Poem | {} | A haiku", due_in(86_408)),
+    )
+    .await;
     // Due in 3 s, for a late hand-in.
     let quiz = set_homework(
         &api,
         &gid,
         &teacher,
-        "/homework Quiz | 3s | Name three rivers",
+        &format!("/homework Quiz | {} | Name three rivers", due_in(3)),
     )
     .await;
     let quiz_set = std::time::Instant::now();

@@ -67,7 +67,7 @@ async fn capabilities_are_read_from_the_imports(backend: Backend) {
         .iter()
         .map(|a| a.name.as_str())
         .collect();
-    assert_eq!(actions, ["vote", "close", "results"]);
+    assert_eq!(actions, ["vote", "mine", "close", "results"]);
 }
 
 async fn compiled_code_is_cached_on_disk_and_reused_after_a_restart(backend: Backend) {
@@ -120,12 +120,14 @@ async fn compiled_code_is_cached_on_disk_and_reused_after_a_restart(backend: Bac
         "the cached artifact was reused, not rewritten"
     );
     let echo = qun_host::Call::Action {
+        value: None,
+        message_id: None,
         name: "echo".into(),
         payload: "{\"a\":1}".into(),
     };
     let answer = second.dry_run(&again, &echo).await;
     assert!(
-        matches!(answer, Ok(qun_host::Answer::Action(ref json)) if json == "{\"a\":1}"),
+        matches!(answer, Ok(qun_host::Answer::Action { ref data, .. }) if data == "{\"a\":1}"),
         "{answer:?}"
     );
 
@@ -175,6 +177,8 @@ async fn a_flipped_byte_in_a_stored_component_is_refused(backend: Backend) {
             installation_id: inst.clone(),
             actor: Some(owner.id.clone()),
             call: qun_host::Call::Action {
+                value: None,
+                message_id: None,
                 name: "noop".into(),
                 payload: "{}".into(),
             },

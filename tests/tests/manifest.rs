@@ -613,6 +613,16 @@ async fn versions_stored_before_the_typed_tables_keep_routing(backend: Backend) 
     }
     // Opening it again runs 0006, which backfills from the stored manifests.
     let store = Store::connect(&site.db.url).await.expect("migrate again");
+    // (0009 added typed command options to the table 0006 made; a database
+    // from before 0006 would get them from 0009 too.)
+    {
+        let pool = sqlx::AnyPool::connect(&site.db.url).await.expect("connect");
+        sqlx::query("ALTER TABLE version_commands ADD COLUMN options TEXT")
+            .execute(&pool)
+            .await
+            .expect("0009's column");
+        pool.close().await;
+    }
     let app = router_for(store.clone(), &site.cache);
 
     let (status, commands) = call(

@@ -1,5 +1,10 @@
 //! The first-party polls app, built from source, driven through `invoke`.
+//! The command's options arrive typed, as the HTTP layer hands them over
+//! after parsing `/poll Question? | a, b, c`; the app posts its card itself
+//! and updates it as votes come in.
 
+use qun_blocks::{Block, NamedValue, Value as Typed};
+use qun_host::runtime::{Call, Invocation};
 use qun_host::{Answer, InvokeError};
 use qun_tests::{Backend, World, app_error, backend_tests};
 use serde_json::{Value, json};
@@ -11,20 +16,86 @@ backend_tests!(
     the_closing_timer_closes_the_poll_and_posts_results,
 );
 
-/// Create a poll as `actor`; returns its id (read from the card's buttons).
-async fn create_poll(w: &World, inst: &str, actor: &str, args: &str) -> String {
+fn text(name: &str, value: &str) -> NamedValue {
+    NamedValue {
+        name: name.to_string(),
+        value: Typed::Text(value.to_string()),
+    }
+}
+
+/// Create a poll as `actor` with typed options (`question`, `options` and
+/// `extra`); returns its id, read from the card the app posted ("Poll #1: ...").
+async fn create_poll(
+    w: &World,
+    gid: &str,
+    inst: &str,
+    actor: &str,
+    question: &str,
+    options: &str,
+    extra: Vec<NamedValue>,
+) -> String {
+    let mut values = vec![text("question", question), text("options", options)];
+    values.extend(extra);
     let outcome = w
-        .command(inst, actor, "poll", args)
+        .runtime
+        .invoke(Invocation {
+            installation_id: inst.to_string(),
+            actor: Some(actor.to_string()),
+            call: Call::Command {
+                name: "poll".into(),
+                args: format!("{question} | {options}"),
+                options: values,
+            },
+            invocation_id: None,
+        })
         .await
         .expect("create poll");
-    let Answer::Reply(Some(reply)) = outcome.answer else {
-        panic!("no poll card: {:?}", outcome.answer)
-    };
-    let card = reply.card.expect("the reply is a card");
-    card["buttons"][0]["payload"]["poll"]
-        .as_str()
-        .expect("poll id in the button payload")
+    assert!(
+        matches!(outcome.answer, Answer::Response(qun_blocks::Response::None)),
+        "the app posts the card itself: {:?}",
+        outcome.answer
+    );
+    let id = *outcome.posted.first().expect("the card was posted");
+    let card = card_text(w, gid, id).await;
+    card.strip_prefix("Poll #")
+        .and_then(|rest| rest.split(':').next())
+        .unwrap_or_else(|| panic!("no poll id in {card}"))
         .to_string()
+}
+
+/// The text of message `id` as it stands now.
+async fn card_text(w: &World, gid: &str, id: i64) -> String {
+    w.messages(gid)
+        .await
+        .into_iter()
+        .find(|m| m.id == id)
+        .and_then(|m| m.text)
+        .unwrap_or_default()
+}
+
+/// The buttons of message `id` as it stands now.
+async fn buttons(w: &World, gid: &str, id: i64) -> Vec<String> {
+    let message = w
+        .messages(gid)
+        .await
+        .into_iter()
+        .find(|m| m.id == id)
+        .and_then(|m| m.blocks)
+        .expect("a message with blocks");
+    message
+        .blocks
+        .iter()
+        .flat_map(|b| match b {
+            Block::Actions { elements } => elements
+                .iter()
+                .filter_map(|e| match e {
+                    qun_blocks::Element::Button(b) => Some(b.label.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 fn votes(results: &Value) -> Vec<u64> {
@@ -52,17 +123,25 @@ async fn a_poll_is_created_voted_revoted_and_closed(backend: Backend) {
 
     let poll = create_poll(
         &w,
+        &gid,
         &polls,
         &creator.id,
-        "Lunch? | noodles | dumplings | rice",
+        "Lunch?",
+        "noodles, dumplings, rice",
+        vec![],
     )
     .await;
-    let card = &w.messages(&gid).await[0];
+    let card = w.messages(&gid).await[0].id;
     assert_eq!(
-        card.card.as_ref().expect("card")["buttons"]
-            .as_array()
-            .map(Vec::len),
-        Some(3)
+        buttons(&w, &gid, card).await,
+        [
+            "noodles",
+            "dumplings",
+            "rice",
+            "My vote",
+            "Results",
+            "Close"
+        ]
     );
 
     for (voter, choice) in [(&members[0], 0), (&members[1], 1), (&members[2], 1)] {
@@ -91,6 +170,11 @@ async fn a_poll_is_created_voted_revoted_and_closed(backend: Backend) {
     assert_eq!(votes(&results), [1, 1, 1]);
     assert_eq!(results["total_ballots"], json!(3));
     assert_eq!(results["options"][0]["voters"], json!([members[0].id]));
+    // The card shows the counts: updated in place after every vote.
+    assert_eq!(
+        card_text(&w, &gid, card).await,
+        format!("Poll #{poll}: Lunch? (noodles 1, dumplings 1, rice 1)")
+    );
 
     // Invalid choices are refused and change nothing.
     for bad in [json!([]), json!([7]), json!([0, 1])] {
@@ -145,20 +229,19 @@ async fn a_poll_is_created_voted_revoted_and_closed(backend: Backend) {
 
     let messages = w.messages(&gid).await;
     assert_eq!(messages.len(), 2, "the poll card and the results");
-    let results_card = messages[1].card.as_ref().expect("results card");
-    assert!(
-        results_card["title"]
-            .as_str()
-            .is_some_and(|t| t.contains("Lunch?")),
-        "{results_card}"
+    assert_eq!(
+        messages[1].text.as_deref(),
+        Some(format!("Poll #{poll} is closed.").as_str())
     );
+    // The closed card keeps its counts and loses its buttons.
+    assert!(buttons(&w, &gid, card).await.is_empty());
 
     // A group admin may close another member's poll.
     w.store()
         .add_member(&gid, &members[0].id, qun_host::store::Role::Admin)
         .await
         .expect("promote");
-    let second = create_poll(&w, &polls, &creator.id, "Again? | yes | no").await;
+    let second = create_poll(&w, &gid, &polls, &creator.id, "Again?", "yes, no", vec![]).await;
     w.action(&polls, &members[0].id, "close", json!({"poll": second}))
         .await
         .expect("admin closes");
@@ -176,11 +259,18 @@ async fn anonymous_polls_reveal_no_voter(backend: Backend) {
             &["membership", "messaging", "storage", "scheduler"],
         )
         .await;
+    let anonymous = NamedValue {
+        name: "anonymous".into(),
+        value: Typed::Checkbox(true),
+    };
     let poll = create_poll(
         &w,
+        &gid,
         &polls,
         &owner.id,
-        "Rate the trip | good | bad --anonymous",
+        "Rate the trip",
+        "good, bad",
+        vec![anonymous],
     )
     .await;
     for (i, m) in members.iter().enumerate() {
@@ -205,7 +295,7 @@ async fn anonymous_polls_reveal_no_voter(backend: Backend) {
 
     let mut everything = vec![results.to_string(), closed.to_string()];
     for m in w.messages(&gid).await {
-        everything.push(format!("{:?} {:?}", m.text, m.card));
+        everything.push(format!("{:?} {:?}", m.text, m.blocks));
     }
     for line in w.store().logs_of("polls", 1000).await.expect("logs") {
         everything.push(format!("{} {:?}", line.message, line.fields));
@@ -234,7 +324,16 @@ async fn a_hundred_members_vote_at_once_and_every_ballot_counts(backend: Backend
             &["membership", "messaging", "storage", "scheduler"],
         )
         .await;
-    let poll = create_poll(&w, &polls, &owner.id, "Best day? | Mon | Tue | Wed").await;
+    let poll = create_poll(
+        &w,
+        &gid,
+        &polls,
+        &owner.id,
+        "Best day?",
+        "Mon, Tue, Wed",
+        vec![],
+    )
+    .await;
     let (other_gid, other_owner, _) = w.group(0).await;
     let other = w
         .install(qun_components::PROBE, &other_gid, &["storage"])
@@ -306,7 +405,20 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
             &["membership", "messaging", "storage", "scheduler"],
         )
         .await;
-    let poll = create_poll(&w, &polls, &owner.id, "Quick? | yes | no --closes 2h").await;
+    let closes = NamedValue {
+        name: "closes".into(),
+        value: Typed::DateTime(qun_host::store::now_ms() + 2 * 3_600_000),
+    };
+    let poll = create_poll(
+        &w,
+        &gid,
+        &polls,
+        &owner.id,
+        "Quick?",
+        "yes, no",
+        vec![closes],
+    )
+    .await;
     let timers = w.store().timers(&polls).await.expect("timers");
     assert_eq!(timers.len(), 1, "the closing time is a timer");
     w.action(

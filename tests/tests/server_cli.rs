@@ -27,7 +27,7 @@ fn app_check_describes_a_valid_app_and_explains_a_rejection() {
     for line in [
         "name:         polls",
         "commands:     /poll",
-        "actions:      vote, close, results",
+        "actions:      vote, mine, close, results",
     ] {
         assert!(stdout.contains(line), "missing {line:?} in\n{stdout}");
     }

@@ -493,7 +493,7 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
         Method::POST,
         &format!("/v1/groups/{gid}/messages"),
         Some(&member),
-        json(json!({"text": "/poll Tea? | yes | no"})),
+        json(json!({"text": "/poll Tea? | yes, no"})),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{posted}");
@@ -537,7 +537,7 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
         Method::POST,
         &format!("/v1/groups/{gid}/messages"),
         Some(&member),
-        json(json!({"text": "/poll Tea? | yes | no"})),
+        json(json!({"text": "/poll Tea? | yes, no"})),
     )
     .await;
     assert_eq!(

@@ -5,7 +5,7 @@ use super::{Capability, Error, capability_call, internal, types};
 use crate::runtime::InvocationState;
 use crate::store::{Member, Role};
 
-fn to_wit(member: Member) -> types::Member {
+pub(crate) fn to_wit(member: Member) -> types::Member {
     types::Member {
         id: member.user_id,
         display_name: member.name,
@@ -15,11 +15,16 @@ fn to_wit(member: Member) -> types::Member {
             Role::Member => types::Role::Member,
         },
         joined_at: member.joined_at,
+        profile: types::Profile {
+            avatar_url: member.profile.avatar_url,
+            locale: member.profile.locale,
+            time_zone: member.profile.time_zone,
+        },
     }
 }
 
 impl InvocationState {
-    async fn current_group_impl(&mut self) -> Result<GroupInfo, Error> {
+    pub(crate) async fn current_group_impl(&mut self) -> Result<GroupInfo, Error> {
         let group = self
             .db
             .group(&self.ident.group_id)
@@ -31,10 +36,12 @@ impl InvocationState {
             name: group.name,
             owner: group.owner_id,
             member_count: u32::try_from(group.member_count).unwrap_or(u32::MAX),
+            time_zone: group.time_zone,
+            locale: group.locale,
         })
     }
 
-    async fn get_member_impl(&mut self, id: String) -> Result<types::Member, Error> {
+    pub(crate) async fn get_member_impl(&mut self, id: String) -> Result<types::Member, Error> {
         self.check_size("member id", id.len(), self.limits.string_bytes)?;
         self.check_text("member id", &id)?;
         // Only members of *this* group are visible; anyone else is "not found".
@@ -51,7 +58,7 @@ impl InvocationState {
         }
     }
 
-    async fn list_members_impl(
+    pub(crate) async fn list_members_impl(
         &mut self,
         cursor: Option<String>,
         limit: u32,

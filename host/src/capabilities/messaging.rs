@@ -1,69 +1,58 @@
 //! Implementation of the `qun:app/messaging` interface.
 //!
-//! Messages are buffered in the invocation's effects and written when the
-//! handler returns `ok`; a failed invocation posts nothing.
+//! Messages, updates, deletions, private replies and direct messages are
+//! buffered in the invocation's effects and written when the handler
+//! returns `ok`; a failed invocation changes nothing. A posted message's id
+//! is given out at once (the row is inserted with it at commit), so an app
+//! can keep it and update the message later.
 
-use serde_json::json;
+use qun_blocks::Message;
 
+use super::generated::qun::app::blocks as wit;
 use super::generated::qun::app::messaging::Host;
-use super::{Capability, Error, capability_call, internal, types};
-use crate::runtime::{InvocationState, OutDirect, OutMessage};
+use super::{Capability, Error, capability_call, internal, message_from_wit};
+use crate::runtime::{InvocationState, OutDirect, OutMessage, checks};
 use crate::store::now_ms;
 
-/// A message checked and turned into what the store keeps: text and card JSON.
-pub(crate) fn message_parts(
-    message: &types::Message,
-    max_bytes: usize,
-) -> Result<(Option<String>, Option<serde_json::Value>), Error> {
-    if message.text.is_none() && message.card.is_none() {
-        return Err(Error::Invalid("a message needs text or a card".into()));
-    }
-    let card = match &message.card {
-        None => None,
-        Some(card) => {
-            let mut buttons = Vec::with_capacity(card.buttons.len());
-            for button in &card.buttons {
-                let payload: serde_json::Value =
-                    serde_json::from_str(&button.payload).map_err(|e| {
-                        Error::Invalid(format!(
-                            "button {:?} has a payload that is not JSON: {e}",
-                            button.label
-                        ))
-                    })?;
-                buttons.push(
-                    json!({"label": button.label, "action": button.action, "payload": payload}),
-                );
-            }
-            let fields: Vec<_> = card
-                .fields
-                .iter()
-                .map(|f| json!({"name": f.name, "value": f.value}))
-                .collect();
-            Some(
-                json!({"title": card.title, "body": card.body, "fields": fields, "buttons": buttons}),
-            )
-        }
-    };
-    // Text the database could not store the same way on both backends.
-    if let Some(text) = &message.text {
-        crate::text::check("text", text).map_err(Error::Invalid)?;
-    }
-    if let Some(card) = &card {
-        crate::text::check_json("card", card).map_err(Error::Invalid)?;
-    }
-    let size = message.text.as_ref().map_or(0, |t| t.len())
-        + card.as_ref().map_or(0, |c| c.to_string().len());
-    if size > max_bytes {
-        return Err(Error::Invalid(format!(
-            "message is {size} bytes; the limit is {max_bytes}"
-        )));
-    }
-    Ok((message.text.clone(), card))
+/// Bytes a buffered message is charged against `effects_bytes`.
+fn charge(message: &Message) -> usize {
+    message.text.len() + serde_json::to_string(&message.blocks).map_or(0, |json| json.len())
 }
 
 impl InvocationState {
-    async fn post_impl(&mut self, message: types::Message) -> Result<(), Error> {
-        let (text, card) = message_parts(&message, self.limits.message_bytes)?;
+    /// `invalid` unless `message` keeps to the rules (limits, declared
+    /// actions, storable text).
+    pub(crate) fn check_message(&self, message: &Message) -> Result<(), Error> {
+        checks::message(message, &self.declared_actions, self.limits.message_bytes)
+            .map_err(Error::Invalid)
+    }
+
+    /// `not-found` unless `to` is a member of this group.
+    async fn check_member(&mut self, to: &str) -> Result<(), Error> {
+        self.check_size("member id", to.len(), self.limits.string_bytes)?;
+        self.check_text("member id", to)?;
+        match self
+            .db
+            .member(&self.ident.group_id, to)
+            .await
+            .map_err(internal)?
+        {
+            Some(_) => Ok(()),
+            None => Err(Error::NotFound(format!(
+                "{to} is not a member of this group"
+            ))),
+        }
+    }
+
+    /// Buffer a checked message for the group (or, with `visible_to`, for
+    /// one member); its id, given out now. `card` is a `qun:app@0.1.0` card
+    /// kept beside its blocks.
+    pub(crate) async fn post_message(
+        &mut self,
+        message: Message,
+        card: Option<serde_json::Value>,
+        visible_to: Option<String>,
+    ) -> Result<i64, Error> {
         let since = now_ms() - 60_000;
         let posted = self
             .db
@@ -76,36 +65,125 @@ impl InvocationState {
                 self.limits.messages_per_minute
             )));
         }
-        self.charge_effect(text.as_ref().map_or(0, |t| t.len()) + card_bytes(&card))?;
-        self.effects.messages.push(OutMessage { text, card });
-        Ok(())
+        self.charge_effect(charge(&message))?;
+        let id = self.db.allocate_message_id().await.map_err(internal)?;
+        self.effects.messages.push(OutMessage {
+            id: Some(id),
+            message,
+            card,
+            visible_to,
+        });
+        Ok(id)
     }
 
-    async fn send_direct_impl(&mut self, to: String, message: types::Message) -> Result<(), Error> {
-        self.check_size("member id", to.len(), self.limits.string_bytes)?;
-        self.check_text("member id", &to)?;
-        let (text, card) = message_parts(&message, self.limits.message_bytes)?;
+    /// Buffer a checked direct message to `to`, a member of this group.
+    pub(crate) async fn send_direct_message(
+        &mut self,
+        to: String,
+        message: Message,
+        card: Option<serde_json::Value>,
+    ) -> Result<(), Error> {
         self.check_dm_quota(&to).await?;
-        if self
-            .db
-            .member(&self.ident.group_id, &to)
-            .await
-            .map_err(internal)?
-            .is_none()
-        {
-            return Err(Error::NotFound(format!(
-                "{to} is not a member of this group"
-            )));
-        }
-        self.charge_effect(to.len() + text.as_ref().map_or(0, |t| t.len()) + card_bytes(&card))?;
+        self.check_member(&to).await?;
+        self.charge_effect(to.len() + charge(&message))?;
         *self
             .dm_recent
             .get_or_insert_default()
             .1
             .entry(to.clone())
             .or_default() += 1;
-        self.effects.directs.push(OutDirect { to, text, card });
+        self.effects.directs.push(OutDirect { to, message, card });
         Ok(())
+    }
+
+    /// The message `id` if this installation posted it in this group and it
+    /// is not deleted: buffered in this invocation (`Some(index)`) or stored
+    /// (`None`). `not-found` otherwise, whoever posted it.
+    async fn own_message(&mut self, id: &str) -> Result<Option<usize>, Error> {
+        let not_found =
+            || Error::NotFound(format!("this app posted no message {id:?} in this group"));
+        let id: i64 = id.parse().map_err(|_| not_found())?;
+        if self.effects.deletes.contains(&id) {
+            return Err(not_found());
+        }
+        if let Some(at) = self.effects.messages.iter().position(|m| m.id == Some(id)) {
+            return Ok(Some(at));
+        }
+        match self
+            .db
+            .own_message(&self.ident.group_id, &self.ident.installation_id, id)
+            .await
+            .map_err(internal)?
+        {
+            Some(_) => Ok(None),
+            None => Err(not_found()),
+        }
+    }
+
+    async fn post_impl(&mut self, message: wit::Message) -> Result<String, Error> {
+        let message = message_from_wit(message);
+        self.check_message(&message)?;
+        let id = self.post_message(message, None, None).await?;
+        Ok(id.to_string())
+    }
+
+    async fn send_direct_impl(&mut self, to: String, message: wit::Message) -> Result<(), Error> {
+        self.check_size("member id", to.len(), self.limits.string_bytes)?;
+        self.check_text("member id", &to)?;
+        let message = message_from_wit(message);
+        self.check_message(&message)?;
+        self.send_direct_message(to, message, None).await
+    }
+
+    async fn update_impl(&mut self, id: String, message: wit::Message) -> Result<(), Error> {
+        self.check_size("message id", id.len(), self.limits.string_bytes)?;
+        let message = message_from_wit(message);
+        self.check_message(&message)?;
+        let buffered = self.own_message(&id).await?;
+        self.charge_effect(charge(&message))?;
+        match buffered {
+            // Posted by this invocation: it is stored as it ends up.
+            Some(at) => {
+                let out = &mut self.effects.messages[at];
+                out.message = message;
+                out.card = None;
+            }
+            None => {
+                let id: i64 = id.parse().map_err(|_| Error::NotFound(id.clone()))?;
+                self.effects.updates.insert(id, message);
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_message_impl(&mut self, id: String) -> Result<(), Error> {
+        self.check_size("message id", id.len(), self.limits.string_bytes)?;
+        let buffered = self.own_message(&id).await?;
+        self.charge_effect(16)?;
+        match buffered {
+            // Posted by this invocation: it is never stored.
+            Some(at) => {
+                self.effects.messages.remove(at);
+            }
+            None => {
+                let id: i64 = id.parse().map_err(|_| Error::NotFound(id.clone()))?;
+                self.effects.updates.remove(&id);
+                self.effects.deletes.insert(id);
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_private_impl(
+        &mut self,
+        to: String,
+        message: wit::Message,
+    ) -> Result<String, Error> {
+        let message = message_from_wit(message);
+        self.check_message(&message)?;
+        self.check_member(&to).await?;
+        let id = self.post_message(message, None, Some(to)).await?;
+        Ok(id.to_string())
     }
 
     /// `quota-exceeded` when one more direct message (to `to`) would pass
@@ -153,13 +231,8 @@ impl InvocationState {
     }
 }
 
-/// Bytes of a card as stored.
-fn card_bytes(card: &Option<serde_json::Value>) -> usize {
-    card.as_ref().map_or(0, |c| c.to_string().len())
-}
-
 impl Host for InvocationState {
-    async fn post(&mut self, message: types::Message) -> Result<(), Error> {
+    async fn post(&mut self, message: wit::Message) -> Result<String, Error> {
         capability_call!(
             self,
             Capability::Messaging,
@@ -168,7 +241,34 @@ impl Host for InvocationState {
         )
     }
 
-    async fn send_direct(&mut self, to: String, message: types::Message) -> Result<(), Error> {
+    async fn update(&mut self, id: String, message: wit::Message) -> Result<(), Error> {
+        capability_call!(
+            self,
+            Capability::Messaging,
+            "messaging.update",
+            self.update_impl(id, message)
+        )
+    }
+
+    async fn delete(&mut self, id: String) -> Result<(), Error> {
+        capability_call!(
+            self,
+            Capability::Messaging,
+            "messaging.delete",
+            self.delete_message_impl(id)
+        )
+    }
+
+    async fn post_private(&mut self, to: String, message: wit::Message) -> Result<String, Error> {
+        capability_call!(
+            self,
+            Capability::Messaging,
+            "messaging.post-private",
+            self.post_private_impl(to, message)
+        )
+    }
+
+    async fn send_direct(&mut self, to: String, message: wit::Message) -> Result<(), Error> {
         capability_call!(
             self,
             Capability::Messaging,

@@ -6,6 +6,7 @@
 //! counted in the invocation's [`call_log::CallLog`] (bounded audit rows, the
 //! `capability_calls` cap).
 
+mod blocks;
 pub(crate) mod call_log;
 mod log;
 mod membership;
@@ -13,23 +14,33 @@ pub(crate) mod messaging;
 mod payments;
 mod scheduler;
 mod storage;
+pub mod v0_1;
 
 use std::time::Instant;
 
 use crate::runtime::InvocationState;
 
+/// The bindings of `qun:app@0.2.0`, the contract the host implements; the
+/// older versions are adapters onto it (see [`v0_1`]).
 pub(crate) mod generated {
     wasmtime::component::bindgen!({
-        path: "../wit",
+        path: "../wit/0.2.0",
         world: "group-app",
         imports: { default: async },
         exports: { default: async },
     });
 }
 
+pub use blocks::{
+    command_spec_from_wit, form_from_wit, message_from_wit, named_value_to_wit, response_from_wit,
+    value_to_wit,
+};
 pub use generated::exports::qun::app::handler;
 pub use generated::qun::app::types::{self, Error};
 pub use generated::{GroupApp, GroupAppPre};
+
+/// The versions of the `qun:app` contract this host serves, oldest first.
+pub const SUPPORTED_VERSIONS: [&str; 2] = ["0.1.0", "0.2.0"];
 
 /// A capability an app can ask for and a group owner can grant. Each is one
 /// imported WIT interface.

@@ -204,7 +204,7 @@ pub fn print(seeded: &Seeded, addr: &str) {
     println!("Try it (in another terminal):");
     println!("  # alice starts a poll; the card's buttons carry the poll id");
     println!(
-        "  POLL=$(curl -s -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json' \\\n      -d '{{\"text\":\"/poll Lunch? | noodles | dumplings | rice\"}}' {base}/messages | jq -r '.messages[1].card.buttons[0].payload.poll')"
+        "  POLL=$(curl -s -H 'Authorization: Bearer demo-alice-token' -H 'Content-Type: application/json' \\\n      -d '{{\"text\":\"/poll Lunch? | noodles, dumplings, rice\"}}' {base}/messages | jq -r '.messages[1].card.buttons[0].payload.poll')"
     );
     println!("  # bob votes for dumplings");
     println!(

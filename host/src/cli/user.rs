@@ -8,7 +8,7 @@ use super::config::DataArgs;
 /// Arguments of `qun user add`.
 #[derive(Debug, Args)]
 pub struct AddArgs {
-    /// The new user's unique name.
+    /// The new user's unique handle (1 to 64 ASCII letters, digits, `-`, `_`, `.`).
     pub name: String,
     /// Make them a platform admin.
     #[arg(long)]
@@ -22,6 +22,9 @@ pub struct AddArgs {
 
 /// Create the user and print their token (the only time it is shown).
 pub async fn add(args: AddArgs) -> anyhow::Result<()> {
+    if let Err(why) = qun_host::text::handle("name", &args.name) {
+        bail!("{why}");
+    }
     let store = args.data.connect().await?;
     if store.user_by_name(&args.name).await?.is_some() {
         bail!("a user named {:?} already exists", args.name);

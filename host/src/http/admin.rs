@@ -45,21 +45,32 @@ pub struct ReviewItem {
 
 /// Why a version is rejected or an app suspended.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Reason {
-    /// Shown to the developer (rejection) or to everybody asking (suspension).
+    /// Shown to the developer (rejection) or to everybody asking
+    /// (suspension): 1 to 2000 characters, not only white space.
+    #[schema(
+        min_length = 1,
+        max_length = 2000,
+        pattern = "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u00A0\\u1680\\u2000-\\u200A\\u2028\\u2029\\u202F\\u205F\\u3000][^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub reason: String,
 }
 
+/// The longest reason, in characters.
+const MAX_REASON_CHARS: usize = 2000;
+
 fn reason(body: &Reason) -> Result<&str, ApiError> {
+    let chars = body.reason.chars().count();
+    if chars > MAX_REASON_CHARS {
+        return Err(ApiError::bad(
+            "invalid_reason",
+            format!("a reason is at most {MAX_REASON_CHARS} characters; got {chars}"),
+        ));
+    }
     let reason = body.reason.trim();
     if reason.is_empty() {
         return Err(ApiError::bad("missing_reason", "give a reason"));
-    }
-    if reason.len() > 2000 {
-        return Err(ApiError::bad(
-            "invalid_reason",
-            "a reason is at most 2000 bytes",
-        ));
     }
     Ok(reason)
 }

@@ -31,14 +31,23 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// An app to register.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewApp {
-    /// Unique short name used in URLs: lowercase letters, digits and `-`, at most 40.
+    /// Unique short name used in URLs: lowercase letters, digits and `-`, at most 40,
+    /// starting with a letter or digit.
     /// It must equal the name the component reports from `describe`.
+    #[schema(pattern = "^[a-z0-9][a-z0-9-]{0,39}$")]
     pub slug: String,
-    /// Display name.
+    /// Display name: free text (1 to 100 characters on one line, not only spaces).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
-    /// What it does.
+    /// What it does (at most 2000 characters).
     #[serde(default)]
+    #[schema(max_length = 2000)]
     pub description: String,
 }
 
@@ -69,6 +78,25 @@ pub struct CatalogEntry {
     /// Actions it answers.
     pub actions: Vec<String>,
 }
+
+/// A `.wasm` component: the raw bytes of the body.
+pub struct WasmBody;
+
+impl utoipa::PartialSchema for WasmBody {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .content_media_type("application/wasm")
+            .into()
+    }
+}
+
+impl ToSchema for WasmBody {}
+
+/// The longest app description, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 2000;
 
 fn check_slug(slug: &str) -> Result<(), ApiError> {
     let ok = !slug.is_empty()
@@ -122,12 +150,12 @@ pub(super) async fn managed_app(
     }
 }
 
-fn no_app(slug: &str) -> ApiError {
+pub(super) fn no_app(slug: &str) -> ApiError {
     ApiError::not_found("app_not_found", format!("no app {slug}"))
 }
 
 /// Whether everybody may see the app: not suspended, with an approved version.
-async fn listed(state: &AppState, app: &App) -> Result<bool, ApiError> {
+pub(super) async fn listed(state: &AppState, app: &App) -> Result<bool, ApiError> {
     if app.suspended_at.is_some() {
         return Ok(false);
     }
@@ -152,10 +180,12 @@ async fn create_app(
         return Err(ApiError::forbidden("only developers may register apps"));
     }
     check_slug(&body.slug)?;
-    if body.name.trim().is_empty() {
+    let name = super::users::check_name("name", &body.name)?;
+    let chars = body.description.chars().count();
+    if chars > MAX_DESCRIPTION_CHARS {
         return Err(ApiError::bad(
-            "invalid_name",
-            "the app needs a display name",
+            "invalid_description",
+            format!("a description is at most {MAX_DESCRIPTION_CHARS} characters; got {chars}"),
         ));
     }
     let taken = || ApiError::conflict("slug_taken", format!("an app {} already exists", body.slug));
@@ -164,7 +194,7 @@ async fn create_app(
     }
     let app = match state
         .store()
-        .create_app(&body.slug, body.name.trim(), &body.description, &user.id)
+        .create_app(&body.slug, name, &body.description, &user.id)
         .await
     {
         Ok(app) => app,
@@ -248,7 +278,7 @@ async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<
 /// until a platform admin approves it.
 #[utoipa::path(post, path = "/v1/apps/{slug}/versions", tag = "apps",
     params(("slug" = String, Path, description = "App slug")),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
+    request_body(content = WasmBody, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
     responses((status = 201, body = VersionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "this version was already uploaded", body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app (`invalid_wasm`), or a manifest over a limit (`manifest_limit`), with the reason", body = ErrorBody)))]

@@ -3,17 +3,17 @@
 //! route changes or deletes a row.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
 use super::admin::require_admin;
 use super::apps::managed_app;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::{ApiQuery, AppState};
 use crate::store::{AuditQuery, AuditRow};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
@@ -37,10 +37,12 @@ pub struct AuditParams {
     /// Only rows at or after this time (ms since the epoch).
     pub since: Option<i64>,
     /// Only this outcome: `ok`, `denied` or `error`.
+    #[param(pattern = "^(ok|denied|error)$")]
     pub outcome: Option<String>,
     /// The `next_before` of the previous page.
     pub before: Option<i64>,
-    /// Rows per page (default 100, at most 500).
+    /// Rows per page (default 100; 0 counts as 1, more than 500 as 500).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     pub limit: Option<u32>,
 }
 
@@ -150,7 +152,7 @@ async fn page(state: &AppState, params: AuditParams) -> Result<Json<AuditPage>, 
 async fn all(
     State(state): State<AppState>,
     Auth(user): Auth,
-    Query(params): Query<AuditParams>,
+    ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     require_admin(&user)?;
     page(&state, params).await
@@ -165,7 +167,7 @@ async fn of_group(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(gid): Path<String>,
-    Query(mut params): Query<AuditParams>,
+    ApiQuery(mut params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     state.manager_of(&gid, &user).await?;
     params.group = Some(gid);
@@ -181,7 +183,7 @@ async fn of_app(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(slug): Path<String>,
-    Query(mut params): Query<AuditParams>,
+    ApiQuery(mut params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, ApiError> {
     managed_app(&state, &user, &slug, "read its audit trail").await?;
     params.app = Some(slug);

@@ -5,13 +5,34 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use axum::extract::MatchedPath;
+use axum::http::Method;
+
 use super::AppState;
 use super::error::ApiError;
-use crate::store::{Member, Role, User};
+use crate::store::{Authenticated, Member, Role, TokenScope, User};
 
-/// The authenticated caller. Extracting it answers 401 without a valid token.
+/// The authenticated caller. Extracting it answers 401 without a valid token
+/// (`token_revoked`, `token_expired`, `user_disabled` when it no longer
+/// works), and 403 `token_scope` when the token's scope does not cover the route.
 #[derive(Debug, Clone)]
 pub struct Auth(pub User);
+
+/// What a `publish` token may do: upload versions of the user's apps and
+/// read what that needs.
+const PUBLISH_ROUTES: &[(Method, &str)] = &[
+    (Method::POST, "/v1/apps/{slug}/versions"),
+    (Method::GET, "/v1/apps/{slug}"),
+    (Method::GET, "/v1/apps"),
+    (Method::GET, "/v1/me"),
+];
+
+fn refused(code: &'static str, message: &str) -> ApiError {
+    ApiError::TokenRefused {
+        code,
+        message: message.to_string(),
+    }
+}
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -28,13 +49,42 @@ impl FromRequestParts<AppState> for Auth {
             .ok_or_else(|| {
                 ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
             })?;
-        let user = state
-            .store()
-            .user_by_token(token)
-            .await?
-            .ok_or_else(|| ApiError::Unauthorized("unknown or revoked token".into()))?;
+        let (user, info) = match state.store().authenticate(token).await? {
+            Authenticated::Ok(user, info) => (user, info),
+            Authenticated::Unknown => {
+                return Err(ApiError::Unauthorized("unknown token".into()));
+            }
+            Authenticated::Revoked => {
+                return Err(refused("token_revoked", "this token was revoked"));
+            }
+            Authenticated::Expired => {
+                return Err(refused("token_expired", "this token has expired"));
+            }
+            Authenticated::Disabled => {
+                return Err(refused(
+                    "user_disabled",
+                    "this user is disabled by a platform admin",
+                ));
+            }
+        };
         if let Some(rate) = state.rate.as_deref() {
             rate.token(&user.id)?;
+        }
+        if info.scope == TokenScope::Publish {
+            let route = parts
+                .extensions
+                .get::<MatchedPath>()
+                .map(MatchedPath::as_str);
+            let allowed = PUBLISH_ROUTES
+                .iter()
+                .any(|(m, p)| *m == parts.method && Some(*p) == route);
+            if !allowed {
+                return Err(ApiError::Forbidden {
+                    code: "token_scope",
+                    message: "a `publish` token may only upload and read your apps' versions"
+                        .into(),
+                });
+            }
         }
         Ok(Auth(user))
     }

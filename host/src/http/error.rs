@@ -26,6 +26,15 @@ pub enum ApiError {
     /// No token or an unknown one (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// A token that no longer works (401): `token_revoked`,
+    /// `token_expired`, `user_disabled`.
+    #[error("{message}")]
+    TokenRefused {
+        /// Stable code.
+        code: &'static str,
+        /// Why.
+        message: String,
+    },
     /// Known caller, not allowed (403).
     #[error("{message}")]
     Forbidden {
@@ -181,7 +190,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::TokenRefused { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -209,6 +218,7 @@ impl ApiError {
             | ApiError::NotFound { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::TooMany { code, .. }
+            | ApiError::TokenRefused { code, .. }
             | ApiError::AppFailed { code, .. } => code,
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::TooLarge(_) => "too_large",
@@ -242,7 +252,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, ApiError::Unauthorized(_)) {
+        if matches!(
+            self,
+            ApiError::Unauthorized(_) | ApiError::TokenRefused { .. }
+        ) {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -391,6 +404,11 @@ impl From<InvokeError> for ApiError {
                 message: m,
             },
             InvokeError::EffectsDropped(_) => ApiError::conflict("effects_dropped", e.to_string()),
+            InvokeError::InvalidResponse(m) => ApiError::Unprocessable {
+                code: "invalid_response",
+                message: m,
+            },
+            InvokeError::Unsupported(m) => ApiError::bad("unsupported", m),
         }
     }
 }
@@ -424,6 +442,68 @@ fn from_app(e: &AppError) -> ApiError {
             message,
         },
     }
+}
+
+/// Middleware (outermost): an error answered without the API's JSON shape —
+/// an extractor's plain-text rejection, the router's empty 405 — gets it,
+/// with a code named after its status and the original text as the message.
+/// Headers (`Allow`, `Retry-After`, ...) are kept.
+pub async fn json_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, fallback) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "the request could not be read"),
+        StatusCode::NOT_FOUND => ("no_route", "no such route; see /openapi.json"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this route does not answer this method; see /openapi.json",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the body is larger than allowed"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            "this content type is not accepted here",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ("unprocessable", "the request could not be processed"),
+        s if s.is_server_error() => ("internal", "something went wrong on the server"),
+        _ => ("error", "the request failed"),
+    };
+    let message = if text.is_empty() || status.is_server_error() {
+        fallback.to_string()
+    } else {
+        text
+    };
+    let body = serde_json::to_vec(&ErrorBody {
+        error: ErrorDetail {
+            code: code.to_string(),
+            message,
+        },
+    })
+    .unwrap_or_default();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Whether a store error is a unique-constraint violation (a duplicate).

@@ -11,6 +11,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
+use super::apps::managed_app;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
 use crate::store::OutboxEvent;
@@ -21,10 +22,13 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// Which events to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// `pending`, `delivered` or `parked` (default: all).
+    #[param(pattern = "^(pending|delivered|parked)$")]
     status: Option<String>,
-    /// At most this many, newest first (default 100, at most 500).
+    /// At most this many, newest first (default 100; 0 counts as 1, more than 500 as 500).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     limit: Option<u32>,
 }
 
@@ -87,17 +91,8 @@ async fn list_events(
     query: Result<Query<EventsQuery>, QueryRejection>,
 ) -> Result<Json<Vec<EventView>>, ApiError> {
     let Query(query) = query?;
-    let app = state
-        .store()
-        .app(&slug)
-        .await?
-        .ok_or_else(|| ApiError::not_found("app_not_found", format!("no app {slug}")))?;
-    if !user.is_admin && app.developer_id != user.id {
-        return Err(ApiError::forbidden(format!(
-            "only the developer of {slug} and platform admins may read its events"
-        )));
-    }
-    let status = query.status.as_deref().filter(|s| !s.is_empty());
+    managed_app(&state, &user, &slug, "read its events").await?;
+    let status = query.status.as_deref();
     if let Some(status) = status
         && !matches!(status, "pending" | "delivered" | "parked")
     {

@@ -11,43 +11,91 @@ use utoipa_axum::routes;
 
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::settings;
 use super::users::check_name;
 use super::views::{GroupView, MemberView};
 use super::{ApiJson, AppState};
-use crate::store::Role;
+use crate::store::{GroupSettings, Role};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_group))
-        .routes(routes!(get_group))
+        .routes(routes!(get_group, update_group))
         .routes(routes!(add_member, list_members))
         .routes(routes!(remove_member))
 }
 
 /// A group to create.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewGroup {
-    /// The group's name.
+    /// The group's name: free text in any script, spaces included (1 to 100
+    /// characters on one line, not only spaces), e.g. `Class 3`. Names need
+    /// not be unique; the group's id is.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub name: String,
+}
+
+/// What to change about a group; leave a field out to keep it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupChange {
+    /// A new name (the same rules as a new group's).
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*[^\\u0000-\\u0020\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
+    pub name: Option<String>,
+    /// The group's IANA time zone, such as "Asia/Shanghai": dates and times
+    /// members type and pick are read in it, and apps are told it.
+    #[schema(value_type = Option<super::settings::TimeZoneName>, example = "Asia/Shanghai")]
+    pub time_zone: Option<String>,
+    /// The group's language, a BCP 47 tag such as "zh-CN" (stored in its
+    /// usual letter case).
+    #[schema(
+        example = "zh-CN",
+        pattern = "^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$",
+        max_length = 35
+    )]
+    pub locale: Option<String>,
 }
 
 /// A user to add to a group.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// The user's id.
     pub user_id: String,
-    /// `member` (default) or `admin`.
+    /// `member` (default) or `admin` (a group has one owner).
     #[serde(default)]
-    #[schema(value_type = Option<String>, example = "member")]
+    #[schema(value_type = Option<NewRole>, example = "member")]
     pub role: Option<Role>,
+}
+
+/// The roles a member can be given.
+#[derive(Debug, ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // a schema only: `Role` is what is read
+pub enum NewRole {
+    /// Everyone else.
+    Member,
+    /// Helps run the group.
+    Admin,
 }
 
 /// A page of members.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MembersQuery {
     /// Members with a user id greater than this.
     cursor: Option<String>,
-    /// At most this many (default 100, at most 1000).
+    /// At most this many (default 100; 0 counts as 1, more than 1000 as 1000).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     limit: Option<u32>,
 }
 
@@ -59,8 +107,8 @@ async fn create_group(
     Auth(user): Auth,
     ApiJson(body): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<GroupView>), ApiError> {
-    check_name("a group name", &body.name)?;
-    let group = state.store().create_group(&body.name, &user.id).await?;
+    let name = check_name("name", &body.name)?;
+    let group = state.store().create_group(name, &user.id).await?;
     Ok((StatusCode::CREATED, Json(group.into())))
 }
 
@@ -76,6 +124,40 @@ async fn get_group(
     let group = state
         .store()
         .group(&gid)
+        .await?
+        .ok_or_else(|| ApiError::no_group(&gid))?;
+    Ok(Json(group.into()))
+}
+
+/// Change the group's name, time zone or language (owner or group admins).
+#[utoipa::path(patch, path = "/v1/groups/{gid}", tag = "groups", request_body = GroupChange,
+    params(("gid" = String, Path, description = "Group id")),
+    responses((status = 200, body = GroupView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+async fn update_group(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path(gid): Path<String>,
+    ApiJson(body): ApiJson<GroupChange>,
+) -> Result<Json<GroupView>, ApiError> {
+    state.manager_of(&gid, &user).await?;
+    let name = body
+        .name
+        .as_deref()
+        .map(|name| check_name("name", name).map(str::to_string))
+        .transpose()?;
+    let change = GroupSettings {
+        name,
+        time_zone: body
+            .time_zone
+            .as_deref()
+            .map(settings::time_zone)
+            .transpose()?,
+        locale: body.locale.as_deref().map(settings::locale).transpose()?,
+    };
+    let group = state
+        .store()
+        .update_group(&gid, &change)
         .await?
         .ok_or_else(|| ApiError::no_group(&gid))?;
     Ok(Json(group.into()))

@@ -12,10 +12,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::apps::{listed, manages, no_app};
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody, is_duplicate};
 use super::views::InstallationView;
-use super::{ApiJson, AppState};
+use super::{ApiJson, ApiJsonAny, AppState};
 use crate::runtime::{Answer, Call, Invocation};
 use crate::store::{
     AppVersion, AuditRecord, CommandConflict, GroupCommand, Installation, InstallationChange,
@@ -30,8 +31,25 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_commands))
 }
 
+/// A capability's name, as used in grants.
+pub struct GrantName;
+
+impl utoipa::PartialSchema for GrantName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("A capability's name, as used in grants"))
+            .enum_values(Some(crate::capabilities::Capability::ALL.map(|c| c.name())))
+            .into()
+    }
+}
+
+impl ToSchema for GrantName {}
+
 /// An app to install.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewInstallation {
     /// The app's slug.
     pub app: String,
@@ -40,6 +58,7 @@ pub struct NewInstallation {
     pub version: Option<String>,
     /// Capabilities to grant; each must be one the version asks for.
     #[serde(default)]
+    #[schema(value_type = Vec<GrantName>)]
     pub grants: Vec<String>,
 }
 
@@ -106,6 +125,27 @@ async fn install(
     ApiJson(body): ApiJson<NewInstallation>,
 ) -> Result<(StatusCode, Json<InstallationView>), ApiError> {
     state.manager_of(&gid, &user).await?;
+    // An app the caller cannot see (no approved version, or suspended, and
+    // not theirs) answers exactly like one that does not exist, and so does
+    // a version of it that is not approved.
+    let visible = match state.store().app(&body.app).await? {
+        Some(app) if manages(&user, &app) => true,
+        Some(app) if listed(&state, &app).await? => false,
+        _ => return Err(no_app(&body.app)),
+    };
+    if !visible
+        && let Some(wanted) = body.version.as_deref()
+        && state
+            .store()
+            .version(&body.app, wanted)
+            .await?
+            .is_none_or(|v| v.status != VersionStatus::Approved)
+    {
+        return Err(ApiError::not_found(
+            "version_not_found",
+            format!("{} has no version {wanted}", body.app),
+        ));
+    }
     let version = pick_version(&state, &body.app, body.version.as_deref()).await?;
     let grants = check_grants(&body.app, &version, &body.grants)?;
     let installed = || {
@@ -209,11 +249,13 @@ fn new_capabilities(current: &AppVersion, next: &AppVersion) -> Vec<String> {
 
 /// A change to an installation; every field is optional.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct InstallationPatch {
     /// The complete set of capabilities to grant (each must be one the
     /// version asks for). Giving grants together with a `version` is the
     /// owner's consent to that version's capabilities.
     #[serde(default)]
+    #[schema(value_type = Option<Vec<GrantName>>)]
     pub grants: Option<Vec<String>>,
     /// An approved version to run. When it asks for capabilities the current
     /// version did not, and no `grants` are given, the upgrade waits for
@@ -399,7 +441,7 @@ async fn run_action(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path((gid, slug, action)): Path<(String, String, String)>,
-    ApiJson(payload): ApiJson<serde_json::Value>,
+    ApiJsonAny(payload): ApiJsonAny<serde_json::Value>,
 ) -> Result<Response, ApiError> {
     state.member_of(&gid, &user).await?;
     let inst = state
@@ -426,12 +468,20 @@ async fn run_action(
         call: Call::Action {
             name: action,
             payload,
+            value: None,
+            message_id: None,
         },
         invocation_id: None,
     };
     let outcome = state.invoke(&slug, &gid, invocation).await?;
     match outcome.answer {
-        Answer::Action(json) => Ok(([(CONTENT_TYPE, "application/json")], json).into_response()),
+        // An app with nothing to say answers JSON `null`.
+        Answer::Action { data, .. } if data.is_empty() => {
+            Ok(([(CONTENT_TYPE, "application/json")], "null").into_response())
+        }
+        Answer::Action { data, .. } => {
+            Ok(([(CONTENT_TYPE, "application/json")], data).into_response())
+        }
         other => Err(ApiError::Internal(format!("an action answered {other:?}"))),
     }
 }

@@ -2,16 +2,16 @@
 //! lines, stdout/stderr and failures (traps, timeouts, automatic disabling).
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
 use super::apps::managed_app;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::{ApiQuery, AppState};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(app_logs))
@@ -30,7 +30,8 @@ pub struct LogParams {
     pub version: Option<String>,
     /// The `next_before` of the previous page.
     pub before: Option<i64>,
-    /// Lines per page (default 100, at most 500).
+    /// Lines per page (default 100; 0 counts as 1, more than 500 as 500).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     pub limit: Option<u32>,
 }
 
@@ -73,7 +74,7 @@ async fn app_logs(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(slug): Path<String>,
-    Query(params): Query<LogParams>,
+    ApiQuery(params): ApiQuery<LogParams>,
 ) -> Result<Json<LogPage>, ApiError> {
     managed_app(&state, &user, &slug, "read its log").await?;
     let limit = params.limit.unwrap_or(100).clamp(1, MAX_LINES);

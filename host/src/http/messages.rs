@@ -12,37 +12,61 @@ use utoipa_axum::routes;
 
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::render;
+use super::respond::{Actor, ResponseView, open_form, respond};
 use super::views::MessageView;
 use super::{ApiJson, AppState};
-use crate::runtime::{Call, Invocation};
-use crate::store::{CommandRoute, NewMessage};
+use crate::runtime::{Answer, Call, Invocation};
+use crate::store::{CommandRoute, NewMessage, now_ms};
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(post_message, list_messages))
+        .routes(routes!(get_message))
         .routes(routes!(direct_messages))
 }
 
+/// The longest message text, in characters (at most four bytes each, so
+/// always within the host's message size).
+pub const MAX_MESSAGE_CHARS: usize = 4096;
+
 /// A message to post.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewText {
-    /// The text; `/word args` runs the command `word` of an installed app.
+    /// The text (1 to 4096 characters, not only white space — Unicode
+    /// `White_Space`, what `str::trim` removes — and no NUL or control
+    /// character but tab and line breaks); `/word args` runs the command
+    /// `word` of an installed app.
+    #[schema(
+        min_length = 1,
+        max_length = 4096,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     pub text: String,
 }
 
 /// What posting produced: your message, then whatever the app posted.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Posted {
-    /// Messages in timeline order.
+    /// Messages in timeline order (yours first; private replies to you included).
     pub messages: Vec<MessageView>,
+    /// Your message.
+    pub message: MessageView,
+    /// What you see of the command's answer: the app's post, a private
+    /// reply (also `/help`), a form opened for you (a command with options
+    /// missing opens its form pre-filled), or nothing (plain text).
+    pub response: ResponseView,
 }
 
 /// A page of the timeline.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MessagesQuery {
     /// Messages with an id greater than this (default 0: from the start).
     after: Option<i64>,
-    /// At most this many (default 50, at most 500).
+    /// At most this many (default 50; 0 counts as 1, more than 500 as 500).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     limit: Option<u32>,
 }
 
@@ -58,14 +82,106 @@ fn parse_command(text: &str) -> Option<(&str, &str)> {
     valid.then(|| (word, body[end..].trim_start()))
 }
 
+/// A command, ready before anything is stored.
+enum Prepared {
+    /// `/help` with no app answering it: the host answers.
+    Help,
+    /// Run the app's command with these typed options.
+    Run {
+        route: CommandRoute,
+        word: String,
+        args: String,
+        options: Vec<qun_blocks::NamedValue>,
+    },
+    /// Required options are missing: open the command's form, pre-filled.
+    Form {
+        route: CommandRoute,
+        word: String,
+        form: qun_blocks::Form,
+    },
+}
+
+/// Resolve `/word args`: an unknown command is refused, typed options are
+/// parsed (in the group's time zone) and a usage error names the option,
+/// all before anything is stored or any app runs.
+async fn prepare(
+    state: &AppState,
+    gid: &str,
+    word: &str,
+    args: &str,
+) -> Result<Prepared, ApiError> {
+    if word == "help" && !answered(state, gid, word).await? {
+        return Ok(Prepared::Help);
+    }
+    let route = find_command(state, gid, word).await?;
+    if route.options.is_empty() {
+        return Ok(Prepared::Run {
+            route,
+            word: word.to_string(),
+            args: args.to_string(),
+            options: Vec::new(),
+        });
+    }
+    let spec = qun_blocks::CommandSpec {
+        name: word.to_string(),
+        description: String::new(),
+        options: route.options.clone(),
+    };
+    let zone = group_zone(state, gid).await?;
+    match qun_blocks::parse_command(&spec, args, &zone, now_ms()) {
+        qun_blocks::CommandArgs::Complete(options) => Ok(Prepared::Run {
+            route,
+            word: word.to_string(),
+            args: args.to_string(),
+            options,
+        }),
+        qun_blocks::CommandArgs::Incomplete { form, .. } => Ok(Prepared::Form {
+            route,
+            word: word.to_string(),
+            form,
+        }),
+        qun_blocks::CommandArgs::Usage(e) => Err(ApiError::bad(
+            "invalid_option",
+            format!("/{word}: option `{}`: {}", e.option, e.message),
+        )),
+    }
+}
+
+/// Whether an enabled app of the group answers `/word`.
+async fn answered(state: &AppState, gid: &str, word: &str) -> Result<bool, ApiError> {
+    Ok(state
+        .store()
+        .route_command(gid, word)
+        .await?
+        .is_some_and(|r| r.enabled))
+}
+
+/// The group's time zone (UTC when unset or unknown).
+pub(super) async fn group_zone(state: &AppState, gid: &str) -> Result<qun_blocks::Zone, ApiError> {
+    let zone = state
+        .store()
+        .group(gid)
+        .await?
+        .map(|g| g.time_zone)
+        .unwrap_or_default();
+    Ok(qun_blocks::Zone::parse(&zone).unwrap_or_else(|_| qun_blocks::Zone::utc()))
+}
+
 /// Post a message; `/word args` also runs the installed app that answers `word`.
 ///
-/// An unknown command is refused before anything is stored. A known one is
-/// stored as your message first (the group sees what was typed), then the app
-/// runs; if the app refuses or fails, the error says why and the app posted nothing.
+/// An unknown command, or a typed option that does not parse (400
+/// `invalid_option` naming the option), is refused before anything is
+/// stored. A known one is stored as your message first (the group sees what
+/// was typed), then the app runs; if the app refuses or fails, the error
+/// says why and the app posted nothing. When required options are missing,
+/// the command's form opens for you, pre-filled with what you typed.
+/// `/help` (unless an app answers it) is a private reply listing the
+/// group's commands and their options.
 #[utoipa::path(post, path = "/v1/groups/{gid}/messages", tag = "messages", request_body = NewText,
     params(("gid" = String, Path, description = "Group id")),
-    responses((status = 201, body = Posted), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+    responses((status = 201, body = Posted),
+        (status = 400, description = "`empty_message`, `invalid_option` (a typed option did not parse; names the option), or the app refused (`app_invalid`)", body = ErrorBody),
+        (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, description = "no such group, or `unknown_command`", body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody),
         (status = 502, body = ErrorBody), (status = 504, body = ErrorBody)))]
@@ -77,6 +193,13 @@ async fn post_message(
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
     state.member_of(&gid, &user).await?;
     state.posting(&gid, &user.id)?;
+    let chars = body.text.chars().count();
+    if chars > MAX_MESSAGE_CHARS {
+        return Err(ApiError::bad(
+            "message_too_long",
+            format!("the message is {chars} characters; the limit is {MAX_MESSAGE_CHARS}"),
+        ));
+    }
     let text = body.text.trim();
     if text.is_empty() {
         return Err(ApiError::bad("empty_message", "the message text is empty"));
@@ -90,11 +213,11 @@ async fn post_message(
     }
     // Resolve a command before storing anything: an unknown one is refused.
     let command = match parse_command(text) {
-        Some((word, args)) => Some((find_command(&state, &gid, word).await?, word, args)),
+        Some((word, args)) => Some(prepare(&state, &gid, word, args).await?),
         None => None,
     };
-    let mine = state
-        .store()
+    let store = state.store();
+    let mine = store
         .post_message(&NewMessage {
             group_id: gid.clone(),
             user_id: Some(user.id.clone()),
@@ -103,23 +226,120 @@ async fn post_message(
         })
         .await?;
     state.notifier.notify(&gid);
-    let mut messages = vec![MessageView::from(mine)];
-    if let Some((inst, word, args)) = command {
-        let invocation = Invocation {
-            installation_id: inst.installation_id.clone(),
-            actor: Some(user.id.clone()),
-            call: Call::Command {
-                name: word.to_string(),
-                args: args.to_string(),
-            },
-            invocation_id: None,
+    let mine = render::view(store, mine).await?;
+    let mut messages = vec![mine.clone()];
+    let response = match command {
+        None => ResponseView::None,
+        Some(Prepared::Help) => {
+            let reply = help(&state, &gid, &user.id).await?;
+            messages.push(reply.clone());
+            ResponseView::Private { message: reply }
+        }
+        Some(Prepared::Form { route, word, form }) => {
+            let actor = Actor {
+                group_id: &gid,
+                installation_id: &route.installation_id,
+                member_id: &user.id,
+            };
+            open_form(
+                &state,
+                &actor,
+                form,
+                1,
+                serde_json::json!({"command": word}),
+            )
+            .await?
+        }
+        Some(Prepared::Run {
+            route,
+            word,
+            args,
+            options,
+        }) => {
+            let invocation = Invocation {
+                installation_id: route.installation_id.clone(),
+                actor: Some(user.id.clone()),
+                call: Call::Command {
+                    name: word,
+                    args,
+                    options,
+                },
+                invocation_id: None,
+            };
+            let outcome = state.invoke(&route.app_slug, &gid, invocation).await?;
+            // Exactly what the app's own commit stored, read back by id:
+            // its posts, and its private replies to the caller.
+            let mut ids = outcome.posted.clone();
+            ids.extend(
+                outcome
+                    .private
+                    .iter()
+                    .filter(|(_, to)| *to == user.id)
+                    .map(|(id, _)| *id),
+            );
+            ids.sort_unstable();
+            let posted = store.messages_by_ids(&gid, &ids).await?;
+            messages.extend(render::views(store, posted).await?);
+            let response = match &outcome.answer {
+                Answer::Response(response) => response.clone(),
+                other => {
+                    return Err(ApiError::Internal(format!("a command answered {other:?}")));
+                }
+            };
+            let actor = Actor {
+                group_id: &gid,
+                installation_id: &route.installation_id,
+                member_id: &user.id,
+            };
+            respond(&state, &actor, response, &outcome, 1).await?
+        }
+    };
+    Ok((
+        StatusCode::CREATED,
+        Json(Posted {
+            messages,
+            message: mine,
+            response,
+        }),
+    ))
+}
+
+/// The host's answer to `/help`: a private reply listing every command of
+/// the group's enabled apps with its options, from their declarations.
+async fn help(state: &AppState, gid: &str, member: &str) -> Result<MessageView, ApiError> {
+    let store = state.store();
+    let mut apps: Vec<(String, Vec<qun_blocks::CommandSpec>)> = Vec::new();
+    for command in store.group_commands(gid).await? {
+        if !command.enabled {
+            continue;
+        }
+        let spec = qun_blocks::CommandSpec {
+            name: command.command.clone(),
+            description: command.description.clone(),
+            options: command.options.clone(),
         };
-        let outcome = state.invoke(&inst.app_slug, &gid, invocation).await?;
-        // Exactly what the app's own commit stored, read back by id.
-        let posted = state.store().messages_by_ids(&gid, &outcome.posted).await?;
-        messages.extend(posted.into_iter().map(MessageView::from));
+        match apps.iter_mut().find(|(slug, _)| *slug == command.app) {
+            Some((_, specs)) => specs.push(spec),
+            None => apps.push((command.app.clone(), vec![spec])),
+        }
     }
-    Ok((StatusCode::CREATED, Json(Posted { messages })))
+    let mut titled = Vec::with_capacity(apps.len());
+    for (slug, specs) in apps {
+        let title = store.app(&slug).await?.map(|a| a.name).unwrap_or(slug);
+        titled.push((title, specs));
+    }
+    let message = qun_blocks::help_message(&titled);
+    let stored = store
+        .post_message(&NewMessage {
+            group_id: gid.to_string(),
+            text: Some(message.text.clone()).filter(|t| !t.is_empty()),
+            blocks: Some(message),
+            visible_to: Some(member.to_string()),
+            ..NewMessage::default()
+        })
+        .await?;
+    state.notifier.notify(gid);
+    Ok(render::view(store, stored).await?)
 }
 
 /// The enabled installation in `gid` that answers the command `word`: one
@@ -150,10 +370,11 @@ async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Command
     ))
 }
 
-/// The group's messages, oldest first, after a given id.
+/// The group's messages you see, oldest first, after a given id: deleted
+/// messages are absent, private replies appear only for their member.
 #[utoipa::path(get, path = "/v1/groups/{gid}/messages", tag = "messages",
     params(("gid" = String, Path, description = "Group id"), MessagesQuery),
-    responses((status = 200, body = Vec<MessageView>), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<MessageView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
 async fn list_messages(
     State(state): State<AppState>,
     Auth(user): Auth,
@@ -163,11 +384,39 @@ async fn list_messages(
     let Query(query) = query?;
     state.member_of(&gid, &user).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    // A private reply is its member's alone.
     let messages = state
         .store()
-        .messages(&gid, query.after.unwrap_or(0), limit)
-        .await?;
-    Ok(Json(messages.into_iter().map(MessageView::from).collect()))
+        .messages_visible(&gid, &user.id, query.after.unwrap_or(0), limit)
+        .await?
+        .into_iter()
+        .filter(|m| m.deleted_at.is_none())
+        .collect();
+    Ok(Json(render::views(state.store(), messages).await?))
+}
+
+/// One message of the group, as you see it (404 `message_not_found` for a
+/// deleted one, and for a private reply to someone else).
+#[utoipa::path(get, path = "/v1/groups/{gid}/messages/{mid}", tag = "messages",
+    params(("gid" = String, Path, description = "Group id"), ("mid" = i64, Path, description = "Message id")),
+    responses((status = 200, body = MessageView), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 404, description = "no such group among yours, or `message_not_found`", body = ErrorBody)))]
+async fn get_message(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path((gid, mid)): Path<(String, String)>,
+) -> Result<Json<MessageView>, ApiError> {
+    state.member_of(&gid, &user).await?;
+    // Parsed after the membership check: a stranger learns nothing.
+    let not_found = || ApiError::not_found("message_not_found", format!("no message {mid} here"));
+    let id: i64 = mid.parse().map_err(|_| not_found())?;
+    let message = state
+        .store()
+        .message_for(&gid, &user.id, id)
+        .await?
+        .filter(|m| m.deleted_at.is_none())
+        .ok_or_else(not_found)?;
+    Ok(Json(render::view(state.store(), message).await?))
 }
 
 #[cfg(test)]
@@ -198,11 +447,33 @@ pub struct DirectView {
     pub installation_id: String,
     /// Text.
     pub text: Option<String>,
-    /// A card.
+    /// A `qun:app@0.1.0` card (its buttons are not shown: a direct message
+    /// has nothing to click).
     #[schema(value_type = Option<Object>)]
     pub card: Option<serde_json::Value>,
+    /// Its blocks (without buttons, menus or pickers).
+    pub blocks: Vec<render::BlockView>,
     /// When (ms since the epoch).
     pub created_at: i64,
+}
+
+impl From<crate::store::DirectMessage> for DirectView {
+    fn from(d: crate::store::DirectMessage) -> DirectView {
+        let none = std::collections::HashMap::new();
+        DirectView {
+            id: d.id,
+            group_id: d.group_id,
+            installation_id: d.installation_id,
+            text: d.text,
+            card: d.card.as_ref().map(|c| render::legacy_card(c, &none)),
+            blocks: d
+                .blocks
+                .as_ref()
+                .map(|b| render::message_blocks(&b.blocks, &none))
+                .unwrap_or_default(),
+            created_at: d.created_at,
+        }
+    }
 }
 
 /// Direct messages apps sent to you, oldest first (any signed-in user; only
@@ -222,17 +493,5 @@ async fn direct_messages(
         .store()
         .direct_messages_page(&user.id, query.after.unwrap_or(0), limit)
         .await?;
-    Ok(Json(
-        directs
-            .into_iter()
-            .map(|d| DirectView {
-                id: d.id,
-                group_id: d.group_id,
-                installation_id: d.installation_id,
-                text: d.text,
-                card: d.card,
-                created_at: d.created_at,
-            })
-            .collect(),
-    ))
+    Ok(Json(directs.into_iter().map(DirectView::from).collect()))
 }

@@ -12,8 +12,10 @@ mod admin;
 mod apps;
 mod audit;
 mod auth;
+mod elements;
 mod error;
 mod events;
+mod forms;
 mod groups;
 mod incident;
 mod installations;
@@ -21,12 +23,18 @@ mod ledger;
 mod logs;
 mod messages;
 mod metrics;
+mod number;
+mod openapi;
 mod ops;
 mod payments;
 pub mod rate;
+pub mod render;
+mod respond;
 pub mod serve;
+mod settings;
 mod stream;
 pub mod text;
+mod tokens;
 mod users;
 mod views;
 mod wallets;
@@ -41,7 +49,7 @@ pub use users::new_token;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, FromRequest};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts};
 use axum::{Extension, Router};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -155,7 +163,7 @@ impl AppState {
         self.metrics.invocation(app, outcome, started.elapsed());
         match result {
             Ok(done) => {
-                if !done.posted.is_empty() {
+                if !done.posted.is_empty() || !done.changed.is_empty() || !done.private.is_empty() {
                     self.notifier.notify(group_id);
                 }
                 if let (Some(rate), Some(member)) = (self.rate.as_deref(), &member) {
@@ -168,11 +176,58 @@ impl AppState {
     }
 }
 
-/// A JSON body whose rejections (malformed JSON, wrong content type, too
-/// large) answer in the API's error format.
+/// A JSON object body whose rejections (malformed JSON, not an object, wrong
+/// content type, too large) answer in the API's error format. Only an object
+/// is accepted: serde would otherwise read a struct from an array too
+/// (`[null, null]` as a patch that changes nothing).
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        let axum::Json(ObjectOnly(value)) =
+            axum::Json::<ObjectOnly<T>>::from_request(req, state).await?;
+        Ok(ApiJson(value))
+    }
+}
+
+/// `T` read from a JSON object only.
+struct ObjectOnly<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Object<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Object(std::marker::PhantomData))
+            .map(ObjectOnly)
+    }
+}
+
+/// Any JSON document as a body (an app's action payload), with the API's
+/// error format for rejections.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
+pub struct ApiJsonAny<T>(pub T);
+
+/// A query string whose rejections (a value of the wrong type) answer in the
+/// API's error format (400 `bad_query`).
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
 
 #[derive(OpenApi)]
 #[openapi(
@@ -202,6 +257,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(users::routes())
         .merge(groups::routes())
         .merge(messages::routes())
+        .merge(elements::routes())
+        .merge(forms::routes())
         .merge(stream::routes())
         .merge(apps::routes())
         .merge(installations::routes())
@@ -212,16 +269,19 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(payments::routes())
         .merge(ledger::routes())
         .merge(events::routes())
+        .merge(tokens::routes())
 }
 
-/// The OpenAPI document of the API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().into_openapi()
+/// The OpenAPI document of the API, with the rules the edge enforces on
+/// every route (see `openapi.rs`).
+pub fn openapi() -> serde_json::Value {
+    openapi::finish(api().into_openapi())
 }
 
 /// The whole HTTP API over `state`.
 pub fn app(state: AppState) -> Router {
     let (router, doc) = api().split_for_parts();
+    let doc = openapi::finish(doc);
     let config = state.config.clone();
     router
         .route_layer(axum::middleware::from_fn_with_state(
@@ -260,6 +320,9 @@ pub fn app(state: AppState) -> Router {
                     config.max_in_flight.max(1),
                 )),
         )
+        // Whatever answers an error without the JSON shape (axum's own
+        // rejections, a 405) is given it, last of all.
+        .layer(axum::middleware::from_fn(error::json_errors))
         .with_state(state)
 }
 

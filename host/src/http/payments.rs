@@ -31,10 +31,13 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// Which payments to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PaymentsQuery {
     /// Only payments in this state: `pending`, `settled`, `declined`, `expired`.
+    #[param(pattern = "^(pending|settled|declined|expired)$")]
     status: Option<String>,
-    /// At most this many (default 100, at most 1000).
+    /// At most this many (default 100; 0 counts as 1, more than 1000 as 1000).
+    #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     limit: Option<u32>,
 }
 
@@ -47,11 +50,21 @@ pub struct PaymentList {
 
 /// A refund to make.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RefundRequest {
     /// Minor units to give back; positive, at most what is left.
+    #[schema(minimum = 1)]
+    #[serde(deserialize_with = "super::number::i64_field")]
     pub amount: i64,
-    /// The same key with the same amount refunds once.
+    /// The same key with the same amount refunds once (1 to 255 visible
+    /// ASCII characters).
+    #[schema(pattern = "^[!-~]{1,255}$")]
     pub idempotency_key: String,
+}
+
+/// Whether `key` is a valid idempotency key: 1 to 255 visible ASCII characters.
+fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic())
 }
 
 fn payment_error(e: PaymentError) -> ApiError {
@@ -80,8 +93,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     let key = value
         .to_str()
         .ok()
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 255)
+        .filter(|k| valid_key(k))
         .ok_or_else(|| {
             ApiError::bad(
                 "invalid_idempotency_key",
@@ -159,7 +171,7 @@ async fn decide(
 /// `Idempotency-Key` header a repeat answers the first result.
 #[utoipa::path(post, path = "/v1/payments/{id}/confirm", tag = "payments",
     params(("id" = String, Path, description = "Payment id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")),
     responses((status = 200, body = PaymentRecord), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "not pending, expired, insufficient_funds or key reused")))]
 async fn confirm(
@@ -175,7 +187,7 @@ async fn confirm(
 /// `payment-failed` with reason `declined`).
 #[utoipa::path(post, path = "/v1/payments/{id}/decline", tag = "payments",
     params(("id" = String, Path, description = "Payment id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Repeat-safe key: 1 to 255 visible ASCII characters", pattern = "^[!-~]{1,255}$")),
     responses((status = 200, body = PaymentRecord), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn decline(
@@ -229,11 +241,11 @@ async fn refund(
         ));
     }
     let ApiJson(body) = body?;
-    let key = body.idempotency_key.trim();
-    if key.is_empty() || key.len() > 255 {
+    let key = body.idempotency_key.as_str();
+    if !valid_key(key) {
         return Err(ApiError::bad(
             "invalid_idempotency_key",
-            "idempotency_key must be 1 to 255 bytes",
+            "idempotency_key must be 1 to 255 visible ASCII characters",
         ));
     }
     if body.amount <= 0 {

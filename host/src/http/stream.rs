@@ -1,22 +1,35 @@
 //! `GET /v1/groups/{gid}/stream`: a group's messages as server-sent events.
 //!
-//! Each event's `id:` is the message id, so a client that reconnects with
-//! `Last-Event-ID` gets what it missed, replayed from the database, then the
-//! live tail. Several hosts may share one PostgreSQL database, so the tail is
-//! read from the database too, by ONE poller per group on this host however
-//! many streams are open on it: every `stream_poll` (a few hundred ms), and
-//! at once when this host posts to the group (the in-process [`Notifier`]).
-//! The poller broadcasts what it reads to the group's streams and stops when
-//! the last one closes. Message ids of one group become visible in
-//! increasing order (inserts into a group are serialised), so "everything
-//! after the last id sent" never skips a message.
+//! Each `message` event's `id:` is the message id, so a client that
+//! reconnects with `Last-Event-ID` gets what it missed, replayed from the
+//! database, then the live tail. Several hosts may share one PostgreSQL
+//! database, so the tail is read from the database too, by ONE poller per
+//! group on this host however many streams are open on it: every
+//! `stream_poll` (a few hundred ms), and at once when this host posts to
+//! the group (the in-process [`Notifier`]). The poller broadcasts what it
+//! reads to the group's streams and stops when the last one closes.
+//!
+//! Besides new messages (`message`), a stream carries `message-updated` (an
+//! app replaced a message; the whole message again), `message-deleted`
+//! (`{"id", "group_id"}`) and `direct-message` (an app of this group wrote
+//! to the stream's member). Each stream gets exactly what its member may
+//! see: a private reply only on its member's streams, a direct message only
+//! on its recipient's. Those three events repeat the `id:` of the last
+//! `message` sent, so resuming stays where the timeline was (they are not
+//! replayed: a client that reconnects reads messages afresh, and direct
+//! messages from `/v1/me/direct-messages`).
+//!
+//! An app's message id is given out when it posts and the row is written
+//! when its invocation commits, so a lower id can become visible after a
+//! higher one: the poller re-reads the ids of the last [`LOOKBACK`] and
+//! sends what it had not seen, and every stream drops what it already sent.
 //!
 //! Streams are capped per user and per group (429 `too_many_streams`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -32,16 +45,59 @@ use utoipa_axum::routes;
 use super::AppState;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
+use super::messages::DirectView;
+use super::render;
 use super::views::MessageView;
-use crate::store::StoredMessage;
+use crate::store::now_ms;
 
 /// How often an idle stream re-checks that its user is still a member (a
 /// stream with messages to send checks before sending them).
 const IDLE_MEMBERSHIP_CHECK: Duration = Duration::from_secs(30);
 
-/// Messages a stream may fall behind its group's poller before it catches
+/// Items a stream may fall behind its group's poller before it catches
 /// up from the database instead.
 const FEED_BUFFER: usize = 256;
+
+/// How far back (in time) a poller re-reads ids for messages committed
+/// after higher ids (an invocation's id is given out before its commit).
+pub const LOOKBACK: Duration = Duration::from_secs(10);
+
+/// How far back (ms) a poller re-reads changes, for clocks of hosts that
+/// share the database and disagree a little.
+const CHANGE_SLACK_MS: i64 = 5_000;
+
+/// Message ids a stream remembers having sent (to drop repeats).
+const SENT_MEMORY: usize = 2_048;
+
+/// A message and who may see it.
+#[derive(Debug)]
+struct Shown {
+    view: MessageView,
+    /// The one member who sees it; `None`: everyone.
+    visible_to: Option<String>,
+}
+
+impl Shown {
+    fn for_member(&self, member: &str) -> bool {
+        self.visible_to.as_deref().is_none_or(|m| m == member)
+    }
+}
+
+/// What a group's poller hands its streams.
+#[derive(Debug, Clone)]
+enum FeedItem {
+    /// A new message.
+    Posted(Arc<Shown>),
+    /// A message its app replaced.
+    Updated(Arc<Shown>),
+    /// A message its app deleted.
+    Deleted { id: i64, visible_to: Option<String> },
+    /// A direct message to one member.
+    Direct {
+        recipient: String,
+        view: Arc<DirectView>,
+    },
+}
 
 /// Wakes this host's group pollers when it posts, keeps one poller per
 /// streamed group, counts streams, and ends them at shutdown.
@@ -60,7 +116,7 @@ struct Hub {
 
 /// One group's live tail on this host, fed by one poller.
 struct Feed {
-    messages: broadcast::Sender<Arc<StoredMessage>>,
+    items: broadcast::Sender<FeedItem>,
     wake: Notify,
 }
 
@@ -78,7 +134,7 @@ fn lock(hub: &Mutex<Hub>) -> std::sync::MutexGuard<'_, Hub> {
 }
 
 impl Notifier {
-    /// Something was posted to `group_id`.
+    /// Something was posted to, changed in, or sent from `group_id`.
     pub fn notify(&self, group_id: &str) {
         if let Some(feed) = lock(&self.hub).feeds.get(group_id) {
             feed.wake.notify_one();
@@ -108,8 +164,8 @@ impl Notifier {
         state: &AppState,
         gid: &str,
         user_id: &str,
-        head: i64,
-    ) -> Result<(Slot, broadcast::Receiver<Arc<StoredMessage>>), ApiError> {
+        head: Heads,
+    ) -> Result<(Slot, broadcast::Receiver<FeedItem>), ApiError> {
         let mut hub = lock(&self.hub);
         let (max_user, max_group) = (
             state.config.streams_per_user,
@@ -133,7 +189,7 @@ impl Notifier {
             Some(feed) => feed.clone(),
             None => {
                 let feed = Arc::new(Feed {
-                    messages: broadcast::channel(FEED_BUFFER).0,
+                    items: broadcast::channel(FEED_BUFFER).0,
                     wake: Notify::new(),
                 });
                 hub.feeds.insert(gid.to_string(), feed.clone());
@@ -146,7 +202,7 @@ impl Notifier {
                 feed
             }
         };
-        let live = feed.messages.subscribe();
+        let live = feed.items.subscribe();
         let slot = Slot {
             hub: self.hub.clone(),
             gid: gid.to_string(),
@@ -189,34 +245,95 @@ impl Drop for Slot {
     }
 }
 
-/// The one poller of a group: reads what was posted after `cursor` and
-/// broadcasts it, until no stream listens.
-async fn poll_group(state: AppState, gid: String, feed: Arc<Feed>, mut cursor: i64) {
+/// Where a poller starts: the newest message and direct message ids.
+#[derive(Debug, Clone, Copy)]
+struct Heads {
+    message: i64,
+    direct: i64,
+}
+
+/// Ids read in increasing order, some of which may show up late (below
+/// the newest one seen): re-read from a floor a [`LOOKBACK`] behind,
+/// skipping the ids already seen.
+struct IdCursor {
+    /// The newest id seen.
+    newest: i64,
+    /// (when, newest then), oldest first: the floor is the newest of the
+    /// entries older than the lookback.
+    history: VecDeque<(Instant, i64)>,
+    floor: i64,
+    seen: BTreeSet<i64>,
+}
+
+impl IdCursor {
+    fn new(start: i64) -> IdCursor {
+        IdCursor {
+            newest: start,
+            history: VecDeque::new(),
+            floor: start,
+            seen: BTreeSet::new(),
+        }
+    }
+
+    /// Record the newest id now, move the floor up, forget ids below it.
+    fn tick(&mut self) {
+        let now = Instant::now();
+        if self.history.back().is_none_or(|(_, n)| *n != self.newest) {
+            self.history.push_back((now, self.newest));
+        }
+        while let Some((when, newest)) = self.history.front().copied() {
+            if now.duration_since(when) < LOOKBACK {
+                break;
+            }
+            self.floor = self.floor.max(newest);
+            self.history.pop_front();
+        }
+        let floor = self.floor;
+        self.seen.retain(|id| *id > floor);
+    }
+
+    /// Whether `id` is new (and remember it).
+    fn first_sight(&mut self, id: i64) -> bool {
+        if id <= self.floor || !self.seen.insert(id) {
+            return false;
+        }
+        self.newest = self.newest.max(id);
+        true
+    }
+}
+
+/// The one poller of a group: reads what was posted, changed and sent
+/// after its cursors and broadcasts it, until no stream listens.
+async fn poll_group(state: AppState, gid: String, feed: Arc<Feed>, head: Heads) {
     let notifier = state.notifier.clone();
     let mut closing = notifier.closing.subscribe();
+    let mut messages = IdCursor::new(head.message);
+    let mut directs = IdCursor::new(head.direct);
+    // Changes: (id -> the change's time) already sent, and where to read from.
+    let mut changes: HashMap<i64, i64> = HashMap::new();
+    let mut since = now_ms();
     loop {
         {
             let mut hub = lock(&notifier.hub);
-            if feed.messages.receiver_count() == 0 || *closing.borrow() {
+            if feed.items.receiver_count() == 0 || *closing.borrow() {
                 if hub.feeds.get(&gid).is_some_and(|f| Arc::ptr_eq(f, &feed)) {
                     hub.feeds.remove(&gid);
                 }
                 return;
             }
         }
-        match state.store().messages(&gid, cursor, 100).await {
-            Ok(batch) => {
-                let full = batch.len() == 100;
-                for message in batch {
-                    cursor = message.id;
-                    // No receiver just means every stream left meanwhile.
-                    let _ = feed.messages.send(Arc::new(message));
-                }
-                if full {
-                    continue;
-                }
-            }
-            Err(e) => tracing::warn!(group = %gid, "stream poll failed: {e}"),
+        if let Err(e) = poll_once(
+            &state,
+            &gid,
+            &feed,
+            &mut messages,
+            &mut directs,
+            &mut changes,
+            &mut since,
+        )
+        .await
+        {
+            tracing::warn!(group = %gid, "stream poll failed: {e}");
         }
         tokio::select! {
             _ = tokio::time::sleep(state.config.stream_poll) => {}
@@ -226,18 +343,127 @@ async fn poll_group(state: AppState, gid: String, feed: Arc<Feed>, mut cursor: i
     }
 }
 
+/// One round of a poller: new messages, changes and direct messages.
+async fn poll_once(
+    state: &AppState,
+    gid: &str,
+    feed: &Feed,
+    messages: &mut IdCursor,
+    directs: &mut IdCursor,
+    changes: &mut HashMap<i64, i64>,
+    since: &mut i64,
+) -> Result<(), crate::store::StoreError> {
+    const PAGE: u32 = 100;
+    let store = state.store();
+    messages.tick();
+    // Page through everything above the floor (ids seen before are skipped).
+    let mut from = messages.floor;
+    loop {
+        // Every message, private replies included (each stream filters).
+        let batch = store.messages(gid, from, PAGE).await?;
+        let Some(newest) = batch.last().map(|m| m.id) else {
+            break;
+        };
+        let full = batch.len() == PAGE as usize;
+        let fresh: Vec<_> = batch
+            .into_iter()
+            .filter(|m| messages.first_sight(m.id))
+            .filter(|m| m.deleted_at.is_none())
+            .collect();
+        let visible: Vec<Option<String>> = fresh.iter().map(|m| m.visible_to.clone()).collect();
+        for (view, visible_to) in render::views(store, fresh).await?.into_iter().zip(visible) {
+            // No receiver just means every stream left meanwhile.
+            let _ = feed
+                .items
+                .send(FeedItem::Posted(Arc::new(Shown { view, visible_to })));
+        }
+        if !full {
+            break;
+        }
+        from = newest;
+    }
+
+    let changed = store
+        .group_changes_since(gid, *since - CHANGE_SLACK_MS, 1_000)
+        .await?;
+    let mut updated = Vec::new();
+    for m in changed {
+        let at = m.deleted_at.or(m.updated_at).unwrap_or(0);
+        *since = (*since).max(at);
+        if changes.get(&m.id) == Some(&at) {
+            continue;
+        }
+        changes.insert(m.id, at);
+        if m.id > messages.newest {
+            // Not posted on the streams yet: it goes out as it is then.
+            continue;
+        }
+        if m.deleted_at.is_some() {
+            let _ = feed.items.send(FeedItem::Deleted {
+                id: m.id,
+                visible_to: m.visible_to.clone(),
+            });
+        } else {
+            updated.push(m);
+        }
+    }
+    let visible: Vec<Option<String>> = updated.iter().map(|m| m.visible_to.clone()).collect();
+    for (view, visible_to) in render::views(store, updated)
+        .await?
+        .into_iter()
+        .zip(visible)
+    {
+        let _ = feed
+            .items
+            .send(FeedItem::Updated(Arc::new(Shown { view, visible_to })));
+    }
+    let horizon = *since - 2 * CHANGE_SLACK_MS;
+    changes.retain(|_, at| *at >= horizon);
+
+    directs.tick();
+    let mut from = directs.floor;
+    loop {
+        let batch = store.group_directs(gid, from, PAGE).await?;
+        let Some(newest) = batch.last().map(|d| d.id) else {
+            break;
+        };
+        let full = batch.len() == PAGE as usize;
+        for direct in batch {
+            if !directs.first_sight(direct.id) {
+                continue;
+            }
+            let recipient = direct.recipient_id.clone();
+            let _ = feed.items.send(FeedItem::Direct {
+                recipient,
+                view: Arc::new(DirectView::from(direct)),
+            });
+        }
+        if !full {
+            break;
+        }
+        from = newest;
+    }
+    Ok(())
+}
+
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream))
 }
 
 /// Where to start when the client sends no `Last-Event-ID`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     /// Replay messages with an id greater than this first (default: only new messages).
     after: Option<i64>,
 }
 
 /// Live messages of a group (server-sent events, resumable).
+///
+/// Events: `message` (a new message you may see; `id:` is its id),
+/// `message-updated` (a message its app replaced, whole), `message-deleted`
+/// (`{"id", "group_id"}`), `direct-message` (an app of this group wrote to
+/// you). Private replies reach only their member's streams.
 #[utoipa::path(
     get,
     path = "/v1/groups/{gid}/stream",
@@ -248,7 +474,8 @@ pub struct StreamQuery {
         StreamQuery,
     ),
     responses(
-        (status = 200, description = "`text/event-stream`; each `message` event's data is a message, its id the message id", body = MessageView, content_type = "text/event-stream"),
+        (status = 200, description = "`text/event-stream`; `message` and `message-updated` events carry a message, `message-deleted` `{\"id\", \"group_id\"}`, `direct-message` a direct message", body = MessageView, content_type = "text/event-stream"),
+        (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 429, description = "`too_many_streams`: the caller's or the group's cap of live streams", body = ErrorBody),
     )
@@ -274,8 +501,11 @@ async fn stream(
         ),
         None => None,
     };
-    let head = state.store().latest_message_id(&gid).await?;
-    let last = resume.or(query.after).unwrap_or(head);
+    let head = Heads {
+        message: state.store().latest_message_id(&gid).await?,
+        direct: state.store().latest_group_direct_id(&gid).await?,
+    };
+    let last = resume.or(query.after).unwrap_or(head.message);
     let (slot, live) = state.notifier.open(&state, &gid, &user.id, head)?;
     let tail = Tail {
         closing: state.notifier.closing.subscribe(),
@@ -283,30 +513,51 @@ async fn stream(
         gid,
         user_id: user.id,
         last,
+        read_from: last,
+        sent: BTreeSet::new(),
         buffer: VecDeque::new(),
         live,
         catching_up: true,
         _slot: slot,
     };
     let events = futures::stream::unfold(tail, |mut tail| async move {
-        let message = tail.next().await?;
-        Some((Ok(event(message)), tail))
+        let event = tail.next().await?;
+        Some((Ok(event), tail))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()))
 }
 
-fn event(message: StoredMessage) -> Event {
-    let id = message.id.to_string();
-    Event::default()
-        .id(id)
-        .event("message")
-        .json_data(MessageView::from(message))
-        .unwrap_or_else(|e| Event::default().comment(format!("unencodable message: {e}")))
+/// One event for a client: what it is and its data.
+enum Outgoing {
+    Message(MessageView),
+    Updated(MessageView),
+    Deleted { id: i64, group_id: String },
+    Direct(Arc<DirectView>),
+}
+
+fn event(outgoing: &Outgoing, last: i64) -> Event {
+    let (name, data) = match outgoing {
+        Outgoing::Message(view) => ("message", serde_json::to_value(view)),
+        Outgoing::Updated(view) => ("message-updated", serde_json::to_value(view)),
+        Outgoing::Deleted { id, group_id } => (
+            "message-deleted",
+            Ok(serde_json::json!({"id": id, "group_id": group_id})),
+        ),
+        Outgoing::Direct(view) => ("direct-message", serde_json::to_value(view.as_ref())),
+    };
+    match data {
+        Ok(data) => Event::default()
+            .id(last.to_string())
+            .event(name)
+            .json_data(data)
+            .unwrap_or_else(|e| Event::default().comment(format!("unencodable event: {e}"))),
+        Err(e) => Event::default().comment(format!("unencodable event: {e}")),
+    }
 }
 
 /// What a waiting stream woke up for.
 enum Woke {
-    Feed(Result<Arc<StoredMessage>, broadcast::error::RecvError>),
+    Feed(Result<FeedItem, broadcast::error::RecvError>),
     Idle,
     Closing,
 }
@@ -316,11 +567,15 @@ struct Tail {
     state: AppState,
     gid: String,
     user_id: String,
-    /// The id of the last message sent.
+    /// The id of the newest message sent (every event's `id:`).
     last: i64,
-    buffer: VecDeque<StoredMessage>,
+    /// Where reading the database to catch up continues.
+    read_from: i64,
+    /// Ids of messages sent lately (a late one may come below `last`).
+    sent: BTreeSet<i64>,
+    buffer: VecDeque<Outgoing>,
     /// The group's feed (shared poller).
-    live: broadcast::Receiver<Arc<StoredMessage>>,
+    live: broadcast::Receiver<FeedItem>,
     /// Reading from the database until nothing is left, then from `live`.
     catching_up: bool,
     closing: watch::Receiver<bool>,
@@ -328,13 +583,15 @@ struct Tail {
 }
 
 impl Tail {
-    /// The next message, waiting for one; `None` ends the stream (shutdown,
+    /// The next event, waiting for one; `None` ends the stream (shutdown,
     /// or the caller left the group).
-    async fn next(&mut self) -> Option<StoredMessage> {
+    async fn next(&mut self) -> Option<Event> {
         loop {
-            if let Some(message) = self.buffer.pop_front() {
-                self.last = message.id;
-                return Some(message);
+            if let Some(outgoing) = self.buffer.pop_front() {
+                if let Outgoing::Message(view) = &outgoing {
+                    self.last = self.last.max(view.id);
+                }
+                return Some(event(&outgoing, self.last));
             }
             if *self.closing.borrow() {
                 return None;
@@ -343,9 +600,9 @@ impl Tail {
                 if !self.still_member().await {
                     return None;
                 }
-                match self.state.store().messages(&self.gid, self.last, 100).await {
-                    Ok(batch) if batch.is_empty() => self.catching_up = false,
-                    Ok(batch) => self.buffer.extend(batch),
+                match self.catch_up().await {
+                    Ok(true) => {}
+                    Ok(false) => self.catching_up = false,
                     Err(e) => {
                         tracing::warn!(group = %self.gid, "stream read failed: {e}");
                         self.pause().await;
@@ -359,14 +616,14 @@ impl Tail {
                 _ = self.closing.changed() => Woke::Closing,
             };
             match woke {
-                Woke::Feed(Ok(message)) => {
-                    self.take(&message);
+                Woke::Feed(Ok(item)) => {
+                    self.take(item);
                     self.drain();
                     if !self.buffer.is_empty() && !self.still_member().await {
                         return None;
                     }
                 }
-                Woke::Feed(Err(broadcast::error::RecvError::Lagged(_))) => self.catching_up = true,
+                Woke::Feed(Err(broadcast::error::RecvError::Lagged(_))) => self.lagged(),
                 Woke::Feed(Err(broadcast::error::RecvError::Closed)) => return None,
                 Woke::Idle => {
                     if !self.still_member().await {
@@ -378,11 +635,70 @@ impl Tail {
         }
     }
 
-    /// Buffer `message` unless it was already sent (or buffered).
-    fn take(&mut self, message: &StoredMessage) {
-        let newest = self.buffer.back().map_or(self.last, |m| m.id);
-        if message.id > newest {
-            self.buffer.push_back(message.clone());
+    /// Read what the member may see after `last` from the database; false
+    /// when nothing was left.
+    async fn catch_up(&mut self) -> Result<bool, crate::store::StoreError> {
+        let store = self.state.store();
+        let batch = store
+            .messages_visible(&self.gid, &self.user_id, self.read_from, 100)
+            .await?;
+        let Some(newest) = batch.last().map(|m| m.id) else {
+            return Ok(false);
+        };
+        let fresh: Vec<_> = batch
+            .into_iter()
+            .filter(|m| m.deleted_at.is_none() && !self.sent.contains(&m.id))
+            .collect();
+        for view in render::views(store, fresh).await? {
+            self.remember(view.id);
+            self.buffer.push_back(Outgoing::Message(view));
+        }
+        self.read_from = self.read_from.max(newest);
+        Ok(true)
+    }
+
+    /// The feed moved on without this stream: read messages from the
+    /// database again (changes and direct messages meanwhile are lost).
+    fn lagged(&mut self) {
+        self.catching_up = true;
+        self.read_from = self.last;
+    }
+
+    fn remember(&mut self, id: i64) {
+        self.sent.insert(id);
+        while self.sent.len() > SENT_MEMORY {
+            self.sent.pop_first();
+        }
+    }
+
+    /// Buffer what the member may see of `item`, once.
+    fn take(&mut self, item: FeedItem) {
+        let me = self.user_id.as_str();
+        match item {
+            FeedItem::Posted(shown) => {
+                if shown.for_member(me) && !self.sent.contains(&shown.view.id) {
+                    self.remember(shown.view.id);
+                    self.buffer.push_back(Outgoing::Message(shown.view.clone()));
+                }
+            }
+            FeedItem::Updated(shown) => {
+                if shown.for_member(me) {
+                    self.buffer.push_back(Outgoing::Updated(shown.view.clone()));
+                }
+            }
+            FeedItem::Deleted { id, visible_to } => {
+                if visible_to.as_deref().is_none_or(|m| m == me) {
+                    self.buffer.push_back(Outgoing::Deleted {
+                        id,
+                        group_id: self.gid.clone(),
+                    });
+                }
+            }
+            FeedItem::Direct { recipient, view } => {
+                if recipient == me {
+                    self.buffer.push_back(Outgoing::Direct(view));
+                }
+            }
         }
     }
 
@@ -390,9 +706,9 @@ impl Tail {
     fn drain(&mut self) {
         loop {
             match self.live.try_recv() {
-                Ok(message) => self.take(&message),
+                Ok(item) => self.take(item),
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                    self.catching_up = true;
+                    self.lagged();
                     return;
                 }
                 Err(_) => return,

@@ -10,6 +10,7 @@
 //! controls and DEL are not.
 
 use axum::body::{Body, to_bytes};
+use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{FromRequestParts, RawPathParams, Request, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::middleware::Next;
@@ -48,12 +49,18 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 async fn checked(state: &AppState, request: Request) -> Result<Request, ApiError> {
     let (mut parts, body) = request.into_parts();
-    // Path parameters, percent-decoded (an undecodable one is the handler's
-    // own `bad_path`).
-    if let Ok(params) = RawPathParams::from_request_parts(&mut parts, state).await {
-        for (name, value) in &params {
-            check(name, value)?;
+    // Path parameters, percent-decoded; one that is not UTF-8 once decoded
+    // is refused here, for every route alike.
+    match RawPathParams::from_request_parts(&mut parts, state).await {
+        Ok(params) => {
+            for (name, value) in &params {
+                check(name, value)?;
+            }
         }
+        Err(RawPathParamsRejection::InvalidUtf8InPathParam(e)) => {
+            return Err(ApiError::bad("bad_path", e.body_text()));
+        }
+        Err(_) => {}
     }
     if let Some(query) = parts.uri.query() {
         for (key, value) in form_urlencoded::parse(query.as_bytes()) {

@@ -1,17 +1,21 @@
 //! What the API returns: plain JSON shapes, decoupled from the store's rows.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::store::{App, AppVersion, Group, Installation, Member, StoredMessage, User};
+use crate::store::{App, AppVersion, Group, Installation, Member, Profile, StoredMessage, User};
 
 /// A platform user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserView {
     /// Id (also the member id in groups).
     pub id: String,
-    /// Unique name.
+    /// Unique handle (login name).
     pub name: String,
+    /// The name shown to people (the handle when unset).
+    pub display_name: String,
     /// Platform admin.
     pub admin: bool,
     /// May upload apps.
@@ -22,6 +26,7 @@ impl From<User> for UserView {
     fn from(u: User) -> UserView {
         UserView {
             id: u.id,
+            display_name: u.display_name.unwrap_or_else(|| u.name.clone()),
             name: u.name,
             admin: u.is_admin,
             developer: u.is_developer,
@@ -40,6 +45,11 @@ pub struct GroupView {
     pub owner_id: String,
     /// Number of members.
     pub member_count: i64,
+    /// Its IANA time zone ("UTC" unless the owner set one); dates members
+    /// type and pick are read in it.
+    pub time_zone: String,
+    /// Its language, a BCP 47 tag ("en" unless the owner set one).
+    pub locale: String,
 }
 
 impl From<Group> for GroupView {
@@ -49,6 +59,8 @@ impl From<Group> for GroupView {
             name: g.name,
             owner_id: g.owner_id,
             member_count: g.member_count,
+            time_zone: g.time_zone,
+            locale: g.locale,
         }
     }
 }
@@ -64,6 +76,30 @@ pub struct MemberView {
     pub role: String,
     /// When they joined (ms since the epoch).
     pub joined_at: i64,
+    /// Their profile card, where they set it.
+    pub profile: ProfileView,
+}
+
+/// What a member's profile card shows, where the member set it (`null`:
+/// not set).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ProfileView {
+    /// An `https:` address of their picture.
+    pub avatar_url: Option<String>,
+    /// Their language, a BCP 47 tag such as "zh-CN".
+    pub locale: Option<String>,
+    /// Their IANA time zone, such as "Asia/Shanghai".
+    pub time_zone: Option<String>,
+}
+
+impl From<Profile> for ProfileView {
+    fn from(p: Profile) -> ProfileView {
+        ProfileView {
+            avatar_url: p.avatar_url,
+            locale: p.locale,
+            time_zone: p.time_zone,
+        }
+    }
 }
 
 impl From<Member> for MemberView {
@@ -73,6 +109,7 @@ impl From<Member> for MemberView {
             name: m.name,
             role: m.role.as_str().to_string(),
             joined_at: m.joined_at,
+            profile: m.profile.into(),
         }
     }
 }
@@ -88,25 +125,46 @@ pub struct MessageView {
     pub user_id: Option<String>,
     /// The installation (app) that posted it.
     pub installation_id: Option<String>,
-    /// Text.
+    /// Text (what clients that cannot show blocks display).
     pub text: Option<String>,
-    /// A card with a title, fields and buttons.
+    /// A `qun:app@0.1.0` card: title, body, fields and buttons; each button
+    /// carries its `ref` (see `blocks`), never its payload.
     #[schema(value_type = Option<Object>)]
     pub card: Option<serde_json::Value>,
+    /// The message's blocks; buttons, menus and pickers carry an opaque `ref`
+    /// to act on (`POST .../messages/{id}/elements/{ref}`), never a payload.
+    /// Empty for a member's plain text.
+    pub blocks: Vec<super::render::BlockView>,
+    /// A private reply: only `visible_to` sees it.
+    pub private: bool,
+    /// The one member who sees it (a private reply); none: the whole group.
+    pub visible_to: Option<String>,
     /// When (ms since the epoch).
     pub created_at: i64,
+    /// When its app last changed it (ms since the epoch).
+    pub updated_at: Option<i64>,
 }
 
-impl From<StoredMessage> for MessageView {
-    fn from(m: StoredMessage) -> MessageView {
+impl MessageView {
+    /// A stored message as clients see it, with `refs` (element position ->
+    /// reference) in place of its elements' payloads.
+    pub fn render(m: StoredMessage, refs: &HashMap<i64, String>) -> MessageView {
         MessageView {
+            blocks: m
+                .blocks
+                .as_ref()
+                .map(|b| super::render::message_blocks(&b.blocks, refs))
+                .unwrap_or_default(),
+            card: m.card.as_ref().map(|c| super::render::legacy_card(c, refs)),
+            private: m.visible_to.is_some(),
+            visible_to: m.visible_to,
             id: m.id,
             group_id: m.group_id,
             user_id: m.user_id,
             installation_id: m.installation_id,
             text: m.text,
-            card: m.card,
             created_at: m.created_at,
+            updated_at: m.updated_at,
         }
     }
 }

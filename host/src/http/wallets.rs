@@ -26,12 +26,32 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
 
 /// Money to put into a wallet.
 #[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credit {
-    /// Minor units (cents, fen); positive.
+    /// Minor units (cents, fen): 1 to 10^12.
+    #[schema(minimum = 1, maximum = 1000000000000_i64)]
+    #[serde(deserialize_with = "super::number::i64_field")]
     pub amount: i64,
-    /// ISO 4217 code, e.g. `CNY`.
+    /// An active ISO 4217 code, e.g. `CNY`.
+    #[schema(value_type = Currency)]
     pub currency: String,
 }
+
+/// An active ISO 4217 currency code (the schema of `currency` in requests).
+pub struct Currency;
+
+impl utoipa::PartialSchema for Currency {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An active ISO 4217 currency code"))
+            .enum_values(Some(crate::store::iso4217::codes().iter().copied()))
+            .into()
+    }
+}
+
+impl ToSchema for Currency {}
 
 /// A wallet's balance after a top-up.
 #[derive(Debug, Serialize, ToSchema)]

@@ -117,7 +117,10 @@ impl Runtime {
         now: i64,
     ) -> Result<DeliveryReport, StoreError> {
         let mut report = DeliveryReport {
-            timers: self.store().fire_due_timers(now, 1_000).await?,
+            timers: self
+                .store()
+                .fire_due_timers(now, 1_000, super::recurrence::next_stored)
+                .await?,
             ..DeliveryReport::default()
         };
         let lease = config.lease.as_millis() as i64;
@@ -320,10 +323,16 @@ pub fn to_wit(body: &EventBody) -> handler::Event {
                 reason: reason.clone(),
             })
         }
-        EventBody::TimerFired { key, payload, due } => handler::Event::TimerFired(handler::Timer {
+        EventBody::TimerFired {
+            key,
+            payload,
+            due,
+            recurring,
+        } => handler::Event::TimerFired(handler::Timer {
             key: key.clone(),
             payload: payload.clone(),
             due: *due,
+            recurring: *recurring,
         }),
     }
 }

@@ -15,13 +15,19 @@ use crate::store::{
     StoreError, Timer, WriteTx, now_ms,
 };
 
-/// A group message to post on commit.
+/// A group message (or a private reply) to store on commit.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutMessage {
-    /// Text.
-    pub text: Option<String>,
-    /// Card JSON.
+    /// The id given out while the invocation ran (`None`: taken at commit,
+    /// for a command's reply).
+    pub id: Option<i64>,
+    /// What it shows.
+    pub message: qun_blocks::Message,
+    /// A `qun:app@0.1.0` card as that contract's clients read it (kept
+    /// beside the blocks it was turned into).
     pub card: Option<serde_json::Value>,
+    /// The one member who sees it (a private reply); `None`: the group.
+    pub visible_to: Option<String>,
 }
 
 /// A direct message to send on commit.
@@ -29,9 +35,9 @@ pub struct OutMessage {
 pub struct OutDirect {
     /// Recipient (checked to be a member when buffered).
     pub to: String,
-    /// Text.
-    pub text: Option<String>,
-    /// Card JSON.
+    /// What it shows.
+    pub message: qun_blocks::Message,
+    /// A `qun:app@0.1.0` card, as in [`OutMessage::card`].
     pub card: Option<serde_json::Value>,
 }
 
@@ -50,8 +56,13 @@ pub struct Effects {
     pub messages: Vec<OutMessage>,
     /// Direct messages to send.
     pub directs: Vec<OutDirect>,
-    /// Timers to schedule (`Some((due, payload))`) or cancel (`None`).
-    pub timers: BTreeMap<String, Option<(i64, String)>>,
+    /// Stored messages of this installation to replace, by id.
+    pub updates: BTreeMap<i64, qun_blocks::Message>,
+    /// Stored messages of this installation to delete.
+    pub deletes: std::collections::BTreeSet<i64>,
+    /// Timers to schedule (`Some((due, payload, recurrence rule JSON))`)
+    /// or cancel (`None`).
+    pub timers: BTreeMap<String, Option<(i64, String, Option<String>)>>,
     /// Payment requests to store (pending).
     pub payments: Vec<PaymentRecord>,
     /// Refunds to make: (payment id, amount, idempotency key).
@@ -72,7 +83,11 @@ pub fn needed_grants(effects: &Effects) -> Vec<crate::capabilities::Capability> 
     if !effects.writes.is_empty() {
         needs.push(Capability::Storage);
     }
-    if !effects.messages.is_empty() || !effects.directs.is_empty() {
+    if !effects.messages.is_empty()
+        || !effects.directs.is_empty()
+        || !effects.updates.is_empty()
+        || !effects.deletes.is_empty()
+    {
         needs.push(Capability::Messaging);
     }
     if !effects.timers.is_empty() {
@@ -108,6 +123,8 @@ impl Effects {
         self.writes.is_empty()
             && self.messages.is_empty()
             && self.directs.is_empty()
+            && self.updates.is_empty()
+            && self.deletes.is_empty()
             && self.timers.is_empty()
             && self.payments.is_empty()
             && self.refunds.is_empty()
@@ -168,8 +185,18 @@ pub enum CommitError {
     DmQuota(String),
 }
 
+/// What a commit stored, for the caller to announce.
+#[derive(Debug, Clone, Default)]
+pub struct Committed {
+    /// Ids of the group messages posted.
+    pub posted: Vec<i64>,
+    /// Ids of messages updated or deleted.
+    pub changed: Vec<i64>,
+    /// Private replies: (message id, the member who sees it).
+    pub private: Vec<(i64, String)>,
+}
+
 /// Apply `effects` atomically, with the invocation's audit and log rows.
-/// Returns the ids of the group messages posted.
 pub async fn commit(
     db: &Store,
     ident: &Identity,
@@ -177,7 +204,7 @@ pub async fn commit(
     effects: &Effects,
     audit: &[AuditRecord],
     logs: &[LogLine],
-) -> Result<Vec<i64>, CommitError> {
+) -> Result<Committed, CommitError> {
     let inst = ident.installation_id.as_str();
     if effects.is_empty()
         && effects.delivers.is_none()
@@ -187,7 +214,7 @@ pub async fn commit(
         && logs.is_empty()
     {
         // Nothing read, nothing to write: no transaction at all.
-        return Ok(Vec::new());
+        return Ok(Committed::default());
     }
     // Refunds move money: their commit must survive power loss.
     let mut tx = if effects.refunds.is_empty() {
@@ -207,7 +234,7 @@ pub async fn commit(
         recheck(&mut tx, inst, effects).await?;
         check_directs(&mut tx, inst, limits, effects).await?;
     }
-    let mut posted = Vec::new();
+    let mut done = Committed::default();
     if !effects.is_empty() {
         apply_storage(&mut tx, inst, limits, effects).await?;
         apply_timers(&mut tx, inst, limits, effects).await?;
@@ -227,10 +254,25 @@ pub async fn commit(
                 &ident.group_id,
                 &dm.to,
                 inst,
-                dm.text.as_deref(),
+                Some(dm.message.text.as_str()).filter(|t| !t.is_empty()),
                 dm.card.as_ref(),
+                Some(&dm.message),
             )
             .await?;
+        }
+        // A message deleted meanwhile (by another invocation) stays deleted.
+        for (id, message) in &effects.updates {
+            if tx
+                .update_message(&ident.group_id, inst, *id, message)
+                .await?
+            {
+                done.changed.push(*id);
+            }
+        }
+        for id in &effects.deletes {
+            if tx.delete_message(&ident.group_id, inst, *id).await? {
+                done.changed.push(*id);
+            }
         }
     }
     tx.insert_audit(audit).await?;
@@ -243,14 +285,20 @@ pub async fn commit(
                 group_id: ident.group_id.clone(),
                 user_id: None,
                 installation_id: Some(inst.to_string()),
-                text: message.text.clone(),
+                text: Some(message.message.text.clone()).filter(|t| !t.is_empty()),
                 card: message.card.clone(),
+                blocks: Some(message.message.clone()),
+                id: message.id,
+                visible_to: message.visible_to.clone(),
             })
             .await?;
-        posted.push(stored.id);
+        match &message.visible_to {
+            None => done.posted.push(stored.id),
+            Some(member) => done.private.push((stored.id, member.clone())),
+        }
     }
     tx.commit().await?;
-    Ok(posted)
+    Ok(done)
 }
 
 /// Under the installation's lock: it still exists, is enabled, its app is
@@ -391,12 +439,13 @@ async fn apply_timers(
     }
     for (key, timer) in &effects.timers {
         match timer {
-            Some((due_at, payload)) => {
+            Some((due_at, payload, rule)) => {
                 tx.put_timer(&Timer {
                     installation_id: inst.to_string(),
                     key: key.clone(),
                     due_at: *due_at,
                     payload: payload.clone(),
+                    rule: rule.clone(),
                 })
                 .await?
             }

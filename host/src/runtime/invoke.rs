@@ -6,32 +6,51 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use wasmtime::Trap;
 
+use qun_blocks::{NamedValue, Response, Value};
+
 use super::effects::{self, CommitError, Identity, OutMessage};
-use super::load::{LoadError, LoadedApp, sha256_hex};
+use super::load::{AppPre, LoadError, LoadedApp, sha256_hex};
 use super::{InvocationState, Runtime};
-use super::{engine, executor, pool};
-use crate::capabilities::messaging::message_parts;
+use super::{checks, engine, executor, pool};
 use crate::capabilities::{
-    Capability, Error, GroupAppPre, error_code, error_message, handler, types,
+    Capability, Error, error_code, error_message, handler, named_value_to_wit, response_from_wit,
+    types, v0_1,
 };
 use crate::store::{AuditRecord, LogLine, StoreError, now_ms};
 
 /// What the host asks an app to do.
 #[derive(Debug, Clone)]
 pub enum Call {
-    /// `/name args` typed in the group.
+    /// `/name args` typed in the group (or the command's form submitted).
     Command {
         /// The command word.
         name: String,
-        /// Everything after it.
+        /// Everything after it, trimmed.
         args: String,
+        /// The declared options the member gave, typed and checked.
+        options: Vec<NamedValue>,
     },
-    /// A button click or API call; `payload` is JSON.
+    /// A button click, menu choice, member picked, or API call.
     Action {
         /// The action's name.
         name: String,
         /// JSON payload.
         payload: String,
+        /// The option chosen in a select menu, or the member picked.
+        value: Option<Value>,
+        /// The message the element was on; `None` for API calls.
+        message_id: Option<i64>,
+    },
+    /// A form the app opened, submitted and checked by the host.
+    Submit {
+        /// The form's `callback`.
+        callback: String,
+        /// The form's `state`, unchanged.
+        state: String,
+        /// The inputs' checked values (empty inputs absent).
+        values: Vec<NamedValue>,
+        /// 1 for a first form, one more for each next form.
+        step: u8,
     },
     /// Something happened in the group.
     Event(handler::Event),
@@ -53,10 +72,18 @@ pub struct Invocation {
 /// What the app answered.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
-    /// The reply to a command, already posted to the group (when `Some`).
-    Reply(Option<OutMessage>),
-    /// The JSON answer to an action.
-    Action(String),
+    /// What a command or a submitted form answered. A `Post` is already
+    /// posted to the group and a `Private` reply stored for the actor (see
+    /// [`Outcome::posted`] and [`Outcome::private`]); a `Form` or
+    /// `FieldErrors` is for the caller to show.
+    Response(Response),
+    /// What an action answered.
+    Action {
+        /// A JSON document for API callers ("" for none).
+        data: String,
+        /// What the member who acted sees (committed as for [`Answer::Response`]).
+        response: Response,
+    },
     /// An event was handled.
     Event,
 }
@@ -68,6 +95,10 @@ pub struct Outcome {
     pub answer: Answer,
     /// Ids of the group messages it posted (its reply included).
     pub posted: Vec<i64>,
+    /// Ids of the messages it updated or deleted.
+    pub changed: Vec<i64>,
+    /// Its private replies: (message id, the member who sees it).
+    pub private: Vec<(i64, String)>,
     /// How many times it ran (more than one after conflicts).
     pub attempts: u32,
 }
@@ -153,6 +184,14 @@ pub enum InvokeError {
     /// was revoked); nothing it did was kept.
     #[error("the app's changes were dropped: {0}")]
     EffectsDropped(String),
+    // --- issue 13 (qun:app@0.2.0) ---
+    /// The app answered with a message or form that breaks the rules
+    /// (limits, undeclared actions, a form where none may be opened).
+    #[error("the app's response is invalid: {0}")]
+    InvalidResponse(String),
+    /// The call is not part of the contract the app is built against.
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl InvokeError {
@@ -182,6 +221,8 @@ impl InvokeError {
             InvokeError::EffectsLimit(_) => "effects_limit",
             InvokeError::DmQuota(_) => "dm_quota",
             InvokeError::EffectsDropped(_) => "effects_dropped",
+            InvokeError::InvalidResponse(_) => "invalid_response",
+            InvokeError::Unsupported(_) => "unsupported",
         }
     }
 
@@ -266,18 +307,22 @@ impl Runtime {
         {
             return Err(InvokeError::NotMember(actor.clone()));
         }
-        if let Call::Action { payload, .. } = &invocation.call {
+        // An action's payload is JSON; a form's state is JSON or empty.
+        let payload = match &invocation.call {
+            Call::Action { payload, .. } => Some((payload, "the action payload")),
+            Call::Submit { state, .. } if !state.is_empty() => Some((state, "the form state")),
+            _ => None,
+        };
+        if let Some((payload, what)) = payload {
             if payload.len() > self.limits().payload_bytes {
                 return Err(InvokeError::BadInput(format!(
-                    "the action payload is {} bytes; the limit is {}",
+                    "{what} is {} bytes; the limit is {}",
                     payload.len(),
                     self.limits().payload_bytes
                 )));
             }
             if serde_json::from_str::<serde_json::Value>(payload).is_err() {
-                return Err(InvokeError::BadInput(
-                    "the action payload is not valid JSON".into(),
-                ));
+                return Err(InvokeError::BadInput(format!("{what} is not valid JSON")));
             }
         }
         // Wait for this installation's and this group's turn (fairness).
@@ -297,7 +342,13 @@ impl Runtime {
                 })
             })?;
         let app = self.app_version(&inst.app_slug, &inst.version).await?;
+        if matches!(app.pre, AppPre::V0_1(_)) && matches!(invocation.call, Call::Submit { .. }) {
+            return Err(InvokeError::Unsupported(
+                "this app is built against qun:app@0.1.0, which has no forms".into(),
+            ));
+        }
         let grants = self.grants(&app, &inst.grants);
+        let clock = (inst.time_zone.clone(), inst.locale.clone());
         let ident = Identity {
             group_id: inst.group_id.clone(),
             installation_id: inst.id.clone(),
@@ -335,14 +386,15 @@ impl Runtime {
                 let (this, app, ident, grants) =
                     (self.clone(), app.clone(), ident.clone(), grants.clone());
                 let (call, invocation_id) = (invocation.call.clone(), invocation_id.clone());
+                let clock = clock.clone();
                 executor::run(self.limits().guest_threads, async move {
                     this.attempt(
-                        &app.pre,
-                        app.needs,
+                        &app,
                         &ident,
                         &grants,
                         &call,
                         &invocation_id,
+                        &clock,
                         usage,
                         started_at,
                     )
@@ -359,7 +411,27 @@ impl Runtime {
                 }
                 other => other,
             };
-            let answer = match result {
+            // What the member who acted sees, committed with the rest (a
+            // private reply needs someone to see it).
+            let result = result.and_then(|(answer, card)| {
+                let private_to = match (&answer, &ident.actor) {
+                    (
+                        Answer::Response(Response::Private { .. })
+                        | Answer::Action {
+                            response: Response::Private { .. },
+                            ..
+                        },
+                        None,
+                    ) => {
+                        return Err(InvokeError::InvalidResponse(
+                            "a private reply needs a member who acted".into(),
+                        ));
+                    }
+                    (_, actor) => actor.clone(),
+                };
+                Ok((answer, card, private_to))
+            });
+            let (answer, card, private_to) = match result {
                 Ok(answer) => answer,
                 Err(e) => {
                     state.push_log(
@@ -381,8 +453,24 @@ impl Runtime {
             };
             // The grants the effects need, before the reply (which needs none) joins them.
             state.effects.needs = effects::needed_grants(&state.effects);
-            if let Answer::Reply(Some(reply)) = &answer {
-                state.effects.messages.push(reply.clone());
+            let response = match &answer {
+                Answer::Response(r) | Answer::Action { response: r, .. } => Some(r),
+                Answer::Event => None,
+            };
+            match response {
+                Some(Response::Post { message }) => state.effects.messages.push(OutMessage {
+                    id: None,
+                    message: message.clone(),
+                    card: card.clone(),
+                    visible_to: None,
+                }),
+                Some(Response::Private { message }) => state.effects.messages.push(OutMessage {
+                    id: None,
+                    message: message.clone(),
+                    card: None,
+                    visible_to: private_to.clone(),
+                }),
+                _ => {}
             }
             state.effects.delivers = event;
             let hook = self
@@ -407,7 +495,7 @@ impl Runtime {
                         if let Some(summary) = state.calls.summary(&state.ident, None) {
                             db.audit_window().add(summary);
                         }
-                        Vec::new()
+                        effects::Committed::default()
                     })
             } else {
                 effects::commit(
@@ -421,10 +509,12 @@ impl Runtime {
                 .await
             };
             match committed {
-                Ok(posted) => {
+                Ok(done) => {
                     return Ok(Outcome {
                         answer,
-                        posted,
+                        posted: done.posted,
+                        changed: done.changed,
+                        private: done.private,
                         attempts: attempt,
                     });
                 }
@@ -524,26 +614,37 @@ impl Runtime {
     #[allow(clippy::too_many_arguments)]
     async fn attempt(
         &self,
-        pre: &GroupAppPre<InvocationState>,
-        needs: pool::Needs,
+        app: &LoadedApp,
         ident: &Identity,
         grants: &HashSet<Capability>,
         call: &Call,
         invocation_id: &str,
+        clock: &(String, String),
         usage: (i64, i64),
         now: i64,
-    ) -> (Result<Answer, InvokeError>, InvocationState) {
+    ) -> (
+        Result<(Answer, Option<serde_json::Value>), InvokeError>,
+        InvocationState,
+    ) {
         let limits = self.inner.limits.clone();
         // Wait for room in the pool before the clock starts: queueing is not
         // the app's time, and a full pool is not the app's fault.
-        let permit = self.inner.pool.acquire(&needs).await;
+        let permit = self.inner.pool.acquire(&app.needs).await;
         let mut store = self.sandbox(ident.clone(), grants.clone(), usage);
+        {
+            let state = store.data_mut();
+            state.declared_actions = app.actions.clone();
+            state.time_zone = clock.0.clone();
+            state.now = now;
+        }
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
             installation_id: ident.installation_id.clone(),
             actor: ident.actor.clone(),
             now,
             invocation_id: invocation_id.to_string(),
+            time_zone: clock.0.clone(),
+            locale: clock.1.clone(),
         };
         let Ok(permit) = permit else {
             return (Err(InvokeError::HostBusy), store.into_data());
@@ -553,28 +654,16 @@ impl Runtime {
         let outer = limits.deadline + limits.deadline_grace;
         let (clock, started) = (store.data().clock.clone(), store.data().started);
         let run = async {
-            let app = pre.instantiate_async(&mut store).await?;
-            let h = app.qun_app_handler();
-            let answer = match call {
-                Call::Command { name, args } => {
-                    let cmd = handler::Command {
-                        name: name.clone(),
-                        args: args.clone(),
-                    };
-                    h.call_on_command(&mut store, &ctx, &cmd)
-                        .await?
-                        .map(Guest::Reply)
+            match &app.pre {
+                AppPre::V0_2(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    call_v0_2(instance.qun_app_handler(), &mut store, &ctx, call).await
                 }
-                Call::Action { name, payload } => h
-                    .call_on_action(&mut store, &ctx, name, payload)
-                    .await?
-                    .map(Guest::Action),
-                Call::Event(event) => h
-                    .call_on_event(&mut store, &ctx, event)
-                    .await?
-                    .map(|()| Guest::Event),
-            };
-            wasmtime::Result::Ok(answer)
+                AppPre::V0_1(pre) => {
+                    let instance = pre.instantiate_async(&mut store).await?;
+                    call_v0_1(instance.qun_app_handler(), &mut store, &ctx, call).await
+                }
+            }
         };
         let result = engine::bounded(run, clock, started, outer).await;
         let memory_exceeded = store.data().limiter.exceeded;
@@ -588,7 +677,7 @@ impl Runtime {
             Ok(Ok(Err(app_error))) => {
                 Err(InvokeError::App(cut_error(app_error, limits.error_bytes)))
             }
-            Ok(Ok(Ok(guest))) => check_answer(guest, &limits),
+            Ok(Ok(Ok(guest))) => check_answer(guest, call, &app.actions, &limits),
         };
         // A bound the app ran into while buffering fails the whole invocation,
         // whatever the app made of the error it was given.
@@ -604,7 +693,7 @@ impl Runtime {
     /// executor.
     pub(crate) async fn describe(
         &self,
-        pre: &GroupAppPre<InvocationState>,
+        pre: &AppPre,
         sha256: &str,
         needs: pool::Needs,
     ) -> Result<handler::AppInfo, LoadError> {
@@ -625,8 +714,17 @@ impl Runtime {
         let result = executor::run(limits.guest_threads, async move {
             let (clock, started) = (store.data().clock.clone(), store.data().started);
             let run = async {
-                let app = pre.instantiate_async(&mut store).await?;
-                app.qun_app_handler().call_describe(&mut store).await
+                match &pre {
+                    AppPre::V0_2(pre) => {
+                        let app = pre.instantiate_async(&mut store).await?;
+                        app.qun_app_handler().call_describe(&mut store).await
+                    }
+                    AppPre::V0_1(pre) => {
+                        let app = pre.instantiate_async(&mut store).await?;
+                        let info = app.qun_app_handler().call_describe(&mut store).await?;
+                        wasmtime::Result::Ok(v0_1::app_info(info))
+                    }
+                }
             };
             let limit = bounds.deadline + bounds.deadline_grace;
             let result = match engine::bounded(run, clock, started, limit).await {
@@ -668,7 +766,15 @@ impl Runtime {
 fn describe_size(info: &handler::AppInfo) -> usize {
     let specs = |list: &[handler::CommandSpec]| -> usize {
         list.iter()
-            .map(|c| c.name.len() + c.description.len() + 16)
+            .map(|c| {
+                c.name.len()
+                    + c.description.len()
+                    + 16
+                    + c.options
+                        .iter()
+                        .map(|o| o.name.len() + o.description.len() + kind_size(&o.kind))
+                        .sum::<usize>()
+            })
             .sum()
     };
     info.name.len()
@@ -682,6 +788,23 @@ fn describe_size(info: &handler::AppInfo) -> usize {
             .map(|a| a.name.len() + a.description.len() + 16)
             .sum::<usize>()
         + info.subscriptions.len() * 16
+}
+
+/// Bytes of an option's kind: 16, and the texts of its choices.
+fn kind_size(kind: &crate::capabilities::generated::qun::app::blocks::InputKind) -> usize {
+    use crate::capabilities::generated::qun::app::blocks::InputKind;
+    16 + match kind {
+        InputKind::Choice(c) => c
+            .options
+            .iter()
+            .map(|o| o.value.len() + o.label.len() + 16)
+            .sum(),
+        InputKind::Text(t) => {
+            t.placeholder.as_ref().map_or(0, String::len)
+                + t.initial.as_ref().map_or(0, String::len)
+        }
+        _ => 0,
+    }
 }
 
 /// The app's error with its message cut to `max` bytes.
@@ -727,35 +850,206 @@ impl Runtime {
 
 /// The guest's successful answer before checks.
 enum Guest {
-    Reply(Option<types::Message>),
-    Action(String),
+    /// What a 0.2 command or submit answered.
+    Reply(crate::capabilities::generated::qun::app::blocks::Response),
+    /// What a 0.1 command answered.
+    LegacyReply(Option<v0_1::wit_types::Message>),
+    /// What an action answered (a 0.1 action: `response` none).
+    Action {
+        data: String,
+        response: crate::capabilities::generated::qun::app::blocks::Response,
+    },
     Event,
 }
 
-fn check_answer(guest: Guest, limits: &crate::limits::Limits) -> Result<Answer, InvokeError> {
+/// Run `call` on a `qun:app@0.2.0` instance.
+async fn call_v0_2(
+    h: &handler::Guest,
+    store: &mut wasmtime::Store<InvocationState>,
+    ctx: &types::Context,
+    call: &Call,
+) -> wasmtime::Result<Result<Guest, Error>> {
+    Ok(match call {
+        Call::Command {
+            name,
+            args,
+            options,
+        } => {
+            let cmd = handler::Command {
+                name: name.clone(),
+                args: args.clone(),
+                options: options.iter().map(named_value_to_wit).collect(),
+            };
+            h.call_on_command(&mut *store, ctx, &cmd)
+                .await?
+                .map(Guest::Reply)
+        }
+        Call::Action {
+            name,
+            payload,
+            value,
+            message_id,
+        } => {
+            let action = handler::ActionCall {
+                name: name.clone(),
+                payload: payload.clone(),
+                value: value.as_ref().map(crate::capabilities::value_to_wit),
+                message_id: message_id.map(|id| id.to_string()),
+            };
+            h.call_on_action(&mut *store, ctx, &action)
+                .await?
+                .map(|a| Guest::Action {
+                    data: a.data,
+                    response: a.response,
+                })
+        }
+        Call::Submit {
+            callback,
+            state,
+            values,
+            step,
+        } => {
+            let submission = handler::Submission {
+                callback: callback.clone(),
+                state: state.clone(),
+                values: values.iter().map(named_value_to_wit).collect(),
+                step: *step,
+            };
+            h.call_on_submit(&mut *store, ctx, &submission)
+                .await?
+                .map(Guest::Reply)
+        }
+        Call::Event(event) => h
+            .call_on_event(&mut *store, ctx, event)
+            .await?
+            .map(|()| Guest::Event),
+    })
+}
+
+/// Run `call` on a `qun:app@0.1.0` instance (never a `Submit`: refused
+/// before the instance is made).
+async fn call_v0_1(
+    h: &v0_1::wit_handler::Guest,
+    store: &mut wasmtime::Store<InvocationState>,
+    ctx: &types::Context,
+    call: &Call,
+) -> wasmtime::Result<Result<Guest, Error>> {
+    use crate::capabilities::generated::qun::app::blocks::Response as WitResponse;
+    let ctx = v0_1::context(ctx);
+    let answer = match call {
+        Call::Command { name, args, .. } => {
+            let cmd = v0_1::wit_handler::Command {
+                name: name.clone(),
+                args: args.clone(),
+            };
+            h.call_on_command(&mut *store, &ctx, &cmd)
+                .await?
+                .map(Guest::LegacyReply)
+        }
+        Call::Action { name, payload, .. } => h
+            .call_on_action(&mut *store, &ctx, name, payload)
+            .await?
+            .map(|data| Guest::Action {
+                data,
+                response: WitResponse::None,
+            }),
+        Call::Submit { .. } => {
+            return Err(wasmtime::Error::msg("a qun:app@0.1.0 app has no on-submit"));
+        }
+        Call::Event(event) => h
+            .call_on_event(&mut *store, &ctx, &v0_1::event_to_v0_1(event))
+            .await?
+            .map(|()| Guest::Event),
+    };
+    Ok(answer.map_err(v0_1::error_from))
+}
+
+/// Check what the app answered to `call`: the action's JSON and every
+/// message and form it shows (`invalid_response` otherwise). The card of a
+/// 0.1 reply comes back beside the answer, to be stored with its blocks.
+fn check_answer(
+    guest: Guest,
+    call: &Call,
+    actions: &[String],
+    limits: &crate::limits::Limits,
+) -> Result<(Answer, Option<serde_json::Value>), InvokeError> {
+    let response = |r: Response| -> Result<Response, InvokeError> {
+        let bad = InvokeError::InvalidResponse;
+        match &r {
+            Response::None => {}
+            Response::Post { message } | Response::Private { message } => {
+                checks::message(message, actions, limits.message_bytes).map_err(bad)?
+            }
+            Response::Form { form } => {
+                if let Call::Submit { step, .. } = call
+                    && *step >= qun_blocks::MAX_FORM_STEPS
+                {
+                    return Err(bad(format!(
+                        "a chain of forms has at most {} steps",
+                        qun_blocks::MAX_FORM_STEPS
+                    )));
+                }
+                if matches!(call, Call::Event(_)) {
+                    return Err(bad("an event opens no form".into()));
+                }
+                checks::form(form, actions, limits.message_bytes).map_err(bad)?
+            }
+            Response::FieldErrors { errors } => {
+                if !matches!(call, Call::Submit { .. }) {
+                    return Err(bad(
+                        "field errors answer a submitted form, not a command or an action".into(),
+                    ));
+                }
+                if errors.is_empty() {
+                    return Err(bad("field errors without any error".into()));
+                }
+                if errors.len() > qun_blocks::MAX_INPUTS {
+                    return Err(bad(format!(
+                        "{} field errors; a form has at most {} inputs",
+                        errors.len(),
+                        qun_blocks::MAX_INPUTS
+                    )));
+                }
+                for e in errors {
+                    crate::text::check("field error", &e.message).map_err(bad)?;
+                    if e.message.chars().count() > qun_blocks::MAX_VALUE_CHARS {
+                        return Err(bad(format!(
+                            "the field error of {:?} is over {} characters",
+                            e.input,
+                            qun_blocks::MAX_VALUE_CHARS
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(r)
+    };
     match guest {
-        Guest::Event => Ok(Answer::Event),
-        Guest::Action(json) => {
-            if json.len() > limits.payload_bytes {
+        Guest::Event => Ok((Answer::Event, None)),
+        Guest::Action { data, response: r } => {
+            if data.len() > limits.payload_bytes {
                 return Err(InvokeError::BadAnswer(format!(
                     "the app's answer is {} bytes; the limit is {}",
-                    json.len(),
+                    data.len(),
                     limits.payload_bytes
                 )));
             }
-            if serde_json::from_str::<serde_json::Value>(&json).is_err() {
+            if !data.is_empty() && serde_json::from_str::<serde_json::Value>(&data).is_err() {
                 return Err(InvokeError::BadAnswer(
                     "the app's answer is not valid JSON".into(),
                 ));
             }
-            Ok(Answer::Action(json))
+            let response = response(response_from_wit(r))?;
+            Ok((Answer::Action { data, response }, None))
         }
-        Guest::Reply(None) => Ok(Answer::Reply(None)),
-        Guest::Reply(Some(message)) => {
-            let (text, card) = message_parts(&message, limits.message_bytes).map_err(|e| {
-                InvokeError::BadAnswer(format!("the app's reply is invalid: {}", error_message(&e)))
-            })?;
-            Ok(Answer::Reply(Some(OutMessage { text, card })))
+        Guest::Reply(r) => Ok((Answer::Response(response(response_from_wit(r))?), None)),
+        Guest::LegacyReply(None) => Ok((Answer::Response(Response::None), None)),
+        Guest::LegacyReply(Some(message)) => {
+            let (message, card) = v0_1::legacy_message(&message)
+                .map_err(|e| InvokeError::BadAnswer(format!("the app's reply is invalid: {e}")))?;
+            checks::message_v0_1(&message, actions, limits.message_bytes)
+                .map_err(InvokeError::InvalidResponse)?;
+            Ok((Answer::Response(Response::Post { message }), card))
         }
     }
 }
@@ -793,17 +1087,17 @@ impl Runtime {
         let ident = Identity::nobody(&app.manifest.name, &app.manifest.version);
         let (result, _) = self
             .attempt(
-                &app.pre,
-                app.needs,
+                app,
                 &ident,
                 &HashSet::new(),
                 call,
                 "dry-run",
+                &("UTC".to_string(), "en".to_string()),
                 (0, 0),
                 now_ms(),
             )
             .await;
-        result
+        result.map(|(answer, _)| answer)
     }
 
     /// Create a fresh instance of `app` and drop it (the benchmark of
@@ -820,11 +1114,11 @@ impl Runtime {
             HashSet::new(),
             (0, 0),
         );
-        app.pre
-            .instantiate_async(&mut store)
-            .await
-            .map_err(|e| InvokeError::Internal(format!("{e:#}")))?;
-        Ok(())
+        let made = match &app.pre {
+            AppPre::V0_2(pre) => pre.instantiate_async(&mut store).await.map(drop),
+            AppPre::V0_1(pre) => pre.instantiate_async(&mut store).await.map(drop),
+        };
+        made.map_err(|e| InvokeError::Internal(format!("{e:#}")))
     }
 }
 
@@ -837,6 +1131,7 @@ mod tests {
         let spec = |i: usize| handler::CommandSpec {
             name: format!("c{i}"),
             description: "x".repeat(100),
+            options: Vec::new(),
         };
         let info = handler::AppInfo {
             name: "big".into(),

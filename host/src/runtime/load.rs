@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-use crate::capabilities::{Capability, GroupAppPre, handler};
+use crate::capabilities::{Capability, GroupAppPre, SUPPORTED_VERSIONS, handler, v0_1};
 use crate::runtime::InvocationState;
 
 /// Why bytes were refused as an app.
@@ -37,8 +37,15 @@ pub enum LoadError {
     )]
     ForbiddenImport(String),
     /// It does not implement the `group-app` world.
-    #[error("the component is not a Qun app (it must export qun:app/handler@0.1.x): {0}")]
+    #[error(
+        "the component is not a Qun app (it must export qun:app/handler of a supported version: 0.1.0 or 0.2.0): {0}"
+    )]
     NotAnApp(String),
+    /// It is built against a version of the contract this host does not serve.
+    #[error(
+        "the component is built against {0}, which this host does not serve; it serves qun:app@0.1.0 and qun:app@0.2.0"
+    )]
+    UnsupportedVersion(String),
     /// `describe` trapped or timed out.
     #[error("the app's describe failed: {0}")]
     Describe(String),
@@ -72,6 +79,50 @@ pub struct Spec {
     pub name: String,
     /// One line of help.
     pub description: String,
+    /// A command's typed options (`qun:app@0.2.0`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<qun_blocks::CommandOption>,
+}
+
+/// The version of the `qun:app` contract a component is built against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContractVersion {
+    /// `qun:app@0.1.0`: text and cards, served through the adapter.
+    #[serde(rename = "0.1.0")]
+    V0_1,
+    /// `qun:app@0.2.0`: blocks, forms, typed commands, message handles.
+    #[serde(rename = "0.2.0")]
+    V0_2,
+}
+
+impl ContractVersion {
+    /// The version as written in WIT (`0.2.0`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContractVersion::V0_1 => SUPPORTED_VERSIONS[0],
+            ContractVersion::V0_2 => SUPPORTED_VERSIONS[1],
+        }
+    }
+
+    /// The supported version `version` (`0.2.0`) is compatible with.
+    fn of(version: &str) -> Option<ContractVersion> {
+        if version.starts_with("0.1.") {
+            Some(ContractVersion::V0_1)
+        } else if version.starts_with("0.2.") {
+            Some(ContractVersion::V0_2)
+        } else {
+            None
+        }
+    }
+}
+
+/// A component ready to instantiate, with the bindings of its version.
+#[derive(Clone)]
+pub(crate) enum AppPre {
+    /// A `qun:app@0.1.0` component.
+    V0_1(v0_1::GroupAppPre<InvocationState>),
+    /// A `qun:app@0.2.0` component.
+    V0_2(GroupAppPre<InvocationState>),
 }
 
 /// What an app says about itself (`describe`), as the host keeps it.
@@ -91,6 +142,13 @@ pub struct Manifest {
     pub actions: Vec<Spec>,
     /// Optional events wanted (e.g. `message-posted`).
     pub subscriptions: Vec<String>,
+    /// The contract version it is built against.
+    #[serde(default = "contract_v0_1")]
+    pub contract: ContractVersion,
+}
+
+fn contract_v0_1() -> ContractVersion {
+    ContractVersion::V0_1
 }
 
 /// A validated, compiled app version, ready to instantiate.
@@ -101,7 +159,9 @@ pub struct LoadedApp {
     pub capabilities: Vec<Capability>,
     /// Its `describe` answer.
     pub manifest: Manifest,
-    pub(crate) pre: GroupAppPre<InvocationState>,
+    pub(crate) pre: AppPre,
+    /// The actions it declared (what its messages' elements may name).
+    pub(crate) actions: std::sync::Arc<[String]>,
     /// What one instance takes from the instance pool.
     pub(crate) needs: super::pool::Needs,
 }
@@ -139,38 +199,50 @@ const WASI_ALLOWED: [&str; 5] = [
     "wasi:filesystem/",
 ];
 
-/// The capabilities a component asks for, or the first import we refuse.
+/// The contract version a component is built against, read from the
+/// `qun:app/handler@X` it exports; refused when it exports none or one of a
+/// version this host does not serve.
+pub fn contract_of(engine: &Engine, component: &Component) -> Result<ContractVersion, LoadError> {
+    let ty = component.component_type();
+    let handler = ty
+        .exports(engine)
+        .find_map(|(name, _)| name.strip_prefix("qun:app/handler@").map(str::to_string));
+    let Some(version) = handler else {
+        return Err(LoadError::NotAnApp("no qun:app/handler export".into()));
+    };
+    ContractVersion::of(&version)
+        .ok_or_else(|| LoadError::UnsupportedVersion(format!("qun:app@{version}")))
+}
+
+/// The capabilities a component of contract `version` asks for, or the
+/// first import we refuse.
 pub fn capabilities_of(
     engine: &Engine,
     component: &Component,
+    version: ContractVersion,
 ) -> Result<Vec<Capability>, LoadError> {
     let mut caps = BTreeSet::new();
     let ty = component.component_type();
     for (name, _) in ty.imports(engine) {
-        let (base, version) = name.split_once('@').unwrap_or((name, ""));
+        let (base, v) = name.split_once('@').unwrap_or((name, ""));
         if let Some(iface) = base.strip_prefix("qun:app/") {
-            if !version.starts_with("0.1.") {
+            // One contract version per component.
+            if ContractVersion::of(v) != Some(version) {
                 return Err(LoadError::ForbiddenImport(name.to_string()));
             }
-            if iface == "types" {
+            // Types only: they ask for nothing.
+            if iface == "types" || (iface == "blocks" && version == ContractVersion::V0_2) {
                 continue;
             }
             match Capability::parse(iface) {
                 Some(cap) => caps.insert(cap),
                 None => return Err(LoadError::ForbiddenImport(name.to_string())),
             };
-        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && version.starts_with("0.2."))
-        {
+        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && v.starts_with("0.2.")) {
             // (wasi:cli/environment and wasi:filesystem are offered but empty:
             // no variables, no preopened directories.)
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
-    }
-    let exports_handler = ty
-        .exports(engine)
-        .any(|(name, _)| name.starts_with("qun:app/handler@0.1."));
-    if !exports_handler {
-        return Err(LoadError::NotAnApp("no qun:app/handler export".into()));
     }
     Ok(caps.into_iter().collect())
 }
@@ -268,8 +340,11 @@ fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
     std::fs::rename(tmp, path)
 }
 
-/// Check and convert a `describe` answer.
-pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
+/// Check and convert a `describe` answer (a 0.1 answer converted to 0.2's).
+pub fn manifest_from(
+    info: handler::AppInfo,
+    contract: ContractVersion,
+) -> Result<Manifest, LoadError> {
     crate::runtime::manifest::check(&info, &crate::runtime::manifest::MANIFEST_LIMITS)?;
     let ident_ok = |s: &str| {
         !s.is_empty()
@@ -315,24 +390,33 @@ pub fn manifest_from(info: handler::AppInfo) -> Result<Manifest, LoadError> {
             )));
         }
     }
-    let spec = |s: handler::CommandSpec| Spec {
+    let commands: Vec<qun_blocks::CommandSpec> = info
+        .commands
+        .into_iter()
+        .map(crate::capabilities::command_spec_from_wit)
+        .collect();
+    crate::runtime::manifest::check_commands(&commands).map_err(LoadError::BadManifest)?;
+    let spec = |s: qun_blocks::CommandSpec| Spec {
         name: s.name,
         description: s.description,
+        options: s.options,
     };
     Ok(Manifest {
         name: info.name,
         title: info.title,
         version: info.version,
         description: info.description,
-        commands: info.commands.into_iter().map(spec).collect(),
+        commands: commands.into_iter().map(spec).collect(),
         actions: info
             .actions
             .into_iter()
             .map(|s| Spec {
                 name: s.name,
                 description: s.description,
+                options: Vec::new(),
             })
             .collect(),
         subscriptions: crate::runtime::manifest::subscription_names(&info.subscriptions),
+        contract,
     })
 }

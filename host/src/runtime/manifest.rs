@@ -146,6 +146,11 @@ pub fn check(info: &handler::AppInfo, limits: &ManifestLimits) -> Result<(), Man
     Ok(())
 }
 
+/// Check the typed options of an app's commands (`Err` says which and why).
+pub fn check_commands(commands: &[qun_blocks::CommandSpec]) -> Result<(), String> {
+    qun_blocks::check_app_commands(commands).map_err(|e| e.to_string())
+}
+
 /// The subscriptions' stored names, each once, in a stable order.
 pub fn subscription_names(subscriptions: &[handler::Subscription]) -> Vec<String> {
     let mut names: Vec<String> = subscriptions
@@ -173,6 +178,7 @@ mod tests {
             commands: vec![CommandSpec {
                 name: "demo".into(),
                 description: "Run the demo.".into(),
+                options: Vec::new(),
             }],
             actions: vec![ActionSpec {
                 name: "go".into(),
@@ -194,6 +200,7 @@ mod tests {
             .map(|i| CommandSpec {
                 name: format!("c{i}"),
                 description: String::new(),
+                options: Vec::new(),
             })
             .collect();
         let err = check(&big, &MANIFEST_LIMITS).unwrap_err();

@@ -1,6 +1,7 @@
 //! The sandboxed component runtime: one engine, compiled apps cached per
 //! sha256, a fresh instance per invocation, every invocation bounded.
 
+pub(crate) mod checks;
 mod delivery;
 mod effects;
 mod engine;
@@ -9,13 +10,15 @@ mod invoke;
 mod load;
 pub mod manifest;
 pub mod pool;
+pub mod recurrence;
 mod state;
 mod stdio;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
-pub use effects::{CommitError, Effects, Identity, OutDirect, OutMessage};
+pub use effects::{CommitError, Committed, Effects, Identity, OutDirect, OutMessage};
 pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
-pub use load::{LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
+pub(crate) use load::AppPre;
+pub use load::{ContractVersion, LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};
 pub use manifest::{MANIFEST_LIMITS, ManifestLimit, ManifestLimits};
 pub use state::InvocationState;
 pub(crate) use state::LimitHit;
@@ -28,7 +31,7 @@ use tokio::sync::Semaphore;
 use wasmtime::Engine;
 use wasmtime::component::{HasSelf, Linker};
 
-use crate::capabilities::{GroupApp, GroupAppPre};
+use crate::capabilities::{GroupApp, GroupAppPre, v0_1};
 use crate::limits::Limits;
 use crate::store::Store;
 
@@ -49,7 +52,10 @@ pub struct Runtime {
 
 struct Inner {
     engine: Engine,
+    /// The host functions of `qun:app@0.2.0` (and WASI).
     linker: Linker<InvocationState>,
+    /// The `qun:app@0.1.0` adapter (and WASI).
+    linker_v0_1: Linker<InvocationState>,
     db: Store,
     limits: Arc<Limits>,
     cache_dir: Option<PathBuf>,
@@ -100,11 +106,20 @@ impl Runtime {
     /// A runtime over `db`.
     pub fn new(db: Store, config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
         let engine = engine::build(&config.limits).map_err(|e| RuntimeError(format!("{e:#}")))?;
+        let err = |e: wasmtime::Error| RuntimeError(format!("{e:#}"));
+        // One linker per contract version: a component links against the
+        // one of the version it exports.
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
-            .map_err(|e| RuntimeError(format!("{e:#}")))?;
+            .map_err(err)?;
+        let mut linker_v0_1 = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker_v0_1).map_err(err)?;
+        v0_1::GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(
+            &mut linker_v0_1,
+            |s| s,
+        )
+        .map_err(err)?;
         let compiles = Semaphore::new(config.limits.compile_concurrency.max(1));
         let pool = pool::InstancePool::new(&config.limits);
         let admission = pool::Admission::new(&config.limits);
@@ -112,6 +127,7 @@ impl Runtime {
             inner: Arc::new(Inner {
                 engine,
                 linker,
+                linker_v0_1,
                 db,
                 limits: Arc::new(config.limits),
                 cache_dir: config.cache_dir,
@@ -225,20 +241,38 @@ impl Runtime {
         if !self.inner.pool.fits(&needs) {
             return Err(LoadError::TooBig { needs, max });
         }
-        let capabilities = load::capabilities_of(&self.inner.engine, &component)?;
-        let pre = self
-            .inner
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
-        let pre = GroupAppPre::new(pre).map_err(|e| LoadError::NotAnApp(format!("{e:#}")))?;
+        let contract = load::contract_of(&self.inner.engine, &component)?;
+        let capabilities = load::capabilities_of(&self.inner.engine, &component, contract)?;
+        let not_an_app = |e: wasmtime::Error| LoadError::NotAnApp(format!("{e:#}"));
+        let pre = match contract {
+            ContractVersion::V0_1 => AppPre::V0_1(
+                v0_1::GroupAppPre::new(
+                    self.inner
+                        .linker_v0_1
+                        .instantiate_pre(&component)
+                        .map_err(not_an_app)?,
+                )
+                .map_err(not_an_app)?,
+            ),
+            ContractVersion::V0_2 => AppPre::V0_2(
+                GroupAppPre::new(
+                    self.inner
+                        .linker
+                        .instantiate_pre(&component)
+                        .map_err(not_an_app)?,
+                )
+                .map_err(not_an_app)?,
+            ),
+        };
         let info = self.describe(&pre, &sha256, needs).await?;
-        let manifest = load::manifest_from(info)?;
+        let manifest = load::manifest_from(info, contract)?;
+        let actions = manifest.actions.iter().map(|a| a.name.clone()).collect();
         let app = Arc::new(LoadedApp {
             sha256: sha256.clone(),
             capabilities,
             manifest,
             pre,
+            actions,
             needs,
         });
         Ok(Prepared {

@@ -87,6 +87,13 @@ pub struct InvocationState {
     pub(crate) dm_recent: Option<(i64, std::collections::HashMap<String, i64>)>,
     /// Waiting for a thread after yielding, not counted against the deadline (item 1).
     pub(crate) clock: Arc<std::sync::Mutex<super::engine::RunClock>>,
+    // --- issue 13 (qun:app@0.2.0) ---
+    /// The actions the app declared (elements may name only these).
+    pub(crate) declared_actions: Arc<[String]>,
+    /// The group's time zone (recurring timers follow its clock).
+    pub(crate) time_zone: String,
+    /// The context's `now` (ms).
+    pub(crate) now: i64,
 }
 
 /// A bound on what an invocation may produce.
@@ -152,6 +159,9 @@ impl InvocationState {
             log_used: 0,
             dm_recent: None,
             clock: Arc::default(),
+            declared_actions: Arc::from(Vec::new()),
+            time_zone: "UTC".into(),
+            now: now_ms(),
         }
     }
 

@@ -39,6 +39,9 @@ pub struct CommandRoute {
     pub app_slug: String,
     /// Whether it is enabled.
     pub enabled: bool,
+    /// Its typed options (none for a `qun:app@0.1.0` app, whose commands
+    /// parse their own arguments).
+    pub options: Vec<qun_blocks::CommandOption>,
 }
 
 /// Who answers a command in a group (for `GET /v1/groups/{gid}/commands`).
@@ -56,11 +59,25 @@ pub struct GroupCommand {
     pub version: String,
     /// Whether the installation is enabled (a disabled app's command answers nothing).
     pub enabled: bool,
+    /// Its typed options.
+    pub options: Vec<qun_blocks::CommandOption>,
 }
 
-/// (name, help) of each command in a stored manifest, and its subscriptions.
-/// Read once, when a version is stored.
-fn declared(manifest: &serde_json::Value) -> (Vec<(String, String)>, Vec<String>) {
+/// Typed options as stored in `version_commands.options`.
+fn options_from(json: Option<String>) -> Result<Vec<qun_blocks::CommandOption>, StoreError> {
+    match json {
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Corrupt(format!("command options: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A command's name, help and typed options (JSON; `None` without options).
+type Declared = (String, String, Option<String>);
+
+/// (name, help, options) of each command in a stored manifest, and its
+/// subscriptions. Read once, when a version is stored.
+fn declared(manifest: &serde_json::Value) -> (Vec<Declared>, Vec<String>) {
     let mut seen = std::collections::HashSet::new();
     let commands = manifest["commands"]
         .as_array()
@@ -69,8 +86,12 @@ fn declared(manifest: &serde_json::Value) -> (Vec<(String, String)>, Vec<String>
                 .filter_map(|c| {
                     let name = c["name"].as_str()?;
                     let help = c["description"].as_str().unwrap_or_default();
+                    let options = c["options"]
+                        .as_array()
+                        .filter(|o| !o.is_empty())
+                        .map(|o| serde_json::Value::from(o.clone()).to_string());
                     seen.insert(name)
-                        .then(|| (name.to_string(), help.to_string()))
+                        .then(|| (name.to_string(), help.to_string(), options))
                 })
                 .collect()
         })
@@ -115,14 +136,15 @@ impl WriteTx {
         manifest: &serde_json::Value,
     ) -> Result<(), StoreError> {
         let (commands, subscriptions) = declared(manifest);
-        for (command, help) in commands {
+        for (command, help, options) in commands {
             sqlx::query(
-                "INSERT INTO version_commands (app_slug, version, command, description) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO version_commands (app_slug, version, command, description, options) VALUES ($1, $2, $3, $4, $5)",
             )
             .bind(app_slug)
             .bind(version)
             .bind(command)
             .bind(help)
+            .bind(options)
             .execute(&mut *self.tx)
             .await?;
         }
@@ -209,8 +231,10 @@ impl Store {
         command: &str,
     ) -> Result<Option<CommandRoute>, StoreError> {
         let row = sqlx::query(
-            "SELECT i.id, i.app_slug, i.enabled FROM installation_commands ic \
+            "SELECT i.id, i.app_slug, i.enabled, vc.options FROM installation_commands ic \
              JOIN installations i ON i.id = ic.installation_id \
+             LEFT JOIN version_commands vc ON vc.app_slug = i.app_slug AND vc.version = i.version \
+                  AND vc.command = ic.command \
              WHERE ic.group_id = $1 AND ic.command = $2",
         )
         .bind(group_id)
@@ -222,6 +246,7 @@ impl Store {
                 installation_id: row.try_get(0)?,
                 app_slug: row.try_get(1)?,
                 enabled: row.try_get::<i64, _>(2)? != 0,
+                options: options_from(row.try_get(3)?)?,
             })
         })
         .transpose()
@@ -230,7 +255,7 @@ impl Store {
     /// Every command answered in a group, by name, with the app answering it.
     pub async fn group_commands(&self, group_id: &str) -> Result<Vec<GroupCommand>, StoreError> {
         let rows = sqlx::query(
-            "SELECT ic.command, COALESCE(vc.description, '') AS description, i.app_slug, i.id, i.version, i.enabled \
+            "SELECT ic.command, COALESCE(vc.description, '') AS description, i.app_slug, i.id, i.version, i.enabled, vc.options \
              FROM installation_commands ic \
              JOIN installations i ON i.id = ic.installation_id \
              LEFT JOIN version_commands vc ON vc.app_slug = i.app_slug AND vc.version = i.version \
@@ -249,6 +274,7 @@ impl Store {
                     installation_id: row.try_get(3)?,
                     version: row.try_get(4)?,
                     enabled: row.try_get::<i64, _>(5)? != 0,
+                    options: options_from(row.try_get(6)?)?,
                 })
             })
             .collect()
@@ -267,7 +293,10 @@ mod tests {
             "subscriptions": ["message-posted", "message-posted"],
         });
         let (commands, subscriptions) = declared(&manifest);
-        assert_eq!(commands, vec![("poll".to_string(), "Ask".to_string())]);
+        assert_eq!(
+            commands,
+            vec![("poll".to_string(), "Ask".to_string(), None)]
+        );
         assert_eq!(subscriptions, vec!["message-posted".to_string()]);
         assert_eq!(declared(&json!({})), (Vec::new(), Vec::new()));
     }

@@ -48,6 +48,10 @@ pub struct Group {
     pub owner_id: String,
     /// How many members it has.
     pub member_count: i64,
+    /// Its IANA time zone ("UTC" unless the owner set one).
+    pub time_zone: String,
+    /// Its language, a BCP 47 tag ("en" unless the owner set one).
+    pub locale: String,
 }
 
 /// A member of a group.
@@ -61,6 +65,19 @@ pub struct Member {
     pub role: Role,
     /// When they joined (ms).
     pub joined_at: i64,
+    /// Their profile card, where they set it.
+    pub profile: Profile,
+}
+
+/// What a member's profile card shows, where the member set it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Profile {
+    /// An `https:` address of their picture.
+    pub avatar_url: Option<String>,
+    /// Their language (BCP 47).
+    pub locale: Option<String>,
+    /// Their IANA time zone.
+    pub time_zone: Option<String>,
 }
 
 fn member_from_row(row: &sqlx::any::AnyRow) -> Result<Member, StoreError> {
@@ -70,6 +87,11 @@ fn member_from_row(row: &sqlx::any::AnyRow) -> Result<Member, StoreError> {
         name: row.try_get("name")?,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         joined_at: row.try_get("joined_at")?,
+        profile: Profile {
+            avatar_url: row.try_get("avatar_url")?,
+            locale: row.try_get("locale")?,
+            time_zone: row.try_get("time_zone")?,
+        },
     })
 }
 
@@ -100,13 +122,15 @@ impl Store {
             name: name.to_string(),
             owner_id: owner_id.to_string(),
             member_count: 1,
+            time_zone: "UTC".into(),
+            locale: "en".into(),
         })
     }
 
     /// A group by id.
     pub async fn group(&self, id: &str) -> Result<Option<Group>, StoreError> {
         let row = sqlx::query(
-            "SELECT g.id, g.name, g.owner_id, \
+            "SELECT g.id, g.name, g.owner_id, g.time_zone, g.locale, \
              (SELECT COUNT(*) FROM members m WHERE m.group_id = g.id) AS member_count \
              FROM groups g WHERE g.id = $1",
         )
@@ -119,6 +143,8 @@ impl Store {
                 name: row.try_get("name")?,
                 owner_id: row.try_get("owner_id")?,
                 member_count: row.try_get("member_count")?,
+                time_zone: row.try_get("time_zone")?,
+                locale: row.try_get("locale")?,
             })
         })
         .transpose()
@@ -163,7 +189,7 @@ impl Store {
         user_id: &str,
     ) -> Result<Option<Member>, StoreError> {
         let row = sqlx::query(
-            "SELECT m.user_id, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id \
+            "SELECT m.user_id, u.name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id = $2",
         )
         .bind(group_id)
@@ -181,7 +207,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.user_id, u.name, m.role, m.joined_at FROM members m JOIN users u ON u.id = m.user_id \
+            "SELECT m.user_id, u.name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
         )
         .bind(group_id)
@@ -206,5 +232,38 @@ impl Store {
             }
         }
         Ok(groups)
+    }
+}
+
+/// What a group's owner or admins change about it; `None` keeps a setting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupSettings {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new IANA time zone (checked by the caller).
+    pub time_zone: Option<String>,
+    /// A new language, a BCP 47 tag (checked by the caller).
+    pub locale: Option<String>,
+}
+
+impl Store {
+    /// Change a group's name, time zone or language; the group as it now
+    /// is, or `None` when there is no such group.
+    pub async fn update_group(
+        &self,
+        id: &str,
+        settings: &GroupSettings,
+    ) -> Result<Option<Group>, StoreError> {
+        sqlx::query(
+            "UPDATE groups SET name = COALESCE($1, name), time_zone = COALESCE($2, time_zone), \
+             locale = COALESCE($3, locale) WHERE id = $4",
+        )
+        .bind(settings.name.clone())
+        .bind(settings.time_zone.clone())
+        .bind(settings.locale.clone())
+        .bind(id)
+        .execute(self.pool())
+        .await?;
+        self.group(id).await
     }
 }

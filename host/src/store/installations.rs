@@ -32,6 +32,12 @@ pub struct Installation {
     pub disabled_by: Option<String>,
     /// When a platform admin suspended its app everywhere: the reason.
     pub app_suspended: Option<String>,
+    /// Its group's time zone (handed to the app in every context).
+    #[serde(skip)]
+    pub time_zone: String,
+    /// Its group's language.
+    #[serde(skip)]
+    pub locale: String,
 }
 
 /// The installation's columns, and its app's suspension read in the same query
@@ -39,9 +45,11 @@ pub struct Installation {
 const COLUMNS: &str = "i.id, i.group_id, i.app_slug, i.version, i.grants, i.enabled, i.storage_bytes, \
                        i.storage_keys, i.pending_version, i.disabled_reason, i.disabled_by, \
                        CASE WHEN a.suspended_at IS NULL THEN NULL ELSE COALESCE(a.suspend_reason, '') END \
-                       AS app_suspended";
+                       AS app_suspended, COALESCE(g.time_zone, 'UTC') AS time_zone, \
+                       COALESCE(g.locale, 'en') AS locale";
 /// The tables [`COLUMNS`] reads.
-const FROM: &str = "installations i LEFT JOIN apps a ON a.slug = i.app_slug";
+const FROM: &str = "installations i LEFT JOIN apps a ON a.slug = i.app_slug \
+                    LEFT JOIN groups g ON g.id = i.group_id";
 
 /// A change of an installation, with who made it (for the audit trail).
 #[derive(Debug, Clone)]
@@ -75,6 +83,8 @@ fn installation_from_row(row: &sqlx::any::AnyRow) -> Result<Installation, StoreE
         disabled_reason: row.try_get("disabled_reason")?,
         disabled_by: row.try_get("disabled_by")?,
         app_suspended: row.try_get("app_suspended")?,
+        time_zone: row.try_get("time_zone")?,
+        locale: row.try_get("locale")?,
     })
 }
 
@@ -127,6 +137,8 @@ impl Store {
             disabled_reason: None,
             disabled_by: None,
             app_suspended: None,
+            time_zone: "UTC".into(),
+            locale: "en".into(),
         })
     }
 

@@ -20,6 +20,11 @@ const CODES: &[&str] = &[
     "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
+/// Every active ISO 4217 code, sorted.
+pub fn codes() -> &'static [&'static str] {
+    CODES
+}
+
 /// Whether `code` is an active ISO 4217 currency code (upper case, as published).
 pub fn is_currency(code: &str) -> bool {
     CODES.binary_search(&code).is_ok()

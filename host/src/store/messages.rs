@@ -15,8 +15,15 @@ pub struct NewMessage {
     pub installation_id: Option<String>,
     /// Text.
     pub text: Option<String>,
-    /// A card, as JSON.
+    /// A `qun:app@0.1.0` card, as JSON.
     pub card: Option<serde_json::Value>,
+    /// The message's blocks (element payloads included).
+    pub blocks: Option<qun_blocks::Message>,
+    /// The id given out earlier ([`Store::allocate_message_id`]); `None`:
+    /// take one now.
+    pub id: Option<i64>,
+    /// The one member who sees it (a private reply); `None`: the group.
+    pub visible_to: Option<String>,
 }
 
 /// A message as stored.
@@ -32,10 +39,20 @@ pub struct StoredMessage {
     pub installation_id: Option<String>,
     /// Text.
     pub text: Option<String>,
-    /// Card.
+    /// Card (`qun:app@0.1.0` apps).
     pub card: Option<serde_json::Value>,
+    /// Its blocks, element payloads included (a card of a row stored
+    /// before blocks existed is read as blocks); `None` when deleted or
+    /// when it is plain text from a member.
+    pub blocks: Option<qun_blocks::Message>,
+    /// The one member who sees it (a private reply); `None`: everyone.
+    pub visible_to: Option<String>,
     /// When (ms).
     pub created_at: i64,
+    /// When its app last replaced it (ms).
+    pub updated_at: Option<i64>,
+    /// When its app deleted it (ms); its content is gone.
+    pub deleted_at: Option<i64>,
 }
 
 /// A direct message from an app to a member.
@@ -51,10 +68,78 @@ pub struct DirectMessage {
     pub installation_id: String,
     /// Text.
     pub text: Option<String>,
-    /// Card.
+    /// Card (`qun:app@0.1.0` apps).
     pub card: Option<serde_json::Value>,
+    /// Its blocks (a card is read as blocks).
+    pub blocks: Option<qun_blocks::Message>,
     /// When (ms).
     pub created_at: i64,
+}
+
+/// The columns [`message_from_row`] reads.
+pub(crate) const MESSAGE_COLUMNS: &str = "id, group_id, user_id, installation_id, text, card, blocks, \
+     visible_to, created_at, updated_at, deleted_at";
+
+/// A `qun:app@0.1.0` card (`{"title","body","fields","buttons"}`) as blocks:
+/// a header with the title, a text block with the body, its fields, and
+/// one actions row of default buttons.
+pub fn card_to_blocks(card: &serde_json::Value) -> Vec<qun_blocks::Block> {
+    use qun_blocks::{Block, Button, ButtonStyle, Element, Field};
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let mut blocks = vec![Block::Header {
+        text: text(&card["title"]),
+    }];
+    if let Some(body) = card["body"].as_str() {
+        blocks.push(Block::Text {
+            text: body.to_string(),
+        });
+    }
+    if let Some(fields) = card["fields"].as_array().filter(|f| !f.is_empty()) {
+        blocks.push(Block::Fields {
+            fields: fields
+                .iter()
+                .map(|f| Field {
+                    name: text(&f["name"]),
+                    value: text(&f["value"]),
+                })
+                .collect(),
+        });
+    }
+    if let Some(buttons) = card["buttons"].as_array().filter(|b| !b.is_empty()) {
+        blocks.push(Block::Actions {
+            elements: buttons
+                .iter()
+                .map(|b| {
+                    Element::Button(Button {
+                        label: text(&b["label"]),
+                        action: text(&b["action"]),
+                        payload: b["payload"].to_string(),
+                        style: ButtonStyle::Default,
+                        confirm: None,
+                    })
+                })
+                .collect(),
+        });
+    }
+    blocks
+}
+
+/// The blocks of a row: its `blocks` column, else its card read as blocks.
+fn blocks_from(
+    row: &sqlx::any::AnyRow,
+    text: &Option<String>,
+    card: &Option<serde_json::Value>,
+) -> Result<Option<qun_blocks::Message>, StoreError> {
+    let blocks: Option<String> = row.try_get("blocks")?;
+    if let Some(blocks) = blocks {
+        return serde_json::from_str(&blocks)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")));
+    }
+    Ok(card.as_ref().map(|card| qun_blocks::Message {
+        text: text.clone().unwrap_or_default(),
+        blocks: card_to_blocks(card),
+    }))
 }
 
 fn card_from(row: &sqlx::any::AnyRow) -> Result<Option<serde_json::Value>, StoreError> {
@@ -63,15 +148,21 @@ fn card_from(row: &sqlx::any::AnyRow) -> Result<Option<serde_json::Value>, Store
         .transpose()
 }
 
-fn message_from_row(row: &sqlx::any::AnyRow) -> Result<StoredMessage, StoreError> {
+pub(crate) fn message_from_row(row: &sqlx::any::AnyRow) -> Result<StoredMessage, StoreError> {
+    let text: Option<String> = row.try_get("text")?;
+    let card = card_from(row)?;
     Ok(StoredMessage {
         id: row.try_get("id")?,
         group_id: row.try_get("group_id")?,
         user_id: row.try_get("user_id")?,
         installation_id: row.try_get("installation_id")?,
-        text: row.try_get("text")?,
-        card: card_from(row)?,
+        blocks: blocks_from(row, &text, &card)?,
+        text,
+        card,
+        visible_to: row.try_get("visible_to")?,
         created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+        deleted_at: row.try_get("deleted_at")?,
     })
 }
 
@@ -99,17 +190,19 @@ impl Store {
         Ok(stored)
     }
 
-    /// Messages of a group with id greater than `after`, oldest first.
+    /// Every message of a group with id greater than `after`, oldest first:
+    /// private replies included (check `visible_to` before showing one, or
+    /// read [`Store::messages_visible`]), deleted ones flagged, without content.
     pub async fn messages(
         &self,
         group_id: &str,
         after: i64,
         limit: u32,
     ) -> Result<Vec<StoredMessage>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, group_id, user_id, installation_id, text, card, created_at FROM messages \
-             WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        )))
         .bind(group_id)
         .bind(after)
         .bind(i64::from(limit))
@@ -136,7 +229,7 @@ impl Store {
             .collect::<Vec<_>>()
             .join(", ");
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, group_id, user_id, installation_id, text, card, created_at FROM messages \
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
              WHERE group_id = $1 AND id IN ({list}) ORDER BY id"
         )))
         .bind(group_id)
@@ -160,7 +253,7 @@ impl Store {
         recipient_id: &str,
     ) -> Result<Vec<DirectMessage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, group_id, recipient_id, installation_id, text, card, created_at FROM direct_messages \
+            "SELECT id, group_id, recipient_id, installation_id, text, card, blocks, created_at FROM direct_messages \
              WHERE recipient_id = $1 ORDER BY id",
         )
         .bind(recipient_id)
@@ -189,35 +282,54 @@ impl WriteTx {
         self.lock(&format!("messages:{}", message.group_id)).await?;
         let now = now_ms();
         let card = message.card.as_ref().map(|c| c.to_string());
-        let row = sqlx::query(
-            "INSERT INTO messages (group_id, user_id, installation_id, text, card, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        let blocks = message
+            .blocks
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
+        let id = match message.id {
+            Some(id) => id,
+            None => self.next_message_id().await?,
+        };
+        sqlx::query(
+            "INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
+        .bind(id)
         .bind(&message.group_id)
         .bind(&message.user_id)
         .bind(&message.installation_id)
         .bind(&message.text)
         .bind(&card)
+        .bind(&blocks)
+        .bind(&message.visible_to)
         .bind(now)
-        .fetch_one(&mut *self.tx)
+        .execute(&mut *self.tx)
         .await?;
-        let id: i64 = row.try_get("id")?;
-        let author = message
-            .user_id
-            .clone()
-            .or_else(|| message.installation_id.clone())
-            .unwrap_or_default();
-        let event = super::EventBody::MessagePosted {
-            id: id.to_string(),
-            author,
-            text: message.text.clone().unwrap_or_default(),
-        };
-        self.enqueue_message_posted(
-            &message.group_id,
-            message.installation_id.as_deref(),
-            &event,
-        )
-        .await?;
+        if let (Some(blocks), Some(inst)) = (&message.blocks, &message.installation_id) {
+            self.insert_elements(id, &message.group_id, inst, blocks)
+                .await?;
+        }
+        // Private replies are nobody else's business, not even other apps'.
+        if message.visible_to.is_none() {
+            let author = message
+                .user_id
+                .clone()
+                .or_else(|| message.installation_id.clone())
+                .unwrap_or_default();
+            let event = super::EventBody::MessagePosted {
+                id: id.to_string(),
+                author,
+                text: message.text.clone().unwrap_or_default(),
+            };
+            self.enqueue_message_posted(
+                &message.group_id,
+                message.installation_id.as_deref(),
+                &event,
+            )
+            .await?;
+        }
         Ok(StoredMessage {
             id,
             group_id: message.group_id.clone(),
@@ -225,8 +337,95 @@ impl WriteTx {
             installation_id: message.installation_id.clone(),
             text: message.text.clone(),
             card: message.card.clone(),
+            blocks: message.blocks.clone(),
+            visible_to: message.visible_to.clone(),
             created_at: now,
+            updated_at: None,
+            deleted_at: None,
         })
+    }
+
+    /// A new message id inside this transaction.
+    async fn next_message_id(&mut self) -> Result<i64, StoreError> {
+        let row = match self.backend {
+            super::Backend::Sqlite => {
+                let row = sqlx::query("INSERT INTO message_ids DEFAULT VALUES RETURNING id")
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                let id: i64 = row.try_get("id")?;
+                sqlx::query("DELETE FROM message_ids WHERE id < $1")
+                    .bind(id)
+                    .execute(&mut *self.tx)
+                    .await?;
+                return Ok(id);
+            }
+            super::Backend::Postgres => {
+                sqlx::query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id")
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        Ok(row.try_get("id")?)
+    }
+
+    /// Replace the blocks (and text) of a live message `installation_id`
+    /// posted in `group_id`; its element references are replaced too.
+    /// False when there is no such message (any more).
+    pub async fn update_message(
+        &mut self,
+        group_id: &str,
+        installation_id: &str,
+        id: i64,
+        message: &qun_blocks::Message,
+    ) -> Result<bool, StoreError> {
+        let blocks = serde_json::to_string(message)
+            .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
+        let text = Some(message.text.clone()).filter(|t| !t.is_empty());
+        let done = sqlx::query(
+            "UPDATE messages SET text = $1, blocks = $2, card = NULL, updated_at = $3 \
+             WHERE id = $4 AND group_id = $5 AND installation_id = $6 AND deleted_at IS NULL",
+        )
+        .bind(&text)
+        .bind(&blocks)
+        .bind(now_ms())
+        .bind(id)
+        .bind(group_id)
+        .bind(installation_id)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.delete_elements(id).await?;
+        self.insert_elements(id, group_id, installation_id, message)
+            .await?;
+        Ok(true)
+    }
+
+    /// Delete a live message `installation_id` posted in `group_id`: its
+    /// content and element references go, the row stays (the stream shows
+    /// it as deleted). False when there is no such message (any more).
+    pub async fn delete_message(
+        &mut self,
+        group_id: &str,
+        installation_id: &str,
+        id: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE messages SET text = NULL, blocks = NULL, card = NULL, deleted_at = $1 \
+             WHERE id = $2 AND group_id = $3 AND installation_id = $4 AND deleted_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(id)
+        .bind(group_id)
+        .bind(installation_id)
+        .execute(&mut *self.tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Ok(false);
+        }
+        self.delete_elements(id).await?;
+        Ok(true)
     }
 
     /// Insert a direct message.
@@ -237,16 +436,22 @@ impl WriteTx {
         installation_id: &str,
         text: Option<&str>,
         card: Option<&serde_json::Value>,
+        blocks: Option<&qun_blocks::Message>,
     ) -> Result<(), StoreError> {
+        let blocks = blocks
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
         sqlx::query(
-            "INSERT INTO direct_messages (group_id, recipient_id, installation_id, text, card, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO direct_messages (group_id, recipient_id, installation_id, text, card, blocks, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(group_id)
         .bind(recipient_id)
         .bind(installation_id)
         .bind(text)
         .bind(card.map(|c| c.to_string()))
+        .bind(blocks)
         .bind(now_ms())
         .execute(&mut *self.tx)
         .await?;
@@ -260,6 +465,112 @@ impl WriteTx {
         since: i64,
     ) -> Result<i64, StoreError> {
         count_since(&mut *self.tx, installation_id, since).await
+    }
+}
+
+// --- issue 13 (qun:app@0.2.0): message handles and private replies ---
+
+impl Store {
+    /// A new message id, given out at once (an app's `messaging.post`
+    /// returns it while the invocation runs; the row is inserted with it at
+    /// commit). An invocation that fails leaves a gap, never a duplicate.
+    pub async fn allocate_message_id(&self) -> Result<i64, StoreError> {
+        // SQLite: one short write of its own (the writer lock keeps it from
+        // waiting on SQLite's busy handler); PostgreSQL: nextval.
+        let mut tx = self.begin_write().await?;
+        let id = tx.next_message_id().await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// One message of a group (deleted ones too, with `deleted_at` set).
+    pub async fn message(
+        &self,
+        group_id: &str,
+        id: i64,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 AND id = $2"
+        )))
+        .bind(group_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.as_ref().map(message_from_row).transpose()
+    }
+
+    /// A message one member may see: in the group, and public or private
+    /// to them. Deleted ones are returned with `deleted_at` set.
+    pub async fn message_for(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        id: i64,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        Ok(self
+            .message(group_id, id)
+            .await?
+            .filter(|m| m.visible_to.as_deref().is_none_or(|to| to == member_id)))
+    }
+
+    /// A live (not deleted) message `installation_id` posted in `group_id`.
+    pub async fn own_message(
+        &self,
+        group_id: &str,
+        installation_id: &str,
+        id: i64,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        Ok(self.message(group_id, id).await?.filter(|m| {
+            m.installation_id.as_deref() == Some(installation_id) && m.deleted_at.is_none()
+        }))
+    }
+
+    /// Messages of a group `member_id` may see (public ones and private
+    /// replies to them) with id greater than `after`, oldest first; deleted
+    /// ones are included (flagged with `deleted_at`, without content) so a
+    /// timeline can show them gone.
+    pub async fn messages_visible(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE group_id = $1 AND id > $2 AND (visible_to IS NULL OR visible_to = $3) \
+             ORDER BY id LIMIT $4"
+        )))
+        .bind(group_id)
+        .bind(after)
+        .bind(member_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message_from_row).collect()
+    }
+
+    /// Messages of a group changed (updated or deleted) at or after `since`
+    /// (ms) that `member_id` may see, by id (for a stream catching up).
+    pub async fn messages_changed_since(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        since: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE group_id = $1 AND (updated_at >= $2 OR deleted_at >= $2) \
+             AND (visible_to IS NULL OR visible_to = $3) ORDER BY id LIMIT $4"
+        )))
+        .bind(group_id)
+        .bind(since)
+        .bind(member_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(message_from_row).collect()
     }
 }
 
@@ -303,7 +614,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<DirectMessage>, StoreError> {
         let rows = sqlx::query(
-            "SELECT id, group_id, recipient_id, installation_id, text, card, created_at FROM direct_messages \
+            "SELECT id, group_id, recipient_id, installation_id, text, card, blocks, created_at FROM direct_messages \
              WHERE recipient_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
         .bind(recipient_id)
@@ -328,14 +639,17 @@ impl WriteTx {
 }
 
 /// A `direct_messages` row.
-fn direct_from(row: &sqlx::any::AnyRow) -> Result<DirectMessage, StoreError> {
+pub(crate) fn direct_from(row: &sqlx::any::AnyRow) -> Result<DirectMessage, StoreError> {
+    let text: Option<String> = row.try_get("text")?;
+    let card = card_from(row)?;
     Ok(DirectMessage {
         id: row.try_get("id")?,
         group_id: row.try_get("group_id")?,
         recipient_id: row.try_get("recipient_id")?,
         installation_id: row.try_get("installation_id")?,
-        text: row.try_get("text")?,
-        card: card_from(row)?,
+        blocks: blocks_from(row, &text, &card)?,
+        text,
+        card,
         created_at: row.try_get("created_at")?,
     })
 }

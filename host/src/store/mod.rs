@@ -9,6 +9,8 @@ mod audit;
 mod audit_verify;
 mod audit_window;
 mod commands;
+mod elements;
+mod forms;
 mod groups;
 mod installations;
 pub mod iso4217;
@@ -18,23 +20,32 @@ mod logs;
 mod messages;
 mod outbox;
 pub mod payments;
+// Issue 13 (contract 0.2, HTTP side).
+mod timeline;
 mod timers;
+mod tokens;
 mod users;
 
 pub use apps::{App, AppVersion, VersionStatus};
 pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
 pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
 pub use commands::{CommandClash, CommandConflict, CommandRoute, GroupCommand};
-pub use groups::{Group, Member, Role};
+pub use elements::{ElementKind, ElementRef};
+pub use forms::{NewForm, StoredForm};
+pub use groups::{Group, Member, Profile, Role};
 pub use installations::{Installation, InstallationChange};
 pub use kv::{KvRow, ListQuery};
 pub use ledger::{Balance, LedgerReport};
 pub use logs::{LogLine, LogRow, incident_id};
-pub use messages::{DirectMessage, NewMessage, StoredMessage};
+pub use messages::{DirectMessage, NewMessage, StoredMessage, card_to_blocks};
 pub use outbox::{EventBody, Failure, OutboxEvent, PaymentView, event_id};
 pub use payments::{Decided, Decision, PaymentError, PaymentRecord, PaymentState};
-pub use timers::Timer;
+pub use timers::{DueTimer, Timer};
+pub use tokens::{Authenticated, TokenInfo, TokenScope};
 pub use users::User;
+// Settings a group's managers and members change (issue 13 items 7-8).
+pub use groups::GroupSettings;
+pub use users::ProfileChange;
 
 use std::str::FromStr;
 use std::sync::Arc;

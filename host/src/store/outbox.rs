@@ -11,6 +11,7 @@
 
 use sqlx::Row;
 
+use super::timers::DueTimer;
 use super::{Store, StoreError, Timer, WriteTx, now_ms};
 
 /// A payment as events carry it.
@@ -81,6 +82,9 @@ pub enum EventBody {
         payload: String,
         /// When it was due (ms).
         due: i64,
+        /// It fires again (a recurring timer).
+        #[serde(default)]
+        recurring: bool,
     },
 }
 
@@ -470,21 +474,41 @@ impl Store {
     /// Move due timers of enabled installations into the outbox: each timer
     /// row is deleted and its `timer-fired` event queued in one transaction.
     /// Returns how many moved.
-    pub async fn fire_due_timers(&self, now: i64, limit: u32) -> Result<usize, StoreError> {
+    ///
+    /// A recurring timer is re-armed in the same transaction at the
+    /// occurrence `next(rule, group time zone, due)` gives (`None`: the rule
+    /// has no later occurrence, and the timer ends), so it keeps firing
+    /// whatever its handler then does.
+    pub async fn fire_due_timers(
+        &self,
+        now: i64,
+        limit: u32,
+        next: impl Fn(&str, &str, i64) -> Option<i64>,
+    ) -> Result<usize, StoreError> {
         let due = self.due_timers(now, limit).await?;
         if due.is_empty() {
             return Ok(0);
         }
         let mut tx = self.begin_write().await?;
         let mut moved = 0;
-        for timer in &due {
-            if tx.take_timer(timer).await? {
+        for DueTimer { timer, time_zone } in &due {
+            // Never re-armed at or before `now`: a rule stuck in the past
+            // would fire on every pass.
+            let rearm = timer.rule.as_deref().map(|rule| {
+                next(rule, time_zone, timer.due_at.max(now)).filter(|at| *at > timer.due_at)
+            });
+            let taken = match rearm {
+                Some(Some(at)) => tx.rearm_timer(timer, at).await?,
+                _ => tx.take_timer(timer).await?,
+            };
+            if taken {
                 tx.enqueue_event(
                     &timer.installation_id,
                     &EventBody::TimerFired {
                         key: timer.key.clone(),
                         payload: timer.payload.clone(),
                         due: timer.due_at,
+                        recurring: timer.rule.is_some(),
                     },
                 )
                 .await?;
@@ -543,6 +567,22 @@ impl Store {
 }
 
 impl WriteTx {
+    /// Move a due recurring timer to its next occurrence `at` if it is still
+    /// the one that came due; true if it was.
+    pub async fn rearm_timer(&mut self, timer: &Timer, at: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE timers SET due_at = $1 WHERE installation_id = $2 AND key = $3 AND due_at = $4 AND payload = $5",
+        )
+        .bind(at)
+        .bind(&timer.installation_id)
+        .bind(&timer.key)
+        .bind(timer.due_at)
+        .bind(&timer.payload)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Delete a due timer if it is still the one that came due (same due time
     /// and payload); true if it was.
     pub async fn take_timer(&mut self, timer: &Timer) -> Result<bool, StoreError> {

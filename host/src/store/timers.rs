@@ -15,6 +15,18 @@ pub struct Timer {
     pub due_at: i64,
     /// Handed back to the app when it fires.
     pub payload: String,
+    /// A recurring timer's rule (`qun_blocks::Recurrence` JSON); `None`:
+    /// it fires once.
+    pub rule: Option<String>,
+}
+
+/// A due timer with what re-arming it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueTimer {
+    /// The timer.
+    pub timer: Timer,
+    /// Its group's time zone (recurrences follow the group's clock).
+    pub time_zone: String,
 }
 
 fn timer_from_row(row: &sqlx::any::AnyRow) -> Result<Timer, StoreError> {
@@ -23,13 +35,14 @@ fn timer_from_row(row: &sqlx::any::AnyRow) -> Result<Timer, StoreError> {
         key: row.try_get("key")?,
         due_at: row.try_get("due_at")?,
         payload: row.try_get("payload")?,
+        rule: row.try_get("rule")?,
     })
 }
 
 impl Store {
     /// Pending timers of an installation, by key.
     pub async fn timers(&self, installation_id: &str) -> Result<Vec<Timer>, StoreError> {
-        let rows = sqlx::query("SELECT installation_id, key, due_at, payload FROM timers WHERE installation_id = $1 ORDER BY key")
+        let rows = sqlx::query("SELECT installation_id, key, due_at, payload, rule FROM timers WHERE installation_id = $1 ORDER BY key")
             .bind(installation_id)
             .fetch_all(self.pool())
             .await?;
@@ -38,10 +51,11 @@ impl Store {
 
     /// Timers due at or before `now` of enabled installations of apps that are
     /// not suspended, oldest first (the others wait, and fire once resumed).
-    pub async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<Timer>, StoreError> {
+    pub async fn due_timers(&self, now: i64, limit: u32) -> Result<Vec<DueTimer>, StoreError> {
         let rows = sqlx::query(
-            "SELECT t.installation_id, t.key, t.due_at, t.payload FROM timers t \
+            "SELECT t.installation_id, t.key, t.due_at, t.payload, t.rule, g.time_zone FROM timers t \
              JOIN installations i ON i.id = t.installation_id \
+             JOIN groups g ON g.id = i.group_id \
              JOIN apps a ON a.slug = i.app_slug \
              WHERE t.due_at <= $1 AND i.enabled = 1 AND a.suspended_at IS NULL ORDER BY t.due_at, t.key LIMIT $2",
         )
@@ -49,7 +63,14 @@ impl Store {
         .bind(i64::from(limit))
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(timer_from_row).collect()
+        rows.iter()
+            .map(|row| {
+                Ok(DueTimer {
+                    timer: timer_from_row(row)?,
+                    time_zone: row.try_get("time_zone")?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -57,13 +78,14 @@ impl WriteTx {
     /// Schedule (or replace) a timer.
     pub async fn put_timer(&mut self, timer: &Timer) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO timers (installation_id, key, due_at, payload, created_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (installation_id, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload",
+            "INSERT INTO timers (installation_id, key, due_at, payload, rule, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (installation_id, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, rule = excluded.rule",
         )
         .bind(&timer.installation_id)
         .bind(&timer.key)
         .bind(timer.due_at)
         .bind(&timer.payload)
+        .bind(&timer.rule)
         .bind(now_ms())
         .execute(&mut *self.tx)
         .await?;

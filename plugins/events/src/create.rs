@@ -1,11 +1,12 @@
-//! `/event Title | when | capacity [| fee] [--cutoff 24h]`.
+//! `/event Title | when | capacity [| price] [| cutoff: 24h]`.
 
 use std::time::Duration;
 
+use qun_sdk::blocks::CommandSpec;
 use qun_sdk::prelude::*;
-use serde::Serialize;
 
-use crate::event::{EventRecord, Money, Roster, currency_exponent, display_name};
+use crate::card;
+use crate::event::{EventRecord, Money, Roster, currency_exponent};
 
 const MAX_TITLE: usize = 200;
 const MAX_CAPACITY: u32 = 5_000;
@@ -15,62 +16,58 @@ const DEFAULT_CURRENCY: &str = "CNY";
 const DEFAULT_CUTOFF: Duration = Duration::from_secs(24 * 3600);
 /// The reminder goes out this long before the start.
 pub(crate) const REMIND_BEFORE: Duration = Duration::from_secs(2 * 3600);
-pub(crate) const USAGE: &str = "write /event Title | when (2d, 3h or 2026-12-01T18:00:00+08:00) | capacity [| fee, e.g. 25 or 25.50 CNY] [--cutoff 24h]";
+pub(crate) const USAGE: &str = "write /event Title | when (2030-06-01 18:00, tomorrow 18:00, in 3h) | capacity [| price, e.g. 25 or 25.50 CNY] [| cutoff: 24h]";
 
-/// A button's payload: `{"event":"<id>"}`.
-#[derive(Serialize)]
-struct EventButton<'a> {
-    event: &'a str,
+/// The command's declaration: typed options, the host opens the event form
+/// (pre-filled with what was typed) when the title, time or capacity is missing.
+pub(crate) fn spec() -> CommandSpec {
+    Describe::spec(
+        "event",
+        "Create an event: /event Title | when (2030-06-01 09:00, tomorrow 18:00, in 3h) | capacity [| price, e.g. 25.50 CNY] [| cutoff: 24h]",
+    )
+    .option(Input::text("title", "What the event is").required().max_length(MAX_TITLE as u32))
+    .option(Input::date_time("when", "When it starts").required())
+    .option(Input::integer("capacity", "How many seats").required().range(1, MAX_CAPACITY))
+    .option(Input::text("price", "The fee per seat, e.g. 25 or 25.50 CNY (free when left out)").max_length(40))
+    .option(
+        Input::text("cutoff", "How long before the start cancelling still refunds, e.g. 24h")
+            .max_length(20),
+    )
+    .into()
 }
 
 pub(crate) fn run(ctx: &Context, command: &Command) -> Result<Reply> {
     let organizer = ctx.actor()?.to_owned();
-    let args = command.parse_args(&["cutoff"])?;
-    args.allow_only(&["cutoff"])?;
-    let (title, when, capacity, fee) = match args.parts() {
-        [title, when, capacity] => (title, when, capacity, None),
-        [title, when, capacity, fee] => (title, when, capacity, Some(fee)),
-        [] => {
-            return Err(Error::invalid(format!(
-                "an event needs a title, a time and a capacity; {USAGE}"
-            )));
-        }
-        parts if parts.len() < 3 => {
-            return Err(Error::invalid(format!(
-                "an event needs a title, a time and a capacity (got {} part{}); {USAGE}",
-                parts.len(),
-                if parts.len() == 1 { "" } else { "s" }
-            )));
-        }
-        parts => {
-            return Err(Error::invalid(format!(
-                "an event has at most 4 parts (title, time, capacity, fee), got {}; {USAGE}",
-                parts.len()
-            )));
-        }
-    };
-    if title.chars().count() > MAX_TITLE {
-        return Err(Error::invalid(format!(
-            "the title is longer than {MAX_TITLE} characters; shorten it"
-        )));
+    let title: String = command.option("title")?;
+    let title = title.trim().to_owned();
+    if title.is_empty() {
+        return Err(Error::invalid("title: give the event a title"));
     }
     let now = ctx.now();
-    let starts = start_time(now, when)?;
-    let capacity = parse_capacity(capacity)?;
-    let fee = fee.map(|fee| parse_fee(fee)).transpose()?.flatten();
-    let cutoff = match args.value("cutoff") {
-        Some(text) => qun_sdk::parse_duration(text).map_err(|_| {
+    let starts: Timestamp = command.option("when")?;
+    if starts <= now {
+        return Err(Error::invalid(format!(
+            "when: {} is not in the future; pick a later time",
+            ctx.format_time(starts)
+        )));
+    }
+    let capacity: u32 = command.option("capacity")?;
+    let fee = command
+        .option::<Option<String>>("price")?
+        .map(|fee| parse_fee(&fee))
+        .transpose()
+        .map_err(|err| Error::invalid(format!("price: {}", err.message())))?
+        .flatten();
+    let cutoff = match command.option::<Option<String>>("cutoff")? {
+        Some(text) => qun_sdk::parse_duration(&text).map_err(|_| {
             Error::invalid(format!(
-                "--cutoff `{text}` is not a duration; write how long before the start refunds stop, e.g. --cutoff 24h or --cutoff 2d"
+                "cutoff: `{text}` is not a duration; write how long before the start refunds stop, e.g. 24h or 2d"
             ))
         })?,
-        None if args.flag("cutoff") => {
-            return Err(Error::invalid("--cutoff needs a duration, e.g. --cutoff 24h"));
-        }
         None => DEFAULT_CUTOFF,
     };
     let refund_cutoff_ms =
-        i64::try_from(cutoff.as_millis()).map_err(|_| Error::invalid("--cutoff is too long"))?;
+        i64::try_from(cutoff.as_millis()).map_err(|_| Error::invalid("cutoff: too long"))?;
 
     let remind = starts
         .millis()
@@ -80,7 +77,7 @@ pub(crate) fn run(ctx: &Context, command: &Command) -> Result<Reply> {
 
     let mut event = EventRecord {
         id: EventRecord::next_id()?,
-        title: title.clone(),
+        title,
         starts_at: starts.millis(),
         capacity,
         fee,
@@ -88,9 +85,10 @@ pub(crate) fn run(ctx: &Context, command: &Command) -> Result<Reply> {
         organizer,
         created_at: now.millis(),
         remind_at: None,
+        card: None,
     };
     if let Some(at) = remind {
-        let payload = EventButton { event: &event.id };
+        let payload = json!({ "event": event.id });
         match scheduler::schedule_json(&event.remind_timer_key(), at, &payload) {
             Ok(()) => event.remind_at = Some(at.millis()),
             // No scheduler grant: the event works, without a reminder.
@@ -103,48 +101,25 @@ pub(crate) fn run(ctx: &Context, command: &Command) -> Result<Reply> {
             Err(err) => return Err(err),
         }
     }
+    let roster = Roster::default();
+    let message = card::event_card(ctx, &event, &roster)?;
+    // Posting the card ourselves gives its id, so it can show seats as they
+    // change; without the messaging grant it is the command's reply instead.
+    let reply = match messaging::post(&message) {
+        Ok(id) => {
+            event.card = Some(id);
+            Reply::none()
+        }
+        Err(Error::Denied(_)) => Reply::message(message),
+        Err(err) => return Err(err),
+    };
     event.save()?;
-    Roster::default().save(&event.id)?;
+    roster.save(&event.id)?;
     log::info(
         "event created",
         &[("event", &event.id), ("organizer", &event.organizer)],
     );
-    Ok(Reply::message(event_message(&event)?))
-}
-
-/// `when`: a duration from now (`2d`, `3h`, `1h30m`) or an RFC 3339 time; in
-/// the future.
-fn start_time(now: Timestamp, when: &str) -> Result<Timestamp> {
-    let at = match qun_sdk::parse_duration(when) {
-        Ok(duration) => now + duration,
-        Err(_) => Timestamp::parse_rfc3339(when).map_err(|_| {
-            Error::invalid(format!(
-                "the time `{when}` is neither a duration from now (3h, 2d, 1d12h) nor a date-time (2026-12-01T18:00:00+08:00)"
-            ))
-        })?,
-    };
-    if at <= now {
-        return Err(Error::invalid(format!(
-            "the time `{when}` ({at}) is not in the future; pick a later time"
-        )));
-    }
-    Ok(at)
-}
-
-fn parse_capacity(text: &str) -> Result<u32> {
-    let bad = || {
-        Error::invalid(format!(
-            "the capacity `{text}` is not a number of seats; write a whole number from 1 to {MAX_CAPACITY}"
-        ))
-    };
-    let text = text.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    match text.parse::<u32>() {
-        Ok(n) if (1..=MAX_CAPACITY).contains(&n) => Ok(n),
-        _ => Err(bad()),
-    }
+    Ok(reply)
 }
 
 /// `25`, `25.50`, `25.50 CNY`, `CNY 25`, `free`, `0` → minor units.
@@ -212,38 +187,6 @@ fn parse_amount(text: &str, exp: u32) -> Option<u64> {
         minor = minor.checked_add(frac.parse::<u64>().ok()?.checked_mul(scale)?)?;
     }
     Some(minor)
-}
-
-fn event_message(event: &EventRecord) -> Result<Message> {
-    let body = match &event.fee {
-        None => "Press RSVP to take a seat; when it is full you join the waitlist.".to_owned(),
-        Some(fee) => format!(
-            "Press RSVP to take a seat; you will be asked to pay {fee} to confirm it. When it is full you join the waitlist."
-        ),
-    };
-    let mut card = Card::new(&event.title)
-        .body(body)
-        .field("Event", format!("#{}", event.id))
-        .field("Starts", event.starts().to_string())
-        .field("Seats", event.capacity.to_string())
-        .field(
-            "Fee",
-            event
-                .fee
-                .as_ref()
-                .map_or_else(|| "free".to_owned(), Money::to_string),
-        );
-    if event.fee.is_some() {
-        card = card.field(
-            "Refunds",
-            format!("on cancelling before {}", event.refund_deadline()),
-        );
-    }
-    card = card
-        .field("Organizer", display_name(&event.organizer)?)
-        .button("RSVP", "rsvp", &EventButton { event: &event.id })?
-        .button("Cancel RSVP", "cancel", &EventButton { event: &event.id })?;
-    Ok(Message::text(format!("Event {}", event.name())).with_card(card))
 }
 
 #[cfg(test)]

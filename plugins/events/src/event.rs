@@ -41,6 +41,10 @@ pub struct EventRecord {
     pub created_at: i64,
     /// When the reminder goes out (ms), if one was scheduled.
     pub remind_at: Option<i64>,
+    /// The id of the event's card, updated as seats change (none when the
+    /// app could not post it itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<MessageId>,
 }
 
 /// An amount of money in minor units.
@@ -499,7 +503,7 @@ pub(crate) fn display_names() -> Result<BTreeMap<String, String>> {
 /// when the member has left the group or the message rate limit is reached,
 /// it logs and goes on, so a missing notification never blocks a seat change.
 pub(crate) fn notify(member: &str, text: impl Into<String>) -> Result<()> {
-    match messaging::send_direct(member, &Message::text(text)) {
+    match messaging::send_direct(member, &Message::new(text)) {
         Ok(()) => Ok(()),
         Err(Error::Denied(why) | Error::NotFound(why) | Error::QuotaExceeded(why)) => {
             log::warn(

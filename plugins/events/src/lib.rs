@@ -1,12 +1,15 @@
 //! Events for Qun groups.
 //!
-//! `/event Title | when | capacity [| fee] [--cutoff 24h]` posts a card with
-//! RSVP and cancel buttons. Actions: `rsvp`, `cancel`, `attendees`. Paid
+//! `/event Title | when | capacity [| price] [| cutoff: 24h]` (typed
+//! options; the event form opens, pre-filled, when one is missing) posts a
+//! live card with RSVP and cancel buttons, the seats left and the waitlist,
+//! updated as people sign up and cancel. Actions: `rsvp`, `cancel`, `attendees`. Paid
 //! seats are held while the member pays and confirmed when the payment
 //! settles; a full event has a waitlist; cancelling before the cutoff
 //! refunds; a timer reminds attendees before the start. See the README.
 
 mod attendees;
+mod card;
 mod create;
 mod event;
 mod seats;
@@ -29,10 +32,7 @@ impl App for Events {
                  paid through the group's payments, refunded when cancelling before the cutoff; \
                  a reminder to attendees before the start.",
             )
-            .command(
-                "event",
-                "Create an event: /event Title | when (3h, 2d or RFC 3339) | capacity [| fee, e.g. 25.50 CNY] [--cutoff 24h]",
-            )
+            .command_with(create::spec())
             .action(
                 "rsvp",
                 r#"Take a seat, or join the waitlist when full; a paid seat waits for your payment: {"event": "<id>"}"#,
@@ -57,12 +57,12 @@ impl App for Events {
         }
     }
 
-    fn on_action(ctx: &Context, action: &str, payload: &Json) -> Result<Json> {
-        let id = || from_payload::<EventRef>(payload)?.id();
-        match action {
-            "rsvp" => seats::rsvp(ctx, &id()?),
-            "cancel" => seats::cancel(ctx, &id()?),
-            "attendees" => attendees::run(ctx, &id()?),
+    fn on_action(ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        let id = || call.payload::<EventRef>()?.id();
+        match call.name.as_str() {
+            "rsvp" => seats::rsvp(ctx, &id()?).map(|data| told(call, data)),
+            "cancel" => seats::cancel(ctx, &id()?).map(|data| told(call, data)),
+            "attendees" => attendees::run(ctx, &id()?).map(Into::into),
             other => Err(Error::invalid(format!(
                 "unknown action `{other}`; events answer rsvp, cancel and attendees"
             ))),
@@ -72,7 +72,7 @@ impl App for Events {
     fn on_event(ctx: &Context, event: &Event) -> Result<()> {
         match event {
             Event::MemberLeft(member) => seats::member_left(ctx, member),
-            Event::PaymentSettled(payment) => seats::payment_settled(payment),
+            Event::PaymentSettled(payment) => seats::payment_settled(ctx, payment),
             Event::PaymentFailed { payment, reason } => seats::payment_failed(ctx, payment, reason),
             Event::TimerFired(timer) if timer.key.starts_with(REMIND_TIMER_PREFIX) => {
                 let bad = |err: serde_json::Error| {
@@ -87,6 +87,21 @@ impl App for Events {
             }
             _ => Ok(()),
         }
+    }
+}
+
+/// An answer whose `message` the member who pressed a button also sees,
+/// privately (API callers read it in the JSON).
+fn told(call: &ActionCall, data: Json) -> ActionAnswer {
+    match data["message"]
+        .as_str()
+        .filter(|_| call.message_id.is_some())
+    {
+        Some(text) => {
+            let text = text.to_owned();
+            ActionAnswer::new(data, Reply::private(Message::new(text.clone()).text(text)))
+        }
+        None => data.into(),
     }
 }
 

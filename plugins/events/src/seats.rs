@@ -26,7 +26,7 @@ pub(crate) fn rsvp(ctx: &Context, id: &str) -> Result<Json> {
             return Err(Error::invalid(format!(
                 "event {} has already started ({}); RSVPs are closed",
                 event.name(),
-                event.starts()
+                ctx.format_time(event.starts())
             )));
         }
         if roster.seats.len() < event.capacity as usize {
@@ -41,6 +41,7 @@ pub(crate) fn rsvp(ctx: &Context, id: &str) -> Result<Json> {
             });
         }
         roster.save(id)?;
+        crate::card::refresh(ctx, &event, &roster)?;
     }
     state_of(&event, &roster, member)
 }
@@ -189,14 +190,14 @@ fn promote(ctx: &Context, event: &EventRecord, roster: &mut Roster) -> Result<()
             Some(payment) => format!(
                 "A seat opened up at {} ({}): pay {} (payment {}) to confirm it.",
                 event.name(),
-                event.starts(),
+                ctx.format_time(event.starts()),
                 payment.money,
                 payment.id
             ),
             None => format!(
                 "A seat opened up: you are now attending {} ({}).",
                 event.name(),
-                event.starts()
+                ctx.format_time(event.starts())
             ),
         };
         notify(&next.member, text)?;
@@ -214,6 +215,7 @@ pub(crate) fn cancel(ctx: &Context, id: &str) -> Result<Json> {
     if let Some(position) = roster.waitlist_position(member) {
         roster.waitlist.remove(position - 1);
         roster.save(id)?;
+        crate::card::refresh(ctx, &event, &roster)?;
         return Ok(json!({
             "event": event.id,
             "status": "cancelled",
@@ -232,12 +234,13 @@ pub(crate) fn cancel(ctx: &Context, id: &str) -> Result<Json> {
         return Err(Error::invalid(format!(
             "event {} has already started ({}); it can no longer be cancelled",
             event.name(),
-            event.starts()
+            ctx.format_time(event.starts())
         )));
     }
     let released = give_up_seat(ctx, &event, &mut roster, index, "cancelled")?;
     promote(ctx, &event, &mut roster)?;
     roster.save(id)?;
+    crate::card::refresh(ctx, &event, &roster)?;
     let mut answer = json!({
         "event": event.id,
         "status": "cancelled",
@@ -352,6 +355,7 @@ pub(crate) fn member_left(ctx: &Context, member: &str) -> Result<()> {
         }
         if changed {
             roster.save(&event.id)?;
+            crate::card::refresh(ctx, &event, &roster)?;
             log::info(
                 "member left: RSVP released",
                 &[("event", &event.id), ("member", member)],
@@ -391,7 +395,7 @@ fn refund_in_full(event: &EventRecord, payment_id: &str, amount: u64) -> Result<
 
 /// `payment-settled`: the seat is confirmed. A payment for a seat that is gone
 /// (cancelled or released meanwhile) is refunded.
-pub(crate) fn payment_settled(payment: &Payment) -> Result<()> {
+pub(crate) fn payment_settled(ctx: &Context, payment: &Payment) -> Result<()> {
     let Some((link, event)) = owner_of(payment)? else {
         return Ok(());
     };
@@ -406,12 +410,13 @@ pub(crate) fn payment_settled(payment: &Payment) -> Result<()> {
             p.status = "settled".into();
         }
         roster.save(&event.id)?;
+        crate::card::refresh(ctx, &event, &roster)?;
         return notify(
             &link.member,
             format!(
                 "Payment received: you are confirmed for {} ({}).",
                 event.name(),
-                event.starts()
+                ctx.format_time(event.starts())
             ),
         );
     }
@@ -429,6 +434,7 @@ pub(crate) fn payment_settled(payment: &Payment) -> Result<()> {
         left.refunded = left.refunded.saturating_add(refunded);
     }
     roster.save(&event.id)?;
+    crate::card::refresh(ctx, &event, &roster)?;
     notify(
         &link.member,
         format!(
@@ -462,6 +468,7 @@ pub(crate) fn payment_failed(ctx: &Context, payment: &Payment, reason: &str) -> 
     });
     promote(ctx, &event, &mut roster)?;
     roster.save(&event.id)?;
+    crate::card::refresh(ctx, &event, &roster)?;
     let again = if event.has_started(ctx.now()) {
         String::new()
     } else {
@@ -525,13 +532,17 @@ pub(crate) fn remind(ctx: &Context, id: &str, after: Option<&str>) -> Result<()>
         .filter(|m| after.is_none_or(|after| *m > after))
         .collect();
     due.sort_unstable();
-    let text = format!("Reminder: {} starts at {}.", event.name(), event.starts());
+    let text = format!(
+        "Reminder: {} starts at {}.",
+        event.name(),
+        ctx.format_time(event.starts())
+    );
     let mut sent: Option<&str> = None;
     for (i, member) in due.iter().enumerate() {
         if i == REMIND_BATCH {
             break;
         }
-        match messaging::send_direct(member, &Message::text(text.clone())) {
+        match messaging::send_direct(member, &Message::new(text.clone())) {
             Ok(()) => {}
             Err(Error::QuotaExceeded(why)) => {
                 log::warn("reminder paused", &[("event", id), ("why", &why)]);

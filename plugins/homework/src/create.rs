@@ -1,7 +1,9 @@
-//! `/homework Title | due | instructions` (teachers only).
+//! `/homework Title | due | instructions` (teachers only), or `/homework`
+//! alone: the homework form.
 
 use std::time::Duration;
 
+use qun_sdk::blocks::CommandSpec;
 use qun_sdk::prelude::*;
 
 use crate::AssignmentRef;
@@ -10,109 +12,158 @@ use crate::remind::{self, Reminder};
 
 /// Longest title, in characters.
 pub(crate) const MAX_TITLE: usize = 200;
-/// Longest instructions, in characters (the card must fit a 16 KiB message).
+/// Longest instructions, in characters.
 pub(crate) const MAX_INSTRUCTIONS: usize = 2000;
 /// The latest due time: a year from now.
 const MAX_AHEAD: Duration = Duration::from_secs(366 * 86_400);
-const USAGE: &str = "write /homework Title | due (2d, 3h or 2026-11-25T18:00:00Z) | instructions";
+
+/// The command's declaration. No option is required: the app checks that
+/// the member is a teacher before it opens the form itself.
+pub(crate) fn spec() -> CommandSpec {
+    Describe::spec(
+        "homework",
+        "Set homework (teachers): /homework Title | due (in 2d, tomorrow 18:00 or 2030-06-01 09:00) | instructions",
+    )
+    .option(Input::text("title", "The homework's title").max_length(MAX_TITLE as u32))
+    .option(Input::date_time("due", "When it is due"))
+    .option(
+        Input::text("instructions", "What to do")
+            .multiline()
+            .max_length(MAX_INSTRUCTIONS as u32),
+    )
+    .into()
+}
+
+/// The homework form, pre-filled with what was typed.
+fn form(title: Option<&str>, due: Option<Timestamp>, instructions: Option<&str>) -> Form {
+    let mut title_input = Input::text("title", "Title")
+        .required()
+        .max_length(MAX_TITLE as u32);
+    if let Some(title) = title {
+        title_input = title_input.initial(title);
+    }
+    let mut due_input = Input::date_time("due", "Due").required();
+    if let Some(due) = due {
+        due_input = due_input.initial_time(due);
+    }
+    let mut instructions_input = Input::text("instructions", "Instructions")
+        .multiline()
+        .max_length(MAX_INSTRUCTIONS as u32);
+    if let Some(text) = instructions {
+        instructions_input = instructions_input.initial(text);
+    }
+    Form::new("Set homework", "homework")
+        .input(title_input)
+        .input(due_input.hint("In the group's time zone"))
+        .input(instructions_input)
+        .submit_label("Set homework")
+}
 
 pub(crate) fn run(ctx: &Context, command: &Command) -> Result<Reply> {
-    let teacher = require_teacher(ctx, "set homework")?;
-    let args = command.parse_args(&[])?;
-    args.allow_only(&[]).map_err(|err| {
-        Error::invalid(format!(
-            "{}; put text that starts with -- in quotes",
-            err.message()
-        ))
-    })?;
-    let (title, due, instructions) = match args.parts() {
-        [title, due, instructions @ ..] => (title, due, instructions.join(" | ")),
-        [] => {
-            return Err(Error::invalid(format!(
-                "homework needs a title and a due time; {USAGE}"
-            )));
+    require_teacher(ctx, "set homework")?;
+    let title: Option<String> = command.option("title")?;
+    let due: Option<Timestamp> = command.option("due")?;
+    let instructions: Option<String> = command.option("instructions")?;
+    match (
+        title.as_deref().map(str::trim).filter(|t| !t.is_empty()),
+        due,
+    ) {
+        (Some(title), Some(due)) => {
+            match create(ctx, title, due, instructions.unwrap_or_default())? {
+                Ok(reply) => Ok(reply),
+                Err((_, message)) => Err(Error::invalid(message)),
+            }
         }
-        [_] => {
-            return Err(Error::invalid(format!(
-                "homework needs a due time after the title; {USAGE}"
-            )));
-        }
-    };
-    if title.chars().count() > MAX_TITLE {
-        return Err(Error::invalid(format!(
-            "the title is longer than {MAX_TITLE} characters; shorten it"
-        )));
+        (title, due) => Ok(form(title, due, instructions.as_deref()).into()),
     }
-    if instructions.chars().count() > MAX_INSTRUCTIONS {
-        return Err(Error::invalid(format!(
-            "the instructions are longer than {MAX_INSTRUCTIONS} characters; shorten them"
-        )));
-    }
-    let due = due_time(ctx.now(), due)?;
+}
 
+/// The homework form was submitted.
+pub(crate) fn submitted(ctx: &Context, submission: &qun_sdk::Submission) -> Result<Reply> {
+    require_teacher(ctx, "set homework")?;
+    let title: String = submission.value("title")?;
+    let due: Timestamp = submission.value("due")?;
+    let instructions: Option<String> = submission.value("instructions")?;
+    match create(ctx, title.trim(), due, instructions.unwrap_or_default())? {
+        Ok(reply) => Ok(reply),
+        Err((input, message)) => Ok(Reply::field_error(input, message)),
+    }
+}
+
+/// Creates the assignment; `Ok(Err((input, why)))` when a value is not
+/// acceptable (shown beside the input, or as the command's error).
+fn create(
+    ctx: &Context,
+    title: &str,
+    due: Timestamp,
+    instructions: String,
+) -> Result<std::result::Result<Reply, (&'static str, String)>> {
+    let teacher = ctx.actor()?.to_owned();
+    if title.is_empty() {
+        return Ok(Err(("title", "title: give the homework a title".into())));
+    }
+    if due <= ctx.now() {
+        return Ok(Err((
+            "due",
+            format!(
+                "due: {} is not in the future; pick a later time",
+                ctx.format_time(due)
+            ),
+        )));
+    }
+    if due > ctx.now() + MAX_AHEAD {
+        return Ok(Err((
+            "due",
+            format!(
+                "due: {} is more than a year away; pick an earlier time",
+                ctx.format_time(due)
+            ),
+        )));
+    }
     let assignment = Assignment {
         id: Assignment::next_id()?,
-        title: title.clone(),
-        instructions,
+        title: title.to_owned(),
+        instructions: instructions.trim().to_owned(),
         due: due.millis(),
-        teacher: teacher.id,
+        teacher,
         created_at: ctx.now().millis(),
     };
     assignment.save()?;
     for reminder in Reminder::ALL {
         remind::schedule(ctx, &assignment, reminder)?;
     }
-    Ok(Reply::message(assignment_message(&assignment)?))
+    Ok(Ok(Reply::message(assignment_message(ctx, &assignment)?)))
 }
 
-/// The due time: a duration from now (`2d`, `3h`, `1d12h`) or an RFC 3339
-/// time (`2026-11-25T18:00:00+08:00`); it must be in the future.
-fn due_time(now: Timestamp, when: &str) -> Result<Timestamp> {
-    let at = match qun_sdk::parse_duration(when) {
-        Ok(duration) => now + duration,
-        Err(_) => Timestamp::parse_rfc3339(when).map_err(|_| {
-            Error::invalid(format!(
-                "the due time `{when}` is neither a duration (3h, 2d, 1w) nor a time (2026-11-25T18:00:00Z); {USAGE}"
-            ))
-        })?,
-    };
-    if at <= now {
-        return Err(Error::invalid(format!(
-            "the due time {when} is not in the future; pick a later time"
-        )));
-    }
-    if at > now + MAX_AHEAD {
-        return Err(Error::invalid(format!(
-            "the due time {when} is more than a year away; pick an earlier time"
-        )));
-    }
-    Ok(at)
-}
-
-/// The assignment card with its buttons: `submit` and `submission`, both
-/// with the payload `{"assignment":"<id>"}`.
-pub(crate) fn assignment_card(assignment: &Assignment) -> Result<Card> {
+/// The assignment card: the title, the instructions, the due time on the
+/// group's clock and the buttons **Hand in** (`submit`), **My status**
+/// (`submission`) and **Grade** (`grade`, teachers), each with the payload
+/// `{"assignment":"<id>"}`.
+pub(crate) fn assignment_message(ctx: &Context, assignment: &Assignment) -> Result<Message> {
     let reference = AssignmentRef {
         assignment: assignment.id.clone(),
     };
-    Card::new(&assignment.title)
-        .body(if assignment.instructions.is_empty() {
-            "No instructions."
-        } else {
-            assignment.instructions.as_str()
-        })
-        .field("Homework", format!("#{}", assignment.id))
-        .field("Due", assignment.due().to_string())
-        .button("Hand in", "submit", &reference)?
-        .button("My submission", "submission", &reference)
-}
-
-fn assignment_message(assignment: &Assignment) -> Result<Message> {
-    Ok(Message::text(format!(
+    Ok(Message::new(format!(
         "Homework #{}: {} (due {})",
         assignment.id,
         assignment.title,
-        assignment.due()
+        ctx.format_time(assignment.due())
     ))
-    .with_card(assignment_card(assignment)?))
+    .header(&assignment.title)
+    .text(if assignment.instructions.is_empty() {
+        "No instructions."
+    } else {
+        assignment.instructions.as_str()
+    })
+    .fields([
+        ("Homework", format!("#{}", assignment.id)),
+        ("Due", ctx.format_time(assignment.due())),
+    ])
+    .actions([
+        Button::new("Hand in", "submit")
+            .payload(&reference)?
+            .style(ButtonStyle::Primary),
+        Button::new("My status", "submission").payload(&reference)?,
+        Button::new("Grade", "grade").payload(&reference)?,
+    ]))
 }

@@ -1,10 +1,14 @@
 //! Homework for Qun groups.
 //!
 //! The teacher (the group's owner or an admin) sets homework with
-//! `/homework Title | due | instructions`; members hand in a text answer with
-//! `submit` (late after the due time, changeable until graded); the teacher
-//! lists hand-ins (`submissions`), grades them (`grade`, the feedback reaches
-//! the student by direct message) and reads `stats`. Members who have not
+//! `/homework Title | due | instructions`, or with `/homework` alone, which
+//! opens the homework form (title, due date-time in the group's time zone,
+//! instructions). The card's **Hand in** opens a form with a text answer
+//! (late after the due time, changeable until graded); **My status** answers
+//! the student privately; the teacher's **Grade** opens a form (student,
+//! score 0-100, comment) and the feedback reaches the student by direct
+//! message. API callers use `submit`, `submission`, `submissions`, `grade`
+//! and `stats`. Members who have not
 //! handed in are reminded by direct message 24 hours and 1 hour before the
 //! due time. See the README.
 
@@ -32,14 +36,11 @@ impl App for Homework {
                  feedback sent by direct message, and reads the statistics. Members who have not \
                  handed in are reminded 24 hours and 1 hour before the due time.",
             )
-            .command(
-                "homework",
-                "Set homework (teachers): /homework Title | due (2d, 3h or 2026-11-25T18:00:00Z) | instructions",
-            )
-            .action("submit", r#"Hand in or replace your answer until graded: {"assignment": "<id>", "answer": "<text>"}"#)
+            .command_with(create::spec())
+            .action("submit", r#"Hand in or replace your answer until graded: {"assignment": "<id>", "answer": "<text>"}; without "answer" it opens the hand-in form"#)
             .action("submission", r#"See your hand-in (teachers: anyone's with "member"): {"assignment": "<id>", "member": "<id>"?}"#)
             .action("submissions", r#"Teachers: every hand-in and who has not handed in: {"assignment": "<id>"}"#)
-            .action("grade", r#"Teachers: grade a hand-in, the student gets the feedback: {"assignment": "<id>", "member": "<id>", "score": 0-100, "feedback": "<text>"}"#)
+            .action("grade", r#"Teachers: grade a hand-in, the student gets the feedback: {"assignment": "<id>", "member": "<id>", "score": 0-100, "feedback": "<text>"}; with only "assignment" it opens the grading form"#)
             .action("stats", r#"Teachers: handed in / members, late, graded, average score: {"assignment": "<id>"}"#)
     }
 
@@ -47,18 +48,28 @@ impl App for Homework {
         match command.name.as_str() {
             "homework" => create::run(ctx, command),
             other => Err(Error::invalid(format!(
-                "unknown command /{other}; try /homework Title | 2d | instructions"
+                "unknown command /{other}; try /homework Title | in 2d | instructions"
             ))),
         }
     }
 
-    fn on_action(ctx: &Context, action: &str, payload: &Json) -> Result<Json> {
-        match action {
-            "submit" => submit::submit(ctx, payload),
-            "submission" => submit::show(ctx, payload),
-            "submissions" => teacher::submissions(ctx, payload),
-            "grade" => teacher::grade(ctx, payload),
-            "stats" => teacher::stats(ctx, payload),
+    fn on_submit(ctx: &Context, submission: &qun_sdk::Submission) -> Result<Reply> {
+        match submission.callback.as_str() {
+            "homework" => create::submitted(ctx, submission),
+            "hand-in" => submit::handed_in(ctx, submission),
+            "grade" => teacher::graded(ctx, submission),
+            other => Err(Error::invalid(format!("unknown form `{other}`"))),
+        }
+    }
+
+    fn on_action(ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        let payload = &call.payload;
+        match call.name.as_str() {
+            "submit" => submit::submit(ctx, payload).map(|a| for_members(call, a)),
+            "submission" => submit::show(ctx, payload).map(|a| for_members(call, a)),
+            "submissions" => teacher::submissions(ctx, payload).map(Into::into),
+            "grade" => teacher::grade(ctx, payload).map(|a| for_members(call, a)),
+            "stats" => teacher::stats(ctx, payload).map(Into::into),
             other => Err(Error::invalid(format!(
                 "unknown action `{other}`; homework answers submit, submission, submissions, grade and stats"
             ))),
@@ -75,10 +86,20 @@ impl App for Homework {
     }
 }
 
-/// The payload of the card's buttons: `{"assignment":"<id>"}`.
-#[derive(serde::Serialize)]
+/// The payload of the card's buttons and the state of its forms:
+/// `{"assignment":"<id>"}`.
+#[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct AssignmentRef {
-    assignment: String,
+    pub(crate) assignment: String,
+}
+
+/// A private reply is for a member who pressed a button; API callers read
+/// the JSON (a form is opened either way).
+fn for_members(call: &ActionCall, mut answer: ActionAnswer) -> ActionAnswer {
+    if call.message_id.is_none() && matches!(answer.reply, Reply::Private(_)) {
+        answer.reply = Reply::None;
+    }
+    answer
 }
 
 export_app!(Homework);

@@ -11,7 +11,7 @@ use qun_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::assignment::{Assignment, students};
-use crate::create::assignment_card;
+use crate::create::assignment_message;
 
 /// Timer keys start with this.
 pub(crate) const TIMER_PREFIX: &str = "remind/";
@@ -129,7 +129,7 @@ pub(crate) fn on_timer(ctx: &Context, timer: &qun_sdk::Timer) -> Result<()> {
         return Ok(()); // a timer delivered twice reminds once
     }
     let submissions = assignment.submissions()?;
-    let card = assignment_card(&assignment)?;
+    let card = assignment_message(ctx, &assignment)?;
     let mut reminded = 0_usize;
     for student in students()? {
         if submissions.contains_key(&student.id) {
@@ -140,9 +140,13 @@ pub(crate) fn on_timer(ctx: &Context, timer: &qun_sdk::Timer) -> Result<()> {
             assignment.id,
             assignment.title,
             time_left(assignment.due() - ctx.now()),
-            assignment.due()
+            ctx.format_time(assignment.due())
         );
-        messaging::send_direct(&student.id, &Message::text(text).with_card(card.clone()))?;
+        let mut message = card.clone().with_text(text.clone());
+        message
+            .blocks
+            .insert(0, qun_sdk::blocks::Block::Text { text });
+        messaging::send_direct(&student.id, &message)?;
         reminded += 1;
     }
     storage::set_json(&sent, &ctx.now())?;

@@ -1,7 +1,10 @@
-//! Action `submit` (hand in) and action `submission` (see one hand-in).
+//! Action `submit` (hand in; without an answer it opens the hand-in form),
+//! the hand-in form, and action `submission` (see one hand-in; the member's
+//! own status as a private reply).
 
 use qun_sdk::prelude::*;
 
+use crate::AssignmentRef;
 use crate::assignment::{Assignment, Submission, is_teacher, require_teacher};
 use crate::payload;
 
@@ -10,24 +13,87 @@ pub(crate) const MAX_ANSWER: usize = 5000;
 const SUBMIT_EXAMPLE: &str = r#"{"assignment": "1", "answer": "my answer"}"#;
 const SUBMISSION_EXAMPLE: &str = r#"{"assignment": "1"} or {"assignment": "1", "member": "<id>"}"#;
 
-/// Action `submit`: `{"assignment": "<id>", "answer": "<text>"}`.
-pub(crate) fn submit(ctx: &Context, payload: &Json) -> Result<Json> {
-    let actor = ctx.actor()?;
+/// Action `submit`: `{"assignment": "<id>", "answer": "<text>"}` hands in;
+/// `{"assignment": "<id>"}` (the card's **Hand in**) opens the hand-in form.
+pub(crate) fn submit(ctx: &Context, payload: &Json) -> Result<ActionAnswer> {
     let fields = payload::object(payload, SUBMIT_EXAMPLE)?;
     let id = payload::assignment(fields, SUBMIT_EXAMPLE)?;
+    if fields.get("answer").is_none_or(Json::is_null) {
+        let assignment = Assignment::load(&id)?;
+        let previous = may_hand_in(ctx, &assignment)?;
+        let form = hand_in_form(ctx, &assignment, previous.as_ref())?;
+        return Ok(ActionAnswer::new(
+            json!({"assignment": assignment.id, "form": "hand-in"}),
+            form,
+        ));
+    }
     let answer = payload::required_text(fields, "answer", MAX_ANSWER, SUBMIT_EXAMPLE)?;
     let assignment = Assignment::load(&id)?;
+    let (data, reply) = hand_in(ctx, &assignment, answer)?;
+    Ok(ActionAnswer::new(data, reply))
+}
+
+/// The actor's earlier hand-in; `denied` for teachers and `invalid` once graded.
+fn may_hand_in(ctx: &Context, assignment: &Assignment) -> Result<Option<Submission>> {
     if is_teacher(&ctx.actor_member()?) {
         return Err(Error::denied(
             "teachers (the group's owner and admins) set and grade homework; they do not hand it in",
         ));
     }
-    let previous = assignment.submission(actor)?;
+    let previous = assignment.submission(ctx.actor()?)?;
     if previous.as_ref().is_some_and(|s| s.grade.is_some()) {
         return Err(Error::invalid(format!(
-            "your hand-in for homework #{id} is already graded; it can no longer be changed"
+            "your hand-in for homework #{} is already graded; it can no longer be changed",
+            assignment.id
         )));
     }
+    Ok(previous)
+}
+
+fn hand_in_form(
+    ctx: &Context,
+    assignment: &Assignment,
+    previous: Option<&Submission>,
+) -> Result<Form> {
+    let mut answer = Input::text("answer", "Your answer")
+        .required()
+        .multiline()
+        // A form's text input takes at most MAX_INPUT_CHARS; the API takes longer answers.
+        .max_length(MAX_ANSWER.min(qun_sdk::blocks::MAX_INPUT_CHARS) as u32);
+    if let Some(previous) = previous {
+        answer = answer
+            .initial(&previous.answer)
+            .hint("Handing in again replaces your earlier answer");
+    }
+    let mut form = Form::new(format!("Hand in: {}", assignment.title), "hand-in");
+    if !assignment.instructions.is_empty() {
+        form = form.text(&assignment.instructions);
+    }
+    form.context(format!("Due {}", ctx.format_time(assignment.due())))
+        .input(answer)
+        .submit_label("Hand in")
+        .state(&AssignmentRef {
+            assignment: assignment.id.clone(),
+        })
+}
+
+/// The hand-in form was submitted.
+pub(crate) fn handed_in(ctx: &Context, submission: &qun_sdk::Submission) -> Result<Reply> {
+    let state: AssignmentRef = submission.state()?;
+    let answer: String = submission.value("answer")?;
+    let answer = answer.trim().to_owned();
+    if answer.is_empty() {
+        return Ok(Reply::field_error("answer", "write your answer"));
+    }
+    let assignment = Assignment::load(&state.assignment)?;
+    Ok(hand_in(ctx, &assignment, answer)?.1)
+}
+
+/// Stores the actor's answer: the JSON for API callers and a private
+/// confirmation for the member.
+fn hand_in(ctx: &Context, assignment: &Assignment, answer: String) -> Result<(Json, Reply)> {
+    let actor = ctx.actor()?;
+    let previous = may_hand_in(ctx, assignment)?;
     let now = ctx.now();
     let submission = Submission {
         answer,
@@ -40,19 +106,28 @@ pub(crate) fn submit(ctx: &Context, payload: &Json) -> Result<Json> {
         grade: None,
     };
     assignment.save_submission(actor, &submission)?;
-    Ok(json!({
+    let line = format!(
+        "You handed in homework #{} “{}”{}{}.",
+        assignment.id,
+        assignment.title,
+        if previous.is_some() { " again" } else { "" },
+        if submission.late { " (late)" } else { "" }
+    );
+    let data = json!({
         "ok": true,
         "assignment": assignment.id,
         "member": actor,
         "late": submission.late,
         "resubmitted": previous.is_some(),
         "submitted_at": now.to_string(),
-    }))
+    });
+    Ok((data, Reply::private(Message::new(line.clone()).text(line))))
 }
 
 /// Action `submission`: `{"assignment": "<id>"}` shows the actor's own
-/// hand-in; a teacher may add `"member": "<id>"` to see anyone's.
-pub(crate) fn show(ctx: &Context, payload: &Json) -> Result<Json> {
+/// hand-in (privately, and as JSON); a teacher may add `"member": "<id>"`
+/// to see anyone's.
+pub(crate) fn show(ctx: &Context, payload: &Json) -> Result<ActionAnswer> {
     let actor = ctx.actor()?;
     let fields = payload::object(payload, SUBMISSION_EXAMPLE)?;
     let id = payload::assignment(fields, SUBMISSION_EXAMPLE)?;
@@ -65,12 +140,38 @@ pub(crate) fn show(ctx: &Context, payload: &Json) -> Result<Json> {
     }
     let submission = assignment.submission(&member)?.ok_or_else(|| {
         Error::not_found(if member == actor {
-            format!("you have not handed in homework #{id} yet")
+            format!(
+                "you have not handed in homework #{id} yet; it is due {}",
+                ctx.format_time(assignment.due())
+            )
         } else {
             format!("`{member}` has not handed in homework #{id}")
         })
     })?;
-    Ok(json!({
+    let status = match (&submission.grade, submission.late) {
+        (Some(g), _) => format!("graded {}/100", g.score),
+        (None, true) => "handed in late, not graded yet".to_owned(),
+        (None, false) => "handed in, not graded yet".to_owned(),
+    };
+    let mut card = Message::new(format!("Homework #{}: {status}", assignment.id))
+        .header(format!("{}: {status}", assignment.title))
+        .fields([
+            (
+                "Handed in",
+                ctx.format_time(Timestamp::from_millis(submission.submitted_at)),
+            ),
+            ("Versions", submission.versions.to_string()),
+        ])
+        .text(preview(&submission.answer));
+    if let Some(feedback) = submission
+        .grade
+        .as_ref()
+        .map(|g| &g.feedback)
+        .filter(|f| !f.is_empty())
+    {
+        card = card.context(format!("Feedback: {feedback}"));
+    }
+    let data = json!({
         "assignment": assignment.id,
         "title": assignment.title,
         "due": assignment.due().to_string(),
@@ -80,5 +181,17 @@ pub(crate) fn show(ctx: &Context, payload: &Json) -> Result<Json> {
         "late": submission.late,
         "versions": submission.versions,
         "grade": submission.grade.as_ref().map(|g| json!({"score": g.score, "feedback": g.feedback})),
-    }))
+    });
+    Ok(ActionAnswer::new(data, Reply::private(card)))
+}
+
+/// The answer as a text block holds it: cut to the block's limit.
+fn preview(answer: &str) -> String {
+    let max = qun_sdk::blocks::MAX_TEXT_CHARS;
+    if answer.chars().count() <= max {
+        return answer.to_owned();
+    }
+    let mut cut: String = answer.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
 }

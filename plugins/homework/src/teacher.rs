@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use qun_sdk::prelude::*;
 
+use crate::AssignmentRef;
 use crate::assignment::{Assignment, Grade, is_teacher, require_teacher, students};
 use crate::payload;
 
@@ -89,26 +90,97 @@ fn shorten(text: &str, limit: Option<usize>) -> (Option<String>, bool) {
 
 /// Action `grade`: score and feedback; the feedback reaches the student by
 /// direct message. A teacher may grade again (the student hears again).
-pub(crate) fn grade(ctx: &Context, payload: &Json) -> Result<Json> {
+/// With only `{"assignment"}` (the card's **Grade**) it opens the grading form.
+pub(crate) fn grade(ctx: &Context, payload: &Json) -> Result<ActionAnswer> {
     let teacher = require_teacher(ctx, "grade homework")?;
     let fields = payload::object(payload, GRADE_EXAMPLE)?;
     let id = payload::assignment(fields, GRADE_EXAMPLE)?;
+    if fields.get("member").is_none() && fields.get("score").is_none() {
+        let assignment = Assignment::load(&id)?;
+        return Ok(ActionAnswer::new(
+            json!({"assignment": assignment.id, "form": "grade"}),
+            grade_form(&assignment)?,
+        ));
+    }
     let member = payload::required_text(fields, "member", 512, GRADE_EXAMPLE)?;
     let score = payload::integer(fields, "score", 0..=100, GRADE_EXAMPLE)?;
     let feedback = payload::optional_text(fields, "feedback", MAX_FEEDBACK)?.unwrap_or_default();
     let assignment = Assignment::load(&id)?;
-    let mut submission = assignment
-        .submission(&member)?
-        .ok_or_else(|| Error::not_found(format!("`{member}` has not handed in homework #{id}")))?;
     let score = u8::try_from(score).map_err(|_| Error::invalid("`score` must be 0 to 100"))?;
+    let (data, reply) = grade_hand_in(ctx, &teacher, &assignment, &member, score, feedback)?
+        .map_err(|(_, message)| Error::not_found(message))?;
+    Ok(ActionAnswer::new(data, reply))
+}
+
+fn grade_form(assignment: &Assignment) -> Result<Form> {
+    Form::new(format!("Grade: {}", assignment.title), "grade")
+        .input(Input::member("student", "Student").required())
+        .input(
+            Input::integer("score", "Score (0-100)")
+                .required()
+                .range(0, 100),
+        )
+        .input(
+            Input::text("feedback", "Comment")
+                .multiline()
+                .max_length(MAX_FEEDBACK as u32)
+                .hint("The student gets it by direct message"),
+        )
+        .submit_label("Grade")
+        .state(&AssignmentRef {
+            assignment: assignment.id.clone(),
+        })
+}
+
+/// The grading form was submitted.
+pub(crate) fn graded(ctx: &Context, submission: &qun_sdk::Submission) -> Result<Reply> {
+    let teacher = require_teacher(ctx, "grade homework")?;
+    let state: AssignmentRef = submission.state()?;
+    let student: MemberId = submission.value("student")?;
+    let score: u8 = submission.value("score")?;
+    let feedback: Option<String> = submission.value("feedback")?;
+    let assignment = Assignment::load(&state.assignment)?;
+    match grade_hand_in(
+        ctx,
+        &teacher,
+        &assignment,
+        student.as_str(),
+        score,
+        feedback.unwrap_or_default().trim().to_owned(),
+    )? {
+        Ok((_, reply)) => Ok(reply),
+        Err((input, message)) => Ok(Reply::field_error(input, message)),
+    }
+}
+
+/// What grading gave: the JSON and the teacher's reply, or the input to
+/// show an error beside and why.
+type Graded = std::result::Result<(Json, Reply), (&'static str, String)>;
+
+/// Grades `member`'s hand-in and tells them; `Ok(Err((input, why)))` when
+/// they have not handed in.
+fn grade_hand_in(
+    ctx: &Context,
+    teacher: &Member,
+    assignment: &Assignment,
+    member: &str,
+    score: u8,
+    feedback: String,
+) -> Result<Graded> {
+    let Some(mut submission) = assignment.submission(member)? else {
+        return Ok(Err((
+            "student",
+            format!("`{member}` has not handed in homework #{}", assignment.id),
+        )));
+    };
     let regraded = submission.grade.is_some();
     submission.grade = Some(Grade {
         score,
         feedback: feedback.clone(),
-        graded_by: teacher.id,
+        graded_by: teacher.id.clone(),
         graded_at: ctx.now().millis(),
     });
-    assignment.save_submission(&member, &submission)?;
+    assignment.save_submission(member, &submission)?;
 
     let mut text = format!(
         "Your homework #{} “{}” is {}: {score}/100.",
@@ -116,23 +188,38 @@ pub(crate) fn grade(ctx: &Context, payload: &Json) -> Result<Json> {
         assignment.title,
         if regraded { "regraded" } else { "graded" }
     );
-    let mut card = Card::new(format!("Graded: {}", assignment.title))
-        .field("Homework", format!("#{}", assignment.id))
-        .field("Score", format!("{score}/100"));
+    let mut fields = vec![
+        ("Homework".to_owned(), format!("#{}", assignment.id)),
+        ("Score".to_owned(), format!("{score}/100")),
+    ];
     if submission.late {
-        card = card.field("Handed in", "late");
+        fields.push(("Handed in".to_owned(), "late".to_owned()));
     }
+    let mut card = Message::new(String::new())
+        .header(format!("Graded: {}", assignment.title))
+        .fields(fields);
     if !feedback.is_empty() {
         text.push_str(&format!(" Feedback: {feedback}"));
-        card = card.body(feedback.as_str());
+        card = card.text(feedback.as_str());
     }
     // A student who has left the group keeps the grade but gets no message.
-    let notified = match messaging::send_direct(&member, &Message::text(text).with_card(card)) {
+    let notified = match messaging::send_direct(member, &card.with_text(text)) {
         Ok(()) => true,
         Err(Error::NotFound(_)) => false,
         Err(err) => return Err(err),
     };
-    Ok(json!({
+    let name = membership::member(member).map_or_else(|_| member.to_owned(), |m| m.display_name);
+    let line = format!(
+        "{name}'s homework #{} is {}: {score}/100{}.",
+        assignment.id,
+        if regraded { "regraded" } else { "graded" },
+        if notified {
+            ""
+        } else {
+            " (they are no longer in the group)"
+        }
+    );
+    let data = json!({
         "ok": true,
         "assignment": assignment.id,
         "member": member,
@@ -140,7 +227,11 @@ pub(crate) fn grade(ctx: &Context, payload: &Json) -> Result<Json> {
         "feedback": feedback,
         "regraded": regraded,
         "notified": notified,
-    }))
+    });
+    Ok(Ok((
+        data,
+        Reply::private(Message::new(line.clone()).text(line)),
+    )))
 }
 
 /// Action `stats`: handed in / students, late, graded, average score.

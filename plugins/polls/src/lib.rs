@@ -1,9 +1,13 @@
 //! Polls for Qun groups.
 //!
-//! `/poll Question? | option 1 | option 2 --multiple --anonymous --closes 2h`
-//! posts a card with one button per option. Actions: `vote`, `close`,
-//! `results`; a `--closes` poll closes itself on a timer. See the README.
+//! `/poll Question? | option 1, option 2 [| multiple: yes] [| anonymous: yes]
+//! [| closes: in 2h]` (or `/poll` alone, which opens the poll form) posts a
+//! live card: one vote button per option and the counts, updated in place
+//! after every vote. **My vote** answers privately. Actions: `vote`, `mine`,
+//! `close`, `results`; a poll with a closing time closes itself on a timer.
+//! See the README.
 
+mod card;
 mod create;
 mod poll;
 mod results;
@@ -22,13 +26,12 @@ impl App for Polls {
             .version(env!("CARGO_PKG_VERSION"))
             .description(
                 "Ask the group a question. One ballot per member, changeable until the poll closes; \
-                 single or multiple choice, public or anonymous, closing by hand or at a set time.",
+                 single or multiple choice, public or anonymous, closing by hand or at a set time. \
+                 The poll's card shows the counts as votes come in.",
             )
-            .command(
-                "poll",
-                "Start a poll: /poll Question? | option 1 | option 2 [--multiple] [--anonymous] [--closes 2h]",
-            )
+            .command_with(create::spec())
             .action("vote", r#"Vote: {"poll": "<id>", "choices": [<option index>, ...]}"#)
+            .action("mine", r#"Your own ballot and the counts, only for you: {"poll": "<id>"}"#)
             .action("close", r#"Close a poll and post its results (creator or group admin): {"poll": "<id>"}"#)
             .action("results", r#"A poll's results: {"poll": "<id>"}"#)
     }
@@ -37,18 +40,23 @@ impl App for Polls {
         match command.name.as_str() {
             "poll" => create::run(ctx, command),
             other => Err(Error::invalid(format!(
-                "unknown command /{other}; try /poll Question? | yes | no"
+                "unknown command /{other}; try /poll Question? | yes, no"
             ))),
         }
     }
 
-    fn on_action(ctx: &Context, action: &str, payload: &Json) -> Result<Json> {
-        match action {
-            "vote" => vote::run(ctx, from_payload(payload)?),
-            "close" => results::close_by_member(ctx, &from_payload::<PollRef>(payload)?.poll),
-            "results" => results::get(&from_payload::<PollRef>(payload)?.poll),
+    fn on_action(ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        match call.name.as_str() {
+            "vote" => vote::run(ctx, call.payload()?),
+            "mine" => vote::mine(ctx, &call.payload::<PollRef>()?.poll),
+            "close" => results::close_by_member(ctx, &call.payload::<PollRef>()?.poll),
+            "results" => results::get(
+                ctx,
+                &call.payload::<PollRef>()?.poll,
+                call.message_id.is_some(),
+            ),
             other => Err(Error::invalid(format!(
-                "unknown action `{other}`; polls answer vote, close and results"
+                "unknown action `{other}`; polls answer vote, mine, close and results"
             ))),
         }
     }
@@ -64,7 +72,7 @@ impl App for Polls {
     }
 }
 
-/// The payload of `close` and `results`, and of the closing timer.
+/// The payload of `mine`, `close` and `results`, and of the closing timer.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub(crate) struct PollRef {
     poll: String,

@@ -36,6 +36,10 @@ pub struct Poll {
     /// Salt of the voter hashes of an anonymous poll.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub salt: Option<String>,
+    /// The id of the poll's card, updated after every vote (none when the
+    /// app could not post it itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<MessageId>,
 }
 
 /// One member's ballot.

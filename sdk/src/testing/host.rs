@@ -10,9 +10,12 @@ use crate::log::Level;
 use crate::membership::{Group, Member, MemberPage, Role};
 use crate::payments::{Payment, PaymentRequest, PaymentStatus};
 use crate::storage::{Entry, Page};
-use crate::{Error, Message, Result, Timestamp};
+use crate::{Error, Message, MessageId, Result, Timestamp};
 
-use super::{Capability, LogLine, ScheduledTimer};
+use super::checks;
+use super::messages::{Author, Posted};
+use super::{Capability, Limits, LogLine, ScheduledTimer};
+use qun_blocks::Declared;
 
 /// Everything the fake host knows about one group and one installation.
 #[derive(Clone, Debug, Default)]
@@ -21,10 +24,17 @@ pub(crate) struct HostState {
     pub(crate) group_name: String,
     pub(crate) installation_id: String,
     pub(crate) now: Timestamp,
+    pub(crate) time_zone: String,
+    pub(crate) locale: String,
+    pub(crate) declared: Declared,
+    pub(crate) limits: Limits,
     pub(crate) members: BTreeMap<String, Member>,
     pub(crate) denied: BTreeSet<Capability>,
     pub(crate) storage: BTreeMap<String, Vec<u8>>,
-    pub(crate) posted: Vec<Message>,
+    pub(crate) messages: Vec<Posted>,
+    /// When each message and direct message was sent (rates).
+    pub(crate) sent_at: Vec<(Timestamp, Option<String>)>,
+    pub(crate) next_message: u64,
     pub(crate) direct: Vec<(String, Message)>,
     pub(crate) timers: BTreeMap<String, ScheduledTimer>,
     pub(crate) payments: BTreeMap<String, Payment>,
@@ -38,6 +48,45 @@ impl HostState {
     pub(crate) fn next_id(&mut self, prefix: &str) -> String {
         self.next_id += 1;
         format!("{prefix}-{}", self.next_id)
+    }
+
+    /// Puts a message in the group; its id.
+    pub(crate) fn add_message(
+        &mut self,
+        message: Message,
+        visible_to: Option<String>,
+    ) -> MessageId {
+        self.next_message += 1;
+        let id = MessageId(self.next_message.to_string());
+        self.messages.push(Posted {
+            id: id.clone(),
+            author: Author::App,
+            message,
+            visible_to,
+            updates: 0,
+            deleted: false,
+        });
+        id
+    }
+
+    /// What the host checks when an invocation commits.
+    pub(crate) fn check_commit(&self) -> Result<()> {
+        if self.timers.len() > self.limits.pending_timers {
+            return Err(Error::quota_exceeded(format!(
+                "this installation may have {} pending timers",
+                self.limits.pending_timers
+            )));
+        }
+        Ok(())
+    }
+
+    fn check_size(what: &str, len: usize, max: usize) -> Result<()> {
+        if len > max {
+            return Err(Error::invalid(format!(
+                "{what} is {len} bytes; the limit is {max}"
+            )));
+        }
+        Ok(())
     }
 
     fn check(&self, capability: Capability) -> Result<()> {
@@ -100,25 +149,57 @@ pub(crate) mod storage {
 
     const CAP: Option<Capability> = Some(Capability::Storage);
 
-    fn key_ok(key: &str) -> Result<()> {
+    fn key_ok(s: &HostState, key: &str) -> Result<()> {
         if key.is_empty() {
-            return Err(Error::invalid("storage keys must not be empty"));
+            return Err(Error::invalid("a storage key must not be empty"));
+        }
+        HostState::check_size("storage key", key.len(), s.limits.key_bytes)
+    }
+
+    /// Sets or deletes `key`, within the value size and the quotas.
+    fn write(s: &mut HostState, key: &str, value: Option<&[u8]>) -> Result<()> {
+        if let Some(value) = value {
+            HostState::check_size("storage value", value.len(), s.limits.value_bytes)?;
+            let old = s.storage.get(key).map_or(0, |v| key.len() + v.len());
+            let used: usize = s.storage.iter().map(|(k, v)| k.len() + v.len()).sum();
+            if used - old + key.len() + value.len() > s.limits.storage_bytes {
+                return Err(Error::quota_exceeded(format!(
+                    "this installation may keep {} bytes of data",
+                    s.limits.storage_bytes
+                )));
+            }
+            if !s.storage.contains_key(key) && s.storage.len() >= s.limits.storage_keys {
+                return Err(Error::quota_exceeded(format!(
+                    "this installation may keep {} keys",
+                    s.limits.storage_keys
+                )));
+            }
+            s.storage.insert(key.to_owned(), value.to_vec());
+        } else {
+            s.storage.remove(key);
         }
         Ok(())
     }
 
     pub(crate) fn get(key: &str) -> Result<Option<Vec<u8>>> {
-        with(CAP, |s| Ok(s.storage.get(key).cloned()))
+        with(CAP, |s| {
+            key_ok(s, key)?;
+            Ok(s.storage.get(key).cloned())
+        })
     }
     pub(crate) fn set(key: &str, value: &[u8]) -> Result<()> {
         with(CAP, |s| {
-            key_ok(key)?;
-            s.storage.insert(key.to_owned(), value.to_vec());
-            Ok(())
+            key_ok(s, key)?;
+            write(s, key, Some(value))
         })
     }
     pub(crate) fn delete(key: &str) -> Result<bool> {
-        with(CAP, |s| Ok(s.storage.remove(key).is_some()))
+        with(CAP, |s| {
+            key_ok(s, key)?;
+            let existed = s.storage.contains_key(key);
+            write(s, key, None)?;
+            Ok(existed)
+        })
     }
     pub(crate) fn list(prefix: &str, cursor: Option<&str>, limit: u32) -> Result<Page> {
         with(CAP, |s| {
@@ -158,14 +239,11 @@ pub(crate) mod storage {
         new: Option<&[u8]>,
     ) -> Result<bool> {
         with(CAP, |s| {
-            key_ok(key)?;
+            key_ok(s, key)?;
             if s.storage.get(key).map(Vec::as_slice) != expected {
                 return Ok(false);
             }
-            match new {
-                Some(value) => s.storage.insert(key.to_owned(), value.to_vec()),
-                None => s.storage.remove(key),
-            };
+            write(s, key, new)?;
             Ok(true)
         })
     }
@@ -175,27 +253,96 @@ pub(crate) mod messaging {
     use super::*;
 
     const CAP: Option<Capability> = Some(Capability::Messaging);
+    const MINUTE_MS: i64 = 60_000;
 
-    fn message_ok(message: &Message) -> Result<()> {
-        if message.text.is_none() && message.card.is_none() {
-            return Err(Error::invalid("a message needs text, a card, or both"));
+    fn message_ok(s: &HostState, message: &Message) -> Result<()> {
+        checks::check_message(&message.clone().into(), &s.declared)
+    }
+
+    fn rate_ok(s: &mut HostState, to: Option<&str>) -> Result<()> {
+        let since = s.now.millis() - MINUTE_MS;
+        let recent = s.sent_at.iter().filter(|(at, _)| at.millis() > since);
+        match to {
+            None => {
+                if recent.filter(|(_, to)| to.is_none()).count() >= s.limits.messages_per_minute {
+                    return Err(Error::quota_exceeded(format!(
+                        "this app may post {} messages per minute in a group",
+                        s.limits.messages_per_minute
+                    )));
+                }
+            }
+            Some(member) => {
+                let dms: Vec<_> = recent.filter(|(_, to)| to.is_some()).collect();
+                if dms.len() >= s.limits.dms_per_minute {
+                    return Err(Error::quota_exceeded(format!(
+                        "this app may send {} direct messages per minute",
+                        s.limits.dms_per_minute
+                    )));
+                }
+                if dms
+                    .iter()
+                    .filter(|(_, to)| to.as_deref() == Some(member))
+                    .count()
+                    >= s.limits.dms_per_recipient
+                {
+                    return Err(Error::quota_exceeded(format!(
+                        "this app may send {} direct messages per minute to one member",
+                        s.limits.dms_per_recipient
+                    )));
+                }
+            }
         }
+        s.sent_at.push((s.now, to.map(str::to_owned)));
         Ok(())
     }
 
-    pub(crate) fn post(message: &Message) -> Result<()> {
+    fn own(s: &mut HostState, id: &MessageId) -> Result<usize> {
+        s.messages
+            .iter()
+            .position(|p| &p.id == id && !p.deleted)
+            .ok_or_else(|| Error::not_found(format!("no message {id} of this app in this group")))
+    }
+
+    pub(crate) fn post(message: &Message) -> Result<MessageId> {
         with(CAP, |s| {
-            message_ok(message)?;
-            s.posted.push(message.clone());
+            message_ok(s, message)?;
+            rate_ok(s, None)?;
+            Ok(s.add_message(message.clone(), None))
+        })
+    }
+    pub(crate) fn update(id: &MessageId, message: &Message) -> Result<()> {
+        with(CAP, |s| {
+            message_ok(s, message)?;
+            let i = own(s, id)?;
+            s.messages[i].message = message.clone();
+            s.messages[i].updates += 1;
             Ok(())
+        })
+    }
+    pub(crate) fn delete(id: &MessageId) -> Result<()> {
+        with(CAP, |s| {
+            let i = own(s, id)?;
+            s.messages[i].deleted = true;
+            Ok(())
+        })
+    }
+    pub(crate) fn post_private(to: &str, message: &Message) -> Result<MessageId> {
+        with(CAP, |s| {
+            message_ok(s, message)?;
+            if !s.members.contains_key(to) {
+                return Err(not_member(to));
+            }
+            rate_ok(s, None)?;
+            Ok(s.add_message(message.clone(), Some(to.to_owned())))
         })
     }
     pub(crate) fn send_direct(to: &str, message: &Message) -> Result<()> {
         with(CAP, |s| {
-            message_ok(message)?;
+            message_ok(s, message)?;
             if !s.members.contains_key(to) {
                 return Err(not_member(to));
             }
+            rate_ok(s, Some(to))?;
             s.direct.push((to.to_owned(), message.clone()));
             Ok(())
         })
@@ -219,6 +366,8 @@ pub(crate) mod membership {
                     .map(|m| m.id.clone())
                     .unwrap_or_default(),
                 member_count: u32::try_from(s.members.len()).unwrap_or(u32::MAX),
+                time_zone: s.time_zone.clone(),
+                locale: s.locale.clone(),
             })
         })
     }
@@ -256,23 +405,51 @@ pub(crate) mod membership {
 
 pub(crate) mod scheduler {
     use super::*;
+    use crate::scheduler::Recurrence;
 
     const CAP: Option<Capability> = Some(Capability::Scheduler);
 
+    fn arm(
+        s: &mut HostState,
+        key: &str,
+        at: Timestamp,
+        payload: &str,
+        rule: Option<Recurrence>,
+    ) -> Result<()> {
+        HostState::check_size("timer key", key.len(), s.limits.key_bytes)?;
+        HostState::check_size("timer payload", payload.len(), s.limits.timer_payload_bytes)?;
+        if key.is_empty() {
+            return Err(Error::invalid("a timer key must not be empty"));
+        }
+        if at.millis() < 0 {
+            return Err(Error::invalid("a timer must be due at a time after 1970"));
+        }
+        s.timers.insert(
+            key.to_owned(),
+            ScheduledTimer {
+                key: key.to_owned(),
+                at,
+                payload: payload.to_owned(),
+                rule,
+            },
+        );
+        Ok(())
+    }
+
     pub(crate) fn schedule(key: &str, at: Timestamp, payload: &str) -> Result<()> {
+        with(CAP, |s| arm(s, key, at, payload, None))
+    }
+    pub(crate) fn schedule_recurring(
+        key: &str,
+        rule: &Recurrence,
+        payload: &str,
+    ) -> Result<Timestamp> {
         with(CAP, |s| {
-            if key.is_empty() {
-                return Err(Error::invalid("timer keys must not be empty"));
-            }
-            s.timers.insert(
-                key.to_owned(),
-                ScheduledTimer {
-                    key: key.to_owned(),
-                    at,
-                    payload: payload.to_owned(),
-                },
-            );
-            Ok(())
+            checks::check_recurrence(rule)?;
+            let first = checks::next_occurrence(rule, &s.time_zone, s.now)
+                .ok_or_else(|| Error::invalid("this rule never fires"))?;
+            arm(s, key, first, payload, Some(rule.clone()))?;
+            Ok(first)
         })
     }
     pub(crate) fn cancel(key: &str) -> Result<bool> {

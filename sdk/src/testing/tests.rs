@@ -19,16 +19,16 @@ impl App for Notes {
         Ok(Reply::text("noted"))
     }
 
-    fn on_action(_ctx: &Context, _action: &str, _payload: &Json) -> Result<Json> {
+    fn on_action(_ctx: &Context, _call: &ActionCall) -> Result<ActionAnswer> {
         storage::set("doomed", b"x")?;
-        messaging::post(&Message::text("never seen"))?;
+        messaging::post(&Message::new("never seen"))?;
         log::warn("about to fail", &[("why", "test")]);
         Err(Error::conflict("on purpose"))
     }
 
     fn on_event(_ctx: &Context, event: &Event) -> Result<()> {
         if let Event::TimerFired(timer) = event {
-            messaging::post(&Message::text(format!("reminder: {}", timer.payload)))?;
+            messaging::post(&Message::new(format!("reminder: {}", timer.payload)))?;
         }
         Ok(())
     }
@@ -46,7 +46,7 @@ fn failed_invocations_roll_back_but_keep_logs() {
     let err = g.action("ann", "fail", json!({})).expect_err("fails");
     assert_eq!(err, Error::conflict("on purpose"));
     assert!(g.storage().is_empty());
-    assert!(g.posted().is_empty());
+    assert!(g.messages().is_empty());
     assert_eq!(g.logs().len(), 1);
     assert_eq!(g.logs()[0].fields, [("why".to_owned(), "test".to_owned())]);
 }
@@ -58,7 +58,7 @@ fn timers_fire_when_the_clock_passes_them() {
     assert_eq!(g.timers().len(), 1);
     assert_eq!(g.advance(Duration::from_secs(59)).expect("no error"), 0);
     assert_eq!(g.advance(Duration::from_secs(1)).expect("fires"), 1);
-    assert_eq!(g.last_posted(), Some(&Message::text("reminder: buy milk")));
+    assert_eq!(g.last_posted(), Some(&Message::new("reminder: buy milk")));
     assert!(g.timers().is_empty());
 }
 
@@ -76,16 +76,21 @@ fn withheld_capabilities_answer_denied_and_change_nothing() {
 }
 
 #[test]
-fn undeclared_commands_and_actions_are_refused() {
+fn undeclared_commands_are_not_found_and_undeclared_actions_reach_the_app() {
     let mut g = group();
     assert_eq!(
         g.command("ann", "/nope").map_err(|e| e.code()),
-        Err("invalid")
+        Err("not-found")
     );
-    assert_eq!(
-        g.action("ann", "nope", Json::Null).map_err(|e| e.code()),
-        Err("invalid")
-    );
+    // The host passes an undeclared action on; this app fails every action.
+    let err = g
+        .action("ann", "nope", json!({}))
+        .expect_err("the app refuses");
+    assert_eq!(err, Error::conflict("on purpose"));
+    // An empty request body is refused before the app runs, as the API does.
+    let err = g.action_raw("ann", "fail", "").expect_err("empty body");
+    assert_eq!(err.code(), "invalid");
+    assert!(g.logs().len() == 1, "the app ran once: {:?}", g.logs());
 }
 
 #[test]
@@ -117,9 +122,9 @@ fn compare_and_swap_and_direct_messages() {
         assert!(storage::compare_and_swap("c", None, Some(b"1"))?);
         assert!(!storage::compare_and_swap("c", None, Some(b"2"))?);
         assert!(storage::compare_and_swap("c", Some(b"1"), None)?);
-        messaging::send_direct("bob", &Message::text("hi"))?;
+        messaging::send_direct("bob", &Message::new("hi"))?;
         assert_eq!(
-            messaging::send_direct("eve", &Message::text("hi")).map_err(|e| e.code()),
+            messaging::send_direct("eve", &Message::new("hi")).map_err(|e| e.code()),
             Err("not-found")
         );
         Ok(())
@@ -128,7 +133,7 @@ fn compare_and_swap_and_direct_messages() {
     assert!(g.storage().is_empty());
     assert_eq!(
         g.direct_messages(),
-        [("bob".to_owned(), Message::text("hi"))]
+        [("bob".to_owned(), Message::new("hi"))]
     );
 }
 
@@ -178,4 +183,307 @@ fn actor_is_required_where_asked() {
         .run(None, |ctx| ctx.actor().map(str::to_owned))
         .expect_err("no actor");
     assert_eq!(err.code(), "invalid");
+}
+
+/// A small app using everything 0.2 adds: a live card updated in place, a
+/// private reply, a form with a next step, typed command options.
+struct Board;
+
+impl App for Board {
+    fn describe() -> Describe {
+        Describe::new("board", "Board")
+            .command_with(
+                Describe::spec("ask", "Ask a question")
+                    .option(
+                        Input::text("question", "The question")
+                            .required()
+                            .max_length(100),
+                    )
+                    .option(Input::integer("limit", "Most answers").min(1).max(10)),
+            )
+            .command("card", "Post the counter card")
+            .action("bump", "Count one more")
+            .action("mine", "How many did I bump?")
+    }
+
+    fn on_command(_ctx: &Context, cmd: &Command) -> Result<Reply> {
+        match cmd.name.as_str() {
+            "card" => {
+                let id = messaging::post(&card(0)?)?;
+                storage::set_json("card", &id)?;
+                Ok(Reply::none())
+            }
+            _ => {
+                let question: String = cmd.option("question")?;
+                let limit: Option<u32> = cmd.option("limit")?;
+                Ok(Form::new(question, "answer")
+                    .input(Input::text("answer", "Your answer").required().multiline())
+                    .state(&json!({ "limit": limit }))?
+                    .into())
+            }
+        }
+    }
+
+    fn on_action(ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        let me = format!("mine/{}", ctx.actor()?);
+        if call.name == "mine" {
+            let n: u32 = storage::get_json(&me)?.unwrap_or(0);
+            return Ok(Reply::private(Message::new(format!("You bumped {n} times"))).into());
+        }
+        let total = storage::update_json("total", |n: &mut u32| {
+            *n += 1;
+            Ok(())
+        })?;
+        storage::update_json(&me, |n: &mut u32| {
+            *n += 1;
+            Ok(())
+        })?;
+        let id: MessageId =
+            storage::get_json("card")?.ok_or_else(|| Error::not_found("no card"))?;
+        messaging::update(&id, &card(total)?)?;
+        Ok(json!({ "total": total }).into())
+    }
+
+    fn on_submit(_ctx: &Context, submission: &Submission) -> Result<Reply> {
+        let answer: String = submission.value("answer")?;
+        if answer.trim() == "?" {
+            return Ok(Reply::field_error("answer", "say a little more"));
+        }
+        Ok(Reply::text(format!("Answer: {answer}")))
+    }
+}
+
+fn card(total: u32) -> Result<Message> {
+    Ok(Message::new(format!("{total} bumps"))
+        .header("Counter")
+        .fields([("Bumps", total.to_string())])
+        .actions([
+            Button::new("Bump", "bump").style(ButtonStyle::Primary),
+            Button::new("Mine", "mine").payload(&json!({}))?,
+        ]))
+}
+
+fn board() -> TestGroup<Board> {
+    TestGroup::new()
+        .member("ann", "Ann", Role::Owner)
+        .member("bob", "Bob", Role::Member)
+}
+
+#[test]
+fn a_card_is_updated_in_place_and_private_replies_reach_one_member() {
+    let mut g = board();
+    g.command("ann", "/card").expect("posts");
+    let id = g.last_posted_id().expect("a card");
+    g.click("bob", &id, "Bump").expect("bumps");
+    g.click("ann", &id, "Bump").expect("bumps");
+    assert_eq!(g.posted().len(), 1, "updated, not posted again");
+    assert_eq!(
+        g.message_for("ann", &id).and_then(|m| m.field("Bumps")),
+        Some("2")
+    );
+    assert_eq!(g.messages()[0].updates, 2);
+
+    let reply = g.click("bob", &id, "Mine").expect("answers");
+    assert_eq!(reply, Reply::private(Message::new("You bumped 1 times")));
+    assert_eq!(g.private_replies("bob").len(), 1);
+    assert!(g.private_replies("ann").is_empty());
+    assert_eq!(g.timeline("bob").len(), 2);
+    assert_eq!(
+        g.timeline("ann").len(),
+        1,
+        "ann never sees bob's private reply"
+    );
+    let private = g.messages()[1].id.clone();
+    assert!(g.message_for("ann", &private).is_none());
+    assert_eq!(
+        g.click("ann", &private, "Mine").map_err(|e| e.code()),
+        Err("not-found")
+    );
+}
+
+#[test]
+fn forms_are_checked_like_the_host_checks_them() {
+    let mut g = board();
+    // A wrong typed option is refused naming the option; the app never runs.
+    let err = g
+        .command("ann", "/ask Why? | lots")
+        .expect_err("not a number");
+    assert!(err.message().contains("limit"), "{err}");
+    // A missing required option opens the command's form.
+    let form = g.command("ann", "/ask").expect("a form");
+    assert!(form.as_form().is_some());
+    assert!(g.open_form("ann").is_some());
+    let reply = g.submit("ann", json!({})).expect("checked");
+    assert_eq!(reply.errors()[0].input, "question");
+    g.submit("ann", json!({"question": "Why?", "limit": 3}))
+        .expect("runs the command");
+    // The command answered with the app's own form.
+    assert_eq!(
+        g.open_form("ann").map(|f| f.form.callback()),
+        Some("answer")
+    );
+    assert!(
+        g.submit("bob", json!({"answer": "x"})).is_err(),
+        "only ann's"
+    );
+    let again = g
+        .submit("ann", json!({"answer": "?"}))
+        .expect("app's errors");
+    assert_eq!(again.errors()[0].message, "say a little more");
+    g.submit("ann", json!({"answer": "Because"})).expect("done");
+    assert!(g.open_form("ann").is_none());
+    assert_eq!(
+        g.last_posted().map(|m| m.text.as_str()),
+        Some("Answer: Because")
+    );
+}
+
+#[test]
+fn the_hosts_quotas_hold() {
+    let mut g = group();
+    let big = vec![b'x'; 64 * 1024 + 1];
+    let err = g
+        .run(None, |_| storage::set("big", &big))
+        .expect_err("too large");
+    assert_eq!(err.code(), "invalid");
+    assert!(err.message().contains("65536"), "{err}");
+    let err = g
+        .run(None, |_| {
+            for i in 0..61 {
+                messaging::post(&Message::new(format!("m{i}")))?;
+            }
+            Ok(())
+        })
+        .expect_err("rate");
+    assert_eq!(err.code(), "quota-exceeded");
+    assert!(g.messages().is_empty(), "rolled back");
+}
+
+#[test]
+fn recurring_timers_fire_again_even_after_a_failure() {
+    let mut g = group();
+    g.run(None, |_| {
+        scheduler::schedule_recurring("daily", &scheduler::daily(18, 0), "x")
+    })
+    .expect("scheduled");
+    assert_eq!(g.timers()[0].at.to_string(), "2026-01-01T18:00:00Z");
+    assert_eq!(
+        g.advance(Duration::from_secs(2 * 86_400)).expect("fires"),
+        2
+    );
+    assert_eq!(g.timers()[0].at.to_string(), "2026-01-03T18:00:00Z");
+    assert_eq!(g.posted().len(), 2);
+}
+
+#[test]
+fn payload_errors_name_the_field() {
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Vote {
+        poll: String,
+        choices: Vec<usize>,
+    }
+    let err = from_payload::<Vote>(&json!({"poll": "1", "choices": [0, "x"]}))
+        .err()
+        .expect("refused");
+    assert!(err.message().contains("choices[1]"), "{err}");
+    let err = from_payload::<Vote>(&json!({"poll": 1, "choices": []}))
+        .err()
+        .expect("refused");
+    assert!(err.message().contains("poll"), "{err}");
+}
+
+#[test]
+fn help_is_the_hosts_private_reply() {
+    let mut g = board();
+    let reply = g.command("bob", "/help").expect("help");
+    let Reply::Private(help) = reply else {
+        panic!("not private: {reply:?}")
+    };
+    assert!(help.rendered().contains("/ask"), "{}", help.rendered());
+    assert!(g.private_replies("ann").is_empty());
+}
+
+/// Menus, member pickers and deleted messages.
+struct Chores;
+
+impl App for Chores {
+    fn describe() -> Describe {
+        Describe::new("chores", "Chores")
+            .command("chores", "Post the chores card")
+            .action("size", "Pick a size")
+            .action("assign", "Pick who cooks")
+            .action("done", "Remove the card")
+    }
+
+    fn on_command(_ctx: &Context, _cmd: &Command) -> Result<Reply> {
+        let card = Message::new("Chores").actions([
+            Element::from(
+                Select::new("size", "Portion")
+                    .option("s", "Small")
+                    .option("l", "Large"),
+            ),
+            MemberPicker::new("assign", "Who cooks?").into(),
+            Button::new("Done", "done").into(),
+        ]);
+        let id = messaging::post(&card)?;
+        storage::set_json("card", &id)?;
+        Ok(Reply::none())
+    }
+
+    fn on_action(_ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        match call.name.as_str() {
+            "size" => {
+                let size: String = call.chosen()?;
+                Ok(Reply::private(Message::new(format!("size {size}"))).into())
+            }
+            "assign" => {
+                let who: MemberId = call.chosen()?;
+                Ok(Reply::text(format!("{who} cooks")).into())
+            }
+            _ => {
+                let id = call
+                    .message_id
+                    .clone()
+                    .ok_or_else(|| Error::invalid("no card"))?;
+                messaging::delete(&id)?;
+                Ok(Reply::none().into())
+            }
+        }
+    }
+}
+
+#[test]
+fn menus_pickers_and_deleted_messages() {
+    let mut g: TestGroup<Chores> =
+        TestGroup::new()
+            .member("ann", "Ann", Role::Owner)
+            .member("bob", "Bob", Role::Member);
+    g.command("ann", "/chores").expect("posted");
+    let card = g.last_posted_id().expect("card");
+    let reply = g.choose("bob", &card, "size", "l").expect("chosen");
+    assert_eq!(reply, Reply::private(Message::new("size l")));
+    assert_eq!(
+        g.choose("bob", &card, "size", "xl").map_err(|e| e.code()),
+        Err("invalid"),
+        "not an option"
+    );
+    assert_eq!(
+        g.pick("ann", &card, "assign", "eve").map_err(|e| e.code()),
+        Err("invalid"),
+        "not a member"
+    );
+    g.pick("ann", &card, "assign", "bob").expect("picked");
+    assert_eq!(g.last_posted().map(|m| m.text.as_str()), Some("bob cooks"));
+    g.click("ann", &card, "Done").expect("deleted");
+    assert!(g.message_for("ann", &card).is_none());
+    assert!(g.messages()[0].deleted);
+    assert_eq!(
+        g.click("bob", &card, "Done").map_err(|e| e.code()),
+        Err("not-found"),
+        "a deleted message has nothing to press"
+    );
+    // Updating or deleting it again is not-found, as on the host.
+    let err = g.run(None, |_| messaging::delete(&card)).expect_err("gone");
+    assert_eq!(err.code(), "not-found");
 }

@@ -35,6 +35,15 @@ pub const UPGRADER_V2: &str = env!("QUN_COMPONENT_UPGRADER_V2");
 /// `recorder`: records every event it receives, in order, and subscribes to
 /// nothing; see `tests/components/apps/recorder/README.md`.
 pub const RECORDER: &str = env!("QUN_COMPONENT_RECORDER");
+/// `legacy-polls`: a tiny poll built against `qun:app@0.1.0` with raw
+/// wit-bindgen; see `tests/components/apps/legacy-polls/README.md`.
+pub const LEGACY_POLLS: &str = env!("QUN_COMPONENT_LEGACY_POLLS");
+/// `messenger`: message handles, private replies and recurring timers of
+/// `qun:app@0.2.0`; see `tests/components/apps/messenger/README.md`.
+pub const MESSENGER: &str = env!("QUN_COMPONENT_MESSENGER");
+/// `future-version`: exports `qun:app/handler@0.9.0`, a version the host
+/// does not serve.
+pub const FUTURE_VERSION: &str = env!("QUN_COMPONENT_FUTURE_VERSION");
 /// `chatty`: makes N cheap capability calls in one invocation, ignoring every
 /// error; see `tests/components/apps/chatty/README.md`.
 pub const CHATTY: &str = env!("QUN_COMPONENT_CHATTY");
@@ -59,6 +68,12 @@ pub const HOSTILE_SPIN: &str = env!("QUN_COMPONENT_HOSTILE_SPIN");
 /// `hostile-bytes`: huge errors, logs, DMs, timers, writes and posts on
 /// demand, ignoring the errors it is given (issue 10: every byte bounded).
 pub const HOSTILE_BYTES: &str = env!("QUN_COMPONENT_HOSTILE_BYTES");
+
+// Issue 13 (contract 0.2, HTTP).
+/// `asker` (qun:app@0.2.0, raw wit-bindgen): opens forms with every input
+/// kind, posts a card with every element kind, logs every submission and
+/// click; see `tests/components/apps/asker/README.md`.
+pub const ASKER: &str = env!("QUN_COMPONENT_ASKER");
 
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");

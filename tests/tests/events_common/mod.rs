@@ -262,3 +262,28 @@ where
 pub fn now_ms() -> i64 {
     qun_host::store::now_ms()
 }
+
+/// The moment `ms` milliseconds from now as RFC 3339 in UTC
+/// (`2026-12-03T08:13:06Z`): how a test types a due or start time to the
+/// second (people type minutes; typed options take RFC 3339 too).
+pub fn rfc3339_in(ms: i64) -> String {
+    let at = now_ms() + ms;
+    let (secs, days) = (at.div_euclid(1000), at.div_euclid(86_400_000));
+    let of_day = secs.rem_euclid(86_400);
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60
+    )
+}

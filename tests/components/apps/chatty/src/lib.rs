@@ -2,7 +2,7 @@
 //! error. See README.md.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

@@ -4,7 +4,7 @@
 //! sockets, so it must reject this component at upload, naming the import.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

@@ -13,7 +13,7 @@
 //! | `posts` | `{count, bytes}` | posts `count` group messages of `bytes` bytes |
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

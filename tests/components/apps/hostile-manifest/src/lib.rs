@@ -4,7 +4,7 @@
 #![allow(dead_code, unused_imports)]
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

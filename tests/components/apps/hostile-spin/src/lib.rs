@@ -4,7 +4,7 @@
 //! group must not stop another group's invocations.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

@@ -1,7 +1,7 @@
 //! `hostile-subscriptions`: subscribes to `message-posted` 100,000 times (a million can outlast the describe deadline, which refuses it too, but less clearly); uploading it must be refused with `manifest_limit`.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

@@ -1,7 +1,7 @@
 //! `manifest-rival` 1.0.0: answers `/rival` and hears `message-posted`; version 2.0.0 also declares `/probe`, which the `probe` test app answers.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

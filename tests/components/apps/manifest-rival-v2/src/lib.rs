@@ -1,7 +1,7 @@
 //! `manifest-rival` 2.0.0: declares `/rival` and `/probe` (the `probe` test app's command), so it cannot be installed, or upgraded to, in a group where `probe` is installed.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

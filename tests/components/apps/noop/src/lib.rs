@@ -3,7 +3,7 @@
 //! of the host itself (instantiate + call + drop).
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

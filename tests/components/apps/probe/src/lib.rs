@@ -4,7 +4,7 @@
 //! error. See README.md for the actions and their payloads.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 
@@ -329,11 +329,17 @@ impl Guest for Probe {
         storage::set(&key, description.to_string().as_bytes())?;
         // The order events arrived in: `events/000001`, `events/000002`, ...
         let count = match storage::get("events-count")? {
-            Some(bytes) => String::from_utf8_lossy(&bytes).trim().parse::<u64>().unwrap_or(0),
+            Some(bytes) => String::from_utf8_lossy(&bytes)
+                .trim()
+                .parse::<u64>()
+                .unwrap_or(0),
             None => 0,
         } + 1;
         storage::set("events-count", count.to_string().as_bytes())?;
-        storage::set(&format!("events/{count:06}"), description.to_string().as_bytes())?;
+        storage::set(
+            &format!("events/{count:06}"),
+            description.to_string().as_bytes(),
+        )?;
         if kind == "message-posted" && storage::get("echo-posts")?.is_some() {
             let text = description["text"].as_str().unwrap_or_default();
             messaging::post(&text_message(format!("probe saw: {text}")))?;

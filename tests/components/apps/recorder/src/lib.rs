@@ -3,7 +3,7 @@
 //! `message-posted`. Imports only `storage` and `messaging`.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

@@ -4,7 +4,7 @@
 //! not state (state lives in `storage`).
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

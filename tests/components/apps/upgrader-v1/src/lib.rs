@@ -5,7 +5,7 @@
 //! the text under the key `note`; `read` answers `{"note": ...}`.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

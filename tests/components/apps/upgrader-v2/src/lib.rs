@@ -5,7 +5,7 @@
 //! `announce` posts the kept note to the group.
 
 wit_bindgen::generate!({
-    path: "../../../../wit",
+    path: "../../../../wit/0.1.0",
     world: "group-app",
 });
 

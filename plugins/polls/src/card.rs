@@ -1,0 +1,125 @@
+//! The poll's live card: the question, the counts as they stand, one vote
+//! button per option, and **My vote**, **Results**, **Close**. Anonymous
+//! polls show counts only; no card ever names a voter.
+
+use qun_sdk::prelude::*;
+use serde::Serialize;
+
+use crate::poll::Poll;
+use crate::results::Results;
+
+/// Buttons per actions row (the host's limit).
+const ROW: usize = qun_sdk::blocks::MAX_ELEMENTS;
+
+pub(crate) use crate::results::Results as Counts;
+
+impl Counts {
+    /// The counts of a poll nobody voted in yet.
+    pub(crate) fn empty(poll: &Poll) -> Counts {
+        Results::zero(poll)
+    }
+}
+
+/// A vote button's payload: `{"poll":"<id>","choices":[<index>]}`; on a
+/// multiple-choice poll `"toggle":true` adds or removes that one choice.
+#[derive(Serialize)]
+struct VoteButton<'a> {
+    poll: &'a str,
+    choices: [usize; 1],
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    toggle: bool,
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The card as it stands.
+pub(crate) fn poll_card(ctx: &Context, poll: &Poll, counts: &Counts) -> Result<Message> {
+    let summary: Vec<String> = counts
+        .options
+        .iter()
+        .map(|o| format!("{} {}", o.label, o.votes))
+        .collect();
+    let mut message = Message::new(format!(
+        "Poll #{}: {} ({})",
+        poll.id,
+        poll.question,
+        summary.join(", ")
+    ))
+    .header(&poll.question)
+    .text(if poll.closed {
+        "This poll is closed."
+    } else if poll.multiple {
+        "Several choices allowed: press an option to add or remove it."
+    } else {
+        "Press an option to vote; voting again replaces your vote."
+    })
+    .fields(
+        counts
+            .options
+            .iter()
+            .map(|o| (o.label.clone(), plural(o.votes, "vote", "votes"))),
+    );
+    let mut context = vec![
+        format!("Poll #{}", poll.id),
+        plural(counts.total_ballots, "ballot", "ballots"),
+        if poll.anonymous {
+            "anonymous"
+        } else {
+            "public"
+        }
+        .to_owned(),
+    ];
+    if let Some(at) = poll.closes_at.filter(|_| !poll.closed) {
+        context.push(format!(
+            "closes {}",
+            ctx.format_time(Timestamp::from_millis(at))
+        ));
+    }
+    message = message.context(context.join(" · "));
+    if poll.closed {
+        return Ok(message);
+    }
+    let buttons = poll
+        .options
+        .iter()
+        .enumerate()
+        .map(|(index, option)| {
+            Button::new(option, "vote").payload(&VoteButton {
+                poll: &poll.id,
+                choices: [index],
+                toggle: poll.multiple,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for row in buttons.chunks(ROW) {
+        message = message.actions(row.to_vec());
+    }
+    let reference = crate::PollRef {
+        poll: poll.id.clone(),
+    };
+    Ok(message.actions([
+        Button::new("My vote", "mine").payload(&reference)?,
+        Button::new("Results", "results").payload(&reference)?,
+        Button::new("Close", "close")
+            .payload(&reference)?
+            .style(ButtonStyle::Danger)
+            .confirm(
+                "Close this poll?",
+                "Nobody can vote after it is closed; the results are posted.",
+            ),
+    ]))
+}
+
+/// Updates the poll's card to `counts`, when the app posted it itself.
+/// A card someone deleted is left alone.
+pub(crate) fn refresh(ctx: &Context, poll: &Poll, counts: &Counts) -> Result<()> {
+    let Some(id) = &poll.card else {
+        return Ok(());
+    };
+    match messaging::update(id, &poll_card(ctx, poll, counts)?) {
+        Ok(()) | Err(Error::NotFound(_)) => Ok(()),
+        Err(err) => Err(err),
+    }
+}
