@@ -170,7 +170,20 @@ async fn a_poll_is_created_voted_revoted_and_closed(backend: Backend) {
     assert_eq!(votes(&results), [1, 1, 1]);
     assert_eq!(results["total_ballots"], json!(3));
     assert_eq!(results["options"][0]["voters"], json!([members[0].id]));
-    // The card shows the counts: updated in place after every vote.
+    // The card shows the counts: updated in place when the refresh slot
+    // the votes fell in ends (one timer for all of them).
+    let timers = w.store().timers(&polls).await.expect("timers");
+    assert_eq!(timers.len(), 1, "{timers:?}");
+    let report = w
+        .runtime
+        .deliver_due(
+            &qun_host::runtime::DeliveryConfig::default(),
+            "test",
+            timers[0].due_at,
+        )
+        .await
+        .expect("deliver");
+    assert_eq!((report.timers, report.parked + report.retried), (1, 0));
     assert_eq!(
         card_text(&w, &gid, card).await,
         format!("Poll #{poll}: Lunch? (noodles 1, dumplings 1, rice 1)")
@@ -421,6 +434,7 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
     .await;
     let timers = w.store().timers(&polls).await.expect("timers");
     assert_eq!(timers.len(), 1, "the closing time is a timer");
+    assert!(timers[0].key.starts_with("close/"), "{timers:?}");
     w.action(
         &polls,
         &members[0].id,
@@ -440,7 +454,8 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
         )
         .await
         .expect("deliver");
-    assert_eq!(report.timers, 1);
+    // The closing timer and the card's refresh after the vote.
+    assert_eq!(report.timers, 2);
     assert_eq!(report.parked + report.retried, 0, "{report:?}");
     let results = w
         .action(&polls, &owner.id, "results", json!({"poll": poll}))

@@ -446,7 +446,7 @@ async fn run_action(
     state.member_of(&gid, &user).await?;
     let inst = state
         .store()
-        .installation_of(&gid, &slug)
+        .installation_of_cached(&gid, &slug)
         .await?
         .ok_or_else(|| {
             ApiError::not_found(

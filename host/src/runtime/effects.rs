@@ -235,8 +235,9 @@ pub async fn commit(
         check_directs(&mut tx, inst, limits, effects).await?;
     }
     let mut done = Committed::default();
+    let mut usage = None;
     if !effects.is_empty() {
-        apply_storage(&mut tx, inst, limits, effects).await?;
+        usage = apply_storage(&mut tx, inst, limits, effects).await?;
         apply_timers(&mut tx, inst, limits, effects).await?;
         apply_payments(&mut tx, inst, effects).await?;
         if !effects.messages.is_empty() {
@@ -298,6 +299,9 @@ pub async fn commit(
         }
     }
     tx.commit().await?;
+    if let Some((bytes, keys)) = usage {
+        db.cache().note_usage(inst, bytes, keys);
+    }
     Ok(done)
 }
 
@@ -391,9 +395,9 @@ async fn apply_storage(
     inst: &str,
     limits: &Limits,
     effects: &Effects,
-) -> Result<(), CommitError> {
+) -> Result<Option<(i64, i64)>, CommitError> {
     if effects.writes.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let Some(clock) = tx.tick_clock(inst).await? else {
         return Err(CommitError::Gone);
@@ -425,7 +429,7 @@ async fn apply_storage(
         )));
     }
     tx.set_usage(inst, bytes, keys).await?;
-    Ok(())
+    Ok(Some((bytes, keys)))
 }
 
 async fn apply_timers(

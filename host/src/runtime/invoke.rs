@@ -247,7 +247,7 @@ impl Runtime {
         version: &str,
     ) -> Result<Arc<LoadedApp>, InvokeError> {
         let db = self.store();
-        let stored = db.version(slug, version).await?;
+        let stored = db.version_cached(slug, version).await?;
         let Some(stored) = stored else {
             return Err(InvokeError::Internal(format!(
                 "app {slug} has no version {version}"
@@ -290,15 +290,18 @@ impl Runtime {
         event: Option<i64>,
     ) -> Result<Outcome, InvokeError> {
         let db = self.store();
+        // From the cache (`store::cache`): a change made on any host drops
+        // it; the commit re-reads the installation, its grants and the
+        // suspension under the installation's lock all the same.
         let inst = db
-            .installation(&invocation.installation_id)
+            .installation_cached(&invocation.installation_id)
             .await?
             .ok_or_else(|| InvokeError::NoInstallation(invocation.installation_id.clone()))?;
         if !inst.enabled {
             return Err(InvokeError::Disabled);
         }
-        // Read with the installation on every invocation, so a suspension
-        // holds from the next request on, on every host sharing the database.
+        // Read with the installation, so a suspension holds from the next
+        // request on, on every host sharing the database.
         if let Some(reason) = inst.app_suspended.clone() {
             return Err(InvokeError::Suspended(reason));
         }

@@ -210,6 +210,23 @@ impl Store {
         row.as_ref().map(version_from_row).transpose()
     }
 
+    /// [`Store::version`] through the cache (see `store::cache`).
+    pub async fn version_cached(
+        &self,
+        slug: &str,
+        version: &str,
+    ) -> Result<Option<AppVersion>, StoreError> {
+        let ticket = match self.cache().version(slug, version) {
+            Ok(v) => return Ok(Some(v)),
+            Err(ticket) => ticket,
+        };
+        let v = self.version(slug, version).await?;
+        if let Some(v) = &v {
+            self.cache().put_version(ticket, v.clone());
+        }
+        Ok(v)
+    }
+
     /// Every version of an app, newest first.
     pub async fn versions(&self, slug: &str) -> Result<Vec<AppVersion>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -273,6 +290,7 @@ impl Store {
         let mut record = AuditRecord::decision(action, reviewer).app(slug, Some(version));
         record.detail = reason.map(str::to_string);
         tx.insert_audit(&[record]).await?;
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -327,6 +345,7 @@ impl Store {
         let mut record = AuditRecord::decision(action, admin).app(slug, None);
         record.detail = reason.map(str::to_string);
         tx.insert_audit(&[record]).await?;
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(true)
     }

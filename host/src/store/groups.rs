@@ -167,7 +167,7 @@ impl Store {
         .bind(now_ms())
         .execute(self.pool())
         .await?;
-        Ok(())
+        self.cache_changed().await
     }
 
     /// Remove a member; true if they were one.
@@ -179,15 +179,23 @@ impl Store {
         .bind(user_id)
         .execute(self.pool())
         .await?;
+        if done.rows_affected() > 0 {
+            self.cache_changed().await?;
+        }
         Ok(done.rows_affected() > 0)
     }
 
-    /// One member of a group, if `user_id` is a member.
+    /// One member of a group, if `user_id` is a member (cached: see
+    /// `store::cache`).
     pub async fn member(
         &self,
         group_id: &str,
         user_id: &str,
     ) -> Result<Option<Member>, StoreError> {
+        let ticket = match self.cache().member(group_id, user_id) {
+            Ok(member) => return Ok(Some(member)),
+            Err(ticket) => ticket,
+        };
         let row = sqlx::query(
             "SELECT m.user_id, u.name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id = $2",
@@ -196,7 +204,11 @@ impl Store {
         .bind(user_id)
         .fetch_optional(self.pool())
         .await?;
-        row.as_ref().map(member_from_row).transpose()
+        let member = row.as_ref().map(member_from_row).transpose()?;
+        if let Some(member) = &member {
+            self.cache().put_member(ticket, group_id, member.clone());
+        }
+        Ok(member)
     }
 
     /// Members of a group ordered by user id, `limit` after `cursor`.
@@ -264,6 +276,7 @@ impl Store {
         .bind(id)
         .execute(self.pool())
         .await?;
+        self.cache_changed().await?;
         self.group(id).await
     }
 }

@@ -123,6 +123,7 @@ impl Store {
             .installation(&id, group_id)
             .detail(format!("grants: {}", grants.join(", ")));
         tx.insert_audit(&[record]).await?;
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(Installation {
             id,
@@ -151,6 +152,39 @@ impl Store {
         .fetch_optional(self.pool())
         .await?;
         row.as_ref().map(installation_from_row).transpose()
+    }
+
+    /// [`Store::installation`] through the cache (see `store::cache`): for
+    /// the invocation path. Its storage use may lag (the commit checks the
+    /// quota on what is stored).
+    pub async fn installation_cached(&self, id: &str) -> Result<Option<Installation>, StoreError> {
+        let ticket = match self.cache().installation(id) {
+            Ok(inst) => return Ok(Some(inst)),
+            Err(ticket) => ticket,
+        };
+        let inst = self.installation(id).await?;
+        if let Some(inst) = &inst {
+            self.cache().put_installation(ticket, inst.clone());
+        }
+        Ok(inst)
+    }
+
+    /// [`Store::installation_of`] through the cache, as
+    /// [`Store::installation_cached`].
+    pub async fn installation_of_cached(
+        &self,
+        group_id: &str,
+        app_slug: &str,
+    ) -> Result<Option<Installation>, StoreError> {
+        let ticket = match self.cache().installed(group_id, app_slug) {
+            Ok(inst) => return Ok(Some(inst)),
+            Err(ticket) => ticket,
+        };
+        let inst = self.installation_of(group_id, app_slug).await?;
+        if let Some(inst) = &inst {
+            self.cache().put_installation(ticket, inst.clone());
+        }
+        Ok(inst)
     }
 
     /// The installation of `app_slug` in a group.
@@ -236,6 +270,7 @@ impl Store {
                 .await?;
         }
         tx.insert_audit(&change.audit).await?;
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -330,6 +365,7 @@ impl Store {
                 disabled = Some(reason);
             }
         }
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(disabled)
     }
@@ -363,6 +399,7 @@ impl Store {
                 .installation(id, &inst.group_id);
             tx.insert_audit(&[record]).await?;
         }
+        tx.invalidate_cache().await?;
         tx.commit().await?;
         Ok(done.rows_affected() > 0)
     }

@@ -8,6 +8,7 @@ mod apps;
 mod audit;
 mod audit_verify;
 mod audit_window;
+mod cache;
 mod commands;
 mod elements;
 mod forms;
@@ -100,6 +101,9 @@ pub struct Store {
     durable: Option<AnyPool>,
     /// Summaries of read-only invocations not yet written (issue 12 item 1).
     window: Arc<AuditWindow>,
+    /// Tokens, members, installations, versions (issue 12 item 2; see
+    /// [`cache`] for how it stays correct across hosts).
+    cache: Arc<cache::Cache>,
 }
 
 /// A write transaction; commits only through [`WriteTx::commit`].
@@ -107,12 +111,37 @@ pub struct WriteTx {
     pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
     backend: Backend,
     _writer: Option<OwnedMutexGuard<()>>,
+    /// Set when this transaction changes what the cache holds.
+    cache: Option<Arc<cache::Cache>>,
+    invalidates: bool,
 }
 
 impl WriteTx {
     /// Commit everything written through this transaction.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if self.invalidates
+            && let Some(cache) = &self.cache
+        {
+            cache.invalidate();
+        }
+        Ok(())
+    }
+
+    /// This transaction changes a token, a user, a membership, an
+    /// installation, an app or a group: every host's cache is dropped when
+    /// it commits (on PostgreSQL by a `NOTIFY` sent in the transaction).
+    pub async fn invalidate_cache(&mut self) -> Result<(), StoreError> {
+        if self.invalidates {
+            return Ok(());
+        }
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(cache::CHANNEL)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        self.invalidates = true;
         Ok(())
     }
 
@@ -171,14 +200,28 @@ impl Store {
                 (pool, None)
             }
         };
+        let cache = match backend {
+            Backend::Sqlite => {
+                let file = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .ok()
+                    .filter(|o| o.get_filename() != std::path::Path::new(":memory:"))
+                    .map(|o| o.get_filename().to_path_buf());
+                cache::Cache::sqlite(file.as_deref())
+            }
+            Backend::Postgres => cache::Cache::postgres(),
+        };
         let store = Store {
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
             durable,
             window: Arc::new(AuditWindow::default()),
+            cache,
         };
         store.migrate().await?;
+        if backend == Backend::Postgres {
+            cache::listen(url.to_string(), &store.cache).await;
+        }
         Ok(store)
     }
 
@@ -224,6 +267,8 @@ impl Store {
                     tx,
                     backend: self.backend,
                     _writer: Some(guard),
+                    cache: Some(self.cache.clone()),
+                    invalidates: false,
                 })
             }
             Backend::Postgres => {
@@ -232,6 +277,8 @@ impl Store {
                     tx,
                     backend: self.backend,
                     _writer: None,
+                    cache: Some(self.cache.clone()),
+                    invalidates: false,
                 })
             }
         }
@@ -253,6 +300,8 @@ impl Store {
                     tx,
                     backend: self.backend,
                     _writer: Some(guard),
+                    cache: Some(self.cache.clone()),
+                    invalidates: false,
                 })
             }
             _ => {
@@ -283,7 +332,27 @@ impl Store {
             tx,
             backend: self.backend,
             _writer: None,
+            cache: None,
+            invalidates: false,
         })
+    }
+
+    /// The cache of what every request reads.
+    pub(crate) fn cache(&self) -> &cache::Cache {
+        &self.cache
+    }
+
+    /// A token, a user, a membership, an installation, an app or a group was
+    /// just changed outside a [`WriteTx`]: drop every host's cache.
+    pub(crate) async fn cache_changed(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(cache::CHANNEL)
+                .execute(&self.pool)
+                .await?;
+        }
+        self.cache.invalidate();
+        Ok(())
     }
 
     /// Check that the database answers (for health checks).
@@ -294,6 +363,7 @@ impl Store {
 
     /// Close the pool (waits for connections to be returned).
     pub async fn close(&self) {
+        self.cache.close();
         self.pool.close().await;
         if let Some(durable) = &self.durable {
             durable.close().await;

@@ -628,6 +628,7 @@ impl Store {
         .bind(now_ms())
         .execute(&mut *tx.tx)
         .await?;
+        tx.invalidate_cache().await?;
         let joined = existing == 0;
         if joined {
             tx.enqueue_group_event(
@@ -656,6 +657,7 @@ impl Store {
         .await?;
         let left = done.rows_affected() > 0;
         if left {
+            tx.invalidate_cache().await?;
             tx.enqueue_group_event(
                 group_id,
                 &EventBody::MemberLeft {

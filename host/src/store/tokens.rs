@@ -1,7 +1,8 @@
 //! Bearer tokens with a lifecycle (issue 11 item 7): named, scoped, with an
 //! optional expiry, revocable; and users a platform admin can disable. Every
-//! request reads its token's row, so a revocation, an expiry or a disabling
-//! holds on the next request on every host sharing the database.
+//! request checks its token against the cache of tokens that worked, which
+//! every revocation or disabling drops on every host sharing the database
+//! (`store::cache`); the expiry is checked on every request.
 
 use sqlx::Row;
 
@@ -88,14 +89,24 @@ fn token_from_row(row: &sqlx::any::AnyRow) -> Result<TokenInfo, StoreError> {
 
 impl Store {
     /// Resolve a bearer token, with why it does not work when it does not.
+    /// A token that worked is cached (see `store::cache`); its expiry is
+    /// checked on every use.
     pub async fn authenticate(&self, token: &str) -> Result<Authenticated, StoreError> {
+        let hash = hash_token(token);
+        let ticket = match self.cache().token(&hash) {
+            Ok((_, info)) if info.expires_at.is_some_and(|at| at <= now_ms()) => {
+                return Ok(Authenticated::Expired);
+            }
+            Ok((user, info)) => return Ok(Authenticated::Ok(user, info)),
+            Err(ticket) => ticket,
+        };
         let row = sqlx::query(
             "SELECT t.id AS t_id, t.name AS t_name, t.scope, t.created_at AS t_created_at, \
              t.expires_at, t.revoked_at, u.id, u.name, u.display_name, u.is_admin, \
              u.is_developer, u.disabled_at \
              FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
         )
-        .bind(hash_token(token))
+        .bind(&hash)
         .fetch_optional(self.pool())
         .await?;
         let Some(row) = row else {
@@ -119,6 +130,8 @@ impl Store {
         } else if info.expires_at.is_some_and(|at| at <= now_ms()) {
             Authenticated::Expired
         } else {
+            self.cache()
+                .put_token(ticket, hash, (user.clone(), info.clone()));
             Authenticated::Ok(user, info)
         })
     }
@@ -200,6 +213,7 @@ impl Store {
         .await?
         .rows_affected();
         if done > 0 {
+            tx.invalidate_cache().await?;
             let detail = format!("token {token_id} of {user_id}");
             tx.insert_audit(&[AuditRecord::decision("token.revoke", actor).detail(detail)])
                 .await?;
@@ -227,6 +241,9 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
+        if revoked > 0 {
+            tx.invalidate_cache().await?;
+        }
         let detail = format!("{revoked} tokens of {user_id}");
         tx.insert_audit(&[AuditRecord::decision("token.revoke_all", actor).detail(detail)])
             .await?;
@@ -256,6 +273,7 @@ impl Store {
         };
         let changed = query.execute(&mut *tx.tx).await?.rows_affected() > 0;
         if changed {
+            tx.invalidate_cache().await?;
             let action = if disabled {
                 "user.disable"
             } else {

@@ -121,7 +121,7 @@ impl Store {
             .bind(user_id)
             .execute(self.pool())
             .await?;
-        Ok(())
+        self.cache_changed().await
     }
 
     /// Whether any platform admin exists.
@@ -188,6 +188,7 @@ impl Store {
         .bind(user_id)
         .execute(self.pool())
         .await?;
+        self.cache_changed().await?;
         self.profile(user_id).await
     }
 }

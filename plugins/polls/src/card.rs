@@ -112,6 +112,49 @@ pub(crate) fn poll_card(ctx: &Context, poll: &Poll, counts: &Counts) -> Result<M
     ]))
 }
 
+/// Timer keys of card refreshes are `card/<poll id>`.
+pub(crate) const REFRESH_TIMER_PREFIX: &str = "card/";
+
+/// Votes within one slot of this many milliseconds refresh the card once,
+/// at the end of the slot.
+const REFRESH_SLOT_MS: i64 = 500;
+
+/// Have the card show the counts at the end of the current slot: one
+/// timer per poll, `card/<id>`, due at the slot's end; every vote in the
+/// slot schedules the same key at the same time, which replaces the pending
+/// timer, so counting the ballots happens once per slot, not once per vote.
+/// Without the `scheduler` grant the card is refreshed at once instead.
+pub(crate) fn refresh_soon(ctx: &Context, poll: &Poll) -> Result<()> {
+    if poll.card.is_none() {
+        return Ok(());
+    }
+    let now = ctx.now().millis();
+    let due = (now / REFRESH_SLOT_MS + 1) * REFRESH_SLOT_MS;
+    let reference = crate::PollRef {
+        poll: poll.id.clone(),
+    };
+    let key = format!("{REFRESH_TIMER_PREFIX}{}", poll.id);
+    match scheduler::schedule_json(&key, Timestamp::from_millis(due), &reference) {
+        Ok(()) => Ok(()),
+        Err(Error::Denied(_)) => refresh(ctx, poll, &crate::results::count(poll)?),
+        Err(err) => Err(err),
+    }
+}
+
+/// The `card/<id>` timer came due: the card shows the counts as they stand.
+pub(crate) fn refresh_on_timer(ctx: &Context, id: &str) -> Result<()> {
+    let poll = match Poll::load(id) {
+        Ok(poll) => poll,
+        Err(Error::NotFound(_)) => return Ok(()),
+        Err(err) => return Err(err),
+    };
+    // Closing refreshed it already, with the final counts.
+    if poll.closed {
+        return Ok(());
+    }
+    refresh(ctx, &poll, &crate::results::count(&poll)?)
+}
+
 /// Updates the poll's card to `counts`, when the app posted it itself.
 /// A card someone deleted is left alone.
 pub(crate) fn refresh(ctx: &Context, poll: &Poll, counts: &Counts) -> Result<()> {

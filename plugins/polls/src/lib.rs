@@ -3,7 +3,8 @@
 //! `/poll Question? | option 1, option 2 [| multiple: yes] [| anonymous: yes]
 //! [| closes: in 2h]` (or `/poll` alone, which opens the poll form) posts a
 //! live card: one vote button per option and the counts, updated in place
-//! after every vote. **My vote** answers privately. Actions: `vote`, `mine`,
+//! within half a second of a vote (one refresh per half second however many
+//! votes came in). **My vote** answers privately. Actions: `vote`, `mine`,
 //! `close`, `results`; a poll with a closing time closes itself on a timer.
 //! See the README.
 
@@ -66,6 +67,10 @@ impl App for Polls {
             Event::TimerFired(timer) if timer.key.starts_with(poll::CLOSE_TIMER_PREFIX) => {
                 let poll: PollRef = serde_json::from_str(&timer.payload)?;
                 results::close_on_timer(ctx, &poll.poll)
+            }
+            Event::TimerFired(timer) if timer.key.starts_with(card::REFRESH_TIMER_PREFIX) => {
+                let poll: PollRef = serde_json::from_str(&timer.payload)?;
+                card::refresh_on_timer(ctx, &poll.poll)
             }
             _ => Ok(()),
         }

@@ -17,7 +17,10 @@ pub(crate) struct Vote {
     toggle: bool,
 }
 
-/// Stores the actor's ballot (replacing an earlier one) and updates the card.
+/// Stores the actor's ballot (replacing an earlier one); the card follows
+/// within the refresh slot (see [`card::refresh_soon`]). A vote reads only
+/// the poll and the voter's own ballot, so votes of different members never
+/// conflict, and costs the same however many ballots there are.
 pub(crate) fn run(ctx: &Context, vote: Vote) -> Result<ActionAnswer> {
     let voter = ctx.actor()?;
     let poll = Poll::load(&vote.poll)?;
@@ -53,7 +56,7 @@ pub(crate) fn run(ctx: &Context, vote: Vote) -> Result<ActionAnswer> {
             },
         )?;
     }
-    card::refresh(ctx, &poll, &count(&poll)?)?;
+    card::refresh_soon(ctx, &poll)?;
     Ok(json!({ "ok": true, "poll": poll.id, "choices": choices }).into())
 }
 
