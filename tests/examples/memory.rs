@@ -152,9 +152,12 @@ async fn main() {
     let me = std::process::id().to_string();
 
     // 1. Compile, store, install and invoke every version in this process.
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("qun.db").display()))
-        .await
-        .expect("database");
+    let store = Store::connect(&format!(
+        "sqlite://{}?mode=rwc",
+        dir.join("qun.db").display()
+    ))
+    .await
+    .expect("database");
     let runtime = Runtime::new(
         store.clone(),
         RuntimeConfig {
@@ -260,23 +263,23 @@ async fn main() {
         ready.as_secs_f64() * 1000.0
     );
     println!("qun serve idle: {}", rss(&server.child.id().to_string()));
-    let call = |slug: &str| {
+    let call = |base: &str, slug: &str| {
         client
             .post(format!(
-                "{}/v1/groups/{}/apps/{slug}/actions/noop",
-                server.base, group.id
+                "{base}/v1/groups/{}/apps/{slug}/actions/noop",
+                group.id
             ))
             .bearer_auth(TOKEN)
             .json(&serde_json::json!({}))
             .send()
     };
     let started = Instant::now();
-    let first = call(&slugs[0]).await.expect("first call");
+    let first = call(&server.base, &slugs[0]).await.expect("first call");
     assert!(first.status().is_success(), "{}", first.status());
     let first_ms = started.elapsed().as_secs_f64() * 1000.0;
     let started = Instant::now();
     for slug in &slugs {
-        let r = call(slug).await.expect("call");
+        let r = call(&server.base, slug).await.expect("call");
         assert!(r.status().is_success(), "{slug}: {}", r.status());
     }
     println!(
@@ -306,7 +309,9 @@ async fn main() {
         ready.as_secs_f64() * 1000.0
     );
     let started = Instant::now();
-    let r = call(&slugs[n / 2]).await.expect("call after restart");
+    let r = call(&server.base, &slugs[n / 2])
+        .await
+        .expect("call after restart");
     assert!(r.status().is_success(), "{}", r.status());
     println!(
         "first call after restart: {:.1} ms",
