@@ -138,7 +138,7 @@ async fn compiled_code_is_cached_on_disk_and_reused_after_a_restart(backend: Bac
 
     // A corrupt cache file is ignored and replaced, never trusted. (Never
     // while a host has it mapped: the cache is the host's own.)
-    drop((again, second));
+    drop((app, again, second));
     std::fs::write(&files[0], b"garbage").expect("corrupt the cache");
     let third = Runtime::new(
         w.store().clone(),
