@@ -100,6 +100,12 @@ pub struct Limits {
     pub dms_per_minute: i64,
     /// Direct messages an installation may send to one member per minute.
     pub dms_per_recipient: i64,
+    // Issue 12 item 6: memory follows the apps in use.
+    /// App versions kept loaded; past it the least recently used one is
+    /// dropped (and reloaded from the compiled-code cache on its next use).
+    pub loaded_apps: usize,
+    /// Bytes of compiled code of the loaded versions; the same eviction past it.
+    pub loaded_code_bytes: usize,
 }
 
 /// How payments are split and bounded.
@@ -170,6 +176,9 @@ impl Default for Limits {
             effects_items: 2_000,
             dms_per_minute: 500,
             dms_per_recipient: 20,
+            // Issue 12 item 6.
+            loaded_apps: 256,
+            loaded_code_bytes: 512 << 20,
         }
     }
 }

@@ -250,9 +250,12 @@ async fn oversized_manifests_are_refused_and_nothing_is_kept(backend: Backend) {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(body["commands"], json!(["rival"]), "{body}");
-    let files = site.cached_files();
-    assert_eq!(files.len(), 1, "{files:?}");
+    // The compiled code and its checksum, no temporary file left.
+    let mut files = site.cached_files();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
     assert!(files[0].ends_with(".cwasm"), "{files:?}");
+    assert!(files[1].ends_with(".cwasm.sum"), "{files:?}");
 }
 
 async fn a_command_belongs_to_one_app_per_group(backend: Backend) {
@@ -706,7 +709,11 @@ async fn one_component_is_compiled_once_however_many_ask_at_once() {
         probes.iter().all(|a| std::sync::Arc::ptr_eq(a, probes[0])),
         "every caller got the one compiled probe"
     );
-    let files = std::fs::read_dir(&cache).expect("cache dir").count();
+    let files = std::fs::read_dir(&cache)
+        .expect("cache dir")
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".cwasm"))
+        .count();
     assert_eq!(files, 2, "one compiled file per component");
     let _ = std::fs::remove_dir_all(&cache);
 }

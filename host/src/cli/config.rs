@@ -211,6 +211,14 @@ pub struct LimitArgs {
     /// Direct messages an installation may send to one member per minute [default: 20].
     #[arg(long, env = "QUN_DMS_PER_RECIPIENT")]
     pub dms_per_recipient: Option<i64>,
+    // Issue 12 item 6: memory follows the apps in use.
+    /// App versions kept loaded; the least recently used beyond it is
+    /// reloaded from the compiled-code cache when next used [default: 256].
+    #[arg(long, env = "QUN_APP_CACHE_APPS")]
+    pub app_cache_apps: Option<usize>,
+    /// MiB of compiled code kept loaded; the same eviction past it [default: 512].
+    #[arg(long, env = "QUN_APP_CACHE_MIB")]
+    pub app_cache_mib: Option<usize>,
 }
 
 impl LimitArgs {
@@ -299,6 +307,13 @@ impl LimitArgs {
         }
         if let Some(n) = self.dms_per_recipient {
             limits.dms_per_recipient = n;
+        }
+        // Issue 12 item 6.
+        if let Some(n) = self.app_cache_apps {
+            limits.loaded_apps = n.max(1);
+        }
+        if let Some(mib) = self.app_cache_mib {
+            limits.loaded_code_bytes = mib.saturating_mul(1 << 20);
         }
         limits
     }

@@ -164,6 +164,8 @@ pub struct LoadedApp {
     pub(crate) actions: std::sync::Arc<[String]>,
     /// What one instance takes from the instance pool.
     pub(crate) needs: super::pool::Needs,
+    /// Bytes of its compiled code (mapped from the cache when there is one).
+    pub(crate) code_bytes: usize,
 }
 
 /// sha256 of `bytes`, hex.
@@ -256,44 +258,87 @@ pub fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
     dir.join(format!("{sha256}-{:016x}.cwasm", hasher.finish()))
 }
 
-/// Compiled code not yet written to the cache: an upload is only cached once
-/// it has been accepted, so a refused one leaves nothing behind.
+// Issue 12 item 6: compiled code is mapped from the cache, not read into
+// memory. A mapped file must never change under the mapping (a truncated one
+// kills the host with SIGBUS), so every cache file is written once under a
+// temporary name, synced, renamed into place and never modified: a new
+// compilation writes a new file and renames it over the old name, which
+// leaves any mapping of the old file intact. Before a file is mapped, its
+// length and sha256 are checked against the checksum file written beside it
+// after it; a file without one, short, or corrupt is compiled again from the
+// stored source.
+
+/// The checksum beside the compiled code at `path`: `"{length} {sha256}"`.
+fn sum_path(path: &Path) -> PathBuf {
+    path.with_extension("cwasm.sum")
+}
+
+/// Compiled code not yet in the cache: complete and synced under a
+/// temporary name (and already mapped from there), renamed into place only
+/// once the upload is accepted; a refused one is removed when dropped.
 pub struct Unsaved {
+    tmp: PathBuf,
     path: PathBuf,
-    compiled: Vec<u8>,
+    /// The checksum line of the compiled code.
+    sum: String,
+    saved: bool,
 }
 
 impl Unsaved {
-    /// Write it into the cache (atomically: a temporary file renamed into place).
-    pub fn save(self) {
-        let Some(dir) = self.path.parent() else {
-            return;
-        };
-        if let Err(e) = write_atomically(dir, &self.path, &self.compiled) {
-            tracing::warn!(
+    /// Move it into the cache (a rename, then its checksum file).
+    pub fn save(mut self) {
+        match self.publish() {
+            Ok(()) => self.saved = true,
+            Err(e) => tracing::warn!(
                 "could not write the compiled cache {}: {e}",
                 self.path.display()
-            );
+            ),
+        }
+    }
+
+    fn publish(&self) -> std::io::Result<()> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        // Renaming over a file another process has mapped leaves its mapping
+        // on the old file, untouched.
+        std::fs::rename(&self.tmp, &self.path)?;
+        write_atomically(dir, &sum_path(&self.path), self.sum.as_bytes())
+    }
+}
+
+impl Drop for Unsaved {
+    fn drop(&mut self) {
+        if !self.saved {
+            // Unlinking a mapped file leaves the mapping intact.
+            let _ = std::fs::remove_file(&self.tmp);
         }
     }
 }
 
-/// Load the compiled code this host cached for `sha256`, if it has any.
+/// Map the compiled code this host cached for `sha256`, if it has any that
+/// matches its checksum.
 pub fn cached_component(
     engine: &Engine,
     sha256: &str,
     cache_dir: Option<&Path>,
 ) -> Option<Component> {
     let path = cache_path(engine, cache_dir?, sha256);
-    let compiled = std::fs::read(&path).ok()?;
-    // Read into memory rather than `deserialize_file`: a mapped file that
-    // someone truncates would crash the host with SIGBUS.
-    // SAFETY: the file was written by `Unsaved::save` into the host's private
-    // cache directory, named by the sha256 of the source bytes and this
-    // engine's compatibility hash; wasmtime checks its header and that it was
-    // produced by a compatible engine.
+    // No checksum: never cached, or not finished (or from before checksums).
+    let sum = std::fs::read_to_string(sum_path(&path)).ok()?;
+    if let Err(e) = check_file(&path, &sum) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!("recompiling: the compiled cache {} {e}", path.display());
+        }
+        return None;
+    }
+    // SAFETY: the file is in the host's private cache directory, named by
+    // the sha256 of the source and this engine's compatibility hash, and
+    // has just been checked against the checksum written after it; it was
+    // written once by `compile` from code this engine produced and is never
+    // modified (only replaced by a rename, which leaves this mapping
+    // intact). wasmtime checks its header and that a compatible engine
+    // produced it.
     #[allow(unsafe_code)]
-    let loaded = unsafe { Component::deserialize(engine, &compiled) };
+    let loaded = unsafe { Component::deserialize_file(engine, &path) };
     match loaded {
         Ok(component) => Some(component),
         Err(e) => {
@@ -303,41 +348,109 @@ pub fn cached_component(
     }
 }
 
+/// Whether the file at `path` is exactly what `sum` says: its length first
+/// (a short file), then its sha256 (a corrupt one).
+fn check_file(path: &Path, sum: &str) -> std::io::Result<()> {
+    let bad = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let (len, digest) = sum
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| bad("has a malformed checksum file".into()))?;
+    let len: u64 = len
+        .parse()
+        .map_err(|_| bad("has a malformed checksum file".into()))?;
+    let mut file = std::fs::File::open(path)?;
+    let actual = file.metadata()?.len();
+    if actual != len {
+        return Err(bad(format!("is {actual} bytes, not {len}")));
+    }
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    if hex::encode(hasher.finalize()) != digest {
+        return Err(bad("does not match its checksum".into()));
+    }
+    Ok(())
+}
+
 /// Compile `bytes` (Cranelift; slow for a large component). With a cache
-/// directory, the compiled code comes back unsaved for the caller to keep
-/// once the app is accepted.
+/// directory, the compiled code is written to a temporary file and mapped
+/// from there, and comes back unsaved for the caller to keep once the app
+/// is accepted.
 pub fn compile(
     engine: &Engine,
     bytes: &[u8],
     sha256: &str,
     cache_dir: Option<&Path>,
 ) -> Result<(Component, Option<Unsaved>), LoadError> {
+    let invalid = |e: wasmtime::Error| LoadError::Invalid(format!("{e:#}"));
     let Some(dir) = cache_dir else {
-        let component =
-            Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let component = Component::new(engine, bytes).map_err(invalid)?;
         return Ok((component, None));
     };
-    let compiled = engine
-        .precompile_component(bytes)
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-    // SAFETY: `compiled` was just produced by this engine.
-    #[allow(unsafe_code)]
-    let component = unsafe { Component::deserialize(engine, &compiled) }
-        .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-    let unsaved = Unsaved {
-        path: cache_path(engine, dir, sha256),
-        compiled,
+    let compiled = engine.precompile_component(bytes).map_err(invalid)?;
+    let path = cache_path(engine, dir, sha256);
+    let sum = format!("{} {}\n", compiled.len(), sha256_hex(&compiled));
+    let tmp = match write_temp(dir, &path, &compiled) {
+        Ok(tmp) => tmp,
+        Err(e) => {
+            tracing::warn!(
+                "could not write compiled code to {}: {e}; keeping it in memory",
+                dir.display()
+            );
+            // SAFETY: `compiled` was just produced by this engine.
+            #[allow(unsafe_code)]
+            let component = unsafe { Component::deserialize(engine, &compiled) };
+            return Ok((component.map_err(invalid)?, None));
+        }
     };
-    Ok((component, Some(unsaved)))
+    drop(compiled);
+    let unsaved = Unsaved {
+        tmp,
+        path,
+        sum,
+        saved: false,
+    };
+    // SAFETY: the temporary file was just written, completely and synced,
+    // from code this engine produced; it is only ever renamed into place or
+    // removed, never modified.
+    #[allow(unsafe_code)]
+    let component = unsafe { Component::deserialize_file(engine, &unsaved.tmp) };
+    Ok((component.map_err(invalid)?, Some(unsaved)))
 }
 
-fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Write `bytes` to a new file beside `path` and sync it; its name.
+fn write_temp(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::io::Write;
     std::fs::create_dir_all(dir)?;
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(tmp, path)
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        });
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically: a synced temporary file renamed into
+/// place, the directory synced after.
+fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = write_temp(dir, path, bytes)?;
+    if let Err(e) = std::fs::rename(&tmp, path) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Check and convert a `describe` answer (a 0.1 answer converted to 0.2's).

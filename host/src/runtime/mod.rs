@@ -11,6 +11,7 @@ mod load;
 pub mod manifest;
 pub mod pool;
 pub mod recurrence;
+mod resident;
 mod state;
 mod stdio;
 
@@ -25,6 +26,7 @@ pub(crate) use state::LimitHit;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Semaphore;
@@ -59,8 +61,12 @@ struct Inner {
     db: Store,
     limits: Arc<Limits>,
     cache_dir: Option<PathBuf>,
-    /// Loaded apps by sha256.
-    apps: Mutex<HashMap<String, Arc<LoadedApp>>>,
+    /// Loaded apps by sha256, the least recently used dropped past the
+    /// budget (issue 12 item 6).
+    apps: Mutex<resident::Resident<LoadedApp>>,
+    /// Components compiled, and mapped from the compiled-code cache.
+    compiled: AtomicU64,
+    mapped: AtomicU64,
     /// Pooling-allocator slots, counted in what each component needs:
     /// invocations beyond this wait their turn.
     pool: pool::InstancePool,
@@ -89,6 +95,21 @@ pub struct Prepared {
     /// Held until the app is kept (or dropped): whoever waits for the same
     /// sha256 then finds it loaded instead of compiling it again.
     flight: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+/// The app versions a runtime holds loaded (issue 12 item 6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadedStats {
+    /// Versions loaded now.
+    pub apps: usize,
+    /// Bytes of their compiled code.
+    pub code_bytes: usize,
+    /// Versions dropped to stay within the budget, since the start.
+    pub evicted: u64,
+    /// Components compiled since the start.
+    pub compiled: u64,
+    /// Components mapped from the compiled-code cache since the start.
+    pub mapped: u64,
 }
 
 /// Awaited with the installation id after an invocation ran and before its
@@ -121,6 +142,8 @@ impl Runtime {
         )
         .map_err(err)?;
         let compiles = Semaphore::new(config.limits.compile_concurrency.max(1));
+        let apps =
+            resident::Resident::new(config.limits.loaded_apps, config.limits.loaded_code_bytes);
         let pool = pool::InstancePool::new(&config.limits);
         let admission = pool::Admission::new(&config.limits);
         Ok(Runtime {
@@ -131,7 +154,9 @@ impl Runtime {
                 db,
                 limits: Arc::new(config.limits),
                 cache_dir: config.cache_dir,
-                apps: Mutex::new(HashMap::new()),
+                apps: Mutex::new(apps),
+                compiled: AtomicU64::new(0),
+                mapped: AtomicU64::new(0),
                 pool,
                 admission,
                 before_commit: Mutex::new(None),
@@ -206,8 +231,12 @@ impl Runtime {
         .ok()
         .flatten();
         let (component, unsaved) = match on_disk {
-            Some(component) => (component, None),
+            Some(component) => {
+                self.inner.mapped.fetch_add(1, Ordering::Relaxed);
+                (component, None)
+            }
             None => {
+                self.inner.compiled.fetch_add(1, Ordering::Relaxed);
                 let _permit =
                     self.inner.compiles.acquire().await.map_err(|e| {
                         LoadError::Invalid(format!("compilation is shut down: {e}"))
@@ -241,6 +270,8 @@ impl Runtime {
         if !self.inner.pool.fits(&needs) {
             return Err(LoadError::TooBig { needs, max });
         }
+        let image = component.image_range();
+        let code_bytes = (image.end as usize).saturating_sub(image.start as usize);
         let contract = load::contract_of(&self.inner.engine, &component)?;
         let capabilities = load::capabilities_of(&self.inner.engine, &component, contract)?;
         let not_an_app = |e: wasmtime::Error| LoadError::NotAnApp(format!("{e:#}"));
@@ -274,6 +305,7 @@ impl Runtime {
             pre,
             actions,
             needs,
+            code_bytes,
         });
         Ok(Prepared {
             app,
@@ -311,15 +343,27 @@ impl Runtime {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(sha256)
-            .cloned()
     }
 
     fn remember(&self, app: Arc<LoadedApp>) {
+        let bytes = app.code_bytes;
         self.inner
             .apps
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(app.sha256.clone(), app);
+            .insert(app.sha256.clone(), app, bytes);
+    }
+
+    /// What is loaded, and how it got there (tests and metrics).
+    pub fn loaded(&self) -> LoadedStats {
+        let apps = self.inner.apps.lock().unwrap_or_else(|p| p.into_inner());
+        LoadedStats {
+            apps: apps.len(),
+            code_bytes: apps.bytes(),
+            evicted: apps.evicted(),
+            compiled: self.inner.compiled.load(Ordering::Relaxed),
+            mapped: self.inner.mapped.load(Ordering::Relaxed),
+        }
     }
 
     /// Await `hook` between every invocation's run and its commit (tests only).
