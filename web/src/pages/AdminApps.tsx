@@ -1,0 +1,4 @@
+// TODO(web): AdminApps screen.
+export function AdminApps() {
+  return <h1>AdminApps</h1>;
+}

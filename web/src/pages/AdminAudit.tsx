@@ -1,0 +1,4 @@
+// TODO(web): AdminAudit screen.
+export function AdminAudit() {
+  return <h1>AdminAudit</h1>;
+}

@@ -1,0 +1,4 @@
+// TODO(web): AdminReview screen.
+export function AdminReview() {
+  return <h1>AdminReview</h1>;
+}

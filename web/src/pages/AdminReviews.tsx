@@ -1,0 +1,4 @@
+// TODO(web): AdminReviews screen.
+export function AdminReviews() {
+  return <h1>AdminReviews</h1>;
+}

@@ -1,0 +1,4 @@
+// TODO(web): GroupApps screen.
+export function GroupApps() {
+  return <h1>GroupApps</h1>;
+}

@@ -1,0 +1,4 @@
+// TODO(web): Groups screen.
+export function Groups() {
+  return <h1>Groups</h1>;
+}

@@ -1,0 +1,4 @@
+// TODO(web): Timeline screen.
+export function Timeline() {
+  return <h1>Timeline</h1>;
+}
