@@ -55,38 +55,63 @@ export function AdminApps() {
       <ErrorNote error={resume.error} />
       {apps.data && apps.data.length === 0 && <p className="muted">{t("admin.apps.empty")}</p>}
       {apps.data && apps.data.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t("admin.apps.app")}</th>
-                <th scope="col">{t("admin.apps.developer")}</th>
-                <th scope="col">{t("admin.apps.versions")}</th>
-                <th scope="col">{t("admin.apps.state")}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t("admin.apps.actions")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {apps.data.map((app) => (
-                <tr key={app.slug} data-testid={`app-${app.slug}`}>
-                  <td>
-                    <strong>{app.name}</strong>
-                    <br />
-                    <code>{app.slug}</code>
-                    {app.description && (
-                      <>
-                        <br />
-                        <small>{app.description}</small>
-                      </>
-                    )}
-                  </td>
-                  <td>
-                    <code>{app.developer_id}</code>
-                  </td>
-                  <td>
-                    {app.versions.length === 0 && <span className="muted">{t("admin.none")}</span>}
+        <ul className="app-list">
+          {apps.data.map((app) => (
+            <li key={app.slug} className="card" data-testid={`app-${app.slug}`}>
+              <div className="row app-head">
+                <h2>
+                  {app.name} <code>{app.slug}</code>
+                </h2>
+                {app.suspended ? (
+                  <span className="badge suspended">{t("admin.apps.isSuspended")}</span>
+                ) : (
+                  <span className="badge">{t("admin.apps.active")}</span>
+                )}
+                <span className="spacer" />
+                {app.suspended ? (
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={resume.isPending}
+                    aria-label={t("admin.apps.resumeApp", { app: app.slug })}
+                    onClick={() => {
+                      setMessage(null);
+                      resume.mutate(app.slug);
+                    }}
+                  >
+                    {t("admin.apps.resume")}
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="danger"
+                    aria-label={t("admin.apps.suspendApp", { app: app.slug })}
+                    onClick={() => {
+                      setMessage(null);
+                      suspend.reset();
+                      setSuspending(app.slug);
+                    }}
+                  >
+                    {t("admin.apps.suspend")}
+                  </button>
+                )}
+              </div>
+              {app.suspended && app.suspend_reason && (
+                <p className="error">
+                  {t("admin.apps.suspendReason")}: {app.suspend_reason}
+                </p>
+              )}
+              {app.description && <p>{app.description}</p>}
+              <dl className="facts">
+                <dt>{t("admin.apps.developer")}</dt>
+                <dd>
+                  <code>{app.developer_id}</code>
+                </dd>
+                <dt>{t("admin.apps.versions")}</dt>
+                <dd>
+                  {app.versions.length === 0 ? (
+                    <span className="muted">{t("admin.none")}</span>
+                  ) : (
                     <ul className="tags">
                       {app.versions.map((v) => (
                         <li key={v.version}>
@@ -103,51 +128,12 @@ export function AdminApps() {
                         </li>
                       ))}
                     </ul>
-                  </td>
-                  <td>
-                    {app.suspended ? (
-                      <>
-                        <span className="badge suspended">{t("admin.apps.isSuspended")}</span>
-                        {app.suspend_reason && <div>{app.suspend_reason}</div>}
-                      </>
-                    ) : (
-                      <span className="badge">{t("admin.apps.active")}</span>
-                    )}
-                  </td>
-                  <td>
-                    {app.suspended ? (
-                      <button
-                        type="button"
-                        className="secondary"
-                        disabled={resume.isPending}
-                        aria-label={t("admin.apps.resumeApp", { app: app.slug })}
-                        onClick={() => {
-                          setMessage(null);
-                          resume.mutate(app.slug);
-                        }}
-                      >
-                        {t("admin.apps.resume")}
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="danger"
-                        aria-label={t("admin.apps.suspendApp", { app: app.slug })}
-                        onClick={() => {
-                          setMessage(null);
-                          suspend.reset();
-                          setSuspending(app.slug);
-                        }}
-                      >
-                        {t("admin.apps.suspend")}
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+                  )}
+                </dd>
+              </dl>
+            </li>
+          ))}
+        </ul>
       )}
       <ReasonDialog
         open={suspending !== null}

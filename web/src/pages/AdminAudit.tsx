@@ -66,7 +66,7 @@ export function AdminAudit() {
   };
 
   return (
-    <AdminShell title={t("admin.audit.title")}>
+    <AdminShell title={t("admin.audit.title")} wide>
       <ChainStatus />
       <form className="card" onSubmit={handleSubmit(apply)} aria-labelledby="audit-filters">
         <h2 id="audit-filters">{t("admin.audit.filters")}</h2>
@@ -154,49 +154,53 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
           <tr>
             <th scope="col">{t("admin.audit.when")}</th>
             <th scope="col">{t("admin.audit.action")}</th>
-            <th scope="col">{t("admin.audit.outcome")}</th>
             <th scope="col">{t("admin.audit.app")}</th>
-            <th scope="col">{t("admin.audit.group")}</th>
-            <th scope="col">{t("admin.audit.actor")}</th>
+            <th scope="col">{t("admin.audit.where")}</th>
             <th scope="col">{t("admin.audit.detail")}</th>
-            <th scope="col">{t("admin.audit.chain")}</th>
           </tr>
         </thead>
         <tbody>
           {entries.map((e) => (
             <tr key={e.id}>
-              <td>
+              <td className="nowrap">
                 {formatTime(e.at, i18n.language)}
                 <br />
-                <small>#{e.id}</small>
+                <small>
+                  #{e.id}
+                  {e.chain && (
+                    <>
+                      {" · "}
+                      <span title={t("admin.audit.chain")}>
+                        {e.chain} #{e.seq}
+                      </span>
+                    </>
+                  )}
+                </small>
               </td>
               <td>
-                <code>{e.action}</code>
-                {e.duration_us > 0 && <small> {e.duration_us} µs</small>}
-              </td>
-              <td>
+                <code>{e.action}</code>{" "}
                 <span className={`badge outcome-${e.outcome}`}>
                   {t(`admin.audit.outcomes.${e.outcome}`, { defaultValue: e.outcome })}
                 </span>
+                {e.duration_us > 0 && <small> {e.duration_us} µs</small>}
               </td>
               <td>
                 {e.app ?? ""}
                 {e.app_version && <small> {e.app_version}</small>}
               </td>
               <td>
-                <code>{e.group_id ?? ""}</code>
-              </td>
-              <td>
-                <code>{e.actor ?? ""}</code>
-              </td>
-              <td className="detail">{e.detail ?? ""}</td>
-              <td>
-                {e.chain && (
-                  <small>
-                    <code>{e.chain}</code> #{e.seq}
-                  </small>
+                {e.group_id && (
+                  <div>
+                    <small>{t("admin.audit.group")}:</small> <code>{e.group_id}</code>
+                  </div>
+                )}
+                {e.actor && (
+                  <div>
+                    <small>{t("admin.audit.actor")}:</small> <code>{e.actor}</code>
+                  </div>
                 )}
               </td>
+              <td className="detail">{e.detail ?? ""}</td>
             </tr>
           ))}
         </tbody>

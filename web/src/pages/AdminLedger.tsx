@@ -179,6 +179,7 @@ function CreditForm() {
           </div>
           <div>
             <label htmlFor="credit-amount">{t("admin.ledger.amount")}</label>
+            <small id="credit-amount-help">{t("admin.ledger.amountHelp")}</small>
             <input
               id="credit-amount"
               inputMode="numeric"
@@ -192,7 +193,6 @@ function CreditForm() {
                   t("admin.ledger.amountInvalid"),
               })}
             />
-            <small id="credit-amount-help">{t("admin.ledger.amountHelp")}</small>
             {errors.amount && (
               <p className="error" role="alert">
                 {errors.amount.message}

@@ -23,7 +23,16 @@ export function AdminNav() {
  * An admin screen: the sub-navigation, its title and content; people who are not
  * platform admins are told so instead (the API would answer 403 anyway).
  */
-export function AdminShell({ title, children }: { title: ReactNode; children: ReactNode }) {
+export function AdminShell({
+  title,
+  children,
+  wide = false,
+}: {
+  title: ReactNode;
+  children: ReactNode;
+  /** Use more of a wide screen (tables with many columns). */
+  wide?: boolean;
+}) {
   const { t } = useTranslation();
   const { me } = useSession();
   if (!me?.admin) {
@@ -37,7 +46,7 @@ export function AdminShell({ title, children }: { title: ReactNode; children: Re
     );
   }
   return (
-    <section className="admin">
+    <section className={wide ? "admin wide" : "admin"}>
       <AdminNav />
       <h1>{title}</h1>
       {children}

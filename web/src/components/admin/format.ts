@@ -3,7 +3,7 @@
 /** A time (ms since the epoch) in the reader's language. */
 export function formatTime(ms: number | null | undefined, lang: string): string {
   if (ms === null || ms === undefined) return "";
-  return new Date(ms).toLocaleString(lang === "zh" ? "zh-CN" : "en-GB", {
+  return new Date(ms).toLocaleString(lang.startsWith("zh") ? "zh-CN" : "en-GB", {
     dateStyle: "medium",
     timeStyle: "medium",
   });
