@@ -245,9 +245,8 @@ function ChainStatus() {
         ) : (
           <p className="error" role="alert" data-testid="chain-status">
             {verify.data.broken
-              ? t("admin.audit.broken", {
+              ? t(verify.data.broken.chain ? "admin.audit.broken" : "admin.audit.brokenNoChain", {
                   chain: verify.data.broken.chain,
-                  seq: verify.data.broken.seq,
                   id: verify.data.broken.id,
                   reason: verify.data.broken.reason,
                 })

@@ -45,5 +45,5 @@ export interface AuditVerify {
   unchained: number;
   chains: number;
   anchors: number;
-  broken: null | { chain: string; seq: number; id: number; reason: string };
+  broken?: null | { id: number; chain?: string | null; reason: string };
 }
