@@ -5,7 +5,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { request as http } from "@playwright/test";
-import { test, expect } from "./fixtures";
+import { test, expect, shot } from "./fixtures";
 
 const SLUG = "upgrader";
 const REASON = "Version 2.0.0 asks to post messages; explain why it needs messaging.";
@@ -54,7 +54,7 @@ test("an admin rejects a version with a reason the developer sees", async ({ bro
   await expect(page.getByTestId("diff-actions").locator(".diff-add").filter({ hasText: "announce" })).toBeVisible();
   await expect(page.getByTestId("sha256")).toHaveText(/^[0-9a-f]{64}$/);
   await expect(page.getByTestId("wit")).not.toBeEmpty();
-  await page.screenshot({ path: "screenshots/review-diff.png", fullPage: true });
+  await shot(page, "review-diff");
 
   // Rejecting needs a reason.
   await page.getByRole("button", { name: "Reject" }).click();
@@ -62,7 +62,7 @@ test("an admin rejects a version with a reason the developer sees", async ({ bro
   await page.getByLabel("Reason").fill(REASON);
   await page.getByRole("button", { name: "Reject" }).click();
   await expect(page.getByText("Rejected: the developer sees your reason.")).toBeVisible();
-  await page.screenshot({ path: "screenshots/review-rejected.png", fullPage: true });
+  await shot(page, "review-rejected");
 
   // Deciding again is refused by the API (409 already_reviewed), and the queue is empty.
   const again = await admin.post(`/v1/admin/apps/${SLUG}/versions/2.0.0/approve`);
@@ -76,7 +76,7 @@ test("an admin rejects a version with a reason the developer sees", async ({ bro
   await signIn(devPage, "dev");
   await devPage.goto(`/dev/apps/${SLUG}`);
   await expect(devPage.getByText(REASON)).toBeVisible();
-  await devPage.screenshot({ path: "screenshots/review-developer-sees-reason.png", fullPage: true });
+  await shot(devPage, "review-developer-sees-reason");
   await devContext.close();
   await dev.dispose();
   await admin.dispose();
