@@ -7,7 +7,7 @@ import { api, ok } from "../api/client";
 import { ErrorNote } from "../components/ErrorNote";
 import { AdminShell } from "../components/admin/AdminShell";
 import { formatTime, localInputToMs, msToLocalInput } from "../components/admin/format";
-import type { AuditEntry, AuditVerify } from "../components/admin/types";
+import type { AuditEntry } from "../components/admin/types";
 
 const PAGE = 50;
 const OUTCOMES = ["ok", "denied", "error"] as const;
@@ -214,7 +214,7 @@ function ChainStatus() {
   const { t } = useTranslation();
   const verify = useQuery({
     queryKey: ["admin", "audit", "verify"],
-    queryFn: () => ok(api.GET("/v1/admin/audit/verify")) as Promise<AuditVerify>,
+    queryFn: () => ok(api.GET("/v1/admin/audit/verify")),
   });
   return (
     <section className="card" aria-labelledby="chain-status">

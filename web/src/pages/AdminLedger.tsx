@@ -4,6 +4,7 @@ import { useTranslation } from "react-i18next";
 import { api, ok } from "../api/client";
 import { ErrorNote } from "../components/ErrorNote";
 import { AdminShell } from "../components/admin/AdminShell";
+import type { Currency } from "../components/admin/types";
 
 /** The ledger check (balanced, or each difference), and crediting a wallet. */
 export function AdminLedger() {
@@ -150,7 +151,7 @@ function CreditForm() {
       ok(
         api.POST("/v1/admin/wallets/{user_id}/credit", {
           params: { path: { user_id: c.user_id.trim() } },
-          body: { amount: Number(c.amount), currency: c.currency.trim().toUpperCase() } as never,
+          body: { amount: Number(c.amount), currency: c.currency.trim().toUpperCase() as Currency },
         }),
       ),
     onSuccess: () => void client.invalidateQueries({ queryKey: ["admin", "ledger"] }),

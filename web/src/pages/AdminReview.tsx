@@ -39,7 +39,7 @@ export function AdminReview() {
         api.GET("/v1/admin/apps/{slug}/versions/{version}/review", {
           params: { path: { slug, version } },
         }),
-      ) as Promise<ReviewDetail>,
+      ),
   });
   const title = t("admin.review.title", { app: slug, version });
   return (
