@@ -67,7 +67,7 @@ test("an admin rejects a version with a reason the developer sees", async ({ bro
   // Deciding again is refused by the API (409 already_reviewed), and the queue is empty.
   const again = await admin.post(`/v1/admin/apps/${SLUG}/versions/2.0.0/approve`);
   expect(again.status()).toBe(409);
-  await page.getByRole("link", { name: "Back to the review queue" }).click();
+  await page.getByRole("status").getByRole("link", { name: "Back to the review queue" }).click();
   await expect(page.getByText("Nothing waits for review.")).toBeVisible();
 
   // The developer, signed in in another browser context, sees the reason.
