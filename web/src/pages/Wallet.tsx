@@ -38,6 +38,12 @@ export function money(minor: number, currency: string, lang: string): string {
   }
 }
 
+/** A fresh Idempotency-Key (random hex; `randomUUID` needs a secure context). */
+function repeatKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 export function Wallet() {
   const { t, i18n } = useTranslation();
   const { me } = useSession();
@@ -54,7 +60,7 @@ export function Wallet() {
   const decide = useMutation({
     mutationFn: async ({ id, confirm }: { id: string; confirm: boolean }) => {
       const options = {
-        params: { path: { id }, header: { "Idempotency-Key": crypto.randomUUID() } },
+        params: { path: { id }, header: { "Idempotency-Key": repeatKey() } },
       } as never;
       const paid = confirm
         ? await ok(api.POST("/v1/payments/{id}/confirm", options))

@@ -21,7 +21,10 @@ export function Modal({
   useEffect(() => {
     const dialog = ref.current;
     if (dialog && !dialog.open) dialog.showModal();
-    const closed = () => closeRef.current();
+    // A stale `close` (queued before a re-open) is ignored.
+    const closed = () => {
+      if (!dialog?.open) closeRef.current();
+    };
     dialog?.addEventListener("close", closed);
     return () => {
       dialog?.removeEventListener("close", closed);
