@@ -137,8 +137,8 @@ export interface CommandView {
   installation_id: string;
   version: string;
   enabled: boolean;
-  /** Typed options; served once the host lists them (see the README). */
-  options?: { name: string; description: string; required?: boolean; kind: InputKind }[];
+  /** Its typed options, in the order members type them. */
+  options?: { name: string; description: string; required?: boolean; kind: string }[];
 }
 
 export interface MemberView {
