@@ -121,3 +121,70 @@ test("text that looks like HTML or script is shown as text, from members and fro
   await shot(page, "member-html-as-text");
   expect(dialogs).toBe(0);
 });
+
+test("a command's form opens in a dialog with the host's field errors; a payment request is confirmed from the wallet", async ({
+  browser,
+  server,
+  signIn,
+}) => {
+  const aliceContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  const alice = await aliceContext.newPage();
+  const bob = await bobContext.newPage();
+  try {
+    await signIn(alice, "alice");
+    await alice.getByRole("link", { name: "demo" }).click();
+    await expect(alice.getByTestId("live")).toHaveText("Live");
+
+    // `/event` without its options opens the event form.
+    const box = alice.getByRole("combobox", { name: "Message" });
+    await box.fill("/event");
+    await box.press("Escape");
+    await box.press("Enter");
+    const form = alice.getByRole("dialog");
+    await expect(form).toBeVisible();
+    await form.getByLabel("Title").fill("Dinner at eight");
+    const day = new Date(Date.now() + 3 * 86_400_000).toISOString().slice(0, 10);
+    await form.getByLabel("When").fill(`${day}T20:00`);
+    await form.getByLabel("Capacity").fill("abc");
+    await form.getByLabel("Price").fill("5 CNY");
+    await form.getByRole("button", { name: "Send" }).click();
+    // The host refused the field: its words beside it, the form still open.
+    await expect(form.getByText("must be a number")).toBeVisible();
+    await expect(form.getByLabel("Capacity")).toHaveAttribute("aria-invalid", "true");
+    await shot(alice, "member-form-errors");
+    await form.getByLabel("Capacity").fill("5");
+    await form.getByRole("button", { name: "Send" }).click();
+    await expect(form).toBeHidden();
+    const card = alice.getByTestId("message").filter({ has: alice.getByRole("button", { name: "RSVP", exact: true }) });
+    await expect(card).toContainText("Dinner at eight");
+
+    // Bob takes a paid seat: the app asks him to pay.
+    await signIn(bob, "bob");
+    await bob.getByRole("link", { name: "demo" }).click();
+    const bobCard = bob.getByTestId("message").filter({ hasText: "Dinner at eight" }).filter({
+      has: bob.getByRole("button", { name: "RSVP", exact: true }),
+    });
+    await bobCard.getByRole("button", { name: "RSVP", exact: true }).click();
+    await bob.getByRole("link", { name: "Wallet" }).click();
+    const request = bob.getByRole("article").filter({ hasText: "Dinner at eight" });
+    await expect(request).toBeVisible();
+    await shot(bob, "member-wallet-request");
+    // An empty wallet cannot pay: the host says so.
+    await request.getByRole("button", { name: "Confirm" }).click();
+    await expect(bob.getByRole("alert")).toContainText("insufficient_funds");
+
+    const bobId = (await server.call("bob", "GET", "/v1/me")).id as string;
+    await server.call("admin", "POST", `/v1/admin/wallets/${bobId}/credit`, { amount: 10_000, currency: "CNY" });
+    await bob.reload();
+    await expect(bob.getByTestId("balances")).toContainText("100.00");
+    await bob.getByRole("article").filter({ hasText: "Dinner at eight" }).getByRole("button", { name: "Confirm" }).click();
+    await expect(bob.getByRole("status")).toContainText("Paid");
+    await expect(bob.getByTestId("balances")).toContainText("95.00");
+    await expect(bob.getByRole("button", { name: "Confirm" })).toHaveCount(0);
+    await shot(bob, "member-wallet-paid");
+  } finally {
+    await aliceContext.close();
+    await bobContext.close();
+  }
+});

@@ -35,7 +35,7 @@ export function DirectMessages() {
 
   return (
     <section aria-labelledby="dm-title">
-      <div className="row">
+      <div className="row page-head">
         <h1 id="dm-title">{t("member.directMessages")}</h1>
         <button type="button" className="secondary" onClick={() => void pages.refetch()} disabled={pages.isFetching}>
           {t("member.refresh")}
