@@ -23,9 +23,32 @@ interface Timeline {
   deleted: Set<number>;
 }
 
-type Action = { type: "upsert"; messages: MessageView[] } | { type: "delete"; id: number };
+type Action =
+  | { type: "upsert"; messages: MessageView[] }
+  | { type: "delete"; id: number }
+  /** The timeline read afresh up to `upTo`; newer messages (from the stream) are kept. */
+  | { type: "reset"; messages: MessageView[]; upTo: number };
+
+/** Every page of the timeline (up to MAX_PAGES), oldest first. */
+async function readTimeline(gid: string): Promise<{ messages: MessageView[]; last: number; more: boolean }> {
+  const messages: MessageView[] = [];
+  let last = 0;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const batch = await groupMessages(gid, last);
+    messages.push(...batch);
+    if (batch.length > 0) last = batch[batch.length - 1].id;
+    if (batch.length < PAGE) return { messages, last, more: false };
+  }
+  return { messages, last, more: true };
+}
 
 function reduce(state: Timeline, action: Action): Timeline {
+  if (action.type === "reset") {
+    const byId = new Map<number, MessageView>();
+    for (const m of action.messages) byId.set(m.id, m);
+    for (const [id, m] of state.byId) if (id > action.upTo && !byId.has(id)) byId.set(id, m);
+    return { byId, deleted: state.deleted };
+  }
   const byId = new Map(state.byId);
   if (action.type === "delete") {
     byId.delete(action.id);
@@ -73,26 +96,27 @@ function GroupTimeline({ gid }: { gid: string }) {
   // Read the timeline a page at a time, then let the stream carry on from the newest.
   useEffect(() => {
     let cancelled = false;
-    (async () => {
-      let from = 0;
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const batch = await groupMessages(gid, from);
+    readTimeline(gid)
+      .then(({ messages, last, more }) => {
         if (cancelled) return;
-        dispatch({ type: "upsert", messages: batch });
-        if (batch.length > 0) from = batch[batch.length - 1].id;
-        if (batch.length < PAGE) {
-          setAfter(from);
-          return;
-        }
-      }
-      setMore(true);
-      setAfter(from);
-    })().catch((e) => {
-      if (!cancelled) setLoadError(e);
-    });
+        dispatch({ type: "upsert", messages });
+        setMore(more);
+        setAfter(last);
+      })
+      .catch((e) => {
+        if (!cancelled) setLoadError(e);
+      });
     return () => {
       cancelled = true;
     };
+  }, [gid]);
+
+  // After the stream reconnected, changes and deletions made meanwhile are
+  // not replayed: read the timeline afresh.
+  const onReconnect = useCallback(() => {
+    readTimeline(gid)
+      .then(({ messages, last }) => dispatch({ type: "reset", messages, upTo: last }))
+      .catch(() => {});
   }, [gid]);
 
   const onEvent = useCallback((event: StreamEvent) => {
@@ -109,7 +133,7 @@ function GroupTimeline({ gid }: { gid: string }) {
         break;
     }
   }, []);
-  const live = useGroupStream(gid, after, onEvent);
+  const live = useGroupStream(gid, after, onEvent, onReconnect);
 
   const messages = useMemo(
     () => [...timeline.byId.values()].sort((a, b) => a.id - b.id),

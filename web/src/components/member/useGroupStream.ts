@@ -19,16 +19,20 @@ class Fatal extends Error {}
 
 /**
  * Open the group's stream once `after` (the newest message already read) is
- * known; `onEvent` gets each event. Closed when the component unmounts.
+ * known; `onEvent` gets each event, `onReconnect` is told when the stream
+ * opened again after a break. Closed when the component unmounts.
  */
 export function useGroupStream(
   gid: string,
   after: number | null,
   onEvent: (event: StreamEvent) => void,
+  onReconnect?: () => void,
 ): StreamState {
   const [state, setState] = useState<StreamState>("connecting");
   const handler = useRef(onEvent);
   handler.current = onEvent;
+  const reconnected = useRef(onReconnect);
+  reconnected.current = onReconnect;
   const ready = after !== null;
   const start = useRef(after);
   if (start.current === null) start.current = after;
@@ -37,6 +41,7 @@ export function useGroupStream(
     if (!ready) return;
     const controller = new AbortController();
     const from = start.current ?? 0;
+    let opened = false;
     setState("connecting");
     void fetchEventSource(`/v1/groups/${encodeURIComponent(gid)}/stream?after=${from}`, {
       signal: controller.signal,
@@ -46,6 +51,8 @@ export function useGroupStream(
         const type = response.headers.get("content-type") ?? "";
         if (response.ok && type.startsWith("text/event-stream")) {
           setState("live");
+          if (opened) reconnected.current?.();
+          opened = true;
           return;
         }
         if (response.status >= 400 && response.status < 500 && response.status !== 429) {
