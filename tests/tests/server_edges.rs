@@ -60,7 +60,8 @@ async fn every_v1_route_needs_a_token(backend: Backend) {
     let mut checked = 0;
     for (method, template) in operations(&doc)
         .into_iter()
-        .filter(|(_, p)| p.starts_with("/v1/"))
+        // The demo's users are public (on a demo server only): the sign-in page.
+        .filter(|(_, p)| p.starts_with("/v1/") && p != "/v1/demo/users")
     {
         let path = fill(&template, &params);
         for token in [None, Some("not-a-real-token")] {

@@ -22,6 +22,7 @@ backend_tests!(
     the_sign_in_page_offers_demo_users_only_on_a_demo,
     a_reviewer_sees_the_interface_and_what_changed,
     a_developer_sees_invocations_per_version,
+    a_client_reads_the_newest_page_first_and_filters_the_audit,
 );
 
 /// A GET of `path`: status, headers, body text.
@@ -311,4 +312,107 @@ fn tempdir() -> std::path::PathBuf {
         .join("dist");
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
+}
+
+async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Backend) {
+    let Some((db, _state, app)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
+    let (admin, _dev, _eve, owner) = people(&db).await;
+    let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "club"}))).await;
+    let gid = group["id"].as_str().expect("gid").to_string();
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let (status, body) = call(
+            &app,
+            Method::POST,
+            &format!("/v1/groups/{gid}/messages"),
+            Some(&owner),
+            json(json!({"text": format!("message {i}")})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["message"]["id"].as_i64().expect("id"));
+    }
+    let texts = |page: &Value| -> Vec<String> {
+        page.as_array()
+            .expect("page")
+            .iter()
+            .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // The newest page first, oldest first within it; then the page before it.
+    let (status, last) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}/messages?before=9007199254740991&limit=3"),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    assert_eq!(texts(&last), ["message 4", "message 5", "message 6"]);
+    let (_, earlier) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}/messages?before={}&limit=3", ids[4]),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(texts(&earlier), ["message 1", "message 2", "message 3"]);
+    let (_, first) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}/messages?before={}&limit=3", ids[1]),
+        Some(&owner),
+        None,
+    )
+    .await;
+    assert_eq!(texts(&first), ["message 0"]);
+
+    // Members carry the name people see.
+    let (_, me) = call(&app, Method::GET, "/v1/me", Some(&owner), None).await;
+    let owner_id = me["id"].as_str().expect("id").to_string();
+    db.store
+        .set_display_name(&owner_id, Some("李老师"))
+        .await
+        .expect("display name");
+    let (status, members) = call(&app, Method::GET, &format!("/v1/groups/{gid}/members"), Some(&owner), None).await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    let member = members
+        .as_array()
+        .expect("members")
+        .iter()
+        .find(|m| m["user_id"] == owner_id.as_str())
+        .expect("the owner is a member");
+    assert_eq!(member["display_name"], "李老师", "{members}");
+    assert_ne!(member["name"], "李老师");
+
+    // The audit trail filtered by action.
+    let (status, rows) = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?action=no.such.action",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{rows}");
+    assert_eq!(rows["entries"].as_array().expect("entries").len(), 0, "{rows}");
+    let (_, all) = call(&app, Method::GET, "/v1/admin/audit", Some(&admin), None).await;
+    let some_action = all["entries"][0]["action"].as_str().expect("an audited action").to_string();
+    let (_, only) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/admin/audit?action={some_action}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    let entries = only["entries"].as_array().expect("entries");
+    assert!(!entries.is_empty());
+    assert!(entries.iter().all(|e| e["action"] == some_action.as_str()), "{only}");
+    let (_, none) = call(&app, Method::GET, "/v1/admin/audit?until=1", Some(&admin), None).await;
+    assert_eq!(none["entries"].as_array().expect("entries").len(), 0, "{none}");
 }

@@ -87,20 +87,46 @@ async function start(): Promise<{ server: Server; child: ChildProcess; dir: stri
   return { server: { url, tokens, components, groupId, call }, child, dir };
 }
 
+/** One server per test file: a worker runs many files one after the other. */
+interface Servers {
+  of(file: string): Promise<Server>;
+}
+
 export const test = base.extend<
-  { signIn: (page: Page, user: string) => Promise<void> },
-  { server: Server }
+  { server: Server; signIn: (page: Page, user: string) => Promise<void> },
+  { servers: Servers }
 >({
-  server: [
+  // The worker keeps the current file's server and replaces it when the next
+  // file starts, so no file sees what another one did (Playwright reuses a
+  // worker for several files; a worker-scoped server would be shared).
+  servers: [
     async ({}, use) => {
-      const { server, child, dir } = await start();
-      await use(server);
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      rmSync(dir, { recursive: true, force: true });
+      let current: { file: string; server: Server; child: ChildProcess; dir: string } | null = null;
+      const stop = async () => {
+        if (!current) return;
+        const { child, dir } = current;
+        current = null;
+        if (child.exitCode === null) {
+          const exited = new Promise((r) => child.once("exit", r));
+          child.kill("SIGTERM");
+          await exited;
+        }
+        rmSync(dir, { recursive: true, force: true });
+      };
+      await use({
+        async of(file: string) {
+          if (current?.file !== file) {
+            await stop();
+            current = { file, ...(await start()) };
+          }
+          return current.server;
+        },
+      });
+      await stop();
     },
     { scope: "worker" },
   ],
+  server: async ({ servers }, use, testInfo) => use(await servers.of(testInfo.file)),
   baseURL: async ({ server }, use) => use(server.url),
   // Sign `page` in as a demo user through the sign-in page, as a person would.
   signIn: async ({ server }, use) => {

@@ -37,6 +37,12 @@ pub struct AuditParams {
     pub group: Option<String>,
     /// Only rows at or after this time (ms since the epoch).
     pub since: Option<i64>,
+    /// Only rows before this time (ms since the epoch).
+    pub until: Option<i64>,
+    /// Only this action: an invocation's summary (`calls.summary`), a capability
+    /// call (`storage.set`) or a decision (`review.approve`, `installation.install`).
+    #[param(max_length = 128)]
+    pub action: Option<String>,
     /// Only this outcome: `ok`, `denied` or `error`.
     #[param(pattern = "^(ok|denied|error)$")]
     pub outcome: Option<String>,
@@ -132,6 +138,8 @@ async fn page(state: &AppState, params: AuditParams) -> Result<Json<AuditPage>, 
         app: params.app,
         group: params.group,
         since: params.since,
+        until: params.until,
+        action: params.action,
         outcome: params.outcome,
         before: params.before,
         limit,

@@ -65,6 +65,10 @@ pub struct Posted {
 pub struct MessagesQuery {
     /// Messages with an id greater than this (default 0: from the start).
     after: Option<i64>,
+    /// Messages with an id less than this: the page is then the newest ones
+    /// before it (still oldest first), to read a timeline backwards from its
+    /// end (`before=9007199254740991` for the newest page).
+    before: Option<i64>,
     /// At most this many (default 50; 0 counts as 1, more than 500 as 500).
     #[param(minimum = 0, maximum = 4294967295.0, format = "uint32")]
     limit: Option<u32>,
@@ -370,8 +374,9 @@ async fn find_command(state: &AppState, gid: &str, word: &str) -> Result<Command
     ))
 }
 
-/// The group's messages you see, oldest first, after a given id: deleted
-/// messages are absent, private replies appear only for their member.
+/// The group's messages you see, oldest first, after a given id (or the
+/// newest before one): deleted messages are absent, private replies appear
+/// only for their member.
 #[utoipa::path(get, path = "/v1/groups/{gid}/messages", tag = "messages",
     params(("gid" = String, Path, description = "Group id"), MessagesQuery),
     responses((status = 200, body = Vec<MessageView>), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -385,10 +390,17 @@ async fn list_messages(
     state.member_of(&gid, &user).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     // A private reply is its member's alone.
-    let messages = state
-        .store()
-        .messages_visible(&gid, &user.id, query.after.unwrap_or(0), limit)
-        .await?
+    let store = state.store();
+    let after = query.after.unwrap_or(0);
+    let messages = match query.before {
+        Some(before) => {
+            store
+                .messages_visible_before(&gid, &user.id, after, before, limit)
+                .await?
+        }
+        None => store.messages_visible(&gid, &user.id, after, limit).await?,
+    };
+    let messages = messages
         .into_iter()
         .filter(|m| m.deleted_at.is_none())
         .collect();

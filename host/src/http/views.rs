@@ -70,8 +70,10 @@ impl From<Group> for GroupView {
 pub struct MemberView {
     /// User id.
     pub user_id: String,
-    /// User name.
+    /// User name (handle).
     pub name: String,
+    /// The name shown to people (the handle when unset).
+    pub display_name: String,
     /// `owner`, `admin` or `member`.
     pub role: String,
     /// When they joined (ms since the epoch).
@@ -107,6 +109,7 @@ impl From<Member> for MemberView {
         MemberView {
             user_id: m.user_id,
             name: m.name,
+            display_name: m.display_name,
             role: m.role.as_str().to_string(),
             joined_at: m.joined_at,
             profile: m.profile.into(),

@@ -156,6 +156,10 @@ pub struct AuditQuery {
     pub group: Option<String>,
     /// Only rows at or after this time (ms).
     pub since: Option<i64>,
+    /// Only rows before this time (ms).
+    pub until: Option<i64>,
+    /// Only this action (`calls.summary`, `review.approve`, `messaging.post`, ...).
+    pub action: Option<String>,
     /// Only this outcome (`ok`, `denied`, `error`).
     pub outcome: Option<String>,
     /// Only rows older than this id (the cursor of the previous page).
@@ -325,6 +329,12 @@ impl Store {
         }
         if let Some(since) = query.since {
             filter("at", ">=", Bind::Int(since));
+        }
+        if let Some(until) = query.until {
+            filter("at", "<", Bind::Int(until));
+        }
+        if let Some(action) = &query.action {
+            filter("action", "=", Bind::Text(action.clone()));
         }
         if let Some(outcome) = &query.outcome {
             filter("outcome", "=", Bind::Text(outcome.clone()));

@@ -399,6 +399,7 @@ mod tests {
         Member {
             user_id: id.into(),
             name: id.into(),
+            display_name: id.into(),
             role: Role::Member,
             joined_at: 0,
             profile: Profile::default(),

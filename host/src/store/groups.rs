@@ -59,8 +59,10 @@ pub struct Group {
 pub struct Member {
     /// The user's id.
     pub user_id: String,
-    /// The user's name.
+    /// The user's name (handle).
     pub name: String,
+    /// The name shown to people (the handle when unset).
+    pub display_name: String,
     /// Role in the group.
     pub role: Role,
     /// When they joined (ms).
@@ -82,9 +84,12 @@ pub struct Profile {
 
 fn member_from_row(row: &sqlx::any::AnyRow) -> Result<Member, StoreError> {
     let role: String = row.try_get("role")?;
+    let name: String = row.try_get("name")?;
+    let display_name: Option<String> = row.try_get("display_name")?;
     Ok(Member {
         user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
+        display_name: display_name.unwrap_or_else(|| name.clone()),
+        name,
         role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
         joined_at: row.try_get("joined_at")?,
         profile: Profile {
@@ -197,7 +202,7 @@ impl Store {
             Err(ticket) => ticket,
         };
         let row = sqlx::query(
-            "SELECT m.user_id, u.name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
+            "SELECT m.user_id, u.name, u.display_name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id = $2",
         )
         .bind(group_id)
@@ -219,7 +224,7 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
-            "SELECT m.user_id, u.name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
+            "SELECT m.user_id, u.name, u.display_name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
              WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
         )
         .bind(group_id)

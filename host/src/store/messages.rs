@@ -550,6 +550,36 @@ impl Store {
         rows.iter().map(message_from_row).collect()
     }
 
+    /// The newest `limit` messages of a group with `after < id < before`
+    /// that `member_id` may see, oldest first (a timeline paged backwards).
+    pub async fn messages_visible_before(
+        &self,
+        group_id: &str,
+        member_id: &str,
+        after: i64,
+        before: i64,
+        limit: u32,
+    ) -> Result<Vec<StoredMessage>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             WHERE group_id = $1 AND id > $2 AND id < $3 AND (visible_to IS NULL OR visible_to = $4) \
+             ORDER BY id DESC LIMIT $5"
+        )))
+        .bind(group_id)
+        .bind(after)
+        .bind(before)
+        .bind(member_id)
+        .bind(i64::from(limit))
+        .fetch_all(self.pool())
+        .await?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
     /// Messages of a group changed (updated or deleted) at or after `since`
     /// (ms) that `member_id` may see, by id (for a stream catching up).
     pub async fn messages_changed_since(
