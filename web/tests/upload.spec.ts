@@ -1,0 +1,55 @@
+// A developer registers an app and uploads a version (file picker and drag
+// and drop); an admin rejects it with a reason; the developer sees the reason.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { test, expect, shot } from "./fixtures";
+
+test("a developer uploads a version and sees why it was rejected", async ({ page, server, signIn }) => {
+  await signIn(page, "dev");
+  await page.goto("/dev");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Developer console");
+
+  // Register the app the test component `upgrader` describes itself as.
+  await page.getByLabel("Slug").fill("upgrader");
+  await page.getByLabel("Display name").fill("Upgrader");
+  await page.getByLabel("What it does").fill("Keeps a note.");
+  await page.getByRole("button", { name: "Register app" }).click();
+  await expect(page).toHaveURL(/\/dev\/apps\/upgrader$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Upgrader");
+  await expect(page.getByText("No version uploaded yet.")).toBeVisible();
+
+  // The wrong component, through the file picker: the API's reason is shown.
+  await page.getByLabel("Component file (.wasm)").setInputFiles(path.join(server.components, "noop.wasm"));
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(page.getByRole("alert")).toContainText("describes itself as `noop`");
+
+  // The right one, dropped on the zone.
+  const b64 = readFileSync(path.join(server.components, "upgrader_v1.wasm")).toString("base64");
+  const dropped = await page.evaluateHandle((data) => {
+    const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([bytes], "upgrader_v1.wasm", { type: "application/wasm" }));
+    return transfer;
+  }, b64);
+  await page.getByTestId("drop-zone").dispatchEvent("drop", { dataTransfer: dropped });
+  await expect(page.getByText(/^upgrader_v1\.wasm/)).toBeVisible();
+  await page.getByRole("button", { name: "Upload", exact: true }).click();
+  await expect(page.getByText("Version 1.0.0 uploaded; it waits for review.")).toBeVisible();
+  const row = page.getByTestId("version-1.0.0");
+  await expect(row).toContainText("waiting for review");
+  await shot(page, "dev-uploaded");
+
+  // A platform admin rejects it with a reason (the admin console's test drives the UI).
+  const reason = "It writes a note nobody asked for; say in the description what it keeps.";
+  await server.call("admin", "POST", "/v1/admin/apps/upgrader/versions/1.0.0/reject", { reason });
+
+  // The developer sees the rejection and the reason.
+  await page.reload();
+  await expect(row).toContainText("rejected");
+  await expect(row.getByTestId("review-reason")).toHaveText(reason);
+  await page.goto("/dev");
+  await expect(page.getByRole("article").filter({ hasText: "Upgrader" })).toContainText("1.0.0: rejected");
+  await page.getByRole("link", { name: "Upgrader" }).click();
+  await expect(page.getByText(reason)).toBeVisible();
+  await shot(page, "dev-rejected");
+});
