@@ -45,7 +45,7 @@ test("an owner installs an app with consent; a removed grant denies the app's ne
 
   const card = page.getByTestId("installed-polls");
   await expect(card).toBeVisible();
-  await expect(card.getByText("Enabled")).toBeVisible();
+  await expect(card.getByText("Enabled", { exact: true })).toBeVisible();
   const after = await server.call("owner", "GET", `/v1/groups/${gid}/apps`);
   const polls = after.find((a: { app: string }) => a.app === "polls");
   expect([...polls.grants].sort()).toEqual([...asks].sort());

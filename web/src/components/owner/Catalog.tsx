@@ -3,7 +3,7 @@
 import { useId, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, ok } from "../../api/client";
+import { api, ok, type components } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
 import { capAllows, capTitle } from "./capabilities";
 import { ConsentDialog } from "./ConsentDialog";
@@ -58,7 +58,7 @@ function CatalogCard({
       ok(
         api.POST("/v1/groups/{gid}/apps", {
           params: { path: { gid } },
-          body: { app: entry.slug, version: entry.version, grants } as never,
+          body: { app: entry.slug, version: entry.version, grants: grants as components["schemas"]["GrantName"][] },
         }),
       ),
     onSuccess: async () => {

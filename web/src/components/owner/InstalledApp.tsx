@@ -4,11 +4,13 @@
 import { useEffect, useId, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, ApiError, ok } from "../../api/client";
+import { api, ApiError, ok, type components } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
 import { capAllows, capTitle } from "./capabilities";
 import { ConsentDialog } from "./ConsentDialog";
 import { useApp, useRefreshGroup, type CatalogEntry, type Installation } from "./queries";
+
+type Grant = components["schemas"]["GrantName"];
 
 interface Props {
   gid: string;
@@ -41,13 +43,16 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
     (app.error instanceof ApiError && app.error.status === 404 && !entry);
 
   const [grants, setGrants] = useState<string[]>(inst.grants);
-  useEffect(() => setGrants(inst.grants), [inst.grants]);
+  const granted = inst.grants.join(",");
+  // A new answer from the server replaces unsaved ticks.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => setGrants(inst.grants), [granted]);
   const changed =
     grants.length !== inst.grants.length || grants.some((g) => !inst.grants.includes(g));
 
   const patch = useMutation({
-    mutationFn: (body: { grants?: string[]; version?: string; enabled?: boolean }) =>
-      ok(api.PATCH("/v1/groups/{gid}/apps/{slug}", { ...path, body: body as never })),
+    mutationFn: (body: components["schemas"]["InstallationPatch"]) =>
+      ok(api.PATCH("/v1/groups/{gid}/apps/{slug}", { ...path, body })),
     onSuccess: () => refresh(),
   });
   const remove = useMutation({
@@ -61,7 +66,7 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
       ok(
         api.PATCH("/v1/groups/{gid}/apps/{slug}", {
           ...path,
-          body: { version: inst.pending_version ?? undefined, grants: granted } as never,
+          body: { version: inst.pending_version ?? undefined, grants: granted as Grant[] },
         }),
       ),
     onSuccess: async () => {
@@ -154,7 +159,7 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
         <form
           onSubmit={(e) => {
             e.preventDefault();
-            patch.mutate({ grants });
+            patch.mutate({ grants: grants as Grant[] });
           }}
         >
           <fieldset className="cap-list">
