@@ -34,6 +34,8 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
     ? versions.find((v) => v.version === inst.pending_version)
     : undefined;
   const asks = running?.capabilities ?? inst.grants;
+  // What the pending version asks for; checked: what is granted now, and what is new.
+  const upgradeAsks = pending?.capabilities ?? [...new Set([...inst.grants, ...inst.pending_capabilities])];
 
   // Suspended by the platform: the installation says so (`app_suspended`,
   // where the server sends it), or the app is gone from an owner's view.
@@ -139,10 +141,11 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
             open={consentOpen}
             title={t("owner.installed.consentTitle", { name, version: inst.pending_version })}
             intro={<p>{t("owner.installed.consentIntro", { name })}</p>}
-            capabilities={(pending?.capabilities ?? [...inst.grants, ...inst.pending_capabilities]).map((c) => ({
+            capabilities={upgradeAsks.map((c) => ({
               name: c,
               isNew: inst.pending_capabilities.includes(c),
             }))}
+            initial={upgradeAsks.filter((c) => inst.grants.includes(c) || inst.pending_capabilities.includes(c))}
             confirmLabel={t("owner.installed.consentConfirm")}
             pending={consent.isPending}
             error={consent.error}
