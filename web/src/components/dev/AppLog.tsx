@@ -1,6 +1,6 @@
 // The app's log, newest first, paged, refreshed every few seconds while open.
 import { useId, useState } from "react";
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
@@ -28,6 +28,7 @@ export function AppLog({ slug, versions }: { slug: string; versions: string[] })
       ),
     getNextPageParam: (last) => last.next_before ?? undefined,
     refetchInterval: live ? LIVE_MS : false,
+    placeholderData: keepPreviousData,
   });
   const lines = log.data?.pages.flatMap((p) => p.lines) ?? [];
   return (

@@ -1,5 +1,6 @@
 // The group's audit trail, newest first, a page at a time.
-import { useInfiniteQuery } from "@tanstack/react-query";
+import { useId, useState } from "react";
+import { keepPreviousData, useInfiniteQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, ok } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
@@ -9,16 +10,20 @@ const PAGE = 25;
 
 export function AuditTrail({ gid, members }: { gid: string; members: Member[] }) {
   const { t, i18n } = useTranslation();
+  const outcomeId = useId();
+  const [outcome, setOutcome] = useState<"" | "ok" | "denied" | "error">("");
   const audit = useInfiniteQuery({
-    queryKey: keys.audit(gid),
+    queryKey: [...keys.audit(gid), outcome],
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) =>
       ok(
         api.GET("/v1/groups/{gid}/audit", {
-          params: { path: { gid }, query: { limit: PAGE, before: pageParam } },
+          params: { path: { gid }, query: { limit: PAGE, before: pageParam, outcome: outcome || undefined } },
         }),
       ),
     getNextPageParam: (last) => last.next_before ?? undefined,
+    // Changing the filter keeps the table (and the focused select) in place.
+    placeholderData: keepPreviousData,
   });
   const who = (actor?: string | null) => {
     if (!actor) return "—";
@@ -31,6 +36,15 @@ export function AuditTrail({ gid, members }: { gid: string; members: Member[] })
   return (
     <>
       <div className="row">
+        <label htmlFor={outcomeId} className="inline-label">
+          {t("owner.audit.outcome")}
+        </label>
+        <select id={outcomeId} value={outcome} onChange={(e) => setOutcome(e.target.value as typeof outcome)}>
+          <option value="">{t("owner.audit.any")}</option>
+          <option value="ok">{t("owner.audit.outcomes.ok")}</option>
+          <option value="denied">{t("owner.audit.outcomes.denied")}</option>
+          <option value="error">{t("owner.audit.outcomes.error")}</option>
+        </select>
         <button type="button" className="secondary" onClick={() => void audit.refetch()} disabled={audit.isFetching}>
           {t("owner.audit.refresh")}
         </button>
