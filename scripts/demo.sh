@@ -3,7 +3,8 @@
 # then `qun serve --demo` on SQLite in ./qun-data (or $QUN_DATA_DIR). The seed
 # (users with fixed demo tokens, a `demo` group, the apps installed) is
 # idempotent: running this again reuses what is there. Extra arguments go to
-# `qun serve` (e.g. --listen 127.0.0.1:9090). Stop it with Ctrl-C.
+# `qun serve` (e.g. --listen 127.0.0.1:9090). Stop it with Ctrl-C. Open the
+# address it prints in a browser: the web app offers the demo users by name.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,9 @@ fi
 
 echo "==> building the first-party apps (wasm32-wasip2)"
 cargo build --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml --target-dir target/wasm
+
+echo "==> building the web app (web/dist; scripts/web.sh)"
+./scripts/web.sh build
 
 echo "==> building qun"
 cargo build -p qun-host --bin qun

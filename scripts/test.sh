@@ -25,6 +25,9 @@ fi
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 
+echo "==> the web app (scripts/web.sh build): packages, type check, web/dist"
+./scripts/web.sh build
+
 echo "==> host, SDK and end-to-end tests (workspace)"
 # Build everything once; the end-to-end tests then run this very `qun` binary
 # (built with the test feature set) instead of building their own.
@@ -36,9 +39,17 @@ cargo test --workspace --doc 2>&1 | tee -a "$log"
 echo "==> first-party plugins' own tests (native SDK harness)"
 cargo test --manifest-path plugins/Cargo.toml --lib 2>&1 | tee -a "$log"
 
+echo "==> the web app's generated API client matches the API (scripts/web.sh schema)"
+./scripts/web.sh schema
+
+echo "==> the web app in a real browser (scripts/web.sh test)"
+./scripts/web.sh test 2>&1 | tee -a "$log"
+
 echo "==> the API contract: schemathesis against a real qun serve (scripts/schemathesis.sh)"
 ./scripts/schemathesis.sh
 
 # One closing line for the whole suite (pipefail has already stopped us on a failure).
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
+     /^ +[0-9]+ passed \(/ { p += $1 }  # Playwright
+     /^ +[0-9]+ failed$/ { f += $1 }
      END { printf "total: %d passed, %d failed\n", p, f }' "$log"

@@ -346,7 +346,7 @@ async fn unlisted_apps_answer_like_missing_ones(backend: Backend) {
         .create_app("secret", "Secret", "", &dev.id)
         .await
         .expect("app");
-    for route in ["", "/logs", "/audit", "/events"] {
+    for route in ["", "/logs", "/audit", "/events", "/stats"] {
         let hidden = call(
             &app,
             Method::GET,

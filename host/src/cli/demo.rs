@@ -219,3 +219,29 @@ pub fn print(seeded: &Seeded, addr: &str) {
     );
     println!();
 }
+
+/// The demo users the web app's sign-in page offers (those that still have
+/// their demo token).
+pub fn web_users(seeded: &Seeded) -> Vec<qun_host::http::demo::DemoUser> {
+    USERS
+        .iter()
+        .filter(|(name, ..)| !seeded.other_tokens.iter().any(|n| n == name))
+        .map(|&(name, token, admin, developer)| {
+            let role = if admin {
+                "admin"
+            } else if developer {
+                "developer"
+            } else if name == "owner" {
+                "owner"
+            } else {
+                "member"
+            };
+            qun_host::http::demo::DemoUser {
+                name: name.to_string(),
+                display_name: name.to_string(),
+                token: token.to_string(),
+                roles: vec![role.to_string()],
+            }
+        })
+        .collect()
+}

@@ -37,6 +37,8 @@ enum Command {
     /// Inspect the payments ledger.
     #[command(subcommand)]
     Ledger(LedgerCommand),
+    /// Print the HTTP API's OpenAPI document (what `/openapi.json` serves).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +92,10 @@ pub fn main() -> ExitCode {
             Command::App(AppCommand::Check(args)) => check::run(args).await,
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
             Command::Ledger(LedgerCommand::Check(args)) => ledger::check(args).await,
+            Command::Openapi => {
+                println!("{}", serde_json::to_string_pretty(&qun_host::http::openapi())?);
+                Ok(ExitCode::SUCCESS)
+            }
         }
     });
     match result {

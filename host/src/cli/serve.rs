@@ -28,6 +28,10 @@ pub struct ServeArgs {
     /// Where `--demo` finds the app components (`*.wasm`) to install [default: DATA_DIR/apps].
     #[arg(long, env = "QUN_DEMO_APPS")]
     pub demo_apps: Option<PathBuf>,
+    /// Serve the web app from this directory (a `web/dist` build) instead of
+    /// the one built into the binary; for working on the web app.
+    #[arg(long, env = "QUN_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
 }
 
 /// Run until SIGTERM or SIGINT, then finish in-flight requests and exit.
@@ -55,7 +59,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         None
     };
 
-    let state = AppState::new(runtime.clone(), args.limits.http());
+    let mut http = args.limits.http();
+    http.web_dir = args.web_dir.clone();
+    if let Some(seeded) = &seeded {
+        http.demo_users = demo::web_users(seeded);
+    }
+    let state = AppState::new(runtime.clone(), http);
     let notifier = state.notifier.clone();
     let delivery = runtime.spawn_delivery_loop(args.delivery.config());
     // Summaries of read-only invocations wait in memory about a second;

@@ -69,6 +69,8 @@ pub struct CatalogEntry {
     pub name: String,
     /// What it does.
     pub description: String,
+    /// Who made it: the developer's display name.
+    pub developer: String,
     /// The newest approved version.
     pub version: String,
     /// Capabilities it asks for.
@@ -351,12 +353,23 @@ async fn catalog(
     State(state): State<AppState>,
     Auth(_user): Auth,
 ) -> Result<Json<Vec<CatalogEntry>>, ApiError> {
-    let entries = state
-        .store()
-        .catalog()
-        .await?
+    let store = state.store();
+    let listed = store.catalog().await?;
+    let mut developers = std::collections::HashMap::new();
+    for (app, _) in &listed {
+        if !developers.contains_key(&app.developer_id) {
+            let name = store
+                .user(&app.developer_id)
+                .await?
+                .map(|u| u.display_name.unwrap_or(u.name))
+                .unwrap_or_default();
+            developers.insert(app.developer_id.clone(), name);
+        }
+    }
+    let entries = listed
         .into_iter()
         .map(|(app, version)| CatalogEntry {
+            developer: developers.get(&app.developer_id).cloned().unwrap_or_default(),
             slug: app.slug,
             name: app.name,
             description: app.description,

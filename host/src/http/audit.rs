@@ -19,6 +19,7 @@ use crate::store::{AuditQuery, AuditRow};
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(all))
+        .routes(routes!(verify))
         .routes(routes!(of_group))
         .routes(routes!(of_app))
 }
@@ -188,4 +189,57 @@ async fn of_app(
     managed_app(&state, &user, &slug, "read its audit trail").await?;
     params.app = Some(slug);
     page(&state, params).await
+}
+
+/// The result of checking the audit trail's hash chains.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditVerificationView {
+    /// Every chain is intact and every chain head is anchored.
+    pub ok: bool,
+    /// Rows checked.
+    pub rows: u64,
+    /// Rows from before the chain existed.
+    pub unchained: u64,
+    /// Chains checked.
+    pub chains: u64,
+    /// Chain heads anchored in the global anchor chain.
+    pub anchors: u64,
+    /// The first broken link (`null` when `ok`).
+    pub broken: Option<BrokenLinkView>,
+}
+
+/// Where the chain breaks.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BrokenLinkView {
+    /// The first row whose hash does not follow (0: a chain lost all its rows).
+    pub id: i64,
+    /// The chain it belongs to.
+    pub chain: Option<String>,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+/// Verify the audit trail's hash chains now, as `qun audit verify` does
+/// (platform admins). Reads the whole trail.
+#[utoipa::path(get, path = "/v1/admin/audit/verify", tag = "audit",
+    responses((status = 200, body = AuditVerificationView), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+async fn verify(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+) -> Result<Json<AuditVerificationView>, ApiError> {
+    require_admin(&user)?;
+    let checked = state.store().verify_audit().await?;
+    Ok(Json(AuditVerificationView {
+        ok: checked.broken.is_none(),
+        rows: checked.rows,
+        unchained: checked.unchained,
+        chains: checked.chains,
+        anchors: checked.anchors,
+        broken: checked.broken.map(|b| BrokenLinkView {
+            id: b.id,
+            chain: b.chain,
+            reason: b.reason,
+        }),
+    }))
 }

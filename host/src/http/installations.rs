@@ -529,6 +529,42 @@ pub struct CommandView {
     pub version: String,
     /// Whether the app is enabled (a disabled app answers nothing).
     pub enabled: bool,
+    /// Its options, in the order members type them.
+    pub options: Vec<CommandOptionView>,
+}
+
+/// An option of a command.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommandOptionView {
+    /// Its name.
+    pub name: String,
+    /// One line of help.
+    pub description: String,
+    /// The command cannot run without it.
+    pub required: bool,
+    /// What it takes: `text`, `number`, `date`, `date_time`, `choice`,
+    /// `member` or `checkbox`.
+    pub kind: String,
+}
+
+/// The options `command` declares in a stored manifest.
+fn command_options(manifest: &serde_json::Value, command: &str) -> Vec<CommandOptionView> {
+    manifest["commands"]
+        .as_array()
+        .and_then(|all| all.iter().find(|c| c["name"] == command))
+        .and_then(|c| c["options"].as_array())
+        .map(|options| {
+            options
+                .iter()
+                .map(|o| CommandOptionView {
+                    name: o["name"].as_str().unwrap_or_default().to_string(),
+                    description: o["description"].as_str().unwrap_or_default().to_string(),
+                    required: o["required"].as_bool().unwrap_or(false),
+                    kind: o["kind"]["type"].as_str().unwrap_or("text").to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 impl From<GroupCommand> for CommandView {
@@ -540,6 +576,7 @@ impl From<GroupCommand> for CommandView {
             installation_id: c.installation_id,
             version: c.version,
             enabled: c.enabled,
+            options: Vec::new(),
         }
     }
 }
@@ -554,6 +591,16 @@ async fn list_commands(
     Path(gid): Path<String>,
 ) -> Result<Json<Vec<CommandView>>, ApiError> {
     state.member_of(&gid, &user).await?;
-    let commands = state.store().group_commands(&gid).await?;
-    Ok(Json(commands.into_iter().map(CommandView::from).collect()))
+    let store = state.store();
+    let mut views = Vec::new();
+    for command in store.group_commands(&gid).await? {
+        // Versions are cached: this reads the database once per version.
+        let version = store.version_cached(&command.app, &command.version).await?;
+        let mut view = CommandView::from(command);
+        if let Some(version) = version {
+            view.options = command_options(&version.manifest, &view.command);
+        }
+        views.push(view);
+    }
+    Ok(Json(views))
 }

@@ -12,6 +12,7 @@ mod admin;
 mod apps;
 mod audit;
 mod auth;
+pub mod demo;
 mod elements;
 mod error;
 mod events;
@@ -30,14 +31,17 @@ mod payments;
 pub mod rate;
 pub mod render;
 mod respond;
+mod review;
 pub mod serve;
 mod settings;
+mod stats;
 mod stream;
 pub mod text;
 mod tokens;
 mod users;
 mod views;
 mod wallets;
+pub mod web;
 
 pub use auth::Auth;
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -79,6 +83,12 @@ pub struct HttpConfig {
     pub streams_per_user: usize,
     /// Live streams open on one group on this host.
     pub streams_per_group: usize,
+    /// Serve the web app from this directory instead of the assets built into
+    /// the binary (for working on the web app; see `web.rs`).
+    pub web_dir: Option<std::path::PathBuf>,
+    /// The demo's users and their tokens, offered by the sign-in page
+    /// (`GET /v1/demo/users`); empty unless `qun serve --demo`.
+    pub demo_users: Vec<demo::DemoUser>,
 }
 
 impl Default for HttpConfig {
@@ -92,6 +102,8 @@ impl Default for HttpConfig {
             max_in_flight: 1024,
             streams_per_user: 16,
             streams_per_group: 1024,
+            web_dir: None,
+            demo_users: Vec::new(),
         }
     }
 }
@@ -270,6 +282,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(ledger::routes())
         .merge(events::routes())
         .merge(tokens::routes())
+        .merge(demo::routes())
+        .merge(review::routes())
+        .merge(stats::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on
@@ -292,7 +307,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track,
         ))
-        .fallback(no_route)
+        .fallback(web::fallback)
         .layer(Extension(Arc::new(doc)))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(
@@ -345,6 +360,3 @@ async fn request_timeout(
     }
 }
 
-async fn no_route() -> ApiError {
-    ApiError::not_found("no_route", "no such route; see /openapi.json")
-}

@@ -289,6 +289,25 @@ impl Runtime {
         invocation: Invocation,
         event: Option<i64>,
     ) -> Result<Outcome, InvokeError> {
+        let started = std::time::Instant::now();
+        let mut version = None;
+        let result = self.invoke_counted(invocation, event, &mut version).await;
+        if let Some((slug, version)) = version {
+            self.inner
+                .stats
+                .record(&slug, &version, result.is_err(), started.elapsed());
+        }
+        result
+    }
+
+    /// [`Runtime::invoke_delivering`]; `version` is set to the app and
+    /// version once the installation is read.
+    async fn invoke_counted(
+        &self,
+        invocation: Invocation,
+        event: Option<i64>,
+        version: &mut Option<(String, String)>,
+    ) -> Result<Outcome, InvokeError> {
         let db = self.store();
         // From the cache (`store::cache`): a change made on any host drops
         // it; the commit re-reads the installation, its grants and the
@@ -297,6 +316,7 @@ impl Runtime {
             .installation_cached(&invocation.installation_id)
             .await?
             .ok_or_else(|| InvokeError::NoInstallation(invocation.installation_id.clone()))?;
+        *version = Some((inst.app_slug.clone(), inst.version.clone()));
         if !inst.enabled {
             return Err(InvokeError::Disabled);
         }

@@ -6,6 +6,7 @@ mod delivery;
 mod effects;
 mod engine;
 mod executor;
+pub mod interface;
 mod invoke;
 mod load;
 pub mod manifest;
@@ -13,6 +14,7 @@ pub mod pool;
 pub mod recurrence;
 mod resident;
 mod state;
+pub mod stats;
 mod stdio;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
@@ -160,6 +162,7 @@ impl Runtime {
                 pool,
                 admission,
                 before_commit: Mutex::new(None),
+                stats: stats::Stats::default(),
                 serial: Mutex::new(HashMap::new()),
                 loading: Mutex::new(HashMap::new()),
                 compiles,
@@ -170,6 +173,11 @@ impl Runtime {
     /// The store this runtime reads and writes.
     pub fn store(&self) -> &Store {
         &self.inner.db
+    }
+
+    /// Invocations per app version on this host.
+    pub fn stats(&self) -> &stats::Stats {
+        &self.inner.stats
     }
 
     /// The limits in force.
