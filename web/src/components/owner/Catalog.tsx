@@ -66,10 +66,6 @@ function CatalogCard({
       await refresh();
     },
   });
-  // Who made it, where the server says (a `developer` on the entry).
-  const maker = (entry as { developer?: { display_name?: string; name?: string } | string | null })
-    .developer;
-  const makerName = typeof maker === "string" ? maker : (maker?.display_name ?? maker?.name);
 
   return (
     <article className="card" aria-labelledby={headingId} data-testid={`catalog-${entry.slug}`}>
@@ -80,7 +76,7 @@ function CatalogCard({
         {installed && <span className="badge good">{t("owner.catalog.installed")}</span>}
       </div>
       <p>{entry.description || <span className="muted">{t("owner.catalog.noDescription")}</span>}</p>
-      {makerName && <p className="muted">{t("owner.catalog.madeBy", { name: makerName })}</p>}
+      {entry.developer && <p className="muted">{t("owner.catalog.madeBy", { name: entry.developer })}</p>}
       {entry.commands.length > 0 && (
         <p className="muted">
           {t("owner.commandsLabel")}: {entry.commands.map((c) => `/${c}`).join(" ")}
