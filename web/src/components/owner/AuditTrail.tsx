@@ -80,7 +80,7 @@ export function AuditTrail({ gid, members }: { gid: string; members: Member[] })
                       {t(`owner.audit.outcomes.${r.outcome}`, { defaultValue: r.outcome })}
                     </span>
                   </td>
-                  <td className="detail">{r.detail ?? ""}</td>
+                  <td className="detail">{detailText(r.action, r.detail)}</td>
                 </tr>
               ))}
             </tbody>
@@ -99,4 +99,19 @@ export function AuditTrail({ gid, members }: { gid: string; members: Member[] })
       )}
     </>
   );
+}
+
+/** A `calls.summary` row's JSON as lines (`storage.get denied ×2`); other details as given. */
+function detailText(action: string, detail?: string | null): string {
+  if (!detail) return "";
+  if (action !== "calls.summary") return detail;
+  try {
+    const summary = JSON.parse(detail) as {
+      by?: { call: string; outcome: string; count: number; us?: number }[];
+    };
+    if (!Array.isArray(summary.by)) return detail;
+    return summary.by.map((c) => `${c.call} ${c.outcome} ×${c.count}`).join("; ");
+  } catch {
+    return detail;
+  }
 }
