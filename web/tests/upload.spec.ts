@@ -50,6 +50,6 @@ test("a developer uploads a version and sees why it was rejected", async ({ page
   await page.goto("/dev");
   await expect(page.getByRole("article").filter({ hasText: "Upgrader" })).toContainText("1.0.0: rejected");
   await page.getByRole("link", { name: "Upgrader" }).click();
-  await expect(page.getByText(reason)).toBeVisible();
+  await expect(page.getByTestId("rejected-banner")).toHaveText(`Version 1.0.0 was rejected: ${reason}`);
   await shot(page, "dev-rejected");
 });

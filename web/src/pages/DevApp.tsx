@@ -32,6 +32,7 @@ export function DevApp() {
       </>
     );
   const a = app.data;
+  const newest = a.versions[0];
   return (
     <div className="dev-app">
       <p>
@@ -44,6 +45,12 @@ export function DevApp() {
       {a.suspended && (
         <p className="notice" role="status">
           {t("dev.suspendedBecause")} <span className="reason">{a.suspend_reason}</span>
+        </p>
+      )}
+      {newest?.status === "rejected" && (
+        <p className="notice" role="status" data-testid="rejected-banner">
+          <strong>{t("dev.rejectedBanner", { version: newest.version })}</strong>{" "}
+          <span className="reason">{newest.review_reason}</span>
         </p>
       )}
       <section aria-labelledby="upload-heading">
