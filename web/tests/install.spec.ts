@@ -82,6 +82,13 @@ test("an owner installs an app with consent; a removed grant denies the app's ne
   ).toBeVisible();
   await expect(audit.getByRole("row").filter({ hasText: "installation.grants" }).first()).toBeVisible();
   await shot(page, "owner-apps");
+
+  // Granting it back makes the command work again (and leaves the demo group
+  // as the other test files expect it).
+  await storage.check();
+  await card.getByRole("button", { name: "Save permissions" }).click();
+  await expect(card.getByText("Saved")).toBeVisible();
+  await server.call("owner", "POST", `/v1/groups/${gid}/messages`, { text: "/poll Dinner? | noodles, rice" });
 });
 
 test("an upgrade that asks for a new capability waits for the owner's consent", async ({ page, server, signIn }) => {
@@ -128,4 +135,7 @@ test("an upgrade that asks for a new capability waits for the owner's consent", 
   const upgrader = apps.find((a: { app: string }) => a.app === "upgrader");
   expect(upgrader.version).toBe("2.0.0");
   expect([...upgrader.grants].sort()).toEqual(["messaging", "storage"]);
+
+  // Leave the demo group as the other test files expect it.
+  await server.call("owner", "DELETE", `/v1/groups/${gid}/apps/upgrader`);
 });

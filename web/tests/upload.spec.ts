@@ -9,13 +9,14 @@ test("a developer uploads a version and sees why it was rejected", async ({ page
   await page.goto("/dev");
   await expect(page.getByRole("heading", { level: 1 })).toHaveText("Developer console");
 
-  // Register the app the test component `upgrader` describes itself as.
-  await page.getByLabel("Slug").fill("upgrader");
-  await page.getByLabel("Display name").fill("Upgrader");
-  await page.getByLabel("What it does").fill("Keeps a note.");
+  // Register the app the test component `chatty` describes itself as (the slug
+  // must be the name the component reports).
+  await page.getByLabel("Slug").fill("chatty");
+  await page.getByLabel("Display name").fill("Chatty");
+  await page.getByLabel("What it does").fill("Calls every capability it asks for.");
   await page.getByRole("button", { name: "Register app" }).click();
-  await expect(page).toHaveURL(/\/dev\/apps\/upgrader$/);
-  await expect(page.getByRole("heading", { level: 1 })).toContainText("Upgrader");
+  await expect(page).toHaveURL(/\/dev\/apps\/chatty$/);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Chatty");
   await expect(page.getByText("No version uploaded yet.")).toBeVisible();
 
   // The wrong component, through the file picker: the API's reason is shown.
@@ -24,32 +25,32 @@ test("a developer uploads a version and sees why it was rejected", async ({ page
   await expect(page.getByRole("alert")).toContainText("describes itself as `noop`");
 
   // The right one, dropped on the zone.
-  const b64 = readFileSync(path.join(server.components, "upgrader_v1.wasm")).toString("base64");
+  const b64 = readFileSync(path.join(server.components, "chatty.wasm")).toString("base64");
   const dropped = await page.evaluateHandle((data) => {
     const bytes = Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
     const transfer = new DataTransfer();
-    transfer.items.add(new File([bytes], "upgrader_v1.wasm", { type: "application/wasm" }));
+    transfer.items.add(new File([bytes], "chatty.wasm", { type: "application/wasm" }));
     return transfer;
   }, b64);
   await page.getByTestId("drop-zone").dispatchEvent("drop", { dataTransfer: dropped });
-  await expect(page.getByText(/^upgrader_v1\.wasm/)).toBeVisible();
+  await expect(page.getByText(/^chatty\.wasm/)).toBeVisible();
   await page.getByRole("button", { name: "Upload", exact: true }).click();
-  await expect(page.getByText("Version 1.0.0 uploaded; it waits for review.")).toBeVisible();
-  const row = page.getByTestId("version-1.0.0");
+  await expect(page.getByText("Version 0.1.0 uploaded; it waits for review.")).toBeVisible();
+  const row = page.getByTestId("version-0.1.0");
   await expect(row).toContainText("waiting for review");
   await shot(page, "dev-uploaded");
 
   // A platform admin rejects it with a reason (the admin console's test drives the UI).
-  const reason = "It writes a note nobody asked for; say in the description what it keeps.";
-  await server.call("admin", "POST", "/v1/admin/apps/upgrader/versions/1.0.0/reject", { reason });
+  const reason = "It reads every member and posts in a loop; say in the description why it needs membership.";
+  await server.call("admin", "POST", "/v1/admin/apps/chatty/versions/0.1.0/reject", { reason });
 
   // The developer sees the rejection and the reason.
   await page.reload();
   await expect(row).toContainText("rejected");
   await expect(row.getByTestId("review-reason")).toHaveText(reason);
   await page.goto("/dev");
-  await expect(page.getByRole("article").filter({ hasText: "Upgrader" })).toContainText("1.0.0: rejected");
-  await page.getByRole("link", { name: "Upgrader" }).click();
-  await expect(page.getByTestId("rejected-banner")).toHaveText(`Version 1.0.0 was rejected: ${reason}`);
+  await expect(page.getByRole("article").filter({ hasText: "Chatty" })).toContainText("0.1.0: rejected");
+  await page.getByRole("link", { name: "Chatty" }).click();
+  await expect(page.getByTestId("rejected-banner")).toHaveText(`Version 0.1.0 was rejected: ${reason}`);
   await shot(page, "dev-rejected");
 });
