@@ -54,3 +54,20 @@ test("a developer uploads a version and sees why it was rejected", async ({ page
   await expect(page.getByTestId("rejected-banner")).toHaveText(`Version 0.1.0 was rejected: ${reason}`);
   await shot(page, "dev-rejected");
 });
+
+test("a developer watches a running app's log and invocation counts live", async ({ page, server, signIn }) => {
+  // The demo's apps are the demo developer's; events logs each event it creates.
+  await signIn(page, "dev");
+  await page.goto("/dev/apps/events");
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("events");
+  await expect(page.getByRole("checkbox", { name: /^Live/ })).toBeChecked();
+  const title = `Picnic ${Date.now()}`;
+  await server.call("alice", "POST", `/v1/groups/${server.groupId}/messages`, {
+    text: `/event ${title} | in 3h | 10`,
+  });
+  // No reload: the log refreshes itself while the page is open.
+  const log = page.getByTestId("app-log");
+  await expect(log.getByRole("row").filter({ hasText: "event created" }).first()).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByTestId("app-stats")).toBeVisible({ timeout: 15_000 });
+  await shot(page, "dev-app-live");
+});
