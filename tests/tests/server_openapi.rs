@@ -226,10 +226,22 @@ fn the_document_publishes_what_the_server_enforces() {
     for (method, path) in operations(&doc) {
         let op = &doc["paths"][&path][method.as_str().to_lowercase()];
         let responses = op["responses"].as_object().expect("responses");
-        let public = !path.starts_with("/v1/");
+        // Public: no token (`security: [{}]`), like `/healthz` and the demo's users.
+        let public = op["security"]
+            .as_array()
+            .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        assert_eq!(
+            public,
+            !path.starts_with("/v1/") || path == "/v1/demo/users",
+            "{method} {path}: only the ops routes and the demo's users need no token"
+        );
         let mut wanted = vec!["400", "503"];
         if !public {
             wanted.extend(["401", "429"]);
+        }
+        if path.starts_with("/v1/") {
+            // The per-address rate limit covers every /v1 route.
+            wanted.push("429");
         }
         if op.get("requestBody").is_some() {
             wanted.push("413");

@@ -43,7 +43,14 @@ async function start(): Promise<{ server: Server; child: ChildProcess; dir: stri
     qunBin,
     ["serve", "--demo", "--data-dir", dir, "--demo-apps", apps, "--listen", "127.0.0.1:0",
      "--web-dir", path.join(repo, "web/dist")],
-    { env: { ...process.env, DATABASE_URL: "", RUST_LOG: process.env.RUST_LOG ?? "warn" }, stdio: ["ignore", "pipe", "inherit"] },
+    {
+      // SQLite in `dir`, whatever DATABASE_URL the suite runs with.
+      env: {
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== "DATABASE_URL")),
+        RUST_LOG: process.env.RUST_LOG ?? "warn",
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    },
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = "";

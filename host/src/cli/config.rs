@@ -350,6 +350,8 @@ impl LimitArgs {
             max_in_flight: self.max_in_flight.max(1),
             streams_per_user: self.streams_per_user,
             streams_per_group: self.streams_per_group,
+            web_dir: None,
+            demo_users: Vec::new(),
         }
     }
 

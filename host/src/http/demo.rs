@@ -31,7 +31,8 @@ pub struct DemoUser {
 
 /// The demo's users and tokens (only on a server started with `--demo`).
 #[utoipa::path(get, path = "/v1/demo/users", tag = "users", security(()),
-    responses((status = 200, body = Vec<DemoUser>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<DemoUser>), (status = 404, body = ErrorBody),
+        (status = 429, body = ErrorBody, description = "`rate_limited` (with `Retry-After`)")))]
 async fn users(State(state): State<AppState>) -> Result<Json<Vec<DemoUser>>, ApiError> {
     if state.config.demo_users.is_empty() {
         return Err(ApiError::not_found(

@@ -39,8 +39,10 @@ pub(super) async fn fallback(State(state): State<AppState>, request: Request) ->
     let file = path.trim_start_matches('/');
     let found = match asset(state.config.web_dir.as_deref(), file) {
         Some(found) => Some((file, found)),
-        // An app route (no extension): the app itself answers it.
-        None if !file.rsplit('/').next().unwrap_or("").contains('.') => {
+        // Any other path is one of the app's own routes (`/groups/...`,
+        // `/admin/reviews/polls/1.0.0`): the app itself answers it. Files
+        // live under `assets/` or at the top (`favicon.ico`).
+        None if !(file.starts_with("assets/") || (!file.contains('/') && file.contains('.'))) => {
             asset(state.config.web_dir.as_deref(), "index.html").map(|f| ("index.html", f))
         }
         None => None,

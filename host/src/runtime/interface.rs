@@ -24,7 +24,7 @@ pub fn interface(wasm: &[u8]) -> Result<Interface, String> {
     let names = |items: &wit_parser::IndexMap<wit_parser::WorldKey, wit_parser::WorldItem>| {
         items
             .iter()
-            .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type(_)))
+            .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type { .. }))
             .map(|(key, _)| resolve.name_world_key(key))
             .collect::<Vec<_>>()
     };

@@ -76,6 +76,8 @@ struct Inner {
     admission: pool::Admission,
     /// A test hook awaited between an invocation's run and its commit.
     before_commit: Mutex<Option<BeforeCommit>>,
+    /// Invocations per version on this host (the developer console).
+    stats: stats::Stats,
     /// Per-installation locks taken by invocations re-run after a conflict,
     /// so a hot installation makes progress instead of retrying forever.
     serial: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
