@@ -47,7 +47,8 @@ test("a developer uploads a version and sees why it was rejected", async ({ page
   // The developer sees the rejection and the reason.
   await page.reload();
   await expect(row).toContainText("rejected");
-  await expect(row.getByTestId("review-reason")).toHaveText(reason);
+  await expect(page.getByTestId("rejected-banner")).toHaveText(`Version 0.1.0 was rejected: ${reason}`);
+  await expect(page.getByTestId("review-reason")).toHaveText(reason);
   await page.goto("/dev");
   await expect(page.getByRole("article").filter({ hasText: "Chatty" })).toContainText("0.1.0: rejected");
   await page.getByRole("link", { name: "Chatty" }).click();

@@ -50,7 +50,9 @@ export function DevApp() {
       {newest?.status === "rejected" && (
         <p className="notice" role="status" data-testid="rejected-banner">
           <strong>{t("dev.rejectedBanner", { version: newest.version })}</strong>{" "}
-          <span className="reason">{newest.review_reason}</span>
+          <span className="reason" data-testid="review-reason">
+            {newest.review_reason}
+          </span>
         </p>
       )}
       <section aria-labelledby="upload-heading">
@@ -59,7 +61,10 @@ export function DevApp() {
       </section>
       <section aria-labelledby="versions-heading">
         <h2 id="versions-heading">{t("dev.versions.heading")}</h2>
-        <Versions versions={a.versions} />
+        <Versions
+          versions={a.versions}
+          shownAbove={newest?.status === "rejected" ? newest.version : undefined}
+        />
       </section>
       <section aria-labelledby="stats-heading">
         <h2 id="stats-heading">{t("dev.stats.heading")}</h2>

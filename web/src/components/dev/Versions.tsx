@@ -8,7 +8,8 @@ export function statusClass(status: string): string {
   return status === "approved" ? "good" : status === "rejected" ? "bad" : "warn";
 }
 
-export function Versions({ versions }: { versions: Version[] }) {
+/** `shownAbove`: a version whose reason the page already shows (not repeated here). */
+export function Versions({ versions, shownAbove }: { versions: Version[]; shownAbove?: string }) {
   const { t, i18n } = useTranslation();
   if (versions.length === 0) return <p className="muted">{t("dev.versions.empty")}</p>;
   return (
@@ -40,7 +41,7 @@ export function Versions({ versions }: { versions: Version[] }) {
                     <small>{new Date(v.reviewed_at).toLocaleString(i18n.language)}</small>
                   </>
                 )}
-                {v.review_reason && (
+                {v.review_reason && v.version !== shownAbove && (
                   <p className={v.status === "rejected" ? "rejected-reason" : "muted"}>
                     {v.status === "rejected" ? t("dev.versions.rejectedBecause") : t("dev.versions.reviewerSaid")}{" "}
                     <span data-testid="review-reason">{v.review_reason}</span>
