@@ -7,6 +7,6 @@ const api = process.env.QUN_URL ?? "http://127.0.0.1:8080";
 
 export default defineConfig({
   plugins: [react()],
-  build: { outDir: "dist", emptyOutDir: true, sourcemap: false },
+  build: { outDir: "dist", emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1024 },
   server: { proxy: { "/v1": api, "/openapi.json": api, "/healthz": api } },
 });

@@ -186,6 +186,9 @@ fn matrix() -> Vec<Row> {
         row(M::GET, "/v1/apps/{slug}/logs", APP_MANAGERS),
         row(M::GET, "/v1/apps/{slug}/audit", APP_MANAGERS),
         row(M::GET, "/v1/apps/{slug}/events", APP_MANAGERS),
+        row(M::GET, "/v1/apps/{slug}/stats", APP_MANAGERS),
+        // Not a demo server: nobody gets the demo's users.
+        row(M::GET, "/v1/demo/users", [404; 8]),
         row(M::GET, "/v1/catalog", SIGNED_IN),
         // Installations.
         row(
@@ -216,6 +219,12 @@ fn matrix() -> Vec<Row> {
         .json(json!({"hello": "world"})),
         // Platform administration.
         row(M::GET, "/v1/admin/reviews", PLATFORM_ADMIN),
+        row(
+            M::GET,
+            "/v1/admin/apps/{slug}/versions/{version}/review",
+            PLATFORM_ADMIN,
+        ),
+        row(M::GET, "/v1/admin/audit/verify", PLATFORM_ADMIN),
         row(
             M::POST,
             "/v1/admin/apps/{slug}/versions/{version}/approve",

@@ -1,0 +1,205 @@
+// An app's blocks as React elements: text (light markup), headers, fields,
+// dividers, context lines and actions (buttons, select menus, member
+// pickers). Every string an app wrote is a React text node (escaped).
+import { useId, useState } from "react";
+import { useTranslation } from "react-i18next";
+import { Markup } from "./markup";
+import { Modal } from "./Modal";
+import type { BlockView, Confirm, ElementView, LegacyCard, MemberView } from "./types";
+
+/** Act on an element: a button (no value), a menu's option or a picked member. */
+export type OnElement = (ref: string, value?: string) => void;
+
+interface Props {
+  blocks: BlockView[];
+  /** Absent: elements are not shown (direct messages have nothing to click). */
+  onElement?: OnElement;
+  members?: MemberView[];
+  busy?: boolean;
+}
+
+export function Blocks({ blocks, onElement, members, busy }: Props) {
+  return (
+    <div className="blocks">
+      {blocks.map((block, i) => (
+        <BlockItem key={i} block={block} onElement={onElement} members={members} busy={busy} />
+      ))}
+    </div>
+  );
+}
+
+function BlockItem({ block, onElement, members, busy }: Omit<Props, "blocks"> & { block: BlockView }) {
+  switch (block.type) {
+    case "text":
+      return (
+        <p className="block-text">
+          <Markup text={block.text} />
+        </p>
+      );
+    case "header":
+      return <h3 className="block-header">{block.text}</h3>;
+    case "fields":
+      return <FieldList fields={block.fields} />;
+    case "divider":
+      return <hr className="block-divider" />;
+    case "context":
+      return (
+        <p className="block-context muted">
+          <Markup text={block.text} />
+        </p>
+      );
+    case "actions":
+      if (!onElement) return null;
+      return (
+        <div className="row block-actions">
+          {block.elements.map((el) => (
+            <ElementItem key={el.ref} element={el} onElement={onElement} members={members} busy={busy} />
+          ))}
+        </div>
+      );
+    default:
+      return null;
+  }
+}
+
+export function FieldList({ fields }: { fields: { name?: string; label?: string; value?: string }[] }) {
+  return (
+    <dl className="block-fields">
+      {fields.map((f, i) => (
+        <div key={i} className="block-field">
+          <dt>{f.name ?? f.label ?? ""}</dt>
+          <dd>{f.value ?? ""}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+function ElementItem({
+  element,
+  onElement,
+  members,
+  busy,
+}: {
+  element: ElementView;
+  onElement: OnElement;
+  members?: MemberView[];
+  busy?: boolean;
+}) {
+  const id = useId();
+  const { t } = useTranslation();
+  const [asking, setAsking] = useState<Confirm | null>(null);
+  switch (element.type) {
+    case "button": {
+      const cls = element.style === "danger" ? "danger" : element.style === "primary" ? "" : "secondary";
+      return (
+        <>
+          <button
+            type="button"
+            className={cls}
+            disabled={busy}
+            onClick={() => (element.confirm ? setAsking(element.confirm) : onElement(element.ref))}
+          >
+            {element.label}
+          </button>
+          {asking && (
+            <Modal title={asking.title} onClose={() => setAsking(null)}>
+              <p>{asking.text}</p>
+              <div className="row">
+                <button
+                  type="button"
+                  className={cls === "danger" ? "danger" : ""}
+                  onClick={() => {
+                    setAsking(null);
+                    onElement(element.ref);
+                  }}
+                >
+                  {asking.confirm_label}
+                </button>
+                <button type="button" className="secondary" onClick={() => setAsking(null)}>
+                  {asking.deny_label}
+                </button>
+              </div>
+            </Modal>
+          )}
+        </>
+      );
+    }
+    case "select":
+      return (
+        <span className="block-select">
+          <label htmlFor={id} className="visually-hidden">
+            {element.placeholder || t("member.choose")}
+          </label>
+          <select
+            id={id}
+            value=""
+            disabled={busy}
+            onChange={(e) => e.target.value && onElement(element.ref, e.target.value)}
+          >
+            <option value="" disabled>
+              {element.placeholder || t("member.choose")}
+            </option>
+            {element.options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+        </span>
+      );
+    case "member_picker":
+      return (
+        <span className="block-select">
+          <label htmlFor={id} className="visually-hidden">
+            {element.placeholder || t("member.pickMember")}
+          </label>
+          <select
+            id={id}
+            value=""
+            disabled={busy}
+            onChange={(e) => e.target.value && onElement(element.ref, e.target.value)}
+          >
+            <option value="" disabled>
+              {element.placeholder || t("member.pickMember")}
+            </option>
+            {(members ?? []).map((m) => (
+              <option key={m.user_id} value={m.user_id}>
+                {m.name}
+              </option>
+            ))}
+          </select>
+        </span>
+      );
+    default:
+      return null;
+  }
+}
+
+/** A 0.1 card: its title, body, fields and buttons. */
+export function LegacyCardView({
+  card,
+  onElement,
+  busy,
+}: {
+  card: LegacyCard;
+  onElement?: OnElement;
+  busy?: boolean;
+}) {
+  return (
+    <div className="blocks">
+      {card.title && <h3 className="block-header">{card.title}</h3>}
+      {card.body && <p className="block-text">{card.body}</p>}
+      {card.fields && card.fields.length > 0 && <FieldList fields={card.fields} />}
+      {onElement && card.buttons && card.buttons.length > 0 && (
+        <div className="row block-actions">
+          {card.buttons.map((b) => (
+            <button key={b.ref} type="button" className="secondary" disabled={busy} onClick={() => onElement(b.ref)}>
+              {b.label}
+            </button>
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}
