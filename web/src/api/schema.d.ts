@@ -662,8 +662,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The group's messages you see, oldest first, after a given id: deleted
-         *     messages are absent, private replies appear only for their member.
+         * The group's messages you see, oldest first, after a given id (or the
+         *     newest before one): deleted messages are absent, private replies appear
+         *     only for their member.
          */
         get: operations["list_messages"];
         put?: never;
@@ -1613,12 +1614,14 @@ export interface components {
         };
         /** @description A member of a group. */
         MemberView: {
+            /** @description The name shown to people (the handle when unset). */
+            display_name: string;
             /**
              * Format: int64
              * @description When they joined (ms since the epoch).
              */
             joined_at: number;
-            /** @description User name. */
+            /** @description User name (handle). */
             name: string;
             /** @description Their profile card, where they set it. */
             profile: components["schemas"]["ProfileView"];
@@ -2676,6 +2679,13 @@ export interface operations {
                 group?: string;
                 /** @description Only rows at or after this time (ms since the epoch). */
                 since?: number;
+                /** @description Only rows before this time (ms since the epoch). */
+                until?: number;
+                /**
+                 * @description Only this action: an invocation's summary (`calls.summary`), a capability
+                 *     call (`storage.set`) or a decision (`review.approve`, `installation.install`).
+                 */
+                action?: string;
                 /** @description Only this outcome: `ok`, `denied` or `error`. */
                 outcome?: string;
                 /** @description The `next_before` of the previous page. */
@@ -3484,6 +3494,13 @@ export interface operations {
                 group?: string;
                 /** @description Only rows at or after this time (ms since the epoch). */
                 since?: number;
+                /** @description Only rows before this time (ms since the epoch). */
+                until?: number;
+                /**
+                 * @description Only this action: an invocation's summary (`calls.summary`), a capability
+                 *     call (`storage.set`) or a decision (`review.approve`, `installation.install`).
+                 */
+                action?: string;
                 /** @description Only this outcome: `ok`, `denied` or `error`. */
                 outcome?: string;
                 /** @description The `next_before` of the previous page. */
@@ -4681,6 +4698,13 @@ export interface operations {
                 group?: string;
                 /** @description Only rows at or after this time (ms since the epoch). */
                 since?: number;
+                /** @description Only rows before this time (ms since the epoch). */
+                until?: number;
+                /**
+                 * @description Only this action: an invocation's summary (`calls.summary`), a capability
+                 *     call (`storage.set`) or a decision (`review.approve`, `installation.install`).
+                 */
+                action?: string;
                 /** @description Only this outcome: `ok`, `denied` or `error`. */
                 outcome?: string;
                 /** @description The `next_before` of the previous page. */
@@ -5278,6 +5302,12 @@ export interface operations {
             query?: {
                 /** @description Messages with an id greater than this (default 0: from the start). */
                 after?: number;
+                /**
+                 * @description Messages with an id less than this: the page is then the newest ones
+                 *     before it (still oldest first), to read a timeline backwards from its
+                 *     end (`before=9007199254740991` for the newest page).
+                 */
+                before?: number;
                 /** @description At most this many (default 50; 0 counts as 1, more than 500 as 500). */
                 limit?: number;
             };
@@ -5935,6 +5965,12 @@ export interface operations {
             query?: {
                 /** @description Messages with an id greater than this (default 0: from the start). */
                 after?: number;
+                /**
+                 * @description Messages with an id less than this: the page is then the newest ones
+                 *     before it (still oldest first), to read a timeline backwards from its
+                 *     end (`before=9007199254740991` for the newest page).
+                 */
+                before?: number;
                 /** @description At most this many (default 50; 0 counts as 1, more than 500 as 500). */
                 limit?: number;
             };
