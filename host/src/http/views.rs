@@ -284,6 +284,9 @@ pub struct InstallationView {
     pub commands: Vec<String>,
     /// Actions it answers.
     pub actions: Vec<String>,
+    /// Why a platform admin suspended the app everywhere (`null`: not
+    /// suspended); a suspended app answers nothing.
+    pub app_suspended: Option<String>,
 }
 
 impl InstallationView {
@@ -299,6 +302,7 @@ impl InstallationView {
             disabled_reason: inst.disabled_reason,
             disabled_by: inst.disabled_by,
             pending_version: inst.pending_version,
+            app_suspended: inst.app_suspended,
             pending_capabilities: Vec::new(),
             commands: manifest_names(&manifest, "commands"),
             actions: manifest_names(&manifest, "actions"),

@@ -1502,6 +1502,11 @@ export interface components {
             actions: string[];
             /** @description The app's slug. */
             app: string;
+            /**
+             * @description Why a platform admin suspended the app everywhere (`null`: not
+             *     suspended); a suspended app answers nothing.
+             */
+            app_suspended?: string | null;
             /** @description Commands it answers in this group. */
             commands: string[];
             /** @description Who disabled it: `health` (automatically) or a user id. */
