@@ -295,6 +295,22 @@ async fn a_developer_sees_invocations_per_version(backend: Backend) {
     assert_eq!(versions[0]["errors"], 0, "{stats}");
     assert!(versions[0]["max_ms"].as_f64().expect("max") > 0.0, "{stats}");
 
+    // The owner's page can tell a suspended app from a working one.
+    let installed = format!("/v1/groups/{gid}/apps");
+    let (_, apps) = call(&app, Method::GET, &installed, Some(&owner), None).await;
+    assert!(apps[0]["app_suspended"].is_null(), "{apps}");
+    let (status, body) = call(
+        &app,
+        Method::POST,
+        "/v1/admin/apps/upgrader/suspend",
+        Some(&admin),
+        json(json!({"reason": "under investigation"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, apps) = call(&app, Method::GET, &installed, Some(&owner), None).await;
+    assert_eq!(apps[0]["app_suspended"], "under investigation", "{apps}");
+
     // Not for another developer or a member.
     for token in [&eve, &owner] {
         let (status, body) = call(&app, Method::GET, "/v1/apps/upgrader/stats", Some(token), None).await;
