@@ -133,6 +133,14 @@ async fn page(state: &AppState, params: AuditParams) -> Result<Json<AuditPage>, 
             format!("outcome is ok, denied or error; got {outcome:?}"),
         ));
     }
+    if let Some(action) = &params.action
+        && action.chars().count() > 128
+    {
+        return Err(ApiError::bad(
+            "bad_query",
+            "action is at most 128 characters",
+        ));
+    }
     let limit = params.limit.unwrap_or(100).clamp(1, MAX_PAGE);
     let query = AuditQuery {
         app: params.app,
