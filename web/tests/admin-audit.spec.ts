@@ -34,8 +34,8 @@ test("an admin filters the audit trail by action", async ({ page, server, signIn
   await expect(page.getByTestId("chain-status")).toContainText("Chain verified");
   await shot(page, "admin-audit-action");
 
-  // `until` before everything: nothing matches; the address keeps both filters.
-  await page.getByLabel("Until").fill("2001-01-01T00:00");
+  // "Before" 2001 (`until`, exclusive): nothing matches; the address keeps both filters.
+  await page.getByLabel("Before").fill("2001-01-01T00:00");
   await page.getByRole("button", { name: "Filter" }).click();
   await expect(page).toHaveURL(/until=\d+/);
   await expect(page.getByText("No rows match.")).toBeVisible();
