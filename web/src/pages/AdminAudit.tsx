@@ -11,22 +11,46 @@ import type { AuditEntry } from "../components/admin/types";
 
 const PAGE = 50;
 const OUTCOMES = ["ok", "denied", "error"] as const;
+/** Common actions, offered as suggestions; any exact action can be typed. */
+const ACTIONS = [
+  "calls.summary",
+  "review.approve",
+  "review.reject",
+  "app.suspend",
+  "app.resume",
+  "installation.install",
+  "installation.upgrade",
+  "installation.grants",
+  "installation.auto_disable",
+  "installation.uninstall",
+  "wallet.credit",
+  "messaging.post",
+  "payments.request",
+  "storage.set",
+] as const;
 
 interface Filters {
   app: string;
   group: string;
+  action: string;
   outcome: string;
   since: string; // a datetime-local value
+  until: string; // a datetime-local value (exclusive)
 }
 
 /** The filters as they stand in the address (so a filtered view can be shared). */
 function filtersOf(params: URLSearchParams): Filters {
-  const since = Number(params.get("since"));
+  const time = (name: string) => {
+    const ms = Number(params.get(name));
+    return params.get(name) && !Number.isNaN(ms) ? msToLocalInput(ms) : "";
+  };
   return {
     app: params.get("app") ?? "",
     group: params.get("group") ?? "",
+    action: params.get("action") ?? "",
     outcome: params.get("outcome") ?? "",
-    since: params.get("since") && !Number.isNaN(since) ? msToLocalInput(since) : "",
+    since: time("since"),
+    until: time("until"),
   };
 }
 
@@ -42,8 +66,10 @@ export function AdminAudit() {
   const query = {
     app: filters.app || undefined,
     group: filters.group || undefined,
+    action: filters.action || undefined,
     outcome: (filters.outcome || undefined) as "ok" | "denied" | "error" | undefined,
     since: localInputToMs(filters.since),
+    until: localInputToMs(filters.until),
     before,
     limit: PAGE,
   };
@@ -58,9 +84,12 @@ export function AdminAudit() {
     const next = new URLSearchParams();
     if (f.app.trim()) next.set("app", f.app.trim());
     if (f.group.trim()) next.set("group", f.group.trim());
+    if (f.action.trim()) next.set("action", f.action.trim());
     if (f.outcome) next.set("outcome", f.outcome);
     const since = localInputToMs(f.since);
     if (since !== undefined) next.set("since", String(since));
+    const until = localInputToMs(f.until);
+    if (until !== undefined) next.set("until", String(until));
     setCursors([undefined]);
     setParams(next);
   };
@@ -80,6 +109,21 @@ export function AdminAudit() {
             <input id="audit-group" autoComplete="off" {...register("group")} />
           </div>
           <div>
+            <label htmlFor="audit-action">{t("admin.audit.action")}</label>
+            <input
+              id="audit-action"
+              autoComplete="off"
+              list="audit-actions"
+              placeholder="review.approve"
+              {...register("action")}
+            />
+            <datalist id="audit-actions">
+              {ACTIONS.map((a) => (
+                <option key={a} value={a} />
+              ))}
+            </datalist>
+          </div>
+          <div>
             <label htmlFor="audit-outcome">{t("admin.audit.outcome")}</label>
             <select id="audit-outcome" {...register("outcome")}>
               <option value="">{t("admin.audit.anyOutcome")}</option>
@@ -94,13 +138,17 @@ export function AdminAudit() {
             <label htmlFor="audit-since">{t("admin.audit.since")}</label>
             <input id="audit-since" type="datetime-local" {...register("since")} />
           </div>
+          <div>
+            <label htmlFor="audit-until">{t("admin.audit.until")}</label>
+            <input id="audit-until" type="datetime-local" {...register("until")} />
+          </div>
           <div className="row">
             <button type="submit">{t("admin.audit.apply")}</button>
             <button
               type="button"
               className="secondary"
               onClick={() => {
-                reset({ app: "", group: "", outcome: "", since: "" });
+                reset({ app: "", group: "", action: "", outcome: "", since: "", until: "" });
                 setCursors([undefined]);
                 setParams(new URLSearchParams());
               }}

@@ -7,18 +7,39 @@ import { ErrorNote } from "../ErrorNote";
 import { keys, type Member } from "./queries";
 
 const PAGE = 25;
+/** Common actions in a group's trail, offered as suggestions (any exact action works). */
+const ACTIONS = [
+  "calls.summary",
+  "installation.install",
+  "installation.upgrade",
+  "installation.grants",
+  "installation.enable",
+  "installation.disable",
+  "installation.auto_disable",
+  "messaging.post",
+  "payments.request",
+  "storage.set",
+];
 
 export function AuditTrail({ gid, members }: { gid: string; members: Member[] }) {
   const { t, i18n } = useTranslation();
   const outcomeId = useId();
+  const actionId = useId();
+  const actionsId = useId();
   const [outcome, setOutcome] = useState<"" | "ok" | "denied" | "error">("");
+  // What is typed, and the action filtered by (applied with the Filter button or Enter).
+  const [actionInput, setActionInput] = useState("");
+  const [action, setAction] = useState("");
   const audit = useInfiniteQuery({
-    queryKey: [...keys.audit(gid), outcome],
+    queryKey: [...keys.audit(gid), outcome, action],
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) =>
       ok(
         api.GET("/v1/groups/{gid}/audit", {
-          params: { path: { gid }, query: { limit: PAGE, before: pageParam, outcome: outcome || undefined } },
+          params: {
+            path: { gid },
+            query: { limit: PAGE, before: pageParam, outcome: outcome || undefined, action: action || undefined },
+          },
         }),
       ),
     getNextPageParam: (last) => last.next_before ?? undefined,
@@ -49,6 +70,33 @@ export function AuditTrail({ gid, members }: { gid: string; members: Member[] })
           {t("owner.audit.refresh")}
         </button>
       </div>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAction(actionInput.trim());
+        }}
+      >
+        <label htmlFor={actionId} className="inline-label">
+          {t("owner.audit.action")}
+        </label>
+        <input
+          id={actionId}
+          autoComplete="off"
+          list={actionsId}
+          placeholder="calls.summary"
+          value={actionInput}
+          onChange={(e) => setActionInput(e.target.value)}
+        />
+        <datalist id={actionsId}>
+          {ACTIONS.map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
+        <button type="submit" className="secondary">
+          {t("owner.audit.filter")}
+        </button>
+      </form>
       {rows.length === 0 ? (
         <p className="muted">{t("owner.audit.empty")}</p>
       ) : (

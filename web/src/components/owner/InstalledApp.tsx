@@ -4,7 +4,7 @@
 import { useEffect, useId, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import { api, ApiError, ok, type components } from "../../api/client";
+import { api, ok, type components } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
 import { capAllows, capTitle } from "./capabilities";
 import { ConsentDialog } from "./ConsentDialog";
@@ -37,12 +37,9 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
   // What the pending version asks for; checked: what is granted now, and what is new.
   const upgradeAsks = pending?.capabilities ?? [...new Set([...inst.grants, ...inst.pending_capabilities])];
 
-  // Suspended by the platform: the installation says so (`app_suspended`,
-  // where the server sends it), or the app is gone from an owner's view.
-  const suspendedReason = (inst as { app_suspended?: string | null }).app_suspended;
-  const suspended =
-    suspendedReason != null ||
-    (app.error instanceof ApiError && app.error.status === 404 && !entry);
+  // Suspended by the platform: the installation carries the admin's reason.
+  const suspendedReason = inst.app_suspended ?? null;
+  const suspended = suspendedReason != null;
 
   const [grants, setGrants] = useState<string[]>(inst.grants);
   const granted = inst.grants.join(",");
@@ -90,10 +87,14 @@ export function InstalledApp({ gid, inst, entry, canManage }: Props) {
       </div>
 
       {suspended && (
-        <p className="error">
-          {t("owner.installed.suspended")}
-          {suspendedReason ? `: ${suspendedReason}` : ""}
-        </p>
+        <div className="notice" data-testid="suspended-reason">
+          <p className="error">
+            {suspendedReason
+              ? t("owner.installed.suspendedReason", { reason: suspendedReason })
+              : t("owner.status.suspended")}
+          </p>
+          <p className="muted">{t("owner.installed.suspended")}</p>
+        </div>
       )}
 
       {!inst.enabled && (
