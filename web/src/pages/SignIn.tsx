@@ -8,7 +8,7 @@ import { ErrorNote } from "../components/ErrorNote";
 
 /** Sign in with an API token; a demo server (`qun serve --demo`) offers its users by name. */
 export function SignIn() {
-  const { t } = useTranslation();
+  const { t, i18n } = useTranslation();
   const { me, signIn } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
@@ -33,6 +33,17 @@ export function SignIn() {
 
   return (
     <main className="signin" id="main">
+      <label className="language">
+        <span className="visually-hidden">{t("nav.language")}</span>
+        <select
+          value={i18n.resolvedLanguage === "zh" ? "zh" : "en"}
+          onChange={(e) => void i18n.changeLanguage(e.target.value)}
+          aria-label={t("nav.language")}
+        >
+          <option value="en">English</option>
+          <option value="zh">中文</option>
+        </select>
+      </label>
       <h1>{t("signin.title")}</h1>
       {demo.data && demo.data.length > 0 && (
         <section aria-labelledby="demo-users">
