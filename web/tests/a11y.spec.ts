@@ -22,6 +22,7 @@ async function noSeriousViolations(page: Page, where: string) {
 }
 
 test("the main screens have no serious accessibility violations", async ({ browser, server, signIn }) => {
+  test.setTimeout(180_000);
   const gid = server.groupId;
 
   const ownerContext = await browser.newContext();
