@@ -10,13 +10,10 @@ import { ErrorNote } from "../components/ErrorNote";
 import { MessageCard } from "../components/member/MessageCard";
 import { Composer } from "../components/member/Composer";
 import { FormDialog } from "../components/member/FormDialog";
-import { actOn, groupApps, groupMembers, groupMessages, PAGE, postMessage } from "../components/member/calls";
+import { actOn, BACK_PAGE, groupApps, groupMembers, messagesBefore, NEWEST, postMessage } from "../components/member/calls";
 import { useGroupStream, type StreamEvent } from "../components/member/useGroupStream";
 import type { Acted, FormView, MessageView, Posted, ResponseView } from "../components/member/types";
 import "../components/member/member.css";
-
-/** Pages read before the stream takes over (the rest arrives through it). */
-const MAX_PAGES = 20;
 
 interface Timeline {
   byId: Map<number, MessageView>;
@@ -26,27 +23,19 @@ interface Timeline {
 type Action =
   | { type: "upsert"; messages: MessageView[] }
   | { type: "delete"; id: number }
-  /** The timeline read afresh up to `upTo`; newer messages (from the stream) are kept. */
-  | { type: "reset"; messages: MessageView[]; upTo: number };
-
-/** Every page of the timeline (up to MAX_PAGES), oldest first. */
-async function readTimeline(gid: string): Promise<{ messages: MessageView[]; last: number; more: boolean }> {
-  const messages: MessageView[] = [];
-  let last = 0;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const batch = await groupMessages(gid, last);
-    messages.push(...batch);
-    if (batch.length > 0) last = batch[batch.length - 1].id;
-    if (batch.length < PAGE) return { messages, last, more: false };
-  }
-  return { messages, last, more: true };
-}
+  /**
+   * The newest page read afresh (ids `from` to `upTo`): what it covers is
+   * replaced; older pages already shown and newer messages (from the
+   * stream) are kept.
+   */
+  | { type: "reset"; messages: MessageView[]; from: number; upTo: number };
 
 function reduce(state: Timeline, action: Action): Timeline {
   if (action.type === "reset") {
     const byId = new Map<number, MessageView>();
     for (const m of action.messages) byId.set(m.id, m);
-    for (const [id, m] of state.byId) if (id > action.upTo && !byId.has(id)) byId.set(id, m);
+    for (const [id, m] of state.byId)
+      if ((id < action.from || id > action.upTo) && !byId.has(id)) byId.set(id, m);
     return { byId, deleted: state.deleted };
   }
   const byId = new Map(state.byId);
@@ -77,7 +66,9 @@ function GroupTimeline({ gid }: { gid: string }) {
   const [timeline, dispatch] = useReducer(reduce, { byId: new Map<number, MessageView>(), deleted: new Set<number>() });
   const [after, setAfter] = useState<number | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
-  const [more, setMore] = useState(false);
+  /** Whether there may be messages before the oldest shown. */
+  const [earlier, setEarlier] = useState(false);
+  const [loadingEarlier, setLoadingEarlier] = useState(false);
   const [form, setForm] = useState<FormView | null>(null);
   const [actionError, setActionError] = useState<unknown>(null);
   const [note, setNote] = useState<string | null>(null);
@@ -93,15 +84,15 @@ function GroupTimeline({ gid }: { gid: string }) {
   const members = useQuery({ queryKey: ["members", gid], queryFn: () => groupMembers(gid) });
   const apps = useQuery({ queryKey: ["apps", gid], queryFn: () => groupApps(gid) });
 
-  // Read the timeline a page at a time, then let the stream carry on from the newest.
+  // Read the newest page, then let the stream carry on from the newest id.
   useEffect(() => {
     let cancelled = false;
-    readTimeline(gid)
-      .then(({ messages, last, more }) => {
+    messagesBefore(gid, NEWEST)
+      .then((page) => {
         if (cancelled) return;
-        dispatch({ type: "upsert", messages });
-        setMore(more);
-        setAfter(last);
+        dispatch({ type: "upsert", messages: page });
+        setEarlier(page.length >= BACK_PAGE);
+        setAfter(page.length > 0 ? page[page.length - 1].id : 0);
       })
       .catch((e) => {
         if (!cancelled) setLoadError(e);
@@ -112,10 +103,14 @@ function GroupTimeline({ gid }: { gid: string }) {
   }, [gid]);
 
   // After the stream reconnected, changes and deletions made meanwhile are
-  // not replayed: read the timeline afresh.
+  // not replayed: read the newest page afresh.
   const onReconnect = useCallback(() => {
-    readTimeline(gid)
-      .then(({ messages, last }) => dispatch({ type: "reset", messages, upTo: last }))
+    messagesBefore(gid, NEWEST)
+      .then((page) => {
+        if (page.length === 0) return;
+        const from = page.length >= BACK_PAGE ? page[0].id : 0;
+        dispatch({ type: "reset", messages: page, from, upTo: page[page.length - 1].id });
+      })
       .catch(() => {});
   }, [gid]);
 
@@ -139,14 +134,30 @@ function GroupTimeline({ gid }: { gid: string }) {
     () => [...timeline.byId.values()].sort((a, b) => a.id - b.id),
     [timeline.byId],
   );
-  const count = messages.length;
+  // Follow the newest message (not when earlier pages are added above).
+  const newest = messages.length > 0 ? messages[messages.length - 1].id : 0;
   useEffect(() => {
     bottom.current?.scrollIntoView?.({ block: "end" });
-  }, [count]);
+  }, [newest]);
+
+  async function loadEarlier() {
+    const oldest = messages.length > 0 ? messages[0].id : NEWEST;
+    setLoadingEarlier(true);
+    setLoadError(null);
+    try {
+      const page = await messagesBefore(gid, oldest);
+      dispatch({ type: "upsert", messages: page });
+      setEarlier(page.length >= BACK_PAGE);
+    } catch (e) {
+      setLoadError(e);
+    } finally {
+      setLoadingEarlier(false);
+    }
+  }
 
   const names = useMemo(() => {
     const map = new Map<string, string>();
-    for (const m of members.data ?? []) map.set(m.user_id, m.name);
+    for (const m of members.data ?? []) map.set(m.user_id, m.display_name || m.name);
     return map;
   }, [members.data]);
   const appNames = useMemo(() => {
@@ -204,7 +215,7 @@ function GroupTimeline({ gid }: { gid: string }) {
   const g = group.data as { id: string; name: string; owner_id: string; time_zone: string } | undefined;
   const zone = g?.time_zone ?? "UTC";
   const liveLabel =
-    live === "live" ? t("member.live") : live === "closed" ? t("member.offline") : t("member.connecting");
+    live === "live" ? t("member.live") : live === "closed" || live === "limited" ? t("member.offline") : t("member.connecting");
 
   return (
     <section className="timeline" aria-labelledby="group-title">
@@ -218,8 +229,19 @@ function GroupTimeline({ gid }: { gid: string }) {
           <Link to="/messages">{t("member.newDirects", { count: directs })}</Link>
         )}
       </header>
+      {live === "limited" && (
+        <p className="error" role="status">
+          {t("member.tooManyStreams")}
+        </p>
+      )}
       <ErrorNote error={group.error ?? loadError} />
-      {more && <p className="muted">{t("member.olderOnly")}</p>}
+      {earlier && (
+        <p className="load-earlier">
+          <button type="button" className="secondary" disabled={loadingEarlier} onClick={() => void loadEarlier()}>
+            {loadingEarlier ? t("common.loading") : t("member.loadEarlier")}
+          </button>
+        </p>
+      )}
       <div className="messages" aria-live="polite" aria-relevant="additions text">
         {after === null && !loadError && <p className="muted">{t("common.loading")}</p>}
         {after !== null && messages.length === 0 && <p className="muted">{t("member.noMessages")}</p>}

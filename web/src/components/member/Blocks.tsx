@@ -165,7 +165,7 @@ function ElementItem({
             </option>
             {(members ?? []).map((m) => (
               <option key={m.user_id} value={m.user_id}>
-                {m.name}
+                {m.display_name || m.name}
               </option>
             ))}
           </select>

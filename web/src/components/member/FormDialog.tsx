@@ -254,7 +254,7 @@ function InputField({
           <option value="">{t("member.pickMember")}</option>
           {members.map((m) => (
             <option key={m.user_id} value={m.user_id}>
-              {m.name}
+              {m.display_name || m.name}
             </option>
           ))}
         </select>

@@ -21,6 +21,19 @@ export async function groupMessages(gid: string, after: number): Promise<Message
   return data as unknown as MessageView[];
 }
 
+/** Newest page of a timeline (`before=` this for the end of it). */
+export const NEWEST = 9007199254740991;
+/** Messages per page when reading a timeline backwards. */
+export const BACK_PAGE = 50;
+
+/** The newest `BACK_PAGE` messages before `before`, oldest first. */
+export async function messagesBefore(gid: string, before: number): Promise<MessageView[]> {
+  const data = await ok(
+    api.GET("/v1/groups/{gid}/messages", { params: { path: { gid }, query: { before, limit: BACK_PAGE } } }),
+  );
+  return data as unknown as MessageView[];
+}
+
 export async function postMessage(gid: string, text: string): Promise<Posted> {
   const data = await ok(api.POST("/v1/groups/{gid}/messages", { params: { path: { gid } }, body: { text } }));
   return data as unknown as Posted;

@@ -143,7 +143,10 @@ export interface CommandView {
 
 export interface MemberView {
   user_id: string;
+  /** The handle. */
   name: string;
+  /** The name people see (the handle when unset). */
+  display_name?: string;
   role: string;
   joined_at: number;
 }

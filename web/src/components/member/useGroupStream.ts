@@ -12,10 +12,16 @@ export type StreamEvent =
   | { type: "message-deleted"; id: number }
   | { type: "direct-message"; direct: DirectView };
 
-export type StreamState = "connecting" | "live" | "retrying" | "closed";
+/** `limited`: refused with 429 (`too_many_streams`, too many open tabs); retried slowly. */
+export type StreamState = "connecting" | "live" | "retrying" | "limited" | "closed";
 
 /** An answer that will not change by asking again (e.g. 401, 404). */
 class Fatal extends Error {}
+/** 429: too many streams open; asking again later may work. */
+class TooMany extends Error {}
+
+/** How long to wait after a 429 before trying again (ms). */
+const LIMITED_RETRY = 15_000;
 
 /**
  * Open the group's stream once `after` (the newest message already read) is
@@ -55,7 +61,8 @@ export function useGroupStream(
           opened = true;
           return;
         }
-        if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+        if (response.status === 429) throw new TooMany("too_many_streams");
+        if (response.status >= 400 && response.status < 500) {
           throw new Fatal(`stream refused: ${response.status}`);
         }
         throw new Error(`stream not open: ${response.status}`);
@@ -92,6 +99,10 @@ export function useGroupStream(
         if (err instanceof Fatal) {
           setState("closed");
           throw err;
+        }
+        if (err instanceof TooMany) {
+          setState("limited");
+          return LIMITED_RETRY;
         }
         setState("retrying");
         return 2000;
