@@ -1,14 +1,14 @@
 import { Navigate, NavLink, Outlet, useLocation } from "react-router";
 import { useTranslation } from "react-i18next";
 import { useSession } from "../session";
+import { LanguageSwitch } from "./LanguageSwitch";
 
 export function Layout() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { me, loading, signOut } = useSession();
   const location = useLocation();
   if (loading) return <p className="loading">{t("common.loading")}</p>;
   if (!me) return <Navigate to="/signin" state={{ from: location.pathname }} replace />;
-  const lang = i18n.resolvedLanguage === "zh" ? "zh" : "en";
   return (
     <div className="shell">
       <header className="topbar">
@@ -21,17 +21,7 @@ export function Layout() {
           {me.admin && <NavLink to="/admin">{t("nav.admin")}</NavLink>}
         </nav>
         <div className="who">
-          <label>
-            <span className="visually-hidden">{t("nav.language")}</span>
-            <select
-              value={lang}
-              onChange={(e) => void i18n.changeLanguage(e.target.value)}
-              aria-label={t("nav.language")}
-            >
-              <option value="en">English</option>
-              <option value="zh">中文</option>
-            </select>
-          </label>
+          <LanguageSwitch />
           <span className="me" data-testid="me">{me.display_name}</span>
           <button type="button" className="link" onClick={signOut}>
             {t("nav.signOut")}

@@ -5,10 +5,11 @@ import { useTranslation } from "react-i18next";
 import { api, ok } from "../api/client";
 import { useSession } from "../session";
 import { ErrorNote } from "../components/ErrorNote";
+import { LanguageSwitch } from "../components/LanguageSwitch";
 
 /** Sign in with an API token; a demo server (`qun serve --demo`) offers its users by name. */
 export function SignIn() {
-  const { t, i18n } = useTranslation();
+  const { t } = useTranslation();
   const { me, signIn } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
@@ -33,17 +34,7 @@ export function SignIn() {
 
   return (
     <main className="signin" id="main">
-      <label className="language">
-        <span className="visually-hidden">{t("nav.language")}</span>
-        <select
-          value={i18n.resolvedLanguage === "zh" ? "zh" : "en"}
-          onChange={(e) => void i18n.changeLanguage(e.target.value)}
-          aria-label={t("nav.language")}
-        >
-          <option value="en">English</option>
-          <option value="zh">中文</option>
-        </select>
-      </label>
+      <LanguageSwitch className="language" />
       <h1>{t("signin.title")}</h1>
       {demo.data && demo.data.length > 0 && (
         <section aria-labelledby="demo-users">

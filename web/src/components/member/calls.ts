@@ -12,15 +12,6 @@ import type {
   Posted,
 } from "./types";
 
-export const PAGE = 100;
-
-export async function groupMessages(gid: string, after: number): Promise<MessageView[]> {
-  const data = await ok(
-    api.GET("/v1/groups/{gid}/messages", { params: { path: { gid }, query: { after, limit: PAGE } } }),
-  );
-  return data as unknown as MessageView[];
-}
-
 /** Newest page of a timeline (`before=` this for the end of it). */
 export const NEWEST = 9007199254740991;
 /** Messages per page when reading a timeline backwards. */
