@@ -551,7 +551,8 @@ impl Store {
     }
 
     /// The newest `limit` messages of a group with `after < id < before`
-    /// that `member_id` may see, oldest first (a timeline paged backwards).
+    /// that `member_id` may see, deleted ones left out (so a short page means
+    /// the start was reached), oldest first (a timeline paged backwards).
     pub async fn messages_visible_before(
         &self,
         group_id: &str,
@@ -562,7 +563,7 @@ impl Store {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE group_id = $1 AND id > $2 AND id < $3 AND (visible_to IS NULL OR visible_to = $4) \
+             WHERE group_id = $1 AND id > $2 AND id < $3 AND (visible_to IS NULL OR visible_to = $4) AND deleted_at IS NULL \
              ORDER BY id DESC LIMIT $5"
         )))
         .bind(group_id)
