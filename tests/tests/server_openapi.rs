@@ -227,9 +227,10 @@ fn the_document_publishes_what_the_server_enforces() {
         let op = &doc["paths"][&path][method.as_str().to_lowercase()];
         let responses = op["responses"].as_object().expect("responses");
         // Public: no token (`security: [{}]`), like `/healthz` and the demo's users.
-        let public = op["security"]
-            .as_array()
-            .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(|o| o.is_empty())));
+        let public = op["security"].as_array().is_some_and(|s| {
+            s.iter()
+                .all(|r| r.as_object().is_some_and(|o| o.is_empty()))
+        });
         assert_eq!(
             public,
             !path.starts_with("/v1/") || path == "/v1/demo/users",

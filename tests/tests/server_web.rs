@@ -34,7 +34,12 @@ async fn get(app: &axum::Router, path: &str) -> (StatusCode, axum::http::HeaderM
         .expect("answer");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     (status, headers, String::from_utf8_lossy(&bytes).into())
 }
 
@@ -43,7 +48,11 @@ async fn the_web_app_is_served_with_a_strict_policy(backend: Backend) {
     std::fs::create_dir_all(web.join("assets")).expect("assets dir");
     std::fs::write(web.join("index.html"), "<!doctype html><div id=root></div>").expect("index");
     std::fs::write(web.join("assets/app-1234.js"), "console.log(1)").expect("js");
-    std::fs::write(web.parent().expect("parent").join("secret.txt"), "TOP-SECRET-CONTENT").expect("secret");
+    std::fs::write(
+        web.parent().expect("parent").join("secret.txt"),
+        "TOP-SECRET-CONTENT",
+    )
+    .expect("secret");
     let config = HttpConfig {
         web_dir: Some(web.clone()),
         ..HttpConfig::default()
@@ -59,7 +68,9 @@ async fn the_web_app_is_served_with_a_strict_policy(backend: Backend) {
         assert_eq!(status, StatusCode::OK, "{path}");
         assert!(body.contains("id=root"), "{path}: {body}");
         assert_eq!(headers[header::CONTENT_TYPE], "text/html", "{path}");
-        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().expect("csp");
+        let csp = headers[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .expect("csp");
         assert!(csp.contains("script-src 'self'"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
@@ -68,15 +79,32 @@ async fn the_web_app_is_served_with_a_strict_policy(backend: Backend) {
     // Built assets are cached for good (their names carry their hash).
     let (status, headers, body) = get(&app, "/assets/app-1234.js").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "console.log(1)"));
-    assert!(headers[header::CONTENT_TYPE].to_str().expect("type").contains("javascript"));
-    assert!(headers[header::CACHE_CONTROL].to_str().expect("cache").contains("immutable"));
+    assert!(
+        headers[header::CONTENT_TYPE]
+            .to_str()
+            .expect("type")
+            .contains("javascript")
+    );
+    assert!(
+        headers[header::CACHE_CONTROL]
+            .to_str()
+            .expect("cache")
+            .contains("immutable")
+    );
 
     // A missing file is a 404, not the page; nothing outside the directory.
     let (status, _, _) = get(&app, "/assets/missing.js").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    for path in ["/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt"] {
+    for path in [
+        "/../secret.txt",
+        "/assets/../../secret.txt",
+        "/%2e%2e/secret.txt",
+    ] {
         let (status, _, body) = get(&app, path).await;
-        assert!(!body.contains("TOP-SECRET-CONTENT"), "{path} answered {status}: {body}");
+        assert!(
+            !body.contains("TOP-SECRET-CONTENT"),
+            "{path} answered {status}: {body}"
+        );
     }
     // The API keeps its JSON errors.
     let (status, body) = call(&app, Method::GET, "/v1/nothing-here", None, None).await;
@@ -183,7 +211,9 @@ async fn a_reviewer_sees_the_interface_and_what_changed(backend: Backend) {
             .as_array()
             .expect("imports")
             .iter()
-            .any(|i| i.as_str().is_some_and(|i| i.starts_with("qun:app/storage@"))),
+            .any(|i| i
+                .as_str()
+                .is_some_and(|i| i.starts_with("qun:app/storage@"))),
         "{}",
         first["imports"]
     );
@@ -218,7 +248,9 @@ async fn a_reviewer_sees_the_interface_and_what_changed(backend: Backend) {
             .as_array()
             .expect("imports")
             .iter()
-            .any(|i| i.as_str().is_some_and(|i| i.starts_with("qun:app/messaging@"))),
+            .any(|i| i
+                .as_str()
+                .is_some_and(|i| i.starts_with("qun:app/messaging@"))),
         "{diff}"
     );
 
@@ -237,14 +269,31 @@ async fn a_reviewer_sees_the_interface_and_what_changed(backend: Backend) {
         None,
     )
     .await;
-    assert_eq!((status, code(&body)), (StatusCode::NOT_FOUND, "version_not_found"));
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::NOT_FOUND, "version_not_found")
+    );
 
     // The audit chain's check, over HTTP, for admins only.
-    let (status, checked) = call(&app, Method::GET, "/v1/admin/audit/verify", Some(&admin), None).await;
+    let (status, checked) = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit/verify",
+        Some(&admin),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{checked}");
     assert_eq!(checked["ok"], true, "{checked}");
     assert!(checked["rows"].as_u64().expect("rows") >= 1, "{checked}");
-    let (status, _) = call(&app, Method::GET, "/v1/admin/audit/verify", Some(&dev), None).await;
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit/verify",
+        Some(&dev),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -270,7 +319,14 @@ async fn a_developer_sees_invocations_per_version(backend: Backend) {
         None,
     )
     .await;
-    let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "club"}))).await;
+    let (_, group) = call(
+        &app,
+        Method::POST,
+        "/v1/groups",
+        Some(&owner),
+        json(json!({"name": "club"})),
+    )
+    .await;
     let gid = group["id"].as_str().expect("gid").to_string();
     let (status, body) = call(
         &app,
@@ -286,14 +342,24 @@ async fn a_developer_sees_invocations_per_version(backend: Backend) {
         let (status, body) = call(&app, Method::POST, &action, Some(&owner), json(json!({}))).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
-    let (status, stats) = call(&app, Method::GET, "/v1/apps/upgrader/stats", Some(&dev), None).await;
+    let (status, stats) = call(
+        &app,
+        Method::GET,
+        "/v1/apps/upgrader/stats",
+        Some(&dev),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{stats}");
     let versions = stats["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 1, "{stats}");
     assert_eq!(versions[0]["version"], "1.0.0");
     assert_eq!(versions[0]["invocations"], 3, "{stats}");
     assert_eq!(versions[0]["errors"], 0, "{stats}");
-    assert!(versions[0]["max_ms"].as_f64().expect("max") > 0.0, "{stats}");
+    assert!(
+        versions[0]["max_ms"].as_f64().expect("max") > 0.0,
+        "{stats}"
+    );
 
     // The owner's page can tell a suspended app from a working one.
     let installed = format!("/v1/groups/{gid}/apps");
@@ -313,7 +379,14 @@ async fn a_developer_sees_invocations_per_version(backend: Backend) {
 
     // Not for another developer or a member.
     for token in [&eve, &owner] {
-        let (status, body) = call(&app, Method::GET, "/v1/apps/upgrader/stats", Some(token), None).await;
+        let (status, body) = call(
+            &app,
+            Method::GET,
+            "/v1/apps/upgrader/stats",
+            Some(token),
+            None,
+        )
+        .await;
         assert!(
             status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
             "{status} {body}"
@@ -335,7 +408,14 @@ async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Bac
         return;
     };
     let (admin, _dev, _eve, owner) = people(&db).await;
-    let (_, group) = call(&app, Method::POST, "/v1/groups", Some(&owner), json(json!({"name": "club"}))).await;
+    let (_, group) = call(
+        &app,
+        Method::POST,
+        "/v1/groups",
+        Some(&owner),
+        json(json!({"name": "club"})),
+    )
+    .await;
     let gid = group["id"].as_str().expect("gid").to_string();
     let mut ids = Vec::new();
     for i in 0..7 {
@@ -394,7 +474,14 @@ async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Bac
         .set_display_name(&owner_id, Some("李老师"))
         .await
         .expect("display name");
-    let (status, members) = call(&app, Method::GET, &format!("/v1/groups/{gid}/members"), Some(&owner), None).await;
+    let (status, members) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/groups/{gid}/members"),
+        Some(&owner),
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{members}");
     let member = members
         .as_array()
@@ -415,7 +502,11 @@ async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Bac
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{rows}");
-    assert_eq!(rows["entries"].as_array().expect("entries").len(), 0, "{rows}");
+    assert_eq!(
+        rows["entries"].as_array().expect("entries").len(),
+        0,
+        "{rows}"
+    );
     // Two decisions of different kinds: a credit and a review.
     let (status, body) = call(
         &app,
@@ -427,7 +518,10 @@ async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Bac
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let (_, all) = call(&app, Method::GET, "/v1/admin/audit", Some(&admin), None).await;
-    assert!(!all["entries"].as_array().expect("entries").is_empty(), "{all}");
+    assert!(
+        !all["entries"].as_array().expect("entries").is_empty(),
+        "{all}"
+    );
     let some_action = "wallet.credit".to_string();
     let (_, only) = call(
         &app,
@@ -439,7 +533,21 @@ async fn a_client_reads_the_newest_page_first_and_filters_the_audit(backend: Bac
     .await;
     let entries = only["entries"].as_array().expect("entries");
     assert!(!entries.is_empty());
-    assert!(entries.iter().all(|e| e["action"] == some_action.as_str()), "{only}");
-    let (_, none) = call(&app, Method::GET, "/v1/admin/audit?until=1", Some(&admin), None).await;
-    assert_eq!(none["entries"].as_array().expect("entries").len(), 0, "{none}");
+    assert!(
+        entries.iter().all(|e| e["action"] == some_action.as_str()),
+        "{only}"
+    );
+    let (_, none) = call(
+        &app,
+        Method::GET,
+        "/v1/admin/audit?until=1",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(
+        none["entries"].as_array().expect("entries").len(),
+        0,
+        "{none}"
+    );
 }

@@ -93,7 +93,10 @@ pub fn main() -> ExitCode {
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
             Command::Ledger(LedgerCommand::Check(args)) => ledger::check(args).await,
             Command::Openapi => {
-                println!("{}", serde_json::to_string_pretty(&qun_host::http::openapi())?);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&qun_host::http::openapi())?
+                );
                 Ok(ExitCode::SUCCESS)
             }
         }

@@ -369,7 +369,10 @@ async fn catalog(
     let entries = listed
         .into_iter()
         .map(|(app, version)| CatalogEntry {
-            developer: developers.get(&app.developer_id).cloned().unwrap_or_default(),
+            developer: developers
+                .get(&app.developer_id)
+                .cloned()
+                .unwrap_or_default(),
             slug: app.slug,
             name: app.name,
             description: app.description,

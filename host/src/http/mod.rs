@@ -359,4 +359,3 @@ async fn request_timeout(
         .into_response(),
     }
 }
-

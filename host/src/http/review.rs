@@ -100,7 +100,14 @@ async fn review(
         actions_added: names_added(current, previous, "actions"),
         actions_removed: names_added_rev(current, previous, "actions"),
     };
-    let (size_bytes, Interface { wit, imports, exports }) = this;
+    let (
+        size_bytes,
+        Interface {
+            wit,
+            imports,
+            exports,
+        },
+    ) = this;
     Ok(Json(ReviewDetail {
         app: slug,
         version: current.clone().into(),
@@ -134,11 +141,12 @@ async fn read_interface(
     let read = tokio::task::spawn_blocking(move || interface(&wasm))
         .await
         .map_err(|e| ApiError::Internal(format!("reading the interface: {e}")))?;
-    let read = read.map_err(|e| {
-        ApiError::Unprocessable {
-            code: "unreadable_interface",
-            message: format!("the interface of {slug} {} cannot be read: {e}", version.version),
-        }
+    let read = read.map_err(|e| ApiError::Unprocessable {
+        code: "unreadable_interface",
+        message: format!(
+            "the interface of {slug} {} cannot be read: {e}",
+            version.version
+        ),
     })?;
     Ok((size, read))
 }

@@ -95,7 +95,11 @@ pub fn secure(headers: &mut axum::http::HeaderMap) {
 /// The bytes of `file` (a path relative to the build's root), from `dir` when
 /// given, else from the assets built in. Never leaves `dir`.
 fn asset(dir: Option<&Path>, file: &str) -> Option<Cow<'static, [u8]>> {
-    if file.is_empty() || file.split('/').any(|part| part.is_empty() || part == ".." || part == "." || part.contains('\\')) {
+    if file.is_empty()
+        || file
+            .split('/')
+            .any(|part| part.is_empty() || part == ".." || part == "." || part.contains('\\'))
+    {
         return None;
     }
     match dir {

@@ -81,7 +81,12 @@ mod tests {
             polls[0],
             (
                 "1.0.0".to_string(),
-                VersionStats { invocations: 2, errors: 1, total_us: 8000, max_us: 6000 }
+                VersionStats {
+                    invocations: 2,
+                    errors: 1,
+                    total_us: 8000,
+                    max_us: 6000
+                }
             )
         );
         assert_eq!(polls[1].1.invocations, 1);
