@@ -174,6 +174,12 @@ pub fn check_app_commands(commands: &[CommandSpec]) -> Result<(), BlockError> {
                 MAX_VALUE_CHARS,
                 Lines::One,
             )?;
+            if matches!(option.kind, InputKind::File(_)) {
+                return Err(BlockError::new(
+                    format!("{path}.kind"),
+                    "is a file input; files can only be chosen in a form",
+                ));
+            }
             check_kind(&format!("{path}.kind"), &option.kind)?;
         }
     }
@@ -222,6 +228,11 @@ fn check_display_block(path: &str, block: &Block) -> Result<(), BlockError> {
             Ok(())
         }
         Block::Divider => Ok(()),
+        Block::File { file } => file_id(&format!("{path}.file"), file),
+        Block::Image { file, alt } => {
+            file_id(&format!("{path}.file"), file)?;
+            text(&format!("{path}.alt"), alt, MAX_VALUE_CHARS, Lines::One)
+        }
         Block::Actions { .. } | Block::Input { .. } => Ok(()),
     }
 }
@@ -363,6 +374,36 @@ fn check_kind(path: &str, kind: &InputKind) -> Result<(), BlockError> {
             Ok(())
         }
         InputKind::Checkbox(_) => Ok(()),
+        InputKind::File(f) => {
+            if f.max_files == 0 || f.max_files > MAX_FILES_PER_INPUT {
+                return Err(BlockError::new(
+                    format!("{path}.max_files"),
+                    format!(
+                        "is {}; it must be 1 to {MAX_FILES_PER_INPUT}",
+                        f.max_files
+                    ),
+                ));
+            }
+            count(&format!("{path}.accept"), f.accept.len(), MAX_OPTIONS, "type")?;
+            for (i, accept) in f.accept.iter().enumerate() {
+                let ok = !accept.is_empty()
+                    && accept.len() <= MAX_LABEL_CHARS
+                    && accept.contains('/')
+                    && accept.bytes().all(|b| {
+                        b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'+' | b'-')
+                    });
+                if !ok {
+                    return Err(BlockError::new(
+                        format!("{path}.accept[{i}]"),
+                        format!(
+                            "is {}; it must be a content type such as \"application/pdf\" or a family such as \"image/\"",
+                            value::quoted(&clip(accept, 40))
+                        ),
+                    ));
+                }
+            }
+            Ok(())
+        }
     }
 }
 
@@ -559,3 +600,17 @@ fn count(path: &str, n: usize, max: usize, what: &str) -> Result<(), BlockError>
 
 #[cfg(test)]
 mod tests;
+
+/// A file id: 1 to 64 letters, digits and `-`.
+fn file_id(path: &str, id: &str) -> Result<(), BlockError> {
+    if id.is_empty()
+        || id.len() > 64
+        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(BlockError::new(
+            path,
+            format!("is {}, which is not a file id", value::quoted(&clip(id, 40))),
+        ));
+    }
+    Ok(())
+}

@@ -317,6 +317,7 @@ fn typed_value(
             "no" | "n" | "false" | "off" | "0" => Ok(Some(Value::Checkbox(false))),
             _ => Err("is not yes or no".into()),
         },
+        InputKind::File(_) => Err("is a file; files can only be chosen in a form".into()),
     }
 }
 
@@ -357,6 +358,7 @@ fn example(spec: &CommandSpec, option: &CommandOption) -> String {
         }
         InputKind::Member(_) => "@member-id".into(),
         InputKind::Checkbox(_) => "yes".into(),
+        InputKind::File(_) => "(choose files in the form)".into(),
     };
     if spec.options.len() == 1 {
         format!("/{} {value}", spec.name)

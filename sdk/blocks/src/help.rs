@@ -143,6 +143,8 @@ fn kind_words(kind: &InputKind) -> String {
         }
         InputKind::Member(_) => "a member".into(),
         InputKind::Checkbox(_) => "yes or no".into(),
+        InputKind::File(f) if f.max_files > 1 => format!("up to {} files", f.max_files),
+        InputKind::File(_) => "a file".into(),
     }
 }
 

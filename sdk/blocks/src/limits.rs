@@ -30,3 +30,5 @@ pub const MAX_INPUT_CHARS: usize = 3_000;
 pub const MAX_FORM_STEPS: u8 = 5;
 /// The shortest period of an `every-minutes` recurring timer.
 pub const MIN_EVERY_MINUTES: u32 = 5;
+/// Files chosen in one file input.
+pub const MAX_FILES_PER_INPUT: u8 = 10;

@@ -240,6 +240,45 @@ pub struct CheckboxInput {
     pub initial: bool,
 }
 
+/// Files chosen from the member's device (forms only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileInput {
+    /// How many files may be chosen, 1 to [`crate::limits::MAX_FILES_PER_INPUT`].
+    #[serde(default = "one")]
+    pub max_files: u8,
+    /// Content types ("application/pdf") or families ("image/") accepted;
+    /// empty: any.
+    #[serde(default)]
+    pub accept: Vec<String>,
+}
+
+fn one() -> u8 {
+    1
+}
+
+impl Default for FileInput {
+    fn default() -> Self {
+        FileInput {
+            max_files: 1,
+            accept: Vec::new(),
+        }
+    }
+}
+
+impl FileInput {
+    /// Whether a file of `content_type` is accepted.
+    pub fn accepts(&self, content_type: &str) -> bool {
+        self.accept.is_empty()
+            || self.accept.iter().any(|a| {
+                if a.ends_with('/') {
+                    content_type.starts_with(a.as_str())
+                } else {
+                    content_type == a
+                }
+            })
+    }
+}
+
 /// What kind of value an input or a command option takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -258,6 +297,8 @@ pub enum InputKind {
     Member(MemberInput),
     /// On or off.
     Checkbox(CheckboxInput),
+    /// Files.
+    File(FileInput),
 }
 
 /// One input of a form.
@@ -313,6 +354,19 @@ pub enum Block {
         /// The input.
         input: Input,
     },
+    /// A file members can download (one of the app's own files).
+    File {
+        /// The file's id.
+        file: String,
+    },
+    /// An image shown in the message (one of the app's own image files).
+    Image {
+        /// The file's id.
+        file: String,
+        /// What the image shows.
+        #[serde(default)]
+        alt: String,
+    },
 }
 
 /// A message from an app.
@@ -340,6 +394,16 @@ pub struct Form {
     /// JSON handed back unchanged on submit.
     #[serde(default)]
     pub state: String,
+}
+
+impl Message {
+    /// The ids of the files this message shows (`file` and `image` blocks).
+    pub fn files(&self) -> impl Iterator<Item = &str> {
+        self.blocks.iter().filter_map(|b| match b {
+            Block::File { file } | Block::Image { file, .. } => Some(file.as_str()),
+            _ => None,
+        })
+    }
 }
 
 impl Form {
@@ -372,6 +436,8 @@ pub enum Value {
     Member(MemberId),
     /// A checkbox.
     Checkbox(bool),
+    /// Ids of files chosen in a file input.
+    Files(Vec<String>),
 }
 
 /// An input id or option name and its value.

@@ -19,6 +19,10 @@ pub struct Submitted {
     /// that each is a member of the group and answers a [`FieldError`] for
     /// that input otherwise.
     pub members: Vec<(String, MemberId)>,
+    /// The file inputs' values (input id, file ids): the caller checks that
+    /// each file is one the submitting member uploaded to this group, of a
+    /// type the input accepts, and answers a [`FieldError`] otherwise.
+    pub files: Vec<(String, Vec<String>)>,
 }
 
 /// Checks what a client submitted for `form` (input id -> JSON value), with
@@ -48,6 +52,9 @@ pub fn check_submission(
                 if let Value::Member(id) = &value {
                     out.members.push((input.id.clone(), id.clone()));
                 }
+                if let Value::Files(ids) = &value {
+                    out.files.push((input.id.clone(), ids.clone()));
+                }
                 out.values.push(NamedValue {
                     name: input.id.clone(),
                     value,
@@ -58,6 +65,7 @@ pub fn check_submission(
                 message: match input.kind {
                     InputKind::Choice(_) => "must be chosen",
                     InputKind::Checkbox(_) => "must be ticked",
+                    InputKind::File(_) => "needs a file",
                     _ => "must be filled in",
                 }
                 .into(),
@@ -139,7 +147,46 @@ fn checked(input: &Input, given: &Json, zone: &Zone) -> Result<Option<Value>, St
             Json::String(s) => value::member(s),
             _ => Err("must be a member of this group".into()),
         },
+        InputKind::File(f) => files(f, given),
     }
+}
+
+/// File ids (a string or an array of strings), at most `max_files`, each
+/// a well-formed id; whose files they are is the caller's to check.
+fn files(input: &crate::model::FileInput, given: &Json) -> Result<Option<Value>, String> {
+    let ids: Vec<String> = match given {
+        Json::String(s) if s.is_empty() => Vec::new(),
+        Json::String(s) => vec![s.clone()],
+        Json::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(String::from))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| "must be a list of uploaded files".to_string())?,
+        _ => return Err("must be a list of uploaded files".into()),
+    };
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    if ids.len() > usize::from(input.max_files) {
+        return Err(format!(
+            "has {} files; at most {} may be given",
+            ids.len(),
+            input.max_files
+        ));
+    }
+    let well_formed = |id: &String| {
+        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if !ids.iter().all(well_formed) {
+        return Err("names a file that was not uploaded".into());
+    }
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    if unique.len() != ids.len() {
+        return Err("names the same file twice".into());
+    }
+    Ok(Some(Value::Files(ids)))
 }
 
 /// A checkbox is never empty: absent means not ticked. A required one that
