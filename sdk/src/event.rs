@@ -38,6 +38,8 @@ pub struct PostedMessage {
     pub author: String,
     /// Its text.
     pub text: String,
+    /// The ids of the files attached to it.
+    pub files: Vec<String>,
 }
 
 /// A timer that came due (see [`scheduler`](crate::scheduler)).

@@ -329,7 +329,7 @@ impl Input {
             InputKind::Choice(c) => c.initial = vec![value],
             InputKind::Member(m) => m.initial = Some(value),
             InputKind::Checkbox(c) => c.initial = value == "true",
-            InputKind::Date(_) | InputKind::DateTime(_) => {}
+            InputKind::Date(_) | InputKind::DateTime(_) | InputKind::File(_) => {}
         }
         self
     }

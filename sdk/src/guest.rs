@@ -141,6 +141,7 @@ fn from_wit_event(event: h::Event) -> Event {
             id: m.id,
             author: m.author,
             text: m.text,
+            files: m.files,
         }),
         h::Event::PaymentSettled(p) => Event::PaymentSettled(payment(p)),
         h::Event::PaymentFailed(f) => Event::PaymentFailed {

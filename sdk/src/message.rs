@@ -198,6 +198,8 @@ impl Message {
                 }
                 Block::Divider => out.push("---".into()),
                 Block::Input { input } => out.push(format!("<{}>", input.label)),
+                Block::File { file } => out.push(format!("[file {file}]")),
+                Block::Image { file, alt } => out.push(format!("[image {file}: {alt}]")),
             }
         }
         out.join("\n")

@@ -74,6 +74,7 @@ fn kind(value: &Value) -> &'static str {
         Value::Choices(_) => "a choice",
         Value::Member(_) => "a member",
         Value::Checkbox(_) => "a checkbox",
+        Value::Files(_) => "files",
     }
 }
 
