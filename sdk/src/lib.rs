@@ -140,9 +140,9 @@ pub mod prelude {
     pub use crate::membership::{Member, Role};
     pub use crate::{
         ActionAnswer, ActionCall, App, Args, Button, ButtonStyle, Card, Command, Context, Date,
-        Decimal, Describe, Element, Error, Event, FileInfo, Form, Input, Json, MemberId, MemberPicker,
-        Message, MessageId, Reply, Response, Result, Select, Submission, Subscription, Timestamp,
-        export_app, from_payload, json, parse_duration,
+        Decimal, Describe, Element, Error, Event, FileInfo, Form, Input, Json, MemberId,
+        MemberPicker, Message, MessageId, Reply, Response, Result, Select, Submission,
+        Subscription, Timestamp, export_app, from_payload, json, parse_duration,
     };
     pub use crate::{files, log, membership, messaging, payments, scheduler, storage};
 }

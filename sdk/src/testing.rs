@@ -65,9 +65,7 @@ pub(crate) use host::HostState;
 
 /// The capability calls of native builds.
 pub(crate) mod sys {
-    pub(crate) use super::host::{
-        files, log, membership, messaging, payments, scheduler, storage,
-    };
+    pub(crate) use super::host::{files, log, membership, messaging, payments, scheduler, storage};
 }
 
 /// A capability a group owner can withhold (`log` is always granted).

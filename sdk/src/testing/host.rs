@@ -747,7 +747,7 @@ pub(crate) mod files {
         })
     }
 
-    fn upload<'a>(s: &'a mut HostState, upload: u32) -> Result<&'a mut Upload> {
+    fn upload(s: &mut HostState, upload: u32) -> Result<&mut Upload> {
         s.uploads
             .get_mut(&upload)
             .ok_or_else(|| Error::not_found(format!("no upload {upload} in this invocation")))
@@ -764,7 +764,9 @@ pub(crate) mod files {
                 )));
             }
             let bytes = &readable(s, id)?.bytes;
-            let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
             let end = start.saturating_add(length as usize).min(bytes.len());
             Ok(bytes[start..end].to_vec())
         })
@@ -776,7 +778,10 @@ pub(crate) mod files {
                     "a file's name must be 1 to 255 bytes, not only spaces",
                 ));
             }
-            if name.chars().any(|c| c.is_control() || matches!(c, '/' | '\\')) {
+            if name
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '/' | '\\'))
+            {
                 return Err(Error::invalid(
                     "a file's name must not hold `/`, `\\` or control characters",
                 ));
