@@ -427,6 +427,19 @@ impl<A: App> TestGroup<A> {
         self.invoke(actor, f)
     }
 
+    /// [`run`](Self::run) with the files `files` given to the invocation (as
+    /// a form's file input or a message's attachments give them): the code
+    /// may read them, and they become the installation's own if it succeeds.
+    pub fn run_given<R>(
+        &mut self,
+        actor: Option<&str>,
+        files: &[&str],
+        f: impl FnOnce(&Context) -> Result<R>,
+    ) -> Result<R> {
+        let given: Vec<String> = files.iter().map(|id| (*id).to_owned()).collect();
+        self.invoke_given(actor, &given, f)
+    }
+
     pub(crate) fn context(&mut self, actor: Option<&str>) -> Context {
         let invocation_id = self.state.next_id("invocation");
         Context {

@@ -782,3 +782,55 @@ fn attachments_of_posted_messages_are_given_and_deleted_files_vanish() {
         Err("not-found")
     );
 }
+
+#[test]
+fn code_run_with_given_files_reads_them_and_keeps_them_only_on_success() {
+    let mut g = album();
+    let photo = g.upload("bob", "cat.png", PNG).expect("uploaded");
+    let err = g
+        .run(Some("bob"), |_| files::stat(&photo))
+        .expect_err("not given");
+    assert_eq!(err.code(), "not-found");
+    let failed = g.run_given(Some("bob"), &[&photo], |_| {
+        assert_eq!(files::read(&photo, 0, 4)?, &PNG[..4]);
+        Err::<(), _>(Error::internal("on purpose"))
+    });
+    assert!(failed.is_err());
+    assert!(
+        g.app_files().is_empty(),
+        "a failed invocation keeps nothing"
+    );
+    let info = g
+        .run_given(Some("bob"), &[&photo], |_| files::stat(&photo))
+        .expect("given");
+    assert_eq!(info.name, "cat.png");
+    assert_eq!(g.app_files(), [info]);
+    // Now the app's own: readable in any later invocation.
+    let again = g.run(None, |_| files::read_all(&photo)).expect("its own");
+    assert_eq!(again, PNG);
+}
+
+#[test]
+fn the_writer_is_an_io_write_and_names_are_checked() {
+    use std::io::Write as _;
+    let mut g = album();
+    let info = g
+        .run(None, |_| {
+            let mut w = files::FileWriter::create("data.json")?;
+            serde_json::to_writer(&mut w, &json!({"a": 1}))?;
+            w.flush().map_err(|e| Error::internal(e.to_string()))?;
+            w.finish()
+        })
+        .expect("written");
+    assert_eq!(g.file_bytes(&info.id).as_deref(), Some(&br#"{"a":1}"#[..]));
+    for bad in ["", "  ", "a/b", "x\ny"] {
+        let err = g
+            .run(None, |_| files::create(bad, b"x"))
+            .expect_err("refused");
+        assert_eq!(err.code(), "invalid", "{bad:?}");
+    }
+    // An upload not finished is dropped with the invocation.
+    g.run(None, |_| files::FileWriter::create("left.txt")?.write(b"x"))
+        .expect("fine");
+    assert_eq!(g.app_files().len(), 1);
+}
