@@ -231,6 +231,18 @@ impl Submission {
         T::from_value(id, find(&self.values, id))
     }
 
+    /// The ids of the files chosen in the file input `id` (empty when none
+    /// were); `invalid` when `id` is an input of another kind. Read them with
+    /// [`files`](crate::files): they become this installation's own when the
+    /// invocation succeeds.
+    pub fn files(&self, id: &str) -> Result<Vec<String>> {
+        match find(&self.values, id) {
+            None => Ok(Vec::new()),
+            Some(Value::Files(ids)) => Ok(ids.clone()),
+            Some(other) => Err(wrong(id, other, "files")),
+        }
+    }
+
     /// The form's state read as JSON into `T`; `invalid` naming the field
     /// that does not fit.
     pub fn state<T: DeserializeOwned>(&self) -> Result<T> {
