@@ -225,9 +225,45 @@ fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Where a test server keeps file bytes: its data directory, or (the
+/// PostgreSQL variants, when `scripts/s3.sh` runs an S3-compatible server)
+/// a bucket of its own, as hosts sharing PostgreSQL would.
+enum Bytes {
+    Local(std::path::PathBuf),
+    S3 { endpoint: String, bucket: String },
+}
+
+impl Bytes {
+    /// The objects stored under `prefix` (`blobs` or `staging`).
+    async fn objects(&self, prefix: &str) -> Vec<String> {
+        match self {
+            Bytes::Local(root) => files_under(&root.join(prefix))
+                .into_iter()
+                .map(|p| p.display().to_string())
+                .collect(),
+            Bytes::S3 { endpoint, bucket } => {
+                let listing = Client::new()
+                    .get(format!("{endpoint}/{bucket}?list-type=2&prefix={prefix}/"))
+                    .send()
+                    .await
+                    .expect("list the bucket")
+                    .text()
+                    .await
+                    .expect("listing");
+                listing
+                    .split("<Key>")
+                    .skip(1)
+                    .filter_map(|k| k.split("</Key>").next().map(String::from))
+                    .collect()
+            }
+        }
+    }
+}
+
 struct Setup {
     _db: TestDb,
-    server: Server,
+    _server: Server,
+    bytes: Bytes,
     api: Api,
     gid: String,
     owner: (String, String),
@@ -237,7 +273,41 @@ struct Setup {
 
 async fn setup(backend: Backend, args: &[&str], grants: &[&str]) -> Option<Setup> {
     let db = TestDb::new(backend).await?;
-    let server = Server::start_with(&db.url, ADMIN, args);
+    let s3 = std::env::var("QUN_TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|_| backend == Backend::Postgres);
+    let (server, bytes) = match s3 {
+        Some(endpoint) => {
+            let bucket = format!("qun-test-{}", uuid::Uuid::new_v4().simple());
+            let created = Client::new()
+                .put(format!("{endpoint}/{bucket}"))
+                .send()
+                .await
+                .expect("create a bucket");
+            assert!(created.status().is_success(), "{created:?}");
+            let url = format!("s3://{bucket}");
+            let mut all: Vec<&str> = args.to_vec();
+            all.extend(["--files-url", url.as_str()]);
+            let server = Server::start_env(
+                &db.url,
+                ADMIN,
+                &all,
+                &[
+                    ("AWS_ENDPOINT", endpoint.as_str()),
+                    ("AWS_ALLOW_HTTP", "true"),
+                    ("AWS_ACCESS_KEY_ID", "qun-test"),
+                    ("AWS_SECRET_ACCESS_KEY", "qun-test"),
+                    ("AWS_REGION", "us-east-1"),
+                ],
+            );
+            (server, Bytes::S3 { endpoint, bucket })
+        }
+        None => {
+            let server = Server::start_with(&db.url, ADMIN, args);
+            let root = server.data_dir().join("files");
+            (server, Bytes::Local(root))
+        }
+    };
     let api = Api {
         client: Client::new(),
         base: server.base.clone(),
@@ -251,7 +321,8 @@ async fn setup(backend: Backend, args: &[&str], grants: &[&str]) -> Option<Setup
     api.install(&gid, &owner.1, grants).await;
     Some(Setup {
         _db: db,
-        server,
+        _server: server,
+        bytes,
         api,
         gid,
         owner,
@@ -418,20 +489,20 @@ async fn an_app_that_writes_a_file_and_traps_leaves_no_file_and_no_bytes(backend
     let (_, usage) = api.get(&format!("/v1/groups/{gid}/files/usage"), &s.owner.1).await;
     assert_eq!(usage["file_count"], 0, "no file row: {usage}");
     // Its staged bytes are removed once the attempt ends.
-    let root = s.server.data_dir().join("files");
-    let mut left = files_under(&root);
+    let mut left = Vec::new();
     for _ in 0..100 {
+        left = s.bytes.objects("staging").await;
+        left.extend(s.bytes.objects("blobs").await);
         if left.is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        left = files_under(&root);
     }
     assert!(left.is_empty(), "bytes left behind: {left:?}");
     // A file that commits is there, once.
     let answer = api.answer(gid, &s.ann.1, "/mkfile kept.txt 1000").await;
     assert!(answer.starts_with("made "), "{answer}");
-    assert_eq!(files_under(&root.join("blobs")).len(), 1);
+    assert_eq!(s.bytes.objects("blobs").await.len(), 1);
 }
 
 async fn files_over_the_limit_and_groups_over_their_quota_get_named_errors(backend: Backend) {
@@ -521,12 +592,11 @@ async fn equal_bytes_are_stored_once_and_deleted_files_show_as_deleted(backend: 
     let a = api.uploaded(gid, &s.ann.1, "a.png", PNG).await;
     let b = api.uploaded(gid, &s.ben.1, "b.png", PNG).await;
     assert_ne!(a, b, "two files");
-    let blobs = s.server.data_dir().join("files/blobs");
-    assert_eq!(files_under(&blobs).len(), 1, "one copy of equal bytes");
+    assert_eq!(s.bytes.objects("blobs").await.len(), 1, "one copy of equal bytes");
     // The app's own PNG has the same bytes too: still one copy.
     let answer = api.answer(gid, &s.ann.1, "/mkpng").await;
     assert!(answer.ends_with("image/png"), "{answer}");
-    assert_eq!(files_under(&blobs).len(), 1);
+    assert_eq!(s.bytes.objects("blobs").await.len(), 1);
     let made = answer.split_whitespace().nth(1).expect("id").to_string();
     let (_, timeline) = api.get(&format!("/v1/groups/{gid}/messages"), &s.ben.1).await;
     let image = timeline

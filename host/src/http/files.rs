@@ -197,6 +197,28 @@ async fn upload_file(
     query: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
+) -> Response {
+    match upload(state, user, gid, query, headers, body).await {
+        Ok(created) => created.into_response(),
+        // Refused before the whole body was read: the connection closes, so
+        // a client does not send its next request after the unread bytes.
+        Err(e) => {
+            let mut response = e.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+async fn upload(
+    state: AppState,
+    user: crate::store::User,
+    gid: String,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad("bad_query", e.body_text()))?;
     state.member_of(&gid, &user).await?;

@@ -128,6 +128,9 @@ impl Guest for Filer {
                         info.size,
                         info.sha256,
                         String::from_utf8_lossy(&head)
+                            .chars()
+                            .map(|c| if c.is_control() { '.' } else { c })
+                            .collect::<String>()
                     )))
                 }
                 Err(e) => Ok(text(code(&e))),
