@@ -1022,7 +1022,11 @@ async fn homework_is_set_handed_in_and_graded_through_forms_over_http(backend: B
         .post(&hand_in, &sam.1, json!({"values": {"answer": ""}}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["answer", "work"], "text or files, at least one");
+    assert_eq!(
+        fields(&body),
+        ["answer", "work"],
+        "text or files, at least one"
+    );
     let (status, handed) = api
         .post(
             &hand_in,
@@ -1144,7 +1148,10 @@ async fn homework_is_set_handed_in_and_graded_through_forms_over_http(backend: B
     };
     let response = download(&teacher.1).await.expect("download");
     assert_eq!(response.status(), StatusCode::OK);
-    assert_eq!(response.bytes().await.expect("bytes").as_ref(), photo.as_slice());
+    assert_eq!(
+        response.bytes().await.expect("bytes").as_ref(),
+        photo.as_slice()
+    );
     assert_eq!(
         download(&sam.1).await.expect("download").status(),
         StatusCode::NOT_FOUND

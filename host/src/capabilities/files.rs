@@ -114,7 +114,12 @@ impl InvocationState {
         Ok(info(&row))
     }
 
-    async fn file_read_impl(&mut self, id: String, offset: u64, length: u32) -> Result<Vec<u8>, Error> {
+    async fn file_read_impl(
+        &mut self,
+        id: String,
+        offset: u64,
+        length: u32,
+    ) -> Result<Vec<u8>, Error> {
         let (row, bytes) = self.readable(&id).await?;
         let size = u64::try_from(row.size).unwrap_or_default();
         let length = (length as usize).min(self.limits.file_chunk_bytes) as u64;
@@ -146,9 +151,7 @@ impl InvocationState {
         self.check_size("file name", name.len(), NAME_BYTES)?;
         self.check_text("file name", &name)?;
         if name.contains(['/', '\\']) {
-            return Err(Error::Invalid(
-                "a file name holds no `/` or `\\`".into(),
-            ));
+            return Err(Error::Invalid("a file name holds no `/` or `\\`".into()));
         }
         let made = self.effects.files_created.len() + self.uploads.len();
         if made >= self.limits.files_per_invocation {
@@ -241,13 +244,20 @@ impl InvocationState {
             created_at: crate::store::now_ms(),
         };
         let out = info(&row);
-        self.effects.files_created.push(NewFile { row, staged: blob });
+        self.effects
+            .files_created
+            .push(NewFile { row, staged: blob });
         Ok(out)
     }
 
     async fn file_delete_impl(&mut self, id: String) -> Result<bool, Error> {
         self.check_size("file id", id.len(), 64)?;
-        if let Some(at) = self.effects.files_created.iter().position(|f| f.row.id == id) {
+        if let Some(at) = self
+            .effects
+            .files_created
+            .iter()
+            .position(|f| f.row.id == id)
+        {
             self.effects.files_created.remove(at);
             return Ok(true);
         }
@@ -273,7 +283,12 @@ impl InvocationState {
 
 impl Host for InvocationState {
     async fn stat(&mut self, id: String) -> Result<FileInfo, Error> {
-        capability_call!(self, Capability::Files, "files.stat", self.file_stat_impl(id))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.stat",
+            self.file_stat_impl(id)
+        )
     }
 
     async fn read(&mut self, id: String, offset: u64, length: u32) -> Result<Vec<u8>, Error> {
@@ -286,7 +301,12 @@ impl Host for InvocationState {
     }
 
     async fn create(&mut self, name: String) -> Result<u32, Error> {
-        capability_call!(self, Capability::Files, "files.create", self.file_create_impl(name))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.create",
+            self.file_create_impl(name)
+        )
     }
 
     async fn append(&mut self, upload: u32, bytes: Vec<u8>) -> Result<(), Error> {
@@ -299,10 +319,20 @@ impl Host for InvocationState {
     }
 
     async fn finish(&mut self, upload: u32) -> Result<FileInfo, Error> {
-        capability_call!(self, Capability::Files, "files.finish", self.file_finish_impl(upload))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.finish",
+            self.file_finish_impl(upload)
+        )
     }
 
     async fn delete(&mut self, id: String) -> Result<bool, Error> {
-        capability_call!(self, Capability::Files, "files.delete", self.file_delete_impl(id))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.delete",
+            self.file_delete_impl(id)
+        )
     }
 }
