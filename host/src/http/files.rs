@@ -90,9 +90,13 @@ pub fn content_url(gid: &str, id: &str) -> String {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
-    /// The file's name as members will see it (1 to 255 bytes, no `/`, `\`
-    /// or control characters).
-    #[param(min_length = 1, max_length = 255)]
+    /// The file's name as members will see it (1 to 255 characters, not
+    /// only white space, no `/`, `\` or control characters).
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = r"^[^/\\\u0000-\u001F\u007F-\u009F]*[^/\\\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^/\\\u0000-\u001F\u007F-\u009F]*$"
+    )]
     name: String,
 }
 
@@ -144,8 +148,8 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     if name.is_empty() {
         return Err(bad("is empty"));
     }
-    if name.len() > 255 {
-        return Err(bad("is over 255 bytes"));
+    if name.chars().count() > 255 {
+        return Err(bad("is over 255 characters"));
     }
     if name.contains(['/', '\\']) {
         return Err(bad("holds `/` or `\\`"));
@@ -220,8 +224,8 @@ async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
-    let Query(query) = query.map_err(|e| ApiError::bad("bad_query", e.body_text()))?;
     state.member_of(&gid, &user).await?;
+    let Query(query) = query.map_err(|e| ApiError::bad("bad_query", e.body_text()))?;
     let name = check_name(&query.name)?;
     state.posting(&gid, &user.id)?;
     let limits = state.runtime.limits();
@@ -390,8 +394,10 @@ fn disposition(kind: &str, name: &str) -> String {
 /// PNG, JPEG, GIF or WebP image; `Range: bytes=a-b` gets 206 with that part.
 #[utoipa::path(get, path = "/v1/groups/{gid}/files/{file}/content", tag = "files",
     params(("gid" = String, Path, description = "Group id"), ("file" = String, Path, description = "File id")),
-    responses((status = 200, description = "the bytes", content_type = "application/octet-stream", body = Vec<u8>),
-        (status = 206, description = "the range asked for", content_type = "application/octet-stream", body = Vec<u8>),
+    responses((status = 200, description = "the bytes: `application/octet-stream`, or the image type of a PNG, JPEG, GIF or WebP image", content(
+            (Vec<u8> = "application/octet-stream"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"), (Vec<u8> = "image/webp"))),
+        (status = 206, description = "the range asked for", content(
+            (Vec<u8> = "application/octet-stream"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/gif"), (Vec<u8> = "image/webp"))),
         (status = 401, body = ErrorBody),
         (status = 404, description = "no such group among yours, or no such file you can see", body = ErrorBody),
         (status = 416, description = "the range is past the end of the file", body = ErrorBody)))]
