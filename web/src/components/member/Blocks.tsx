@@ -6,6 +6,7 @@ import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
 import { ErrorNote } from "../ErrorNote";
 import { downloadFile, formatBytes, useBlobUrl } from "./files";
+import { FileIcon } from "./icons";
 import { Markup } from "./markup";
 import { Modal } from "./Modal";
 import type { BlockView, Confirm, ElementView, FileRef, LegacyCard, MemberView } from "./types";
@@ -91,8 +92,8 @@ function FileBlock({ file }: { file: FileRef }) {
   if (file.deleted) return <FileDeleted file={file} />;
   return (
     <div className="block-file" data-testid="file-block">
-      <span className="file-icon" aria-hidden="true">
-        📄
+      <span className="file-icon">
+        <FileIcon />
       </span>
       <span className="file-meta">
         <span className="file-name">{file.name}</span>

@@ -8,6 +8,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { groupCommands } from "./calls";
 import { MAX_MESSAGE_FILES, UploadFailed, uploadErrorText, useUploads } from "./files";
+import { PaperclipIcon } from "./icons";
 import { UploadList } from "./UploadList";
 import type { CommandView } from "./types";
 
@@ -162,7 +163,7 @@ export function Composer({
             }}
           />
           <label htmlFor={`${id}-attach`} className="attach-button" title={t("files.attach")}>
-            <span aria-hidden="true">📎</span>
+            <PaperclipIcon />
             <span className="visually-hidden">{t("files.attach")}</span>
           </label>
         </span>

@@ -8,6 +8,7 @@ import { useState } from "react";
 import { useForm, type UseFormRegister } from "react-hook-form";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
+import type { TFunction } from "i18next";
 import { ApiError } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
 import { Blocks } from "./Blocks";
@@ -147,14 +148,24 @@ function FormBody({
     register,
     handleSubmit,
     setError,
-    clearErrors,
     formState: { errors, isSubmitting },
   } = useForm<Values>({ defaultValues: defaults });
   const [failure, setFailure] = useState<unknown>(null);
   const uploads = useUploads(gid);
+  // File inputs are not react-hook-form fields (their values are upload ids):
+  // their errors are kept here, so they never block a later submit.
+  const [fileErrors, setFileErrors] = useState<Record<string, string>>({});
+  const setFileError = (id: string, message?: string) =>
+    setFileErrors((all) => {
+      const next = { ...all };
+      if (message) next[id] = message;
+      else delete next[id];
+      return next;
+    });
 
   const submit = handleSubmit(async (raw) => {
     setFailure(null);
+    setFileErrors({});
     const values: Record<string, unknown> = {};
     for (const input of inputs) {
       const v = raw[input.id];
@@ -166,7 +177,8 @@ function FormBody({
         } catch (e) {
           const message =
             e instanceof UploadFailed ? uploadErrorText(t, e.upload.error, e.upload.file.name) : String(e);
-          setError(input.id, { type: "upload", message: t("files.error.fixFirst", { message }) });
+          setFileError(input.id, t("files.error.fixFirst", { message }));
+          document.getElementById(`input-${input.id}`)?.focus();
           return;
         }
       } else if (input.kind.type === "checkbox") values[input.id] = Boolean(v);
@@ -180,10 +192,15 @@ function FormBody({
       const fields = fieldErrors(e);
       let placed = 0;
       for (const f of fields) {
-        if (inputs.some((i) => i.id === f.input)) {
+        const input = inputs.find((i) => i.id === f.input);
+        if (!input) continue;
+        if (input.kind.type === "file") {
+          setFileError(f.input, f.message);
+          if (placed === 0) document.getElementById(`input-${f.input}`)?.focus();
+        } else {
           setError(f.input, { type: "server", message: f.message }, { shouldFocus: placed === 0 });
-          placed += 1;
         }
+        placed += 1;
       }
       if (placed === 0 || placed < fields.length) setFailure(e);
     }
@@ -205,17 +222,14 @@ function FormBody({
               const id = block.input.id;
               const max = block.input.kind.type === "file" ? (block.input.kind.max_files ?? 1) : 1;
               const room = max - uploads.items.filter((u) => u.group === id).length;
-              clearErrors(id);
-              if (files.length > room) {
-                setError(id, { type: "count", message: t("files.error.tooMany", { count: max }) });
-              }
+              setFileError(id, files.length > room ? t("files.error.tooMany", { count: max }) : undefined);
               uploads.add(id, files.slice(0, Math.max(room, 0)));
             }}
             onRemove={(key) => {
-              clearErrors(block.input.id);
+              setFileError(block.input.id);
               uploads.remove(key);
             }}
-            error={errors[block.input.id]?.message}
+            error={fileErrors[block.input.id]}
           />
         ) : block.type === "input" ? (
           <InputField
@@ -381,6 +395,21 @@ function InputField({
   );
 }
 
+/** An accepted type in words: "images", "PDF", else the type itself ("image/" → "image/…"). */
+function kindLabel(t: TFunction, accept: string): string {
+  const known: Record<string, string> = {
+    "image/": "files.kind.image",
+    "audio/": "files.kind.audio",
+    "video/": "files.kind.video",
+    "text/": "files.kind.text",
+    "text/plain": "files.kind.plain",
+    "application/pdf": "files.kind.pdf",
+  };
+  const key = known[accept];
+  if (key) return t(key);
+  return accept.endsWith("/") ? `${accept}…` : accept;
+}
+
 /** A file input: choose files (each uploaded at once), see them with their progress, remove them. */
 function FileField({
   input,
@@ -407,7 +436,7 @@ function FileField({
   const listId = `${id}-files`;
   const errorId = error ? `${id}-error` : undefined;
   const full = uploads.length >= maxFiles;
-  const kinds = accept && accept.length > 0 ? accept.map((a) => (a.endsWith("/") ? `${a}…` : a)).join(", ") : null;
+  const kinds = accept && accept.length > 0 ? accept.map((a) => kindLabel(t, a)).join(", ") : null;
   return (
     <div className="field file-field">
       <label htmlFor={id}>
