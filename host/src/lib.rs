@@ -6,6 +6,7 @@
 //! - [`capabilities`]: the host side of the `qun:app` WIT contract.
 //! - [`http`]: the HTTP API (axum), built by [`app`].
 
+pub mod blobs;
 pub mod capabilities;
 pub mod http;
 pub mod limits;

@@ -106,6 +106,17 @@ pub struct Limits {
     pub loaded_apps: usize,
     /// Bytes of compiled code of the loaded versions; the same eviction past it.
     pub loaded_code_bytes: usize,
+    // Issue 17: files.
+    /// Largest file, uploaded by a member or created by an app, in bytes.
+    pub file_bytes: u64,
+    /// Bytes of files one installation may hold.
+    pub installation_file_bytes: i64,
+    /// Bytes of files one group may have (members' uploads and apps' files).
+    pub group_file_bytes: i64,
+    /// Largest piece one `files.read` returns or one `files.append` takes.
+    pub file_chunk_bytes: usize,
+    /// Files one invocation may create.
+    pub files_per_invocation: usize,
 }
 
 /// How payments are split and bounded.
@@ -179,6 +190,11 @@ impl Default for Limits {
             // Issue 12 item 6.
             loaded_apps: 256,
             loaded_code_bytes: 512 << 20,
+            file_bytes: 25 << 20,
+            installation_file_bytes: 256 << 20,
+            group_file_bytes: 1 << 30,
+            file_chunk_bytes: 1 << 20,
+            files_per_invocation: 20,
         }
     }
 }

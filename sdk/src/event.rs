@@ -38,6 +38,10 @@ pub struct PostedMessage {
     pub author: String,
     /// Its text.
     pub text: String,
+    /// The ids of the files the member attached to it: read them with
+    /// [`files`](crate::files) in this invocation (they become this
+    /// installation's own when it succeeds).
+    pub files: Vec<String>,
 }
 
 /// A timer that came due (see [`scheduler`](crate::scheduler)).

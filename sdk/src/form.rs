@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use qun_blocks::{
     Block, CheckboxInput, Choice, ChoiceInput, CommandOption, DateInput, DateTimeInput, Field,
-    InputKind, MemberInput, NumberInput, TextInput,
+    FileInput, InputKind, MemberInput, NumberInput, TextInput,
 };
 
 use crate::{Date, Result, Timestamp};
@@ -236,7 +236,44 @@ impl Input {
         Self::new(id, label, InputKind::Checkbox(CheckboxInput::default()))
     }
 
-    /// A value must be given (a checkbox must be ticked).
+    /// Files the member chooses from their device (forms only; a command
+    /// option cannot be a file): one file of any type unless changed with
+    /// [`max_files`](Self::max_files) and [`accept`](Self::accept). The app
+    /// receives the files' ids ([`Submission::files`](crate::Submission::files))
+    /// and reads them with [`files`](crate::files). The host checks, before the
+    /// app runs, that each file is one the member uploaded, of an accepted type.
+    ///
+    /// ```
+    /// # use qun_sdk::prelude::*;
+    /// let photos = Input::file("work", "Your work")
+    ///     .max_files(5)
+    ///     .accept(["image/", "application/pdf"]);
+    /// # let _ = photos;
+    /// ```
+    pub fn file(id: impl Into<String>, label: impl Into<String>) -> Self {
+        Self::new(id, label, InputKind::File(FileInput::default()))
+    }
+
+    /// File: how many files may be chosen (1 to
+    /// [`MAX_FILES_PER_INPUT`](qun_blocks::MAX_FILES_PER_INPUT)).
+    pub fn max_files(mut self, max: u8) -> Self {
+        if let InputKind::File(f) = &mut self.0.kind {
+            f.max_files = max;
+        }
+        self
+    }
+
+    /// File: the types accepted, as content types (`"application/pdf"`) or
+    /// families (`"image/"`); any type unless set. The host reads a file's
+    /// type from its bytes, not from its name.
+    pub fn accept<S: Into<String>>(mut self, types: impl IntoIterator<Item = S>) -> Self {
+        if let InputKind::File(f) = &mut self.0.kind {
+            f.accept = types.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+
+    /// A value must be given (a checkbox must be ticked, a file chosen).
     pub fn required(mut self) -> Self {
         self.0.required = true;
         self
@@ -329,7 +366,7 @@ impl Input {
             InputKind::Choice(c) => c.initial = vec![value],
             InputKind::Member(m) => m.initial = Some(value),
             InputKind::Checkbox(c) => c.initial = value == "true",
-            InputKind::Date(_) | InputKind::DateTime(_) => {}
+            InputKind::Date(_) | InputKind::DateTime(_) | InputKind::File(_) => {}
         }
         self
     }

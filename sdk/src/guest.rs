@@ -141,6 +141,7 @@ fn from_wit_event(event: h::Event) -> Event {
             id: m.id,
             author: m.author,
             text: m.text,
+            files: m.files,
         }),
         h::Event::PaymentSettled(p) => Event::PaymentSettled(payment(p)),
         h::Event::PaymentFailed(f) => Event::PaymentFailed {
@@ -254,6 +255,43 @@ pub(crate) mod sys {
             new: Option<&[u8]>,
         ) -> Result<bool> {
             s::compare_and_swap(key, expected, new).map_err(from_wit_error)
+        }
+    }
+
+    pub(crate) mod files {
+        use super::{from_wit_error, wit::qun::app::files as f};
+        use crate::files::FileInfo;
+        use crate::{Result, Timestamp};
+
+        fn info(i: f::FileInfo) -> FileInfo {
+            FileInfo {
+                id: i.id,
+                name: i.name,
+                content_type: i.content_type,
+                size: i.size,
+                sha256: i.sha256,
+                uploaded_by: i.uploaded_by,
+                created_at: Timestamp::from_millis(i.created_at),
+            }
+        }
+
+        pub(crate) fn stat(id: &str) -> Result<FileInfo> {
+            f::stat(id).map(info).map_err(from_wit_error)
+        }
+        pub(crate) fn read(id: &str, offset: u64, length: u32) -> Result<Vec<u8>> {
+            f::read(id, offset, length).map_err(from_wit_error)
+        }
+        pub(crate) fn create(name: &str) -> Result<u32> {
+            f::create(name).map_err(from_wit_error)
+        }
+        pub(crate) fn append(upload: u32, bytes: &[u8]) -> Result<()> {
+            f::append(upload, bytes).map_err(from_wit_error)
+        }
+        pub(crate) fn finish(upload: u32) -> Result<FileInfo> {
+            f::finish(upload).map(info).map_err(from_wit_error)
+        }
+        pub(crate) fn delete(id: &str) -> Result<bool> {
+            f::delete(id).map_err(from_wit_error)
         }
     }
 

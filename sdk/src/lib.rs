@@ -3,7 +3,8 @@
 //! A Qun app is a WebAssembly component (`wasm32-wasip2`) that answers
 //! `/commands` typed in a group, button clicks (actions) and events. It works
 //! only through the capabilities the group's owner granted: [`membership`],
-//! [`messaging`], [`payments`], [`storage`], [`scheduler`] and [`log`]. The
+//! [`messaging`], [`payments`], [`storage`], [`files`], [`scheduler`] and
+//! [`log`]. The
 //! host reads which ones an app asks for from the component's imports, and
 //! the SDK links a capability only when the app calls it.
 //!
@@ -50,7 +51,7 @@
 //! capability, of JSON and of the argument parser convert into [`Error`] with
 //! `?`; the variant an app returns (`invalid`, `denied`, ...) reaches the
 //! member who acted. An invocation is atomic: when it returns an error, its
-//! storage writes, messages, timers and payment requests are dropped.
+//! storage writes, files, messages, timers and payment requests are dropped.
 //!
 //! Build with `cargo build --release --target wasm32-wasip2` in a crate with
 //! `crate-type = ["cdylib"]`; test with `cargo test` and `qun_sdk::testing` (native builds only).
@@ -68,6 +69,7 @@ mod reply;
 mod time;
 mod value;
 
+pub mod files;
 pub mod log;
 pub mod membership;
 pub mod messaging;
@@ -90,6 +92,7 @@ pub use command::{Args, Command};
 pub use context::Context;
 pub use error::{Error, Result};
 pub use event::{Event, PostedMessage, Timer};
+pub use files::FileInfo;
 pub use form::{Form, Input};
 pub use message::{Button, Card, MemberPicker, Message, Select};
 pub use messaging::MessageId;
@@ -137,11 +140,11 @@ pub mod prelude {
     pub use crate::membership::{Member, Role};
     pub use crate::{
         ActionAnswer, ActionCall, App, Args, Button, ButtonStyle, Card, Command, Context, Date,
-        Decimal, Describe, Element, Error, Event, Form, Input, Json, MemberId, MemberPicker,
-        Message, MessageId, Reply, Response, Result, Select, Submission, Subscription, Timestamp,
-        export_app, from_payload, json, parse_duration,
+        Decimal, Describe, Element, Error, Event, FileInfo, Form, Input, Json, MemberId,
+        MemberPicker, Message, MessageId, Reply, Response, Result, Select, Submission,
+        Subscription, Timestamp, export_app, from_payload, json, parse_duration,
     };
-    pub use crate::{log, membership, messaging, payments, scheduler, storage};
+    pub use crate::{files, log, membership, messaging, payments, scheduler, storage};
 }
 
 #[doc(hidden)]

@@ -98,6 +98,23 @@ impl Message {
         self.block(Block::Actions { elements })
     }
 
+    /// Adds a file members can download: one of the app's own files (its
+    /// id; see [`files`](crate::files)).
+    pub fn file(self, id: impl Into<String>) -> Self {
+        self.block(Block::File { file: id.into() })
+    }
+
+    /// Adds an image members see in the message: one of the app's own files
+    /// of an image type (PNG, JPEG, GIF or WebP; see
+    /// [`FileInfo::is_image`](crate::FileInfo::is_image)), with `alt`, what it
+    /// shows, for members who cannot see it.
+    pub fn image(self, id: impl Into<String>, alt: impl Into<String>) -> Self {
+        self.block(Block::Image {
+            file: id.into(),
+            alt: alt.into(),
+        })
+    }
+
     /// Replaces the fallback text.
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = text.into();
@@ -156,6 +173,29 @@ impl Message {
             .map(|f| f.value.as_str())
     }
 
+    /// The ids of the files the message shows (`file` and `image` blocks),
+    /// in order.
+    pub fn files(&self) -> Vec<&str> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::File { file } | Block::Image { file, .. } => Some(file.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The images the message shows: `(file id, alt)`, in order.
+    pub fn images(&self) -> Vec<(&str, &str)> {
+        self.blocks
+            .iter()
+            .filter_map(|b| match b {
+                Block::Image { file, alt } => Some((file.as_str(), alt.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The first header's text.
     pub fn title(&self) -> Option<&str> {
         self.blocks.iter().find_map(|b| match b {
@@ -175,8 +215,8 @@ impl Message {
             .collect()
     }
 
-    /// Everything a member reads in it (text, headers, fields, paragraphs and
-    /// element labels), one piece per line: handy for `contains` in tests.
+    /// Everything a member reads in it (text, headers, fields, paragraphs,
+    /// element labels, `[file <id>]` and `[image <id>: <alt>]`), one piece per line: handy for `contains` in tests.
     pub fn rendered(&self) -> String {
         let mut out = vec![self.text.clone()];
         for block in &self.blocks {
@@ -198,6 +238,8 @@ impl Message {
                 }
                 Block::Divider => out.push("---".into()),
                 Block::Input { input } => out.push(format!("<{}>", input.label)),
+                Block::File { file } => out.push(format!("[file {file}]")),
+                Block::Image { file, alt } => out.push(format!("[image {file}: {alt}]")),
             }
         }
         out.join("\n")

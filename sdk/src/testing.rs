@@ -12,8 +12,13 @@
 //! app's declared actions, submitted forms value by value (a harness test
 //! sees the same field errors as a member), typed command options, and the
 //! host's quotas ([`Limits`]). Like the real host, an invocation is atomic:
-//! when the handler returns an error, its storage writes, messages, timers
-//! and payment requests are rolled back (log lines stay).
+//! when the handler returns an error, its storage writes, files, messages,
+//! timers and payment requests are rolled back (log lines stay).
+//!
+//! Members upload files with [`TestGroup::upload`] and give them to the app
+//! through a form's file input ([`TestGroup::submit`]) or a message they
+//! post ([`TestGroup::post_as`]); [`TestGroup::download`] is what a member
+//! gets for a file a message shows.
 //!
 //! ```
 //! use qun_sdk::prelude::*;
@@ -60,7 +65,7 @@ pub(crate) use host::HostState;
 
 /// The capability calls of native builds.
 pub(crate) mod sys {
-    pub(crate) use super::host::{log, membership, messaging, payments, scheduler, storage};
+    pub(crate) use super::host::{files, log, membership, messaging, payments, scheduler, storage};
 }
 
 /// A capability a group owner can withhold (`log` is always granted).
@@ -76,6 +81,8 @@ pub enum Capability {
     Storage,
     /// `scheduler`
     Scheduler,
+    /// `files`
+    Files,
 }
 
 impl Capability {
@@ -87,6 +94,7 @@ impl Capability {
             Self::Payments => "payments",
             Self::Storage => "storage",
             Self::Scheduler => "scheduler",
+            Self::Files => "files",
         }
     }
 }
@@ -116,6 +124,12 @@ pub struct Limits {
     pub timer_payload_bytes: usize,
     /// Largest action payload or answer (JSON), in bytes.
     pub answer_bytes: usize,
+    /// Largest file, in bytes (a member's upload or a file the app creates).
+    pub file_bytes: u64,
+    /// Bytes of files one installation may keep.
+    pub installation_file_bytes: u64,
+    /// Bytes of files one group may keep (members' uploads included).
+    pub group_file_bytes: u64,
 }
 
 impl Default for Limits {
@@ -131,6 +145,9 @@ impl Default for Limits {
             pending_timers: 1_000,
             timer_payload_bytes: 8 << 10,
             answer_bytes: 64 << 10,
+            file_bytes: 25 << 20,
+            installation_file_bytes: 1 << 30,
+            group_file_bytes: 5 << 30,
         }
     }
 }
@@ -290,14 +307,114 @@ impl<A: App> TestGroup<A> {
     }
 
     /// Raises `event` with no acting member (as the host does for timers,
-    /// payments and installs).
+    /// payments and installs). The files of an [`Event::MessagePosted`] are
+    /// given to the app (see [`post_as`](Self::post_as)).
     pub fn event(&mut self, event: Event) -> Result<()> {
-        self.invoke(None, |ctx| A::on_event(ctx, &event))
+        let given = attached(&event);
+        self.invoke_given(None, &given, |ctx| A::on_event(ctx, &event))
     }
 
     /// Raises `event` with `actor` as the acting member.
     pub fn event_as(&mut self, actor: &str, event: Event) -> Result<()> {
-        self.invoke(Some(actor), |ctx| A::on_event(ctx, &event))
+        let given = attached(&event);
+        self.invoke_given(Some(actor), &given, |ctx| A::on_event(ctx, &event))
+    }
+
+    /// `member` posts a message with `text` and the files `files` (uploaded by
+    /// them, see [`upload`](Self::upload)) attached: the app hears
+    /// [`Event::MessagePosted`] and may read the files in that invocation.
+    pub fn post_as(&mut self, member: &str, text: &str, files: &[&str]) -> Result<()> {
+        if !self.state.members.contains_key(member) {
+            return Err(Error::not_found(format!(
+                "`{member}` is not a member of this group"
+            )));
+        }
+        for id in files {
+            let theirs = self
+                .state
+                .files
+                .get(*id)
+                .is_some_and(|f| f.info.uploaded_by.as_deref() == Some(member));
+            if !theirs {
+                return Err(Error::invalid(format!(
+                    "`{id}` is not a file {member} uploaded"
+                )));
+            }
+        }
+        let id = self.state.next_id("member-message");
+        self.event_as(
+            member,
+            Event::MessagePosted(crate::event::PostedMessage {
+                id,
+                author: member.to_owned(),
+                text: text.to_owned(),
+                files: files.iter().map(|f| (*f).to_owned()).collect(),
+            }),
+        )
+    }
+
+    /// `member` uploads a file (to give it to the app in a form or a message):
+    /// its id. As on the host, its type is read from the bytes (PNG, JPEG,
+    /// GIF, WebP, PDF, ZIP, HTML and UTF-8 text are recognised); a file over
+    /// [`Limits::file_bytes`] is `invalid` and one past the group's quota
+    /// `quota-exceeded`.
+    pub fn upload(&mut self, member: &str, name: &str, bytes: &[u8]) -> Result<String> {
+        if !self.state.members.contains_key(member) {
+            return Err(Error::not_found(format!(
+                "`{member}` is not a member of this group"
+            )));
+        }
+        self.state.check_file_room(bytes.len() as u64, false)?;
+        let info = self
+            .state
+            .new_file(name, bytes.to_vec(), Some(member.to_owned()), false);
+        Ok(info.id)
+    }
+
+    /// The file `id` in the group (an upload or one of the app's), if it exists.
+    pub fn file(&self, id: &str) -> Option<crate::FileInfo> {
+        self.state.files.get(id).map(|f| f.info.clone())
+    }
+
+    /// The bytes of the file `id`, if it exists.
+    pub fn file_bytes(&self, id: &str) -> Option<Vec<u8>> {
+        self.state.files.get(id).map(|f| f.bytes.to_vec())
+    }
+
+    /// The installation's own files: those it created and those given to it
+    /// in invocations that succeeded.
+    pub fn app_files(&self) -> Vec<crate::FileInfo> {
+        self.state
+            .files
+            .values()
+            .filter(|f| f.owned)
+            .map(|f| f.info.clone())
+            .collect()
+    }
+
+    /// What `member` downloads for the file `id`: allowed for a file a
+    /// message they can see shows (timeline, private replies, their direct
+    /// messages) and for one they uploaded; `not-found` otherwise, and for a
+    /// deleted file, as the API answers 404.
+    pub fn download(&self, member: &str, id: &str) -> Result<Vec<u8>> {
+        let not_found = || Error::not_found(format!("no file `{id}` that {member} can download"));
+        let file = self.state.files.get(id).ok_or_else(not_found)?;
+        let shown = |m: &Message| m.files().contains(&id);
+        let allowed = file.info.uploaded_by.as_deref() == Some(member)
+            || self
+                .state
+                .messages
+                .iter()
+                .any(|p| p.visible_for(member) && shown(&p.message))
+            || self
+                .state
+                .direct
+                .iter()
+                .any(|(to, m)| to == member && shown(m));
+        if !allowed {
+            return Err(not_found());
+        }
+        Ok(file.bytes.to_vec())
     }
 
     /// Runs any code as one invocation (atomic like the others), e.g. to seed
@@ -308,6 +425,19 @@ impl<A: App> TestGroup<A> {
         f: impl FnOnce(&Context) -> Result<R>,
     ) -> Result<R> {
         self.invoke(actor, f)
+    }
+
+    /// [`run`](Self::run) with the files `files` given to the invocation (as
+    /// a form's file input or a message's attachments give them): the code
+    /// may read them, and they become the installation's own if it succeeds.
+    pub fn run_given<R>(
+        &mut self,
+        actor: Option<&str>,
+        files: &[&str],
+        f: impl FnOnce(&Context) -> Result<R>,
+    ) -> Result<R> {
+        let given: Vec<String> = files.iter().map(|id| (*id).to_owned()).collect();
+        self.invoke_given(actor, &given, f)
     }
 
     pub(crate) fn context(&mut self, actor: Option<&str>) -> Context {
@@ -331,8 +461,25 @@ impl<A: App> TestGroup<A> {
         actor: Option<&str>,
         f: impl FnOnce(&Context) -> Result<R>,
     ) -> Result<R> {
+        self.invoke_given(actor, &[], f)
+    }
+
+    /// One invocation to which the files `given` are given: it may read
+    /// them, and they become the installation's own if it succeeds. Files
+    /// being written when it ends are dropped.
+    pub(crate) fn invoke_given<R>(
+        &mut self,
+        actor: Option<&str>,
+        given: &[String],
+        f: impl FnOnce(&Context) -> Result<R>,
+    ) -> Result<R> {
         let ctx = self.context(actor);
         let before = self.state.clone();
+        self.state.given = given
+            .iter()
+            .filter(|id| self.state.files.contains_key(*id))
+            .cloned()
+            .collect();
         let (mut after, result) = host::install(std::mem::take(&mut self.state), || f(&ctx));
         let result = result.and_then(|r| after.check_commit().map(|()| r));
         if result.is_err() {
@@ -340,7 +487,15 @@ impl<A: App> TestGroup<A> {
             let logs = std::mem::take(&mut after.logs);
             after = before;
             after.logs = logs;
+        } else {
+            for id in std::mem::take(&mut after.given) {
+                if let Some(file) = after.files.get_mut(&id) {
+                    file.owned = true;
+                }
+            }
         }
+        after.given.clear();
+        after.uploads.clear();
         self.state = after;
         result
     }
@@ -494,6 +649,14 @@ impl<A: App> TestGroup<A> {
         }
         payment.status = status;
         Ok(payment.clone())
+    }
+}
+
+/// The files a member attached to a posted message.
+fn attached(event: &Event) -> Vec<String> {
+    match event {
+        Event::MessagePosted(m) => m.files.clone(),
+        _ => Vec::new(),
     }
 }
 

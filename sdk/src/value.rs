@@ -74,6 +74,7 @@ fn kind(value: &Value) -> &'static str {
         Value::Choices(_) => "a choice",
         Value::Member(_) => "a member",
         Value::Checkbox(_) => "a checkbox",
+        Value::Files(_) => "files",
     }
 }
 
@@ -228,6 +229,18 @@ impl Submission {
     /// The value of input `id` as a `T` (`Option<T>` when it may be empty).
     pub fn value<T: FromValue>(&self, id: &str) -> Result<T> {
         T::from_value(id, find(&self.values, id))
+    }
+
+    /// The ids of the files chosen in the file input `id` (empty when none
+    /// were); `invalid` when `id` is an input of another kind. Read them with
+    /// [`files`](crate::files): they become this installation's own when the
+    /// invocation succeeds.
+    pub fn files(&self, id: &str) -> Result<Vec<String>> {
+        match find(&self.values, id) {
+            None => Ok(Vec::new()),
+            Some(Value::Files(ids)) => Ok(ids.clone()),
+            Some(other) => Err(wrong(id, other, "files")),
+        }
     }
 
     /// The form's state read as JSON into `T`; `invalid` naming the field

@@ -41,6 +41,8 @@ const APPS: &[&str] = &[
     "future_version",
     // Issue 13 (contract 0.2, HTTP).
     "asker",
+    // Issue 17: files.
+    "filer",
 ];
 
 fn main() {

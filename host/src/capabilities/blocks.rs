@@ -103,6 +103,10 @@ pub fn input_kind(kind: wit::InputKind) -> model::InputKind {
         wit::InputKind::Checkbox(c) => {
             model::InputKind::Checkbox(model::CheckboxInput { initial: c.initial })
         }
+        wit::InputKind::File(f) => model::InputKind::File(model::FileInput {
+            max_files: f.max_files,
+            accept: f.accept,
+        }),
     }
 }
 
@@ -132,6 +136,11 @@ fn block(b: wit::Block) -> model::Block {
                 required: i.required,
                 kind: input_kind(i.kind),
             },
+        },
+        wit::Block::File(file) => model::Block::File { file },
+        wit::Block::Image(image) => model::Block::Image {
+            file: image.file,
+            alt: image.alt,
         },
     }
 }
@@ -191,6 +200,7 @@ pub fn value_to_wit(v: &model::Value) -> wit::Value {
         model::Value::Choices(c) => wit::Value::Choices(c.clone()),
         model::Value::Member(m) => wit::Value::Member(m.clone()),
         model::Value::Checkbox(b) => wit::Value::Checkbox(*b),
+        model::Value::Files(ids) => wit::Value::Files(ids.clone()),
     }
 }
 

@@ -123,6 +123,7 @@ impl InvocationState {
     async fn post_impl(&mut self, message: wit::Message) -> Result<String, Error> {
         let message = message_from_wit(message);
         self.check_message(&message)?;
+        self.check_shown_files(&message).await?;
         let id = self.post_message(message, None, None).await?;
         Ok(id.to_string())
     }
@@ -132,6 +133,7 @@ impl InvocationState {
         self.check_text("member id", &to)?;
         let message = message_from_wit(message);
         self.check_message(&message)?;
+        self.check_shown_files(&message).await?;
         self.send_direct_message(to, message, None).await
     }
 
@@ -139,6 +141,7 @@ impl InvocationState {
         self.check_size("message id", id.len(), self.limits.string_bytes)?;
         let message = message_from_wit(message);
         self.check_message(&message)?;
+        self.check_shown_files(&message).await?;
         let buffered = self.own_message(&id).await?;
         self.charge_effect(charge(&message))?;
         match buffered {
@@ -181,6 +184,7 @@ impl InvocationState {
     ) -> Result<String, Error> {
         let message = message_from_wit(message);
         self.check_message(&message)?;
+        self.check_shown_files(&message).await?;
         self.check_member(&to).await?;
         let id = self.post_message(message, None, Some(to)).await?;
         Ok(id.to_string())

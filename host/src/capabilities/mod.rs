@@ -7,6 +7,8 @@
 //! `capability_calls` cap).
 
 mod blocks;
+// Issue 17.
+mod files;
 pub(crate) mod call_log;
 mod log;
 mod membership;
@@ -61,17 +63,20 @@ pub enum Capability {
     Scheduler,
     /// Write log lines (always granted).
     Log,
+    /// Files members give it, and its own (issue 17).
+    Files,
 }
 
 impl Capability {
     /// Every capability.
-    pub const ALL: [Capability; 6] = [
+    pub const ALL: [Capability; 7] = [
         Capability::Membership,
         Capability::Messaging,
         Capability::Payments,
         Capability::Storage,
         Capability::Scheduler,
         Capability::Log,
+        Capability::Files,
     ];
 
     /// The WIT interface name (and the name used in grants).
@@ -83,6 +88,7 @@ impl Capability {
             Capability::Storage => "storage",
             Capability::Scheduler => "scheduler",
             Capability::Log => "log",
+            Capability::Files => "files",
         }
     }
 
@@ -104,6 +110,9 @@ impl Capability {
             Capability::Storage => "keep its own data for this group",
             Capability::Scheduler => "schedule itself to run at a later time",
             Capability::Log => "write log lines for its developer",
+            Capability::Files => {
+                "read the files members give it, keep its own files in this group and show them in messages"
+            }
         }
     }
 }

@@ -18,6 +18,11 @@ pub struct DataArgs {
     /// Database URL: `sqlite://PATH` or `postgres://...` (default: DATA_DIR/qun.db).
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Where file bytes live: a directory, `file:///dir`, or `s3://bucket[/prefix]`
+    /// (an S3-compatible bucket every host shares; credentials, region and
+    /// endpoint from the `AWS_*` environment variables) [default: DATA_DIR/files].
+    #[arg(long, env = "QUN_FILES_URL")]
+    pub files_url: Option<String>,
 }
 
 impl DataArgs {
@@ -35,9 +40,15 @@ impl DataArgs {
                 )
             }
         };
-        Store::connect(&url)
+        let store = Store::connect(&url)
             .await
-            .with_context(|| format!("opening the database {}", redact(&url)))
+            .with_context(|| format!("opening the database {}", redact(&url)))?;
+        let blobs = match &self.files_url {
+            Some(files) => qun_host::blobs::Blobs::from_url(files),
+            None => qun_host::blobs::Blobs::local(&self.data_dir.join("files")),
+        }
+        .context("opening the file store (--files-url)")?;
+        Ok(store.with_blobs(blobs))
     }
 
     /// Where compiled components are cached.
@@ -69,6 +80,15 @@ pub struct LimitArgs {
     /// Storage quota per installation, in MiB [default: 16].
     #[arg(long, env = "QUN_STORAGE_MIB")]
     pub storage_mib: Option<i64>,
+    /// Largest file a member uploads or an app creates, in MiB [default: 25].
+    #[arg(long, env = "QUN_FILE_MIB")]
+    pub file_mib: Option<u64>,
+    /// Files one group may keep, in MiB [default: 1024].
+    #[arg(long, env = "QUN_GROUP_FILES_MIB")]
+    pub group_files_mib: Option<i64>,
+    /// Files one installed app may hold in a group, in MiB [default: 256].
+    #[arg(long, env = "QUN_APP_FILES_MIB")]
+    pub app_files_mib: Option<i64>,
     /// Group messages an installation may post per minute [default: 60].
     #[arg(long, env = "QUN_MESSAGES_PER_MINUTE")]
     pub messages_per_minute: Option<i64>,
@@ -233,6 +253,15 @@ impl LimitArgs {
         }
         if let Some(mib) = self.storage_mib {
             limits.storage_bytes = mib << 20;
+        }
+        if let Some(mib) = self.file_mib {
+            limits.file_bytes = mib << 20;
+        }
+        if let Some(mib) = self.group_files_mib {
+            limits.group_file_bytes = mib << 20;
+        }
+        if let Some(mib) = self.app_files_mib {
+            limits.installation_file_bytes = mib << 20;
         }
         if let Some(n) = self.messages_per_minute {
             limits.messages_per_minute = n;

@@ -75,6 +75,9 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     );
     let expiry =
         qun_host::http::spawn_payment_expiry(state.clone(), std::time::Duration::from_secs(1));
+    // Files nothing uses, and bytes a crash left behind (issue 17).
+    let sweeper = store.spawn_file_sweeper(std::time::Duration::from_secs(600));
+    tracing::info!(files = %store.blobs().location(), "file bytes");
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -113,6 +116,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         prune.abort();
     }
     expiry.abort();
+    sweeper.abort();
     // Let the delivery pass under way finish (bounded by the invocation
     // deadlines) so its claims do not have to run out after a restart.
     delivery.stop(std::time::Duration::from_secs(30)).await;

@@ -143,6 +143,51 @@ async fn members_outside(
     Ok(errors)
 }
 
+/// A field error for each file input naming a file the member did not
+/// upload to this group, or one of a type the input does not accept
+/// (issue 17). The type is the one the host read from the bytes.
+async fn files_refused(
+    state: &AppState,
+    gid: &str,
+    member: &str,
+    form: &qun_blocks::Form,
+    given: &[(String, Vec<String>)],
+) -> Result<Vec<qun_blocks::FieldError>, ApiError> {
+    let mut errors = Vec::new();
+    for (input_id, ids) in given {
+        let Some(qun_blocks::InputKind::File(input)) = form
+            .inputs()
+            .find(|i| &i.id == input_id)
+            .map(|i| &i.kind)
+        else {
+            continue;
+        };
+        let found = state.store().files_in_group(gid, ids).await?;
+        for id in ids {
+            let file = found
+                .iter()
+                .find(|f| &f.id == id && f.uploaded_by.as_deref() == Some(member));
+            let problem = match file {
+                None => Some("names a file you did not upload to this group".to_string()),
+                Some(f) if !input.accepts(&f.content_type) => Some(format!(
+                    "{} is {}, which this input does not accept",
+                    f.name.chars().take(60).collect::<String>(),
+                    f.content_type
+                )),
+                Some(_) => None,
+            };
+            if let Some(message) = problem {
+                errors.push(qun_blocks::FieldError {
+                    input: input_id.clone(),
+                    message,
+                });
+                break;
+            }
+        }
+    }
+    Ok(errors)
+}
+
 fn form_closed() -> ApiError {
     ApiError::Limited {
         status: StatusCode::GONE,
@@ -224,10 +269,9 @@ async fn submit_form(
         match qun_blocks::check_submission(&stored.form, &body.values, &zone) {
             Ok(submitted) => {
                 let members = submitted.members.clone();
-                (
-                    Some(submitted),
-                    members_outside(&state, &gid, &members).await?,
-                )
+                let mut errors = members_outside(&state, &gid, &members).await?;
+                errors.extend(files_refused(&state, &gid, &user.id, &stored.form, &submitted.files).await?);
+                (Some(submitted), errors)
             }
             Err(errors) => {
                 let picked: Vec<(String, String)> = stored

@@ -37,14 +37,23 @@ pub struct NewText {
     /// The text (1 to 4096 characters, not only white space — Unicode
     /// `White_Space`, what `str::trim` removes — and no NUL or control
     /// character but tab and line breaks); `/word args` runs the command
-    /// `word` of an installed app.
+    /// `word` of an installed app. May be left out when `files` are attached.
     #[schema(
         min_length = 1,
         max_length = 4096,
         pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\u0000-\u0020\u007F-\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
     )]
-    pub text: String,
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Files you uploaded to this group (`POST /v1/groups/{gid}/files`) to
+    /// attach, at most 10; images are shown, other files offered to download.
+    #[serde(default)]
+    #[schema(max_items = 10)]
+    pub files: Vec<String>,
 }
+
+/// Files one member message may attach.
+pub const MAX_MESSAGE_FILES: usize = 10;
 
 /// What posting produced: your message, then whatever the app posted.
 #[derive(Debug, Serialize, ToSchema)]
@@ -197,14 +206,24 @@ async fn post_message(
 ) -> Result<(StatusCode, Json<Posted>), ApiError> {
     state.member_of(&gid, &user).await?;
     state.posting(&gid, &user.id)?;
-    let chars = body.text.chars().count();
+    let attached = attachments(&state, &gid, &user.id, &body.files).await?;
+    let body_text = body.text.unwrap_or_default();
+    if !attached.is_empty() && body_text.trim().is_empty() {
+        return post_files(&state, &gid, &user.id, attached).await;
+    }
+    let body = NewText {
+        text: Some(body_text),
+        files: Vec::new(),
+    };
+    let text_in = body.text.as_deref().unwrap_or_default();
+    let chars = text_in.chars().count();
     if chars > MAX_MESSAGE_CHARS {
         return Err(ApiError::bad(
             "message_too_long",
             format!("the message is {chars} characters; the limit is {MAX_MESSAGE_CHARS}"),
         ));
     }
-    let text = body.text.trim();
+    let text = text_in.trim();
     if text.is_empty() {
         return Err(ApiError::bad("empty_message", "the message text is empty"));
     }
@@ -226,6 +245,7 @@ async fn post_message(
             group_id: gid.clone(),
             user_id: Some(user.id.clone()),
             text: Some(text.to_string()),
+            blocks: file_blocks(text, &attached),
             ..NewMessage::default()
         })
         .await?;
@@ -304,6 +324,100 @@ async fn post_message(
             messages,
             message: mine,
             response,
+        }),
+    ))
+}
+
+/// The files a member attaches to a message: each one they uploaded to
+/// this group (404 `file_not_found` otherwise), at most ten.
+async fn attachments(
+    state: &AppState,
+    gid: &str,
+    member: &str,
+    ids: &[String],
+) -> Result<Vec<crate::store::FileRow>, ApiError> {
+    if ids.len() > MAX_MESSAGE_FILES {
+        return Err(ApiError::bad(
+            "too_many_files",
+            format!("a message may attach at most {MAX_MESSAGE_FILES} files"),
+        ));
+    }
+    let found = state.store().files_in_group(gid, ids).await?;
+    let mut out: Vec<crate::store::FileRow> = Vec::with_capacity(ids.len());
+    for id in ids {
+        match found
+            .iter()
+            .find(|f| &f.id == id && f.uploaded_by.as_deref() == Some(member))
+        {
+            Some(f) if !out.iter().any(|o| o.id == f.id) => out.push(f.clone()),
+            Some(_) => {}
+            None => {
+                return Err(ApiError::not_found(
+                    "file_not_found",
+                    format!(
+                        "no file {} that you uploaded to this group",
+                        id.chars().take(64).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A member's message showing `files` (an image block for images, a file
+/// block for anything else); `None` without files.
+fn file_blocks(text: &str, files: &[crate::store::FileRow]) -> Option<qun_blocks::Message> {
+    if files.is_empty() {
+        return None;
+    }
+    let mut blocks = Vec::new();
+    if !text.is_empty() {
+        blocks.push(qun_blocks::Block::Text {
+            text: text.to_string(),
+        });
+    }
+    for f in files {
+        blocks.push(if crate::blobs::is_inline_safe(&f.content_type) {
+            qun_blocks::Block::Image {
+                file: f.id.clone(),
+                alt: f.name.clone(),
+            }
+        } else {
+            qun_blocks::Block::File { file: f.id.clone() }
+        });
+    }
+    Some(qun_blocks::Message {
+        text: text.to_string(),
+        blocks,
+    })
+}
+
+/// Post a message of files only (no text, so no command).
+async fn post_files(
+    state: &AppState,
+    gid: &str,
+    member: &str,
+    files: Vec<crate::store::FileRow>,
+) -> Result<(StatusCode, Json<Posted>), ApiError> {
+    let store = state.store();
+    let mine = store
+        .post_message(&NewMessage {
+            group_id: gid.to_string(),
+            user_id: Some(member.to_string()),
+            text: None,
+            blocks: file_blocks("", &files),
+            ..NewMessage::default()
+        })
+        .await?;
+    state.notifier.notify(gid);
+    let mine = render::view(store, mine).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Posted {
+            messages: vec![mine.clone()],
+            message: mine,
+            response: ResponseView::None,
         }),
     ))
 }
@@ -469,8 +583,9 @@ pub struct DirectView {
     pub created_at: i64,
 }
 
-impl From<crate::store::DirectMessage> for DirectView {
-    fn from(d: crate::store::DirectMessage) -> DirectView {
+impl DirectView {
+    /// A stored direct message as its recipient sees it, with the files it shows.
+    fn render(d: crate::store::DirectMessage, files: &render::FileIndex) -> DirectView {
         let none = std::collections::HashMap::new();
         DirectView {
             id: d.id,
@@ -481,7 +596,7 @@ impl From<crate::store::DirectMessage> for DirectView {
             blocks: d
                 .blocks
                 .as_ref()
-                .map(|b| render::message_blocks(&b.blocks, &none))
+                .map(|b| render::message_blocks(&b.blocks, &none, &d.group_id, files))
                 .unwrap_or_default(),
             created_at: d.created_at,
         }
@@ -505,5 +620,31 @@ async fn direct_messages(
         .store()
         .direct_messages_page(&user.id, query.after.unwrap_or(0), limit)
         .await?;
-    Ok(Json(directs.into_iter().map(DirectView::from).collect()))
+    Ok(Json(direct_views(state.store(), directs).await?))
+}
+
+/// Stored direct messages as their recipients see them, with the files
+/// they show read in one go.
+pub(super) async fn direct_views(
+    store: &crate::store::Store,
+    directs: Vec<crate::store::DirectMessage>,
+) -> Result<Vec<DirectView>, crate::store::StoreError> {
+    let mut files = render::FileIndex::new();
+    for d in &directs {
+        let wanted: Vec<String> = d
+            .blocks
+            .iter()
+            .flat_map(|b| b.files())
+            .map(String::from)
+            .collect();
+        if !wanted.is_empty() {
+            for row in store.files_in_group(&d.group_id, &wanted).await? {
+                files.insert(row.id.clone(), row);
+            }
+        }
+    }
+    Ok(directs
+        .into_iter()
+        .map(|d| DirectView::render(d, &files))
+        .collect())
 }

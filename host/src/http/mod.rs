@@ -16,6 +16,7 @@ pub mod demo;
 mod elements;
 mod error;
 mod events;
+pub mod files;
 mod forms;
 mod groups;
 mod incident;
@@ -285,6 +286,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(demo::routes())
         .merge(review::routes())
         .merge(stats::routes())
+        .merge(files::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on

@@ -24,13 +24,69 @@ pub async fn views(
         .map(|m| m.id)
         .collect();
     let mut refs = store.element_refs(&ids).await?;
+    let mut files = FileIndex::new();
+    for m in &messages {
+        if let Some(blocks) = &m.blocks {
+            let wanted: Vec<String> = blocks
+                .files()
+                .filter(|id| !files.contains_key(*id))
+                .map(String::from)
+                .collect();
+            if !wanted.is_empty() {
+                for row in store.files_in_group(&m.group_id, &wanted).await? {
+                    files.insert(row.id.clone(), row);
+                }
+            }
+        }
+    }
     Ok(messages
         .into_iter()
         .map(|m| {
             let mine = refs.remove(&m.id).unwrap_or_default();
-            MessageView::render(m, &mine)
+            MessageView::render(m, &mine, &files)
         })
         .collect())
+}
+
+/// The files messages show, by id (issue 17).
+pub type FileIndex = HashMap<String, crate::store::FileRow>;
+
+/// A file a message shows, as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FileRef {
+    /// The file's id.
+    pub id: String,
+    /// Its name ("" when deleted).
+    pub name: String,
+    /// Its type, read from its bytes.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: i64,
+    /// Where its bytes are (`GET`, with your token).
+    pub url: String,
+    /// The file was deleted: show that, with no link.
+    pub deleted: bool,
+}
+
+fn file_ref(id: &str, group_id: &str, files: &FileIndex) -> FileRef {
+    match files.get(id) {
+        Some(row) => FileRef {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            content_type: row.content_type.clone(),
+            size: row.size,
+            url: super::files::content_url(&row.group_id, &row.id),
+            deleted: false,
+        },
+        None => FileRef {
+            id: id.to_string(),
+            name: String::new(),
+            content_type: String::new(),
+            size: 0,
+            url: super::files::content_url(group_id, id),
+            deleted: true,
+        },
+    }
 }
 
 /// One stored message as clients see it.
@@ -81,6 +137,18 @@ pub enum BlockView {
         /// The input.
         #[schema(value_type = Object)]
         input: Input,
+    },
+    /// A file to download (`GET file.url` with your token).
+    File {
+        /// The file.
+        file: FileRef,
+    },
+    /// An image to show (`GET file.url` with your token).
+    Image {
+        /// The file.
+        file: FileRef,
+        /// What the image shows.
+        alt: String,
     },
 }
 
@@ -146,7 +214,12 @@ pub struct FormView {
 /// payload. `refs` maps an element's position (its index among the
 /// message's elements, in order) to its reference; an element with no
 /// stored reference cannot be acted on, so it is left out.
-pub fn message_blocks(blocks: &[Block], refs: &HashMap<i64, String>) -> Vec<BlockView> {
+pub fn message_blocks(
+    blocks: &[Block],
+    refs: &HashMap<i64, String>,
+    group_id: &str,
+    files: &FileIndex,
+) -> Vec<BlockView> {
     let mut position: i64 = 0;
     let mut out = Vec::with_capacity(blocks.len());
     for block in blocks {
@@ -166,6 +239,13 @@ pub fn message_blocks(blocks: &[Block], refs: &HashMap<i64, String>) -> Vec<Bloc
             }
             // A message never shows inputs (the host refuses them there).
             Block::Input { .. } => continue,
+            Block::File { file } => BlockView::File {
+                file: file_ref(file, group_id, files),
+            },
+            Block::Image { file, alt } => BlockView::Image {
+                file: file_ref(file, group_id, files),
+                alt: alt.clone(),
+            },
             other => plain(other),
         };
         out.push(view);
@@ -197,6 +277,10 @@ fn plain(block: &Block) -> BlockView {
         },
         Block::Actions { .. } => BlockView::Actions {
             elements: Vec::new(),
+        },
+        // Forms show no files; messages render them with their metadata.
+        Block::File { file } | Block::Image { file, .. } => BlockView::Context {
+            text: format!("[file {file}]"),
         },
     }
 }

@@ -428,14 +428,16 @@ async fn poll_once(
             break;
         };
         let full = batch.len() == PAGE as usize;
-        for direct in batch {
-            if !directs.first_sight(direct.id) {
-                continue;
-            }
-            let recipient = direct.recipient_id.clone();
+        let fresh: Vec<_> = batch
+            .into_iter()
+            .filter(|d| directs.first_sight(d.id))
+            .collect();
+        let recipients: Vec<String> = fresh.iter().map(|d| d.recipient_id.clone()).collect();
+        let views = super::messages::direct_views(store, fresh).await?;
+        for (recipient, view) in recipients.into_iter().zip(views) {
             let _ = feed.items.send(FeedItem::Direct {
                 recipient,
-                view: Arc::new(DirectView::from(direct)),
+                view: Arc::new(view),
             });
         }
         if !full {

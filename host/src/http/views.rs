@@ -151,12 +151,16 @@ pub struct MessageView {
 impl MessageView {
     /// A stored message as clients see it, with `refs` (element position ->
     /// reference) in place of its elements' payloads.
-    pub fn render(m: StoredMessage, refs: &HashMap<i64, String>) -> MessageView {
+    pub fn render(
+        m: StoredMessage,
+        refs: &HashMap<i64, String>,
+        files: &super::render::FileIndex,
+    ) -> MessageView {
         MessageView {
             blocks: m
                 .blocks
                 .as_ref()
-                .map(|b| super::render::message_blocks(&b.blocks, refs))
+                .map(|b| super::render::message_blocks(&b.blocks, refs, &m.group_id, files))
                 .unwrap_or_default(),
             card: m.card.as_ref().map(|c| super::render::legacy_card(c, refs)),
             private: m.visible_to.is_some(),

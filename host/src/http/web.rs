@@ -26,7 +26,7 @@ struct Assets;
 /// The policy of every page of the web app: nothing inline, nothing from
 /// elsewhere, never framed.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-    style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+    style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; \
     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// The fallback of the router: a web app asset, `index.html`, or the API's 404.

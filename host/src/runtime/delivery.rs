@@ -307,13 +307,17 @@ pub fn to_wit(body: &EventBody) -> handler::Event {
         EventBody::Uninstalled => handler::Event::Uninstalled,
         EventBody::MemberJoined { member } => handler::Event::MemberJoined(member.clone()),
         EventBody::MemberLeft { member } => handler::Event::MemberLeft(member.clone()),
-        EventBody::MessagePosted { id, author, text } => {
-            handler::Event::MessagePosted(handler::PostedMessage {
-                id: id.clone(),
-                author: author.clone(),
-                text: text.clone(),
-            })
-        }
+        EventBody::MessagePosted {
+            id,
+            author,
+            text,
+            files,
+        } => handler::Event::MessagePosted(handler::PostedMessage {
+            id: id.clone(),
+            author: author.clone(),
+            text: text.clone(),
+            files: files.clone(),
+        }),
         EventBody::PaymentSettled { payment } => {
             handler::Event::PaymentSettled(payment_wit(payment))
         }

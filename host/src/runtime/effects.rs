@@ -73,6 +73,22 @@ pub struct Effects {
     /// The grants these effects need, checked again inside the commit
     /// (issue 10, item 8).
     pub needs: Vec<crate::capabilities::Capability>,
+    // Issue 17.
+    /// Files the app created (their bytes staged), stored on commit.
+    pub files_created: Vec<NewFile>,
+    /// Files the installation lets go of.
+    pub files_released: std::collections::BTreeSet<String>,
+    /// Files given in this invocation that the installation holds from now on.
+    pub files_held: std::collections::BTreeSet<String>,
+}
+
+/// A file an app created in this invocation.
+#[derive(Debug, Clone)]
+pub struct NewFile {
+    /// Its metadata (`created_by` set).
+    pub row: crate::store::FileRow,
+    /// Its staged bytes.
+    pub staged: crate::blobs::StagedBlob,
 }
 
 /// The capabilities the buffered effects need (a command's reply needs none,
@@ -95,6 +111,12 @@ pub fn needed_grants(effects: &Effects) -> Vec<crate::capabilities::Capability> 
     }
     if !effects.payments.is_empty() || !effects.refunds.is_empty() {
         needs.push(Capability::Payments);
+    }
+    if !effects.files_created.is_empty()
+        || !effects.files_released.is_empty()
+        || !effects.files_held.is_empty()
+    {
+        needs.push(Capability::Files);
     }
     needs
 }
@@ -128,6 +150,9 @@ impl Effects {
             && self.timers.is_empty()
             && self.payments.is_empty()
             && self.refunds.is_empty()
+            && self.files_created.is_empty()
+            && self.files_released.is_empty()
+            && self.files_held.is_empty()
     }
 }
 
@@ -240,6 +265,7 @@ pub async fn commit(
         usage = apply_storage(&mut tx, inst, limits, effects).await?;
         apply_timers(&mut tx, inst, limits, effects).await?;
         apply_payments(&mut tx, inst, effects).await?;
+        apply_files(db, &mut tx, ident, limits, effects).await?;
         if !effects.messages.is_empty() {
             let since = now_ms() - 60_000;
             let sent = tx.messages_posted_since(inst, since).await?;
@@ -501,6 +527,75 @@ async fn apply_payments(
             Ok(_) => {}
             Err(PaymentError::Store(e)) => return Err(CommitError::Store(e)),
             Err(_) => return Err(CommitError::Conflict),
+        }
+    }
+    Ok(())
+}
+
+/// Store the files the invocation created (their bytes moved into place
+/// under the blob's lock), hold the files it was given, let go of the ones
+/// it deleted; then check the quotas and that every file its messages show
+/// is still its own (a concurrent invocation may have deleted one: re-run).
+async fn apply_files(
+    db: &Store,
+    tx: &mut WriteTx,
+    ident: &Identity,
+    limits: &Limits,
+    effects: &Effects,
+) -> Result<(), CommitError> {
+    let inst = ident.installation_id.as_str();
+    let shown: Vec<&str> = effects
+        .messages
+        .iter()
+        .map(|m| &m.message)
+        .chain(effects.updates.values())
+        .chain(effects.directs.iter().map(|d| &d.message))
+        .flat_map(|m| m.files())
+        .collect();
+    if effects.files_created.is_empty()
+        && effects.files_released.is_empty()
+        && effects.files_held.is_empty()
+        && shown.is_empty()
+    {
+        return Ok(());
+    }
+    for id in &effects.files_held {
+        // A member's upload that is gone (swept) is simply not held.
+        if tx.file_in_group(&ident.group_id, id).await?.is_some() {
+            tx.hold_file(inst, id).await?;
+        }
+    }
+    for file in &effects.files_created {
+        tx.claim_blob(&file.staged.sha256, file.row.size).await?;
+        db.blobs()
+            .place(&file.staged)
+            .await
+            .map_err(|e| CommitError::Store(e.into()))?;
+        tx.insert_file(&file.row).await?;
+        tx.hold_file(inst, &file.row.id).await?;
+    }
+    for id in &effects.files_released {
+        tx.release_file(inst, id).await?;
+    }
+    for id in shown {
+        if !tx.holds_file(inst, id).await? {
+            return Err(CommitError::Conflict);
+        }
+    }
+    if !effects.files_created.is_empty() || !effects.files_held.is_empty() {
+        let group = tx.group_file_bytes(&ident.group_id).await?;
+        if group > limits.group_file_bytes {
+            return Err(CommitError::Quota(format!(
+                "group_file_quota: this group may keep {} bytes of files",
+                limits.group_file_bytes
+            )));
+        }
+        let mine = tx.installation_file_bytes(inst).await?;
+        if mine > limits.installation_file_bytes {
+            return Err(CommitError::Quota(format!(
+                "file_quota: this app may keep {} bytes of files in a group",
+                limits.installation_file_bytes
+            )));
         }
     }
     Ok(())

@@ -454,6 +454,29 @@ impl Runtime {
                 };
                 Ok((answer, card, private_to))
             });
+            // Files a reply shows must be the app's own (issue 17).
+            let result = match result {
+                Ok((answer, card, private_to)) => {
+                    let shown = match &answer {
+                        Answer::Response(Response::Post { message } | Response::Private { message })
+                        | Answer::Action {
+                            response: Response::Post { message } | Response::Private { message },
+                            ..
+                        } if message.files().next().is_some() => Some(message.clone()),
+                        _ => None,
+                    };
+                    match shown {
+                        Some(message) => match state.check_shown_files(&message).await {
+                            Ok(()) => Ok((answer, card, private_to)),
+                            Err(e) => Err(InvokeError::InvalidResponse(
+                                crate::capabilities::error_message(&e),
+                            )),
+                        },
+                        None => Ok((answer, card, private_to)),
+                    }
+                }
+                Err(e) => Err(e),
+            };
             let (answer, card, private_to) = match result {
                 Ok(answer) => answer,
                 Err(e) => {
@@ -659,6 +682,12 @@ impl Runtime {
             state.declared_actions = app.actions.clone();
             state.time_zone = clock.0.clone();
             state.now = now;
+            // Files a member gives the app here (checked by the host): it
+            // may read them now, and holds them if it commits (issue 17).
+            state.given_files = given_files(call);
+            if grants.contains(&Capability::Files) {
+                state.effects.files_held = state.given_files.iter().cloned().collect();
+            }
         }
         let ctx = types::Context {
             group_id: ident.group_id.clone(),
@@ -1185,5 +1214,22 @@ mod tests {
         );
         let short = cut_error(Error::Denied("no".into()), 2_048);
         assert_eq!(error_message(&short), "no");
+    }
+}
+
+/// The files a member gives the app with `call`: a submitted form's file
+/// inputs, a posted message's attachments.
+fn given_files(call: &Call) -> HashSet<String> {
+    match call {
+        Call::Submit { values, .. } => values
+            .iter()
+            .filter_map(|v| match &v.value {
+                Value::Files(ids) => Some(ids.iter().cloned()),
+                _ => None,
+            })
+            .flatten()
+            .collect(),
+        Call::Event(handler::Event::MessagePosted(m)) => m.files.iter().cloned().collect(),
+        _ => HashSet::new(),
     }
 }

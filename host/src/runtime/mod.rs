@@ -18,7 +18,7 @@ pub mod stats;
 mod stdio;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
-pub use effects::{CommitError, Committed, Effects, Identity, OutDirect, OutMessage};
+pub use effects::{CommitError, Committed, Effects, Identity, NewFile, OutDirect, OutMessage};
 pub use invoke::{Answer, Call, Invocation, InvokeError, Outcome};
 pub(crate) use load::AppPre;
 pub use load::{ContractVersion, LoadError, LoadedApp, Manifest, Spec, check_header, sha256_hex};

@@ -94,6 +94,43 @@ pub struct InvocationState {
     pub(crate) time_zone: String,
     /// The context's `now` (ms).
     pub(crate) now: i64,
+    // --- issue 17 (files) ---
+    /// Files a member gave the app in this invocation (checked by the host).
+    pub(crate) given_files: HashSet<String>,
+    /// Uploads the app started and has not finished, by upload id.
+    pub(crate) uploads: std::collections::HashMap<u32, crate::blobs::Staged>,
+    /// The next upload id.
+    pub(crate) next_upload: u32,
+    /// Bytes this attempt staged: removed when the state is dropped, after
+    /// the commit moved what it keeps into place (or instead of it).
+    pub(crate) staging: StagingCleanup,
+}
+
+/// Removes an attempt's staged bytes when dropped: after a commit they
+/// have been copied into place; after a failure or a trap nothing of them
+/// may stay (the periodic sweep removes what a crash leaves).
+pub(crate) struct StagingCleanup {
+    pub(crate) blobs: crate::blobs::Blobs,
+    pub(crate) paths: Vec<String>,
+}
+
+impl Drop for StagingCleanup {
+    fn drop(&mut self) {
+        if self.paths.is_empty() {
+            return;
+        }
+        let (blobs, paths) = (self.blobs.clone(), std::mem::take(&mut self.paths));
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) => {
+                handle.spawn(async move {
+                    for path in paths {
+                        blobs.discard(&path).await;
+                    }
+                });
+            }
+            Err(_) => tracing::warn!("staged bytes left for the sweep: {paths:?}"),
+        }
+    }
 }
 
 /// A bound on what an invocation may produce.
@@ -147,7 +184,6 @@ impl InvocationState {
             stderr,
             ident,
             grants,
-            db,
             limits,
             effects: Effects::default(),
             calls,
@@ -162,6 +198,14 @@ impl InvocationState {
             declared_actions: Arc::from(Vec::new()),
             time_zone: "UTC".into(),
             now: now_ms(),
+            given_files: HashSet::new(),
+            uploads: std::collections::HashMap::new(),
+            next_upload: 1,
+            staging: StagingCleanup {
+                blobs: db.blobs().clone(),
+                paths: Vec::new(),
+            },
+            db,
         }
     }
 

@@ -311,6 +311,11 @@ impl WriteTx {
             self.insert_elements(id, &message.group_id, inst, blocks)
                 .await?;
         }
+        let files: Vec<&str> = message.blocks.iter().flat_map(|b| b.files()).collect();
+        if !files.is_empty() {
+            self.share_files(Some(id), message.visible_to.as_deref(), &files)
+                .await?;
+        }
         // Private replies are nobody else's business, not even other apps'.
         if message.visible_to.is_none() {
             let author = message
@@ -322,6 +327,12 @@ impl WriteTx {
                 id: id.to_string(),
                 author,
                 text: message.text.clone().unwrap_or_default(),
+                // Only a member's attachments are handed to other apps (an
+                // app's files are its own).
+                files: match &message.user_id {
+                    Some(_) => files.iter().map(|f| f.to_string()).collect(),
+                    None => Vec::new(),
+                },
             };
             self.enqueue_message_posted(
                 &message.group_id,
@@ -399,6 +410,16 @@ impl WriteTx {
         self.delete_elements(id).await?;
         self.insert_elements(id, group_id, installation_id, message)
             .await?;
+        self.unshare_message(id).await?;
+        let files: Vec<&str> = message.files().collect();
+        if !files.is_empty() {
+            let row = sqlx::query("SELECT visible_to FROM messages WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *self.tx)
+                .await?;
+            let viewer: Option<String> = row.try_get("visible_to")?;
+            self.share_files(Some(id), viewer.as_deref(), &files).await?;
+        }
         Ok(true)
     }
 
@@ -425,6 +446,7 @@ impl WriteTx {
             return Ok(false);
         }
         self.delete_elements(id).await?;
+        self.unshare_message(id).await?;
         Ok(true)
     }
 
@@ -438,6 +460,7 @@ impl WriteTx {
         card: Option<&serde_json::Value>,
         blocks: Option<&qun_blocks::Message>,
     ) -> Result<(), StoreError> {
+        let blocks_in = blocks;
         let blocks = blocks
             .map(serde_json::to_string)
             .transpose()
@@ -455,6 +478,10 @@ impl WriteTx {
         .bind(now_ms())
         .execute(&mut *self.tx)
         .await?;
+        if let Some(message) = blocks_in {
+            let files: Vec<&str> = message.files().collect();
+            self.share_files(None, Some(recipient_id), &files).await?;
+        }
         Ok(())
     }
 

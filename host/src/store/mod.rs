@@ -11,6 +11,8 @@ mod audit_window;
 mod cache;
 mod commands;
 mod elements;
+// Issue 17: files.
+mod files;
 mod forms;
 mod groups;
 mod installations;
@@ -32,6 +34,7 @@ pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink
 pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
 pub use commands::{CommandClash, CommandConflict, CommandRoute, GroupCommand};
 pub use elements::{ElementKind, ElementRef};
+pub use files::{FileRow, FileUsage, SweepReport};
 pub use forms::{NewForm, StoredForm};
 pub use groups::{Group, Member, Profile, Role};
 pub use installations::{Installation, InstallationChange};
@@ -86,6 +89,9 @@ pub enum StoreError {
     /// the group answers; nothing was changed.
     #[error("command conflict: {} {} declares commands other apps answer", .0.app, .0.version)]
     CommandConflict(CommandConflict),
+    /// The blob store (file bytes) failed (issue 17).
+    #[error(transparent)]
+    Blobs(#[from] crate::blobs::BlobError),
 }
 
 /// Handle to the database; cheap to clone.
@@ -104,6 +110,8 @@ pub struct Store {
     /// Tokens, members, installations, versions (issue 12 item 2; see
     /// [`cache`] for how it stays correct across hosts).
     cache: Arc<cache::Cache>,
+    /// Where file bytes live (issue 17).
+    blobs: crate::blobs::Blobs,
 }
 
 /// A write transaction; commits only through [`WriteTx::commit`].
@@ -200,16 +208,18 @@ impl Store {
                 (pool, None)
             }
         };
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .ok()
+                .filter(|o| o.get_filename() != std::path::Path::new(":memory:"))
+                .map(|o| o.get_filename().to_path_buf()),
+            Backend::Postgres => None,
+        };
         let cache = match backend {
-            Backend::Sqlite => {
-                let file = sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                    .ok()
-                    .filter(|o| o.get_filename() != std::path::Path::new(":memory:"))
-                    .map(|o| o.get_filename().to_path_buf());
-                cache::Cache::sqlite(file.as_deref())
-            }
+            Backend::Sqlite => cache::Cache::sqlite(sqlite_file.as_deref()),
             Backend::Postgres => cache::Cache::postgres(),
         };
+        let blobs = default_blobs(url, sqlite_file.as_deref())?;
         let store = Store {
             pool,
             backend,
@@ -217,6 +227,7 @@ impl Store {
             durable,
             window: Arc::new(AuditWindow::default()),
             cache,
+            blobs,
         };
         store.migrate().await?;
         if backend == Backend::Postgres {
@@ -244,6 +255,19 @@ impl Store {
             }
         }
         Ok(())
+    }
+
+    /// Where file bytes live.
+    pub fn blobs(&self) -> &crate::blobs::Blobs {
+        &self.blobs
+    }
+
+    /// Keep file bytes in `blobs` (`--files-url`) instead of the default:
+    /// beside the SQLite file, or in a directory under the system's
+    /// temporary directory named after the PostgreSQL database.
+    pub fn with_blobs(mut self, blobs: crate::blobs::Blobs) -> Store {
+        self.blobs = blobs;
+        self
     }
 
     /// Which database this is.
@@ -401,4 +425,41 @@ pub fn new_id(prefix: &str) -> String {
 
 fn flag(value: bool) -> i64 {
     i64::from(value)
+}
+
+/// The default home of file bytes: `<file>.files/` beside a SQLite file;
+/// for an in-memory database or PostgreSQL, a directory named after the
+/// URL's database under the temporary directory (configure `--files-url`
+/// for real use, e.g. a bucket every host shares).
+fn default_blobs(
+    url: &str,
+    sqlite_file: Option<&std::path::Path>,
+) -> Result<crate::blobs::Blobs, StoreError> {
+    let dir = match sqlite_file {
+        Some(file) => {
+            let mut name = file.as_os_str().to_owned();
+            name.push(".files");
+            std::path::PathBuf::from(name)
+        }
+        None => {
+            let db = url
+                .rsplit('/')
+                .next()
+                .unwrap_or("memory")
+                .split('?')
+                .next()
+                .unwrap_or("memory");
+            let safe: String = db
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+                .collect();
+            let unique = if url.contains(":memory:") || safe.is_empty() {
+                format!("memory-{}", uuid::Uuid::new_v4())
+            } else {
+                safe
+            };
+            std::env::temp_dir().join("qun-files").join(unique)
+        }
+    };
+    Ok(crate::blobs::Blobs::local(&dir)?)
 }

@@ -61,6 +61,9 @@ pub enum EventBody {
         author: String,
         /// Its text ("" for a card without text).
         text: String,
+        /// The files a member attached to it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        files: Vec<String>,
     },
     /// A payment settled.
     PaymentSettled {

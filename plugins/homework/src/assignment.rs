@@ -2,7 +2,7 @@
 //!
 //! Keys: `next-id` (the assignment counter), `assignment/<id>`,
 //! `submission/<id>/<member>` (one per member, so concurrent hand-ins never
-//! write the same key), `reminded/<id>/<24h|1h>` (a reminder already sent,
+//! write the same key; it holds the answer and the ids of the files handed in), `reminded/<id>/<24h|1h>` (a reminder already sent,
 //! so a timer delivered twice reminds once).
 
 use std::collections::BTreeMap;
@@ -53,6 +53,44 @@ pub struct Submission {
     pub versions: u32,
     /// Set once graded; no resubmission after that.
     pub grade: Option<Grade>,
+    /// The files handed in (photos or documents; the installation's own
+    /// files once handed in). Hand-ins stored before files existed have none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<HandedFile>,
+}
+
+/// A file handed in: its id and what the host said about it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HandedFile {
+    /// The file's id.
+    pub id: String,
+    /// Its name, as the student gave it.
+    pub name: String,
+    /// Its type, read by the host from the bytes.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl HandedFile {
+    /// An image a message can show (otherwise it is shown as a file to download).
+    pub fn is_image(&self) -> bool {
+        qun_sdk::files::IMAGE_TYPES.contains(&self.content_type.as_str())
+    }
+
+    /// The block that shows it: an image, or a file to download.
+    pub(crate) fn show(&self, message: Message) -> Message {
+        if self.is_image() {
+            message.image(&self.id, &self.name)
+        } else {
+            message.file(&self.id)
+        }
+    }
+
+    /// As the JSON answers list it.
+    pub(crate) fn json(&self) -> Json {
+        json!({"id": self.id, "name": self.name, "content_type": self.content_type, "size": self.size})
+    }
 }
 
 impl Assignment {

@@ -137,7 +137,8 @@ fn create(
 
 /// The assignment card: the title, the instructions, the due time on the
 /// group's clock and the buttons **Hand in** (`submit`), **My status**
-/// (`submission`) and **Grade** (`grade`, teachers), each with the payload
+/// (`submission`), **Grade** (`grade`, teachers) and **Hand-ins**
+/// (`submissions`, teachers), each with the payload
 /// `{"assignment":"<id>"}`.
 pub(crate) fn assignment_message(ctx: &Context, assignment: &Assignment) -> Result<Message> {
     let reference = AssignmentRef {
@@ -165,5 +166,6 @@ pub(crate) fn assignment_message(ctx: &Context, assignment: &Assignment) -> Resu
             .style(ButtonStyle::Primary),
         Button::new("My status", "submission").payload(&reference)?,
         Button::new("Grade", "grade").payload(&reference)?,
+        Button::new("Hand-ins", "submissions").payload(&reference)?,
     ]))
 }

@@ -4,10 +4,12 @@
 //! `/homework Title | due | instructions`, or with `/homework` alone, which
 //! opens the homework form (title, due date-time in the group's time zone,
 //! instructions). The card's **Hand in** opens a form with a text answer
-//! (late after the due time, changeable until graded); **My status** answers
-//! the student privately; the teacher's **Grade** opens a form (student,
-//! score 0-100, comment) and the feedback reaches the student by direct
-//! message. API callers use `submit`, `submission`, `submissions`, `grade`
+//! and up to 5 files (photos, PDF or text documents; either or both; late
+//! after the due time, changeable until graded); **My status** answers the
+//! student privately; the teacher's **Hand-ins** lists every hand-in with
+//! its files (images shown, documents to download) and **Grade** opens a
+//! form (student, score 0-100, comment) and the feedback reaches the student
+//! by direct message. API callers use `submit`, `submission`, `submissions`, `grade`
 //! and `stats`. Members who have not
 //! handed in are reminded by direct message 24 hours and 1 hour before the
 //! due time. See the README.
@@ -21,7 +23,7 @@ mod teacher;
 
 use qun_sdk::prelude::*;
 
-pub use assignment::{Assignment, Grade, Submission};
+pub use assignment::{Assignment, Grade, HandedFile, Submission};
 
 /// The homework app.
 pub struct Homework;
@@ -31,8 +33,9 @@ impl App for Homework {
         Describe::new("homework", "Homework")
             .version(env!("CARGO_PKG_VERSION"))
             .description(
-                "Set homework with a due time; members hand in text answers (late ones are marked), \
-                 the teacher (group owner or admin) sees who handed in and who has not, grades with \
+                "Set homework with a due time; members hand in text answers, photos and documents \
+                 (late ones are marked), the teacher (group owner or admin) sees the hand-ins and who \
+                 has not handed in, grades with \
                  feedback sent by direct message, and reads the statistics. Members who have not \
                  handed in are reminded 24 hours and 1 hour before the due time.",
             )
@@ -67,7 +70,7 @@ impl App for Homework {
         match call.name.as_str() {
             "submit" => submit::submit(ctx, payload).map(|a| for_members(call, a)),
             "submission" => submit::show(ctx, payload).map(|a| for_members(call, a)),
-            "submissions" => teacher::submissions(ctx, payload).map(Into::into),
+            "submissions" => teacher::submissions(ctx, payload, call.message_id.is_some()),
             "grade" => teacher::grade(ctx, payload).map(|a| for_members(call, a)),
             "stats" => teacher::stats(ctx, payload).map(Into::into),
             other => Err(Error::invalid(format!(

@@ -8,8 +8,11 @@ use std::collections::BTreeMap;
 use qun_sdk::prelude::*;
 
 use crate::AssignmentRef;
-use crate::assignment::{Assignment, Grade, is_teacher, require_teacher, students};
+use crate::assignment::{
+    Assignment, Grade, HandedFile, Submission, is_teacher, require_teacher, students,
+};
 use crate::payload;
+use crate::submit::preview;
 
 /// Longest feedback, in characters (it travels in a direct message).
 pub(crate) const MAX_FEEDBACK: usize = 1000;
@@ -22,8 +25,15 @@ const REF_EXAMPLE: &str = r#"{"assignment": "1"}"#;
 const GRADE_EXAMPLE: &str =
     r#"{"assignment": "1", "member": "<id>", "score": 90, "feedback": "Well done"}"#;
 
-/// Action `submissions`: every hand-in and who has not handed in.
-pub(crate) fn submissions(ctx: &Context, payload: &Json) -> Result<Json> {
+/// Blocks of the hand-ins card (the host's limit, less one for "more").
+const CARD_BLOCKS: usize = qun_sdk::blocks::MAX_BLOCKS - 1;
+/// Bytes of text the hand-ins card holds (the host takes 16 KiB per message).
+const CARD_BYTES: usize = 12_000;
+
+/// Action `submissions`: every hand-in (with its files) and who has not
+/// handed in, as JSON; from the card's **Hand-ins** button (`card`) also a
+/// private card showing each hand-in's answer and its files.
+pub(crate) fn submissions(ctx: &Context, payload: &Json, card: bool) -> Result<ActionAnswer> {
     require_teacher(ctx, "list the hand-ins")?;
     let fields = payload::object(payload, REF_EXAMPLE)?;
     let id = payload::assignment(fields, REF_EXAMPLE)?;
@@ -53,6 +63,7 @@ pub(crate) fn submissions(ctx: &Context, payload: &Json) -> Result<Json> {
                     "late": s.late,
                     "versions": s.versions,
                     "grade": s.grade.as_ref().map(|g| json!({"score": g.score, "feedback": g.feedback})),
+                    "files": s.files.iter().map(HandedFile::json).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -72,7 +83,95 @@ pub(crate) fn submissions(ctx: &Context, payload: &Json) -> Result<Json> {
         }
         answer = list(Some(limit));
     }
-    Ok(answer)
+    if !card {
+        return Ok(answer.into());
+    }
+    let missing: Vec<&str> = members
+        .iter()
+        .filter(|m| !is_teacher(m) && !submissions.contains_key(&m.id))
+        .map(|m| m.display_name.as_str())
+        .collect();
+    let message = hand_ins_card(ctx, &assignment, &submissions, &names, &missing);
+    Ok(ActionAnswer::new(answer, Reply::private(message)))
+}
+
+/// The teacher's view of the hand-ins: per hand-in, who, when, the grade and
+/// the answer, then its files (images shown, other files to download); as
+/// many hand-ins as a message holds, then how many more there are.
+fn hand_ins_card(
+    ctx: &Context,
+    assignment: &Assignment,
+    submissions: &BTreeMap<String, Submission>,
+    names: &BTreeMap<&str, &str>,
+    missing: &[&str],
+) -> Message {
+    let handed = submissions.len();
+    let mut card = Message::new(format!(
+        "Hand-ins for homework #{} “{}”: {handed}",
+        assignment.id, assignment.title
+    ))
+    .header(format!("Hand-ins: {}", assignment.title));
+    let status = if missing.is_empty() {
+        format!("{handed} handed in · everyone has handed in")
+    } else {
+        let mut waiting = missing.join(", ");
+        if waiting.chars().count() > 1000 {
+            waiting = format!("{}…", waiting.chars().take(1000).collect::<String>());
+        }
+        format!("{handed} handed in · not yet: {waiting}")
+    };
+    card = card.context(status);
+    let mut bytes = card.rendered().len();
+    let mut shown = 0;
+    for (member, s) in submissions {
+        let name = names
+            .get(member.as_str())
+            .copied()
+            .unwrap_or(member.as_str());
+        let mut line = format!(
+            "*{name}* · {}{}",
+            ctx.format_time(Timestamp::from_millis(s.submitted_at)),
+            if s.late { " · late" } else { "" }
+        );
+        if let Some(g) = &s.grade {
+            line.push_str(&format!(" · graded {}/100", g.score));
+        }
+        if s.files.is_empty() && s.answer.is_empty() {
+            line.push_str("\n(nothing handed in)");
+        } else if !s.answer.is_empty() {
+            let cut: String = if s.answer.chars().count() > PREVIEW_CHARS {
+                format!(
+                    "{}…",
+                    s.answer.chars().take(PREVIEW_CHARS).collect::<String>()
+                )
+            } else {
+                s.answer.clone()
+            };
+            line.push('\n');
+            line.push_str(&preview(&cut));
+        }
+        let cost = line.len()
+            + s.files
+                .iter()
+                .map(|f| f.id.len() + f.name.len() + 40)
+                .sum::<usize>();
+        if card.blocks.len() + 1 + s.files.len() > CARD_BLOCKS || bytes + cost > CARD_BYTES {
+            break;
+        }
+        bytes += cost;
+        card = card.text(line);
+        for file in &s.files {
+            card = file.show(card);
+        }
+        shown += 1;
+    }
+    if shown < handed {
+        card = card.context(format!(
+            "{} more hand-ins: see them one by one with the submission action (\"member\")",
+            handed - shown
+        ));
+    }
+    card
 }
 
 /// `text` cut to `limit` characters (with `…`), and whether it was cut.

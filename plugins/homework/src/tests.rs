@@ -108,6 +108,7 @@ fn the_teacher_sets_homework_and_gets_a_card_with_reminders() {
             ("Hand in", "submit", r#"{"assignment":"1"}"#),
             ("My status", "submission", r#"{"assignment":"1"}"#),
             ("Grade", "grade", r#"{"assignment":"1"}"#),
+            ("Hand-ins", "submissions", r#"{"assignment":"1"}"#),
         ]
     );
 
@@ -215,10 +216,12 @@ fn hand_in_opens_a_form_and_the_confirmation_is_private() {
     let reply = g.click("u-ann", &card, "Hand in").expect("a form");
     let form = reply.as_form().expect("the hand-in form");
     let answer = form.input_named("answer").expect("answer");
-    assert!(answer.required);
+    // Text, files or both: neither is required alone.
+    assert!(!answer.required);
     assert!(matches!(&answer.kind, qun_sdk::blocks::InputKind::Text(t) if t.multiline));
     let errors = g.submit("u-ann", json!({"answer": ""})).expect("checked");
     assert_eq!(errors.errors()[0].input, "answer");
+    assert_eq!(errors.errors()[1].input, "work");
     let done = g
         .submit("u-ann", json!({"answer": "Rivers flow.\nThe end."}))
         .expect("handed in");
@@ -613,10 +616,11 @@ fn the_teacher_lists_hand_ins_and_who_has_not_handed_in() {
             "truncated": false,
             "submissions": [
                 {"member": "u-ann", "name": "Ann", "answer": "ann's answer", "answer_truncated": false,
-                 "submitted_at": "2026-01-01T00:00:00Z", "late": false, "versions": 1, "grade": null},
+                 "submitted_at": "2026-01-01T00:00:00Z", "late": false, "versions": 1, "grade": null,
+                 "files": []},
                 {"member": "u-bob", "name": "Bob", "answer": "bob's answer", "answer_truncated": false,
                  "submitted_at": "2026-01-01T00:00:00Z", "late": false, "versions": 1,
-                 "grade": {"score": 60, "feedback": "More detail"}},
+                 "grade": {"score": 60, "feedback": "More detail"}, "files": []},
             ],
             "not_handed_in": [
                 {"member": "u-cat", "name": "Cat"},
@@ -843,4 +847,188 @@ fn nothing_is_kept_when_a_capability_is_withheld() {
         .action("u-ann", "submission", json!({"assignment": "1"}))
         .expect("still mine");
     assert_eq!(mine["grade"], Json::Null);
+}
+
+/// The start of a PNG: enough for the host to call it an image.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR the rest of a photo";
+
+#[test]
+fn a_student_hands_in_a_photo_and_the_teacher_sees_it() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | in 2d | Write");
+    let card = g.last_posted_id().expect("card");
+    let photo = g.upload("u-ann", "page1.png", PNG).expect("uploaded");
+    let pdf = g
+        .upload("u-ann", "essay.pdf", b"%PDF-1.7 the essay")
+        .expect("uploaded");
+
+    let form = g.click("u-ann", &card, "Hand in").expect("a form");
+    let work = form
+        .as_form()
+        .and_then(|f| f.input_named("work"))
+        .expect("the file input");
+    match &work.kind {
+        qun_sdk::blocks::InputKind::File(f) => {
+            assert_eq!(f.max_files, 5);
+            assert_eq!(f.accept, ["image/", "application/pdf", "text/plain"]);
+        }
+        other => panic!("not a file input: {other:?}"),
+    }
+    // Files only: no text needed.
+    let done = g
+        .submit("u-ann", json!({"work": [photo, pdf]}))
+        .expect("handed in");
+    let line = done.message_ref().map(|m| m.text.clone()).expect("a reply");
+    assert!(line.contains("with 2 files"), "{line}");
+    let stored = g
+        .stored_json::<crate::Submission>("submission/1/u-ann")
+        .expect("stored");
+    assert_eq!(
+        stored
+            .files
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>(),
+        [photo.as_str(), pdf.as_str()]
+    );
+    assert_eq!(stored.answer, "");
+    assert_eq!(
+        g.app_files().len(),
+        2,
+        "the hand-in's files are the app's own"
+    );
+
+    // Text and a file.
+    let notes = g
+        .upload("u-bob", "notes.txt", b"my notes")
+        .expect("uploaded");
+    g.click("u-bob", &card, "Hand in").expect("a form");
+    g.submit("u-bob", json!({"answer": "Rivers flow.", "work": [notes]}))
+        .expect("handed in");
+
+    // The teacher's Hand-ins: the photo as an image, the others to download.
+    let reply = g.click("u-teach", &card, "Hand-ins").expect("the list");
+    let view = reply.message_ref().cloned().expect("a private card");
+    assert_eq!(view.images(), [(photo.as_str(), "page1.png")]);
+    assert_eq!(view.files(), [photo.as_str(), pdf.as_str(), notes.as_str()]);
+    let text = view.rendered();
+    assert!(text.contains("*Ann*") && text.contains("*Bob*"), "{text}");
+    assert!(text.contains("Rivers flow."), "{text}");
+    assert!(text.contains("not yet: Cat"), "{text}");
+    assert_eq!(g.private_replies("u-teach").len(), 1);
+    // The teacher downloads the very bytes; a student cannot see Ann's work.
+    assert_eq!(
+        g.download("u-teach", &photo).expect("shown to the teacher"),
+        PNG
+    );
+    assert_eq!(code(g.download("u-bob", &photo)), "not-found");
+    // Students do not get the list.
+    assert_eq!(code(g.click("u-bob", &card, "Hand-ins")), "denied");
+
+    // The JSON lists the files too, and so does the teacher's view of one hand-in.
+    let list = g
+        .action("u-teach", "submissions", json!({"assignment": "1"}))
+        .expect("lists");
+    assert_eq!(
+        list["submissions"][0]["files"][0],
+        json!({"id": photo, "name": "page1.png", "content_type": "image/png", "size": PNG.len()})
+    );
+    let ann = g
+        .action(
+            "u-teach",
+            "submission",
+            json!({"assignment": "1", "member": "u-ann"}),
+        )
+        .expect("ann's");
+    assert_eq!(ann["files"][1]["content_type"], json!("application/pdf"));
+    let mine = g.click("u-ann", &card, "My status").expect("status");
+    let status = mine.message_ref().cloned().expect("private");
+    assert_eq!(status.images(), [(photo.as_str(), "page1.png")]);
+    assert_eq!(status.files().len(), 2);
+}
+
+#[test]
+fn a_hand_in_of_a_type_not_accepted_or_of_nothing_is_refused() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | in 2d | Write");
+    let card = g.last_posted_id().expect("card");
+    let page = g
+        .upload("u-ann", "essay.html", b"<!DOCTYPE html><p>my essay")
+        .expect("uploaded");
+    let archive = g
+        .upload("u-ann", "essay.zip", b"PK\x03\x04 zipped")
+        .expect("uploaded");
+    g.click("u-ann", &card, "Hand in").expect("a form");
+    for refused in [&page, &archive] {
+        let errors = g
+            .submit(
+                "u-ann",
+                json!({"answer": "see the file", "work": [refused]}),
+            )
+            .expect("answered");
+        assert_eq!(errors.errors().len(), 1, "{errors:?}");
+        assert_eq!(errors.errors()[0].input, "work");
+    }
+    // Someone else's upload is refused too.
+    let bobs = g.upload("u-bob", "bob.png", PNG).expect("uploaded");
+    let errors = g
+        .submit("u-ann", json!({"work": [bobs]}))
+        .expect("answered");
+    assert_eq!(errors.errors()[0].input, "work");
+    // More than 5 files.
+    let many: Vec<String> = (0..6)
+        .map(|i| {
+            g.upload("u-ann", &format!("p{i}.png"), PNG)
+                .expect("uploaded")
+        })
+        .collect();
+    let errors = g.submit("u-ann", json!({"work": many})).expect("answered");
+    assert_eq!(errors.errors()[0].input, "work");
+    // Neither text nor files.
+    let errors = g
+        .submit("u-ann", json!({"answer": "   ", "work": []}))
+        .expect("answered");
+    let inputs: Vec<&str> = errors.errors().iter().map(|e| e.input.as_str()).collect();
+    assert_eq!(inputs, ["answer", "work"]);
+    assert!(g.open_form("u-ann").is_some(), "the form stays open");
+    assert!(
+        g.stored_json::<crate::Submission>("submission/1/u-ann")
+            .is_none()
+    );
+    assert!(g.app_files().is_empty(), "nothing was given to the app");
+}
+
+#[test]
+fn handing_in_again_replaces_the_files_and_deletes_the_old_ones() {
+    let mut g = group();
+    create(&mut g, "/homework Essay | in 2d | Write");
+    let card = g.last_posted_id().expect("card");
+    let first = g.upload("u-ann", "draft.png", PNG).expect("uploaded");
+    g.click("u-ann", &card, "Hand in").expect("a form");
+    g.submit("u-ann", json!({"work": [first]}))
+        .expect("handed in");
+    let form = g.click("u-ann", &card, "Hand in").expect("a form");
+    let hint = form
+        .as_form()
+        .and_then(|f| f.input_named("work"))
+        .and_then(|i| i.hint.clone())
+        .unwrap_or_default();
+    assert!(hint.contains("replaces"), "{hint}");
+    g.submit("u-ann", json!({"answer": "text only now"}))
+        .expect("handed in again");
+    assert!(g.file(&first).is_none(), "the replaced file is deleted");
+    assert!(g.app_files().is_empty());
+}
+
+#[test]
+fn without_the_files_grant_text_hand_ins_still_work() {
+    let mut g = group().without(Capability::Files);
+    create(&mut g, "/homework Essay | in 2d | Write");
+    let card = g.last_posted_id().expect("card");
+    g.click("u-ann", &card, "Hand in").expect("a form");
+    g.submit("u-ann", json!({"answer": "just text"}))
+        .expect("handed in");
+    let photo = g.upload("u-bob", "p.png", PNG).expect("uploaded");
+    g.click("u-bob", &card, "Hand in").expect("a form");
+    assert_eq!(code(g.submit("u-bob", json!({"work": [photo]}))), "denied");
 }

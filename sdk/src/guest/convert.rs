@@ -31,6 +31,11 @@ fn block(block: &m::Block) -> b::Block {
         m::Block::Context { text } => b::Block::Context(text.clone()),
         m::Block::Actions { elements } => b::Block::Actions(elements.iter().map(element).collect()),
         m::Block::Input { input: i } => b::Block::Input(input(i)),
+        m::Block::File { file } => b::Block::File(file.clone()),
+        m::Block::Image { file, alt } => b::Block::Image(b::Image {
+            file: file.clone(),
+            alt: alt.clone(),
+        }),
     }
 }
 
@@ -118,6 +123,10 @@ fn input_kind(kind: &m::InputKind) -> b::InputKind {
         m::InputKind::Checkbox(x) => {
             b::InputKind::Checkbox(b::CheckboxInput { initial: x.initial })
         }
+        m::InputKind::File(x) => b::InputKind::File(b::FileInput {
+            max_files: x.max_files,
+            accept: x.accept.clone(),
+        }),
     }
 }
 
@@ -190,6 +199,7 @@ pub(crate) fn from_wit_value(value: b::Value) -> m::Value {
         b::Value::Choices(c) => m::Value::Choices(c),
         b::Value::Member(id) => m::Value::Member(id),
         b::Value::Checkbox(on) => m::Value::Checkbox(on),
+        b::Value::Files(ids) => m::Value::Files(ids),
     }
 }
 

@@ -27,13 +27,20 @@ pub(crate) fn check_message(message: &Message, declared: &Declared) -> Result<()
     qun_blocks::check_message(message, declared).map_err(invalid)
 }
 
-/// A reply an app gave: its message or form checked as the host checks it;
-/// field errors only answer a submission.
+/// A reply an app gave: its message or form checked as the host checks it
+/// (the files it shows too: call it inside the invocation); field errors
+/// only answer a submission.
 pub(crate) fn check_reply(reply: &Reply, declared: &Declared, submission: bool) -> Result<()> {
     match reply {
         Reply::None => Ok(()),
-        Reply::Post(m) | Reply::Private(m) => check_message(&m.clone().into(), declared),
-        Reply::Form(f) => qun_blocks::check_form(f.model(), declared).map_err(invalid),
+        Reply::Post(m) | Reply::Private(m) => {
+            check_message(&m.clone().into(), declared)?;
+            super::host::check_reply_files(&m.blocks)
+        }
+        Reply::Form(f) => {
+            qun_blocks::check_form(f.model(), declared).map_err(invalid)?;
+            super::host::check_reply_files(&f.model().blocks)
+        }
         Reply::FieldErrors(_) if submission => Ok(()),
         Reply::FieldErrors(_) => Err(Error::invalid("field errors only answer a form submission")),
     }

@@ -121,6 +121,50 @@ impl<A: App> TestGroup<A> {
         }
     }
 
+    /// The files chosen in a submitted form's file inputs: the ids to give
+    /// the app, or an error beside each input naming a file that `actor` did
+    /// not upload or of a type it does not accept.
+    fn given_files(
+        &self,
+        actor: &str,
+        form: &Form,
+        chosen: &[(String, Vec<String>)],
+    ) -> (Vec<String>, Vec<FieldError>) {
+        let mut given = Vec::new();
+        let mut errors = Vec::new();
+        for (input, ids) in chosen {
+            let accepts = match form.input_named(input).map(|i| &i.kind) {
+                Some(qun_blocks::InputKind::File(f)) => f.clone(),
+                _ => qun_blocks::FileInput::default(),
+            };
+            let problem = ids.iter().find_map(|id| {
+                let file = self
+                    .state
+                    .files
+                    .get(id)
+                    .filter(|f| f.info.uploaded_by.as_deref() == Some(actor));
+                match file {
+                    None => Some(format!("`{id}` is not a file you uploaded")),
+                    Some(f) if !accepts.accepts(&f.info.content_type) => Some(format!(
+                        "“{}” is {}; this input accepts {}",
+                        f.info.name,
+                        f.info.content_type,
+                        accepts.accept.join(", ")
+                    )),
+                    Some(_) => None,
+                }
+            });
+            match problem {
+                Some(message) => errors.push(FieldError {
+                    input: input.clone(),
+                    message,
+                }),
+                None => given.extend(ids.iter().cloned()),
+            }
+        }
+        (given, errors)
+    }
+
     fn run_command(&mut self, actor: &str, command: Command) -> Result<Reply> {
         let declared = self.state.declared.clone();
         let reply = self.invoke(Some(actor), |ctx| {
@@ -144,9 +188,12 @@ impl<A: App> TestGroup<A> {
 
     /// `actor` submits the form open for them with `values`, a JSON object
     /// by input id, as a client sends them (`{"answer": "...", "score": 90,
-    /// "due": "2030-06-01 09:00"}`).
+    /// "due": "2030-06-01 09:00", "photos": ["file-3"]}`; a file input takes
+    /// the ids [`upload`](Self::upload) gave).
     ///
-    /// The values are checked against the inputs first, by the host's code:
+    /// The values are checked against the inputs first, by the host's code
+    /// (and each chosen file must be one `actor` uploaded, of a type the
+    /// input accepts; the app may read them in this invocation):
     /// when one is wrong, the answer is [`Reply::FieldErrors`] naming the
     /// inputs, the app is not invoked, and the form stays open. Otherwise the
     /// app's answer is returned: its field errors keep the form open, its
@@ -182,12 +229,16 @@ impl<A: App> TestGroup<A> {
         if !not_members.is_empty() {
             return Ok(Reply::FieldErrors(not_members));
         }
+        let (given, file_errors) = self.given_files(actor, &open.form, &submitted.files);
+        if !file_errors.is_empty() {
+            return Ok(Reply::FieldErrors(file_errors));
+        }
         let declared = self.state.declared.clone();
         let reply = match &open.origin {
             Origin::Command { name, args } => {
                 let command =
                     Command::new(name.clone(), args.clone()).with_options(submitted.values);
-                self.invoke(Some(actor), |ctx| {
+                self.invoke_given(Some(actor), &given, |ctx| {
                     let reply = A::on_command(ctx, &command)?;
                     checks::check_reply(&reply, &declared, false)?;
                     Ok(reply)
@@ -200,7 +251,7 @@ impl<A: App> TestGroup<A> {
                     values: submitted.values,
                     step: open.step,
                 };
-                self.invoke(Some(actor), |ctx| {
+                self.invoke_given(Some(actor), &given, |ctx| {
                     let reply = A::on_submit(ctx, &submission)?;
                     checks::check_reply(&reply, &declared, true)?;
                     Ok(reply)

@@ -5,7 +5,9 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use crate::files::FileInfo;
 use crate::log::Level;
 use crate::membership::{Group, Member, MemberPage, Role};
 use crate::payments::{Payment, PaymentRequest, PaymentStatus};
@@ -42,6 +44,30 @@ pub(crate) struct HostState {
     pub(crate) refund_keys: BTreeMap<String, (String, u64)>,
     pub(crate) logs: Vec<LogLine>,
     pub(crate) next_id: u64,
+    /// Every file in the group: members' uploads and the installation's own.
+    pub(crate) files: BTreeMap<String, StoredFile>,
+    /// Files given to the app in the running invocation.
+    pub(crate) given: BTreeSet<String>,
+    /// Files being written in the running invocation.
+    pub(crate) uploads: BTreeMap<u32, Upload>,
+    pub(crate) next_upload: u32,
+}
+
+/// A file as the fake host keeps it.
+#[derive(Clone, Debug)]
+pub(crate) struct StoredFile {
+    pub(crate) info: FileInfo,
+    pub(crate) bytes: Arc<[u8]>,
+    /// One of the installation's own files (created by it, or given to it
+    /// in an invocation that succeeded).
+    pub(crate) owned: bool,
+}
+
+/// A file being written by `create`, `append` and `finish`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Upload {
+    name: String,
+    bytes: Vec<u8>,
 }
 
 impl HostState {
@@ -76,6 +102,99 @@ impl HostState {
                 "this installation may have {} pending timers",
                 self.limits.pending_timers
             )));
+        }
+        Ok(())
+    }
+
+    /// A new file: its id, type and hash, as the host gives them.
+    pub(crate) fn new_file(
+        &mut self,
+        name: &str,
+        bytes: Vec<u8>,
+        uploaded_by: Option<String>,
+        owned: bool,
+    ) -> FileInfo {
+        let info = FileInfo {
+            id: self.next_id("file"),
+            name: name.to_owned(),
+            content_type: content_type(&bytes).to_owned(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(&bytes),
+            uploaded_by,
+            created_at: self.now,
+        };
+        self.files.insert(
+            info.id.clone(),
+            StoredFile {
+                info: info.clone(),
+                bytes: bytes.into(),
+                owned,
+            },
+        );
+        info
+    }
+
+    /// `invalid` for a file over the size limit, `quota-exceeded` when the
+    /// installation's (`app`) or the group's files would pass their quota.
+    pub(crate) fn check_file_room(&self, size: u64, app: bool) -> Result<()> {
+        let max = self.limits.file_bytes;
+        if size > max {
+            return Err(Error::invalid(format!(
+                "a file is {size} bytes; the limit is {max}"
+            )));
+        }
+        let group: u64 = self.files.values().map(|f| f.info.size).sum();
+        if group + size > self.limits.group_file_bytes {
+            return Err(Error::quota_exceeded(format!(
+                "the group's files may take {} bytes (group quota)",
+                self.limits.group_file_bytes
+            )));
+        }
+        if app {
+            let own: u64 = self
+                .files
+                .values()
+                .filter(|f| f.owned)
+                .map(|f| f.info.size)
+                .sum();
+            if own + size > self.limits.installation_file_bytes {
+                return Err(Error::quota_exceeded(format!(
+                    "this installation's files may take {} bytes (installation quota)",
+                    self.limits.installation_file_bytes
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The file `id` if the app may use it now: one of its own, or one
+    /// given to it in this invocation.
+    pub(crate) fn app_file(&self, id: &str) -> Option<&StoredFile> {
+        self.files
+            .get(id)
+            .filter(|f| f.owned || self.given.contains(id))
+    }
+
+    /// The files a message or form shows must be the app's (`file`), and
+    /// images of an image type (`image`), as the host checks.
+    pub(crate) fn check_blocks_files(&self, blocks: &[qun_blocks::Block]) -> Result<()> {
+        for (i, block) in blocks.iter().enumerate() {
+            let (id, image) = match block {
+                qun_blocks::Block::File { file } => (file, false),
+                qun_blocks::Block::Image { file, .. } => (file, true),
+                _ => continue,
+            };
+            let file = self.app_file(id).ok_or_else(|| {
+                Error::invalid(format!(
+                    "blocks[{i}].file: `{id}` is not one of this app's files"
+                ))
+            })?;
+            if image && !crate::files::IMAGE_TYPES.contains(&file.info.content_type.as_str()) {
+                return Err(Error::invalid(format!(
+                    "blocks[{i}].file: `{id}` is {}; an image block shows PNG, JPEG, GIF or WebP (use a file block)",
+                    file.info.content_type
+                )));
+            }
         }
         Ok(())
     }
@@ -138,6 +257,69 @@ fn with<R>(
         }
         f(state)
     })
+}
+
+/// The files a reply shows, checked against the running invocation's host.
+pub(crate) fn check_reply_files(blocks: &[qun_blocks::Block]) -> Result<()> {
+    with(None, |s| s.check_blocks_files(blocks))
+}
+
+/// A file's type read from its bytes: PNG, JPEG, GIF, WebP, PDF, ZIP, HTML,
+/// UTF-8 text; `application/octet-stream` for anything else (and nothing).
+pub(crate) fn content_type(bytes: &[u8]) -> &'static str {
+    let starts = |magic: &[u8]| bytes.starts_with(magic);
+    if starts(b"\x89PNG\r\n\x1a\n") {
+        return "image/png";
+    }
+    if starts(&[0xff, 0xd8, 0xff]) {
+        return "image/jpeg";
+    }
+    if starts(b"GIF87a") || starts(b"GIF89a") {
+        return "image/gif";
+    }
+    if bytes.len() >= 12 && starts(b"RIFF") && &bytes[8..12] == b"WEBP" {
+        return "image/webp";
+    }
+    if starts(b"%PDF-") {
+        return "application/pdf";
+    }
+    if starts(b"PK\x03\x04") {
+        return "application/zip";
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return "application/octet-stream";
+    };
+    if text.is_empty() {
+        return "application/octet-stream";
+    }
+    let head: String = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .chars()
+        .take(14)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if head.starts_with("<!doctype html") || head.starts_with("<html") {
+        return "text/html";
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t' | '\u{c}'))
+    {
+        return "application/octet-stream";
+    }
+    "text/plain"
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    use std::fmt::Write;
+    let digest = sha2::Sha256::digest(bytes);
+    let mut hex = String::with_capacity(64);
+    for b in digest {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 fn not_member(id: &str) -> Error {
@@ -256,7 +438,8 @@ pub(crate) mod messaging {
     const MINUTE_MS: i64 = 60_000;
 
     fn message_ok(s: &HostState, message: &Message) -> Result<()> {
-        checks::check_message(&message.clone().into(), &s.declared)
+        checks::check_message(&message.clone().into(), &s.declared)?;
+        s.check_blocks_files(&message.blocks)
     }
 
     fn rate_ok(s: &mut HostState, to: Option<&str>) -> Result<()> {
@@ -546,6 +729,109 @@ pub(crate) mod payments {
             s.refund_keys
                 .insert(idempotency_key.to_owned(), (id.to_owned(), amount));
             Ok(payment)
+        })
+    }
+}
+
+pub(crate) mod files {
+    use super::*;
+    use crate::files::MAX_CHUNK;
+
+    const CAP: Option<Capability> = Some(Capability::Files);
+
+    fn readable<'a>(s: &'a HostState, id: &str) -> Result<&'a StoredFile> {
+        s.app_file(id).ok_or_else(|| {
+            Error::not_found(format!(
+                "no file `{id}` was given to this app in this invocation or is one of its own"
+            ))
+        })
+    }
+
+    fn upload(s: &mut HostState, upload: u32) -> Result<&mut Upload> {
+        s.uploads
+            .get_mut(&upload)
+            .ok_or_else(|| Error::not_found(format!("no upload {upload} in this invocation")))
+    }
+
+    pub(crate) fn stat(id: &str) -> Result<FileInfo> {
+        with(CAP, |s| Ok(readable(s, id)?.info.clone()))
+    }
+    pub(crate) fn read(id: &str, offset: u64, length: u32) -> Result<Vec<u8>> {
+        with(CAP, |s| {
+            if length > MAX_CHUNK {
+                return Err(Error::invalid(format!(
+                    "a read is at most {MAX_CHUNK} bytes, not {length}"
+                )));
+            }
+            let bytes = &readable(s, id)?.bytes;
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(bytes.len());
+            let end = start.saturating_add(length as usize).min(bytes.len());
+            Ok(bytes[start..end].to_vec())
+        })
+    }
+    pub(crate) fn create(name: &str) -> Result<u32> {
+        with(CAP, |s| {
+            if name.trim().is_empty() || name.len() > 255 {
+                return Err(Error::invalid(
+                    "a file's name must be 1 to 255 bytes, not only spaces",
+                ));
+            }
+            if name
+                .chars()
+                .any(|c| c.is_control() || matches!(c, '/' | '\\'))
+            {
+                return Err(Error::invalid(
+                    "a file's name must not hold `/`, `\\` or control characters",
+                ));
+            }
+            s.next_upload += 1;
+            s.uploads.insert(
+                s.next_upload,
+                Upload {
+                    name: name.to_owned(),
+                    bytes: Vec::new(),
+                },
+            );
+            Ok(s.next_upload)
+        })
+    }
+    pub(crate) fn append(id: u32, bytes: &[u8]) -> Result<()> {
+        with(CAP, |s| {
+            if bytes.len() > MAX_CHUNK as usize {
+                return Err(Error::invalid(format!(
+                    "an append is at most {MAX_CHUNK} bytes, not {}",
+                    bytes.len()
+                )));
+            }
+            let max = s.limits.file_bytes;
+            let upload = upload(s, id)?;
+            let size = (upload.bytes.len() + bytes.len()) as u64;
+            if size > max {
+                return Err(Error::invalid(format!(
+                    "a file is at most {max} bytes; this one would be {size}"
+                )));
+            }
+            upload.bytes.extend_from_slice(bytes);
+            Ok(())
+        })
+    }
+    pub(crate) fn finish(id: u32) -> Result<FileInfo> {
+        with(CAP, |s| {
+            let size = upload(s, id)?.bytes.len() as u64;
+            s.check_file_room(size, true)?;
+            let done = s.uploads.remove(&id).unwrap_or_default();
+            Ok(s.new_file(&done.name, done.bytes, None, true))
+        })
+    }
+    pub(crate) fn delete(id: &str) -> Result<bool> {
+        with(CAP, |s| {
+            if s.files.get(id).is_some_and(|f| f.owned) {
+                s.files.remove(id);
+                return Ok(true);
+            }
+            Ok(false)
         })
     }
 }

@@ -487,3 +487,350 @@ fn menus_pickers_and_deleted_messages() {
     let err = g.run(None, |_| messaging::delete(&card)).expect_err("gone");
     assert_eq!(err.code(), "not-found");
 }
+
+/// A tiny PNG header is enough for the host to call it an image.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR rest of the picture";
+
+struct Album;
+
+impl App for Album {
+    fn describe() -> Describe {
+        Describe::new("album", "Album")
+            .command("photos", "Add photos")
+            .command("note", "Keep a note as a file")
+            .action("show", "Show a file")
+            .action("fail", "Create a file, then fail")
+            .action("delete", "Delete a file")
+            .action("big", "Read a big file")
+            .subscribe(Subscription::MessagePosted)
+    }
+
+    fn on_command(_ctx: &Context, cmd: &Command) -> Result<Reply> {
+        if cmd.name == "note" {
+            let info = files::create("note.txt", cmd.args.as_bytes())?;
+            return Ok(Reply::Post(
+                Message::new("a note")
+                    .file(&info.id)
+                    .text(info.content_type),
+            ));
+        }
+        Ok(Reply::Form(
+            Form::new("Photos", "photos").input(
+                Input::file("photos", "Photos")
+                    .required()
+                    .max_files(3)
+                    .accept(["image/", "application/pdf"]),
+            ),
+        ))
+    }
+
+    fn on_submit(_ctx: &Context, submission: &Submission) -> Result<Reply> {
+        let ids = submission.files("photos")?;
+        let mut message = Message::new("photos");
+        for id in &ids {
+            let info = files::stat(id)?;
+            let bytes = files::read_all(id)?;
+            assert_eq!(bytes.len() as u64, info.size);
+            message = if info.is_image() {
+                message.image(id, info.name.clone())
+            } else {
+                message.file(id)
+            };
+        }
+        storage::set_json("photos", &ids)?;
+        Ok(Reply::Post(message))
+    }
+
+    fn on_action(_ctx: &Context, call: &ActionCall) -> Result<ActionAnswer> {
+        let id: String = call.payload::<String>().unwrap_or_default();
+        match call.name.as_str() {
+            "show" => Ok(Reply::Post(Message::new("shown").image(id, "a picture")).into()),
+            "fail" => {
+                files::create("doomed.txt", b"never")?;
+                Err(Error::conflict("on purpose"))
+            }
+            "delete" => Ok(json!(files::delete(&id)?).into()),
+            "big" => {
+                let mut writer = files::FileWriter::create("big.bin")?;
+                let piece = vec![7u8; 300 << 10];
+                for _ in 0..10 {
+                    writer.write(&piece)?;
+                }
+                assert_eq!(writer.written(), 3_000 << 10);
+                let info = writer.finish()?;
+                let back = files::read_all(&info.id)?;
+                assert!(back.iter().all(|b| *b == 7));
+                let middle = files::read(&info.id, 1 << 20, 10)?;
+                assert_eq!(middle, [7; 10]);
+                assert!(files::read(&info.id, info.size + 5, 10)?.is_empty());
+                assert_eq!(
+                    files::read(&info.id, 0, (1 << 20) + 1).map_err(|e| e.code()),
+                    Err("invalid")
+                );
+                Ok(json!({"size": back.len(), "id": info.id}).into())
+            }
+            _ => Err(Error::invalid("unknown action")),
+        }
+    }
+
+    fn on_event(_ctx: &Context, event: &Event) -> Result<()> {
+        if let Event::MessagePosted(m) = event {
+            for id in &m.files {
+                let bytes = files::read_all(id)?;
+                storage::set(&format!("posted/{id}"), &bytes)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn album() -> TestGroup<Album> {
+    TestGroup::new()
+        .member("ann", "Ann", Role::Owner)
+        .member("bob", "Bob", Role::Member)
+}
+
+#[test]
+fn a_member_gives_the_app_photos_in_a_form_and_others_download_them() {
+    let mut g = album();
+    let photo = g.upload("bob", "cat.png", PNG).expect("uploaded");
+    let pdf = g
+        .upload("bob", "essay.pdf", b"%PDF-1.7 ...")
+        .expect("uploaded");
+    let info = g.file(&photo).expect("exists");
+    assert_eq!(
+        (info.content_type.as_str(), info.size),
+        ("image/png", PNG.len() as u64)
+    );
+    assert_eq!(info.sha256.len(), 64);
+    assert_eq!(info.uploaded_by.as_deref(), Some("bob"));
+    assert!(g.app_files().is_empty(), "not the app's until given");
+    assert_eq!(
+        g.download("ann", &photo).map_err(|e| e.code()),
+        Err("not-found")
+    );
+
+    g.command("bob", "/photos").expect("form");
+    let reply = g
+        .submit("bob", json!({"photos": [photo, pdf]}))
+        .expect("submitted");
+    let posted = reply_message(&reply);
+    assert_eq!(posted.images(), [(photo.as_str(), "cat.png")]);
+    assert_eq!(posted.files(), [photo.as_str(), pdf.as_str()]);
+    assert!(posted.rendered().contains(&format!("[file {pdf}]")));
+    assert_eq!(g.app_files().len(), 2, "given files became the app's own");
+    assert_eq!(g.download("ann", &photo).expect("shown to ann"), PNG);
+    assert_eq!(
+        g.stored_json::<Vec<String>>("photos"),
+        Some(vec![photo, pdf])
+    );
+}
+
+fn reply_message(reply: &Reply) -> Message {
+    match reply {
+        Reply::Post(m) | Reply::Private(m) => m.clone(),
+        other => panic!("expected a message, got {other:?}"),
+    }
+}
+
+#[test]
+fn file_inputs_refuse_other_types_and_other_members_files() {
+    let mut g = album();
+    let page = g
+        .upload("bob", "page.html", b"<!DOCTYPE html><p>hi")
+        .expect("uploaded");
+    let anns = g.upload("ann", "ann.png", PNG).expect("uploaded");
+    assert_eq!(
+        g.file(&page).map(|f| f.content_type),
+        Some("text/html".into())
+    );
+    g.command("bob", "/photos").expect("form");
+    let errors = g
+        .submit("bob", json!({"photos": [page]}))
+        .expect("answered");
+    assert_eq!(errors.errors().len(), 1, "{errors:?}");
+    assert_eq!(errors.errors()[0].input, "photos");
+    assert!(
+        errors.errors()[0].message.contains("text/html"),
+        "{errors:?}"
+    );
+    let errors = g
+        .submit("bob", json!({"photos": [anns]}))
+        .expect("answered");
+    assert!(
+        errors.errors()[0]
+            .message
+            .contains("not a file you uploaded")
+    );
+    let errors = g.submit("bob", json!({"photos": []})).expect("answered");
+    assert_eq!(errors.errors()[0].message, "needs a file");
+    assert!(g.app_files().is_empty());
+    assert!(g.open_form("bob").is_some(), "the form stays open");
+}
+
+#[test]
+fn created_files_exist_only_if_the_invocation_succeeds() {
+    let mut g = album();
+    let err = g.action("ann", "fail", json!(null)).expect_err("fails");
+    assert_eq!(err.code(), "conflict");
+    assert!(g.app_files().is_empty());
+    g.command("ann", "/note buy milk").expect("noted");
+    let files = g.app_files();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].name, "note.txt");
+    assert_eq!(files[0].content_type, "text/plain");
+    assert_eq!(files[0].uploaded_by, None);
+    assert_eq!(
+        g.file_bytes(&files[0].id).as_deref(),
+        Some(&b"buy milk"[..])
+    );
+    assert_eq!(g.download("bob", &files[0].id).expect("shown"), b"buy milk");
+}
+
+#[test]
+fn files_are_written_and_read_a_mebibyte_at_a_time_within_the_limits() {
+    let mut g = album();
+    let answer = g.action("ann", "big", json!(null)).expect("written");
+    assert_eq!(answer["size"], 3_000 << 10);
+
+    let mut g = album().limits(Limits {
+        file_bytes: 1000,
+        ..Limits::default()
+    });
+    let err = g.action("ann", "big", json!(null)).expect_err("too large");
+    assert_eq!(err.code(), "invalid");
+    assert_eq!(
+        g.upload("bob", "x.txt", &[b'a'; 1001])
+            .map_err(|e| e.code()),
+        Err("invalid")
+    );
+
+    let mut g = album().limits(Limits {
+        installation_file_bytes: 5,
+        ..Limits::default()
+    });
+    let err = g
+        .command("ann", "/note more than five")
+        .expect_err("over quota");
+    assert_eq!(err.code(), "quota-exceeded");
+    assert!(err.message().contains("installation"), "{err}");
+
+    let mut g = album().limits(Limits {
+        group_file_bytes: 10,
+        ..Limits::default()
+    });
+    g.upload("bob", "a.txt", b"123456").expect("fits");
+    let err = g.upload("bob", "b.txt", b"123456").expect_err("over quota");
+    assert_eq!(err.code(), "quota-exceeded");
+    assert!(err.message().contains("group"), "{err}");
+}
+
+#[test]
+fn files_without_the_grant_are_denied() {
+    let mut g = album().without(Capability::Files);
+    let err = g.command("ann", "/note x").expect_err("denied");
+    assert_eq!(err.code(), "denied");
+    assert!(err.message().contains("`files`"), "{err}");
+    assert!(g.app_files().is_empty());
+}
+
+#[test]
+fn messages_show_only_the_apps_files_and_images_of_image_types() {
+    let mut g = album();
+    let photo = g.upload("bob", "cat.png", PNG).expect("uploaded");
+    // Not given to the app: it may not show it.
+    let err = g
+        .action("ann", "show", json!(photo))
+        .expect_err("not the app's");
+    assert_eq!(err.code(), "invalid");
+    g.command("ann", "/note text").expect("noted");
+    let note = g.app_files()[0].id.clone();
+    let err = g
+        .action("ann", "show", json!(note))
+        .expect_err("not an image");
+    assert!(err.message().contains("text/plain"), "{err}");
+}
+
+#[test]
+fn attachments_of_posted_messages_are_given_and_deleted_files_vanish() {
+    let mut g = album();
+    let photo = g.upload("bob", "cat.png", PNG).expect("uploaded");
+    assert_eq!(
+        g.post_as("ann", "not mine", &[&photo])
+            .map_err(|e| e.code()),
+        Err("invalid")
+    );
+    g.post_as("bob", "look", &[&photo]).expect("heard");
+    assert_eq!(
+        g.storage()
+            .get(&format!("posted/{photo}"))
+            .map(Vec::as_slice),
+        Some(PNG)
+    );
+    assert_eq!(g.app_files().len(), 1);
+    assert_eq!(
+        g.action("ann", "delete", json!(photo)).expect("deleted"),
+        json!(true)
+    );
+    assert_eq!(
+        g.action("ann", "delete", json!(photo)).expect("gone"),
+        json!(false)
+    );
+    assert!(g.file(&photo).is_none());
+    assert_eq!(
+        g.download("bob", &photo).map_err(|e| e.code()),
+        Err("not-found")
+    );
+}
+
+#[test]
+fn code_run_with_given_files_reads_them_and_keeps_them_only_on_success() {
+    let mut g = album();
+    let photo = g.upload("bob", "cat.png", PNG).expect("uploaded");
+    let err = g
+        .run(Some("bob"), |_| files::stat(&photo))
+        .expect_err("not given");
+    assert_eq!(err.code(), "not-found");
+    let failed = g.run_given(Some("bob"), &[&photo], |_| {
+        assert_eq!(files::read(&photo, 0, 4)?, &PNG[..4]);
+        Err::<(), _>(Error::internal("on purpose"))
+    });
+    assert!(failed.is_err());
+    assert!(
+        g.app_files().is_empty(),
+        "a failed invocation keeps nothing"
+    );
+    let info = g
+        .run_given(Some("bob"), &[&photo], |_| files::stat(&photo))
+        .expect("given");
+    assert_eq!(info.name, "cat.png");
+    assert_eq!(g.app_files(), [info]);
+    // Now the app's own: readable in any later invocation.
+    let again = g.run(None, |_| files::read_all(&photo)).expect("its own");
+    assert_eq!(again, PNG);
+}
+
+#[test]
+fn the_writer_is_an_io_write_and_names_are_checked() {
+    use std::io::Write as _;
+    let mut g = album();
+    let info = g
+        .run(None, |_| {
+            let mut w = files::FileWriter::create("data.json")?;
+            serde_json::to_writer(&mut w, &json!({"a": 1}))?;
+            w.flush().map_err(|e| Error::internal(e.to_string()))?;
+            w.finish()
+        })
+        .expect("written");
+    assert_eq!(g.file_bytes(&info.id).as_deref(), Some(&br#"{"a":1}"#[..]));
+    for bad in ["", "  ", "a/b", "x\ny"] {
+        let err = g
+            .run(None, |_| files::create(bad, b"x"))
+            .expect_err("refused");
+        assert_eq!(err.code(), "invalid", "{bad:?}");
+    }
+    // An upload not finished is dropped with the invocation.
+    g.run(None, |_| files::FileWriter::create("left.txt")?.write(b"x"))
+        .expect("fine");
+    assert_eq!(g.app_files().len(), 1);
+}

@@ -75,6 +75,10 @@ pub const HOSTILE_BYTES: &str = env!("QUN_COMPONENT_HOSTILE_BYTES");
 /// click; see `tests/components/apps/asker/README.md`.
 pub const ASKER: &str = env!("QUN_COMPONENT_ASKER");
 
+/// `filer` (qun:app@0.2.0, raw wit-bindgen): the `files` capability; see
+/// `tests/components/apps/filer/README.md`.
+pub const FILER: &str = env!("QUN_COMPONENT_FILER");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

@@ -105,6 +105,11 @@ impl Server {
         Server { child, base, dir }
     }
 
+    /// The server's data directory (`QUN_DATA_DIR`; file bytes are under `files/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()

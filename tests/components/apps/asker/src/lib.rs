@@ -183,6 +183,7 @@ fn value_json(value: &Value) -> Json {
         Value::Choices(c) => json!({"choices": c}),
         Value::Member(m) => json!({"member": m}),
         Value::Checkbox(b) => json!({"checkbox": b}),
+        Value::Files(f) => json!({"files": f}),
     }
 }
 
