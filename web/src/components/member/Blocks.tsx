@@ -20,21 +20,24 @@ interface Props {
   onElement?: OnElement;
   members?: MemberView[];
   busy?: boolean;
+  /** Text blocks are a member's words: plain, no markup (a member's message with files). */
+  plain?: boolean;
 }
 
-export function Blocks({ blocks, onElement, members, busy }: Props) {
+export function Blocks({ blocks, onElement, members, busy, plain }: Props) {
   return (
     <div className="blocks">
       {blocks.map((block, i) => (
-        <BlockItem key={i} block={block} onElement={onElement} members={members} busy={busy} />
+        <BlockItem key={i} block={block} onElement={onElement} members={members} busy={busy} plain={plain} />
       ))}
     </div>
   );
 }
 
-function BlockItem({ block, onElement, members, busy }: Omit<Props, "blocks"> & { block: BlockView }) {
+function BlockItem({ block, onElement, members, busy, plain }: Omit<Props, "blocks"> & { block: BlockView }) {
   switch (block.type) {
     case "text":
+      if (plain) return <p className="block-text plain">{block.text}</p>;
       return (
         <p className="block-text">
           <Markup text={block.text} />
@@ -125,7 +128,13 @@ function FileDeleted({ file }: { file: FileRef }) {
   const { t } = useTranslation();
   return (
     <p className="block-file deleted muted" data-testid="file-block">
-      <span className="file-name">{file.name}</span> — {t("files.deleted")}
+      {file.name ? (
+        <>
+          <span className="file-name">{file.name}</span> — {t("files.deleted")}
+        </>
+      ) : (
+        t("files.deletedNoName")
+      )}
     </p>
   );
 }

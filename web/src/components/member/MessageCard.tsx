@@ -29,18 +29,9 @@ export function MessageBody({
   appText?: boolean;
 }) {
   if (message.blocks && message.blocks.length > 0) {
-    // A member's message with attachments: its blocks are the files; its
-    // text (plain) goes above them unless a block already carries it.
-    const onlyFiles = message.blocks.every((b) => b.type === "file" || b.type === "image");
-    if (!appText && onlyFiles && message.text) {
-      return (
-        <>
-          <p className="block-text plain">{message.text}</p>
-          <Blocks blocks={message.blocks} />
-        </>
-      );
-    }
-    return <Blocks blocks={message.blocks} onElement={onElement} members={members} busy={busy} />;
+    // A member's message with attachments: a text block (their words,
+    // plain) and the files.
+    return <Blocks blocks={message.blocks} onElement={onElement} members={members} busy={busy} plain={!appText} />;
   }
   if (message.card) return <LegacyCardView card={message.card} onElement={onElement} busy={busy} />;
   return <p className={appText ? "block-text" : "block-text plain"}>{message.text ?? ""}</p>;
