@@ -28,6 +28,10 @@ trap 'rm -f "$log"' EXIT
 echo "==> the web app (scripts/web.sh build): packages, type check, web/dist"
 ./scripts/web.sh build
 
+echo "==> an S3-compatible server for the S3 file store's tests (scripts/s3.sh)"
+eval "$(./scripts/s3.sh start)"
+trap 'rm -f "$log"; ./scripts/s3.sh stop' EXIT
+
 echo "==> host, SDK and end-to-end tests (workspace)"
 # Build everything once; the end-to-end tests then run this very `qun` binary
 # (built with the test feature set) instead of building their own.

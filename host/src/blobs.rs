@@ -344,9 +344,14 @@ mod tests {
         assert_eq!(content_type(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
         assert_eq!(content_type(b"%PDF-1.7\n"), "application/pdf");
         assert_eq!(content_type("plain words, 中文\n".as_bytes()), "text/plain");
-        assert_eq!(content_type(b"\0\x01\x02binary"), "application/octet-stream");
+        assert_eq!(
+            content_type(b"\0\x01\x02binary"),
+            "application/octet-stream"
+        );
         // HTML is text to us: never rendered, always an attachment.
-        assert!(!is_inline_safe(&content_type(b"<html><script>alert(1)</script>")));
+        assert!(!is_inline_safe(&content_type(
+            b"<html><script>alert(1)</script>"
+        )));
         assert!(!is_inline_safe("image/svg+xml"));
     }
 
@@ -365,7 +370,9 @@ mod tests {
             blobs.place(s).await.expect("place");
             blobs.discard(&s.path).await;
         }
-        let stored: Vec<_> = std::fs::read_dir(dir.join("blobs")).expect("blobs").collect();
+        let stored: Vec<_> = std::fs::read_dir(dir.join("blobs"))
+            .expect("blobs")
+            .collect();
         assert_eq!(stored.len(), 1);
         let left: Vec<_> = std::fs::read_dir(dir.join("staging"))
             .map(|d| d.collect())

@@ -146,8 +146,8 @@ impl Default for Limits {
             timer_payload_bytes: 8 << 10,
             answer_bytes: 64 << 10,
             file_bytes: 25 << 20,
-            installation_file_bytes: 1 << 30,
-            group_file_bytes: 5 << 30,
+            installation_file_bytes: 256 << 20,
+            group_file_bytes: 1 << 30,
         }
     }
 }

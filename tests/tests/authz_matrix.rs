@@ -49,6 +49,8 @@ enum Send {
     Json(Value),
     /// The `stateful` test component's bytes.
     Wasm,
+    /// A file's bytes (with `?name=` added to the path).
+    Upload,
 }
 
 struct Row {
@@ -80,6 +82,10 @@ impl Row {
     }
     fn wasm(mut self) -> Row {
         self.body = Send::Wasm;
+        self
+    }
+    fn upload(mut self) -> Row {
+        self.body = Send::Upload;
         self
     }
     fn prep(mut self, prep: Prep) -> Row {
@@ -133,6 +139,20 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"user_id": "{newcomer}"})),
         row(M::GET, "/v1/groups/{gid}/members", GROUP_MEMBERS),
+        // Files (issue 17): the fixture's file is attached to a group message.
+        row(
+            M::POST,
+            "/v1/groups/{gid}/files",
+            [404, 404, 404, 201, 201, 201, 404, 401],
+        )
+        .upload(),
+        row(M::GET, "/v1/groups/{gid}/files/usage", GROUP_MANAGERS),
+        row(M::GET, "/v1/groups/{gid}/files/{file}", GROUP_MEMBERS),
+        row(
+            M::GET,
+            "/v1/groups/{gid}/files/{file}/content",
+            GROUP_MEMBERS,
+        ),
         // A member may leave; only managers remove others (here: the member).
         row(
             M::DELETE,
@@ -531,9 +551,47 @@ impl Fixture {
             ("fid", form.id.clone()),
         ];
         let settled = payments[1].clone();
+        let router = qun_host::app(state.clone());
+        // A file the member uploaded and attached to a group message.
+        let member_token = tokens[5].clone().expect("the member's token");
+        let send = |request: Request<Body>| {
+            let router = router.clone();
+            async move {
+                let response = router.oneshot(request).await.expect("router answers");
+                let status = response.status();
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes();
+                assert!(status.is_success(), "{status}: {body:?}");
+                serde_json::from_slice::<Value>(&body).expect("json")
+            }
+        };
+        let file = send(
+            Request::post(format!("/v1/groups/{}/files?name=notes.txt", group.id))
+                .header("authorization", format!("Bearer {member_token}"))
+                .body(Body::from("the group's notes"))
+                .expect("request"),
+        )
+        .await["id"]
+            .as_str()
+            .expect("file id")
+            .to_string();
+        send(
+            Request::post(format!("/v1/groups/{}/messages", group.id))
+                .header("authorization", format!("Bearer {member_token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(json!({"files": [file]}).to_string()))
+                .expect("request"),
+        )
+        .await;
+        let mut params = params;
+        params.push(("file", file));
         Fixture {
             _db: db,
-            router: qun_host::app(state.clone()),
+            router,
             tokens,
             params,
             settled,
@@ -561,7 +619,10 @@ impl Fixture {
                 params.push((name, value));
             }
         }
-        let uri = fill(row.path, &params);
+        let mut uri = fill(row.path, &params);
+        if matches!(row.body, Send::Upload) {
+            uri.push_str("?name=matrix.txt");
+        }
         let mut request = Request::builder().method(row.method.clone()).uri(uri);
         if let Some(token) = &self.tokens[caller] {
             request = request.header("authorization", format!("Bearer {token}"));
@@ -584,6 +645,10 @@ impl Fixture {
             Send::Wasm => {
                 request = request.header("content-type", "application/wasm");
                 Body::from(std::fs::read(qun_components::STATEFUL).expect("stateful"))
+            }
+            Send::Upload => {
+                request = request.header("content-type", "application/octet-stream");
+                Body::from("some words")
             }
         };
         let response = self

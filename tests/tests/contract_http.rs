@@ -1022,7 +1022,11 @@ async fn homework_is_set_handed_in_and_graded_through_forms_over_http(backend: B
         .post(&hand_in, &sam.1, json!({"values": {"answer": ""}}))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(fields(&body), ["answer"]);
+    assert_eq!(
+        fields(&body),
+        ["answer", "work"],
+        "text or files, at least one"
+    );
     let (status, handed) = api
         .post(
             &hand_in,
@@ -1085,5 +1089,76 @@ async fn homework_is_set_handed_in_and_graded_through_forms_over_http(backend: B
             .flatten()
             .any(|d| d["text"].as_str().is_some_and(|t| t.contains("95/100"))),
         "{directs}"
+    );
+
+    // Sue hands in a photo of her work (issue 17): uploaded, chosen in the
+    // form's file input, and the teacher sees it among the hand-ins and
+    // downloads the same bytes; Sam, who sees no message showing it, gets 404.
+    let photo: Vec<u8> = {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend((0..2000u32).map(|i| (i % 251) as u8));
+        png
+    };
+    let response = api
+        .client
+        .post(format!("{}/v1/groups/{gid}/files", api.base))
+        .query(&[("name", "essay page 1.png")])
+        .bearer_auth(&sue.1)
+        .body(photo.clone())
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let uploaded: Value = response.json().await.expect("file json");
+    let file_id = uploaded["id"].as_str().expect("file id").to_string();
+    // The card as it is now (its buttons' refs change when it is updated).
+    let (_, card) = api
+        .get(&format!("/v1/groups/{gid}/messages/{card_id}"), &sue.1)
+        .await;
+    let (status, pressed) = api
+        .post(&click(&button(&card, "Hand in")), &sue.1, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{pressed}");
+    let (status, handed) = api
+        .post(
+            &form_path(&pressed),
+            &sue.1,
+            json!({"values": {"work": [file_id]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{handed}");
+    let (status, listed) = api
+        .post(&click(&button(&card, "Hand-ins")), &teacher.1, json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let image = listed["response"]["message"]["blocks"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .find(|b| b["type"] == "image")
+        .unwrap_or_else(|| panic!("the teacher sees Sue's photo: {listed}"))
+        .clone();
+    assert_eq!(image["file"]["id"], json!(file_id));
+    let url = image["file"]["url"].as_str().expect("url");
+    let download = |token: &str| {
+        api.client
+            .get(format!("{}{url}", api.base))
+            .bearer_auth(token.to_string())
+            .send()
+    };
+    let response = download(&teacher.1).await.expect("download");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.bytes().await.expect("bytes").as_ref(),
+        photo.as_slice()
+    );
+    assert_eq!(
+        download(&sam.1).await.expect("download").status(),
+        StatusCode::NOT_FOUND
+    );
+    let (_, stranger) = api.user("stranger-files", false).await;
+    assert_eq!(
+        download(&stranger).await.expect("download").status(),
+        StatusCode::NOT_FOUND
     );
 }

@@ -43,7 +43,7 @@ impl InvocationState {
     fn not_found(id: &str) -> Error {
         Error::NotFound(format!(
             "no file {:?} was given to this app in this invocation or is held by it",
-            crate::capabilities::truncate(id, 80)
+            id.chars().take(80).collect::<String>()
         ))
     }
 
@@ -96,7 +96,7 @@ impl InvocationState {
             let (row, _) = self.readable(id).await.map_err(|_| {
                 Error::Invalid(format!(
                     "the message shows file {:?}, which is not one of this app's files",
-                    crate::capabilities::truncate(id, 80)
+                    id.chars().take(80).collect::<String>()
                 ))
             })?;
             if image && !crate::blobs::is_inline_safe(&row.content_type) {
@@ -109,12 +109,17 @@ impl InvocationState {
         Ok(())
     }
 
-    async fn stat_impl(&mut self, id: String) -> Result<FileInfo, Error> {
+    async fn file_stat_impl(&mut self, id: String) -> Result<FileInfo, Error> {
         let (row, _) = self.readable(&id).await?;
         Ok(info(&row))
     }
 
-    async fn read_impl(&mut self, id: String, offset: u64, length: u32) -> Result<Vec<u8>, Error> {
+    async fn file_read_impl(
+        &mut self,
+        id: String,
+        offset: u64,
+        length: u32,
+    ) -> Result<Vec<u8>, Error> {
         let (row, bytes) = self.readable(&id).await?;
         let size = u64::try_from(row.size).unwrap_or_default();
         let length = (length as usize).min(self.limits.file_chunk_bytes) as u64;
@@ -138,7 +143,7 @@ impl InvocationState {
         }
     }
 
-    async fn create_impl(&mut self, name: String) -> Result<u32, Error> {
+    async fn file_create_impl(&mut self, name: String) -> Result<u32, Error> {
         let name = name.trim().to_string();
         if name.is_empty() {
             return Err(Error::Invalid("a file needs a name".into()));
@@ -146,9 +151,7 @@ impl InvocationState {
         self.check_size("file name", name.len(), NAME_BYTES)?;
         self.check_text("file name", &name)?;
         if name.contains(['/', '\\']) {
-            return Err(Error::Invalid(
-                "a file name holds no `/` or `\\`".into(),
-            ));
+            return Err(Error::Invalid("a file name holds no `/` or `\\`".into()));
         }
         let made = self.effects.files_created.len() + self.uploads.len();
         if made >= self.limits.files_per_invocation {
@@ -170,7 +173,7 @@ impl InvocationState {
         Ok(id)
     }
 
-    async fn append_impl(&mut self, upload: u32, bytes: Vec<u8>) -> Result<(), Error> {
+    async fn file_append_impl(&mut self, upload: u32, bytes: Vec<u8>) -> Result<(), Error> {
         self.check_size("one append", bytes.len(), self.limits.file_chunk_bytes)?;
         let max = self.limits.file_bytes;
         let Some(staged) = self.uploads.get_mut(&upload) else {
@@ -190,7 +193,7 @@ impl InvocationState {
         Ok(())
     }
 
-    async fn finish_impl(&mut self, upload: u32) -> Result<FileInfo, Error> {
+    async fn file_finish_impl(&mut self, upload: u32) -> Result<FileInfo, Error> {
         let Some(staged) = self.uploads.remove(&upload) else {
             return Err(Error::NotFound(format!("no unfinished upload {upload}")));
         };
@@ -241,13 +244,20 @@ impl InvocationState {
             created_at: crate::store::now_ms(),
         };
         let out = info(&row);
-        self.effects.files_created.push(NewFile { row, staged: blob });
+        self.effects
+            .files_created
+            .push(NewFile { row, staged: blob });
         Ok(out)
     }
 
-    async fn delete_impl(&mut self, id: String) -> Result<bool, Error> {
+    async fn file_delete_impl(&mut self, id: String) -> Result<bool, Error> {
         self.check_size("file id", id.len(), 64)?;
-        if let Some(at) = self.effects.files_created.iter().position(|f| f.row.id == id) {
+        if let Some(at) = self
+            .effects
+            .files_created
+            .iter()
+            .position(|f| f.row.id == id)
+        {
             self.effects.files_created.remove(at);
             return Ok(true);
         }
@@ -273,7 +283,12 @@ impl InvocationState {
 
 impl Host for InvocationState {
     async fn stat(&mut self, id: String) -> Result<FileInfo, Error> {
-        capability_call!(self, Capability::Files, "files.stat", self.stat_impl(id))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.stat",
+            self.file_stat_impl(id)
+        )
     }
 
     async fn read(&mut self, id: String, offset: u64, length: u32) -> Result<Vec<u8>, Error> {
@@ -281,12 +296,17 @@ impl Host for InvocationState {
             self,
             Capability::Files,
             "files.read",
-            self.read_impl(id, offset, length)
+            self.file_read_impl(id, offset, length)
         )
     }
 
     async fn create(&mut self, name: String) -> Result<u32, Error> {
-        capability_call!(self, Capability::Files, "files.create", self.create_impl(name))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.create",
+            self.file_create_impl(name)
+        )
     }
 
     async fn append(&mut self, upload: u32, bytes: Vec<u8>) -> Result<(), Error> {
@@ -294,15 +314,25 @@ impl Host for InvocationState {
             self,
             Capability::Files,
             "files.append",
-            self.append_impl(upload, bytes)
+            self.file_append_impl(upload, bytes)
         )
     }
 
     async fn finish(&mut self, upload: u32) -> Result<FileInfo, Error> {
-        capability_call!(self, Capability::Files, "files.finish", self.finish_impl(upload))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.finish",
+            self.file_finish_impl(upload)
+        )
     }
 
     async fn delete(&mut self, id: String) -> Result<bool, Error> {
-        capability_call!(self, Capability::Files, "files.delete", self.delete_impl(id))
+        capability_call!(
+            self,
+            Capability::Files,
+            "files.delete",
+            self.file_delete_impl(id)
+        )
     }
 }

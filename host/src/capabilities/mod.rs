@@ -8,8 +8,8 @@
 
 mod blocks;
 // Issue 17.
-mod files;
 pub(crate) mod call_log;
+mod files;
 mod log;
 mod membership;
 pub(crate) mod messaging;

@@ -20,9 +20,9 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::AppState;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
-use super::AppState;
 use crate::blobs::is_inline_safe;
 use crate::store::{FileRow, now_ms};
 
@@ -197,6 +197,28 @@ async fn upload_file(
     query: Result<Query<UploadQuery>, QueryRejection>,
     headers: HeaderMap,
     body: Body,
+) -> Response {
+    match upload(state, user, gid, query, headers, body).await {
+        Ok(created) => created.into_response(),
+        // Refused before the whole body was read: the connection closes, so
+        // a client does not send its next request after the unread bytes.
+        Err(e) => {
+            let mut response = e.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+async fn upload(
+    state: AppState,
+    user: crate::store::User,
+    gid: String,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<(StatusCode, Json<FileView>), ApiError> {
     let Query(query) = query.map_err(|e| ApiError::bad("bad_query", e.body_text()))?;
     state.member_of(&gid, &user).await?;
@@ -225,7 +247,10 @@ async fn upload_file(
             Ok(chunk) => chunk,
             Err(e) => {
                 staged.abort(&blobs).await;
-                return Err(ApiError::bad("bad_body", format!("could not read the upload: {e}")));
+                return Err(ApiError::bad(
+                    "bad_body",
+                    format!("could not read the upload: {e}"),
+                ));
             }
         };
         if staged.size() + chunk.len() as u64 > max {
@@ -279,7 +304,12 @@ async fn visible_file(
     fid: &str,
     user_id: &str,
 ) -> Result<FileRow, ApiError> {
-    let not_found = || ApiError::not_found("file_not_found", format!("no file {fid} you can see in this group"));
+    let not_found = || {
+        ApiError::not_found(
+            "file_not_found",
+            format!("no file {fid} you can see in this group"),
+        )
+    };
     if fid.len() > 64 || !state.store().file_visible_to(gid, fid, user_id).await? {
         return Err(not_found());
     }
@@ -287,8 +317,8 @@ async fn visible_file(
 }
 
 /// A file's metadata.
-#[utoipa::path(get, path = "/v1/groups/{gid}/files/{fid}", tag = "files",
-    params(("gid" = String, Path, description = "Group id"), ("fid" = String, Path, description = "File id")),
+#[utoipa::path(get, path = "/v1/groups/{gid}/files/{file}", tag = "files",
+    params(("gid" = String, Path, description = "Group id"), ("file" = String, Path, description = "File id")),
     responses((status = 200, body = FileView), (status = 401, body = ErrorBody),
         (status = 404, description = "no such group among yours, or no such file you can see", body = ErrorBody)))]
 async fn get_file(
@@ -321,7 +351,9 @@ fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> 
     let range = match (start.parse::<u64>(), end.parse::<u64>()) {
         (Ok(s), Ok(e)) if s <= e => (s, e.min(size.saturating_sub(1))),
         (Ok(s), Err(_)) if end.is_empty() => (s, size.saturating_sub(1)),
-        (Err(_), Ok(n)) if start.is_empty() && n > 0 => (size.saturating_sub(n), size.saturating_sub(1)),
+        (Err(_), Ok(n)) if start.is_empty() && n > 0 => {
+            (size.saturating_sub(n), size.saturating_sub(1))
+        }
         _ => return Ok(None),
     };
     if size == 0 || range.0 >= size {
@@ -335,7 +367,13 @@ fn byte_range(headers: &HeaderMap, size: u64) -> Result<Option<(u64, u64)>, ()> 
 fn disposition(kind: &str, name: &str) -> String {
     let ascii: String = name
         .chars()
-        .map(|c| if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let mut encoded = String::new();
     for b in name.as_bytes() {
@@ -350,8 +388,8 @@ fn disposition(kind: &str, name: &str) -> String {
 
 /// A file's bytes. Served as an attachment (never rendered) unless it is a
 /// PNG, JPEG, GIF or WebP image; `Range: bytes=a-b` gets 206 with that part.
-#[utoipa::path(get, path = "/v1/groups/{gid}/files/{fid}/content", tag = "files",
-    params(("gid" = String, Path, description = "Group id"), ("fid" = String, Path, description = "File id")),
+#[utoipa::path(get, path = "/v1/groups/{gid}/files/{file}/content", tag = "files",
+    params(("gid" = String, Path, description = "Group id"), ("file" = String, Path, description = "File id")),
     responses((status = 200, description = "the bytes", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 206, description = "the range asked for", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 401, body = ErrorBody),
@@ -380,9 +418,17 @@ async fn file_content(
         .map_err(|e| ApiError::Internal(format!("reading file {fid}: {e}")))?;
     let inline = is_inline_safe(&row.content_type);
     let mut response = Body::from_stream(stream).into_response();
-    *response.status_mut() = if range.is_some() { StatusCode::PARTIAL_CONTENT } else { StatusCode::OK };
+    *response.status_mut() = if range.is_some() {
+        StatusCode::PARTIAL_CONTENT
+    } else {
+        StatusCode::OK
+    };
     let h = response.headers_mut();
-    let content_type = if inline { row.content_type.as_str() } else { "application/octet-stream" };
+    let content_type = if inline {
+        row.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
     let mut set = |name: header::HeaderName, value: String| {
         if let Ok(v) = HeaderValue::from_str(&value) {
             h.insert(name, v);
@@ -394,7 +440,10 @@ async fn file_content(
         disposition(if inline { "inline" } else { "attachment" }, &row.name),
     );
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff".into());
-    set(header::CONTENT_SECURITY_POLICY, "default-src 'none'; sandbox".into());
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; sandbox".into(),
+    );
     set(header::CACHE_CONTROL, "private, max-age=3600".into());
     set(header::ETAG, format!("\"{}\"", row.sha256));
     set(header::ACCEPT_RANGES, "bytes".into());
@@ -482,7 +531,13 @@ mod tests {
     #[test]
     fn names_are_quoted_safely() {
         let d = disposition("attachment", "报告 \"final\".pdf");
-        assert!(d.starts_with("attachment; filename=\"__ _final_.pdf\""), "{d}");
-        assert!(d.contains("filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"), "{d}");
+        assert!(
+            d.starts_with("attachment; filename=\"__ _final_.pdf\""),
+            "{d}"
+        );
+        assert!(
+            d.contains("filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"),
+            "{d}"
+        );
     }
 }

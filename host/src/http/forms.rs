@@ -155,10 +155,8 @@ async fn files_refused(
 ) -> Result<Vec<qun_blocks::FieldError>, ApiError> {
     let mut errors = Vec::new();
     for (input_id, ids) in given {
-        let Some(qun_blocks::InputKind::File(input)) = form
-            .inputs()
-            .find(|i| &i.id == input_id)
-            .map(|i| &i.kind)
+        let Some(qun_blocks::InputKind::File(input)) =
+            form.inputs().find(|i| &i.id == input_id).map(|i| &i.kind)
         else {
             continue;
         };
@@ -270,7 +268,9 @@ async fn submit_form(
             Ok(submitted) => {
                 let members = submitted.members.clone();
                 let mut errors = members_outside(&state, &gid, &members).await?;
-                errors.extend(files_refused(&state, &gid, &user.id, &stored.form, &submitted.files).await?);
+                errors.extend(
+                    files_refused(&state, &gid, &user.id, &stored.form, &submitted.files).await?,
+                );
                 (Some(submitted), errors)
             }
             Err(errors) => {

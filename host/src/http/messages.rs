@@ -587,17 +587,18 @@ impl DirectView {
     /// A stored direct message as its recipient sees it, with the files it shows.
     fn render(d: crate::store::DirectMessage, files: &render::FileIndex) -> DirectView {
         let none = std::collections::HashMap::new();
+        let blocks = d
+            .blocks
+            .as_ref()
+            .map(|b| render::message_blocks(&b.blocks, &none, &d.group_id, files))
+            .unwrap_or_default();
         DirectView {
             id: d.id,
             group_id: d.group_id,
             installation_id: d.installation_id,
             text: d.text,
             card: d.card.as_ref().map(|c| render::legacy_card(c, &none)),
-            blocks: d
-                .blocks
-                .as_ref()
-                .map(|b| render::message_blocks(&b.blocks, &none, &d.group_id, files))
-                .unwrap_or_default(),
+            blocks,
             created_at: d.created_at,
         }
     }

@@ -376,7 +376,8 @@ mod tests {
             .into_iter()
             .map(|(p, r)| (p, r.to_string()))
             .collect();
-        let json = serde_json::to_value(message_blocks(&blocks, &refs)).expect("json");
+        let json = serde_json::to_value(message_blocks(&blocks, &refs, "g", &FileIndex::new()))
+            .expect("json");
         let text = json.to_string();
         assert!(!text.contains("secret"), "{text}");
         assert_eq!(json[1]["elements"][0]["ref"], "r0");

@@ -458,7 +458,9 @@ impl Runtime {
             let result = match result {
                 Ok((answer, card, private_to)) => {
                     let shown = match &answer {
-                        Answer::Response(Response::Post { message } | Response::Private { message })
+                        Answer::Response(
+                            Response::Post { message } | Response::Private { message },
+                        )
                         | Answer::Action {
                             response: Response::Post { message } | Response::Private { message },
                             ..

@@ -237,13 +237,12 @@ impl Store {
 
     /// Blobs no file has used since before `before`.
     pub async fn unused_blobs(&self, before: i64, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sha256 FROM blobs WHERE refs <= 0 AND touched_at < $1 LIMIT $2",
-        )
-        .bind(before)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?;
+        let rows =
+            sqlx::query("SELECT sha256 FROM blobs WHERE refs <= 0 AND touched_at < $1 LIMIT $2")
+                .bind(before)
+                .bind(limit)
+                .fetch_all(self.pool())
+                .await?;
         rows.iter()
             .map(|r| Ok(r.try_get("sha256")?))
             .collect::<Result<_, StoreError>>()
@@ -295,12 +294,17 @@ impl WriteTx {
     /// Remove the blob row of `sha256` if no file uses it and none has since
     /// `before`; true if it was removed (the caller then removes the bytes
     /// before committing).
-    pub async fn drop_unused_blob(&mut self, sha256: &str, before: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM blobs WHERE sha256 = $1 AND refs <= 0 AND touched_at < $2")
-            .bind(sha256)
-            .bind(before)
-            .execute(&mut *self.tx)
-            .await?;
+    pub async fn drop_unused_blob(
+        &mut self,
+        sha256: &str,
+        before: i64,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("DELETE FROM blobs WHERE sha256 = $1 AND refs <= 0 AND touched_at < $2")
+                .bind(sha256)
+                .bind(before)
+                .execute(&mut *self.tx)
+                .await?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -340,7 +344,11 @@ impl WriteTx {
     }
 
     /// `installation_id` holds `file_id` from now on.
-    pub async fn hold_file(&mut self, installation_id: &str, file_id: &str) -> Result<(), StoreError> {
+    pub async fn hold_file(
+        &mut self,
+        installation_id: &str,
+        file_id: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO installation_files (installation_id, file_id) VALUES ($1, $2) \
              ON CONFLICT (installation_id, file_id) DO NOTHING",
@@ -353,7 +361,11 @@ impl WriteTx {
     }
 
     /// Whether `installation_id` holds `file_id`, in this transaction.
-    pub async fn holds_file(&mut self, installation_id: &str, file_id: &str) -> Result<bool, StoreError> {
+    pub async fn holds_file(
+        &mut self,
+        installation_id: &str,
+        file_id: &str,
+    ) -> Result<bool, StoreError> {
         let row = sqlx::query(
             "SELECT 1 AS yes FROM installation_files WHERE installation_id = $1 AND file_id = $2",
         )
@@ -367,7 +379,11 @@ impl WriteTx {
     /// `installation_id` lets go of `file_id`: a file it created is deleted
     /// (messages then show it as deleted); a member's upload stays theirs.
     /// False if it did not hold it.
-    pub async fn release_file(&mut self, installation_id: &str, file_id: &str) -> Result<bool, StoreError> {
+    pub async fn release_file(
+        &mut self,
+        installation_id: &str,
+        file_id: &str,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "DELETE FROM installation_files WHERE installation_id = $1 AND file_id = $2",
         )
@@ -397,7 +413,10 @@ impl WriteTx {
             "DELETE FROM installation_files WHERE file_id = $1",
             "DELETE FROM files WHERE id = $1",
         ] {
-            sqlx::query(sql).bind(file_id).execute(&mut *self.tx).await?;
+            sqlx::query(sql)
+                .bind(file_id)
+                .execute(&mut *self.tx)
+                .await?;
         }
         self.release_blob(sha256).await
     }
@@ -411,12 +430,14 @@ impl WriteTx {
         files: &[&str],
     ) -> Result<(), StoreError> {
         for file in files {
-            sqlx::query("INSERT INTO file_shares (file_id, message_id, viewer) VALUES ($1, $2, $3)")
-                .bind(*file)
-                .bind(message_id)
-                .bind(viewer)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO file_shares (file_id, message_id, viewer) VALUES ($1, $2, $3)",
+            )
+            .bind(*file)
+            .bind(message_id)
+            .bind(viewer)
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(())
     }
@@ -436,7 +457,10 @@ impl WriteTx {
     }
 
     /// Bytes of the files `installation_id` holds, in this transaction.
-    pub async fn installation_file_bytes(&mut self, installation_id: &str) -> Result<i64, StoreError> {
+    pub async fn installation_file_bytes(
+        &mut self,
+        installation_id: &str,
+    ) -> Result<i64, StoreError> {
         installation_bytes_on(&mut *self.tx, installation_id).await
     }
 }

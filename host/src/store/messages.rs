@@ -418,7 +418,8 @@ impl WriteTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
             let viewer: Option<String> = row.try_get("visible_to")?;
-            self.share_files(Some(id), viewer.as_deref(), &files).await?;
+            self.share_files(Some(id), viewer.as_deref(), &files)
+                .await?;
         }
         Ok(true)
     }

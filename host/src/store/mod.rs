@@ -451,7 +451,13 @@ fn default_blobs(
                 .unwrap_or("memory");
             let safe: String = db
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '-' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
                 .collect();
             let unique = if url.contains(":memory:") || safe.is_empty() {
                 format!("memory-{}", uuid::Uuid::new_v4())

@@ -378,13 +378,15 @@ fn check_kind(path: &str, kind: &InputKind) -> Result<(), BlockError> {
             if f.max_files == 0 || f.max_files > MAX_FILES_PER_INPUT {
                 return Err(BlockError::new(
                     format!("{path}.max_files"),
-                    format!(
-                        "is {}; it must be 1 to {MAX_FILES_PER_INPUT}",
-                        f.max_files
-                    ),
+                    format!("is {}; it must be 1 to {MAX_FILES_PER_INPUT}", f.max_files),
                 ));
             }
-            count(&format!("{path}.accept"), f.accept.len(), MAX_OPTIONS, "type")?;
+            count(
+                &format!("{path}.accept"),
+                f.accept.len(),
+                MAX_OPTIONS,
+                "type",
+            )?;
             for (i, accept) in f.accept.iter().enumerate() {
                 let ok = !accept.is_empty()
                     && accept.len() <= MAX_LABEL_CHARS
@@ -603,13 +605,14 @@ mod tests;
 
 /// A file id: 1 to 64 letters, digits and `-`.
 fn file_id(path: &str, id: &str) -> Result<(), BlockError> {
-    if id.is_empty()
-        || id.len() > 64
-        || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     {
         return Err(BlockError::new(
             path,
-            format!("is {}, which is not a file id", value::quoted(&clip(id, 40))),
+            format!(
+                "is {}, which is not a file id",
+                value::quoted(&clip(id, 40))
+            ),
         ));
     }
     Ok(())

@@ -175,7 +175,9 @@ fn files(input: &crate::model::FileInput, given: &Json) -> Result<Option<Value>,
         ));
     }
     let well_formed = |id: &String| {
-        !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        !id.is_empty()
+            && id.len() <= 64
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     };
     if !ids.iter().all(well_formed) {
         return Err("names a file that was not uploaded".into());

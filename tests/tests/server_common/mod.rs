@@ -59,16 +59,32 @@ impl Server {
     /// limits are off: these tests call the API from one token and one
     /// address as fast as they can.
     pub fn start_with(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
-        Server::spawn(database_url, admin_token, args, false)
+        Server::spawn(database_url, admin_token, args, false, &[])
+    }
+
+    /// Like [`Server::start_with`], with more environment variables.
+    pub fn start_env(
+        database_url: &str,
+        admin_token: &str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Server {
+        Server::spawn(database_url, admin_token, args, false, env)
     }
 
     /// Like [`Server::start_with`], with the production rate limits on
     /// (tune them with `args`).
     pub fn start_limited(database_url: &str, admin_token: &str, args: &[&str]) -> Server {
-        Server::spawn(database_url, admin_token, args, true)
+        Server::spawn(database_url, admin_token, args, true, &[])
     }
 
-    fn spawn(database_url: &str, admin_token: &str, args: &[&str], rate_limits: bool) -> Server {
+    fn spawn(
+        database_url: &str,
+        admin_token: &str,
+        args: &[&str],
+        rate_limits: bool,
+        env: &[(&str, &str)],
+    ) -> Server {
         let dir =
             std::env::temp_dir().join(format!("qun-server-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).expect("temp data dir");
@@ -81,6 +97,7 @@ impl Server {
             .env("QUN_BOOTSTRAP_ADMIN_TOKEN", admin_token)
             .env("RUST_LOG", "warn")
             .env("QUN_RATE_LIMITS", rate_limits.to_string())
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

@@ -12,9 +12,9 @@ use exports::qun::app::handler::{
     Error, Event, Guest, Submission,
 };
 use qun::app::blocks::{
-    Block, Button, ButtonStyle, CheckboxInput, Choice, ChoiceInput, Date, DateInput,
-    DateTimeInput, Element, FieldError, Form, Input, InputKind, MemberInput, MemberPicker,
-    Message, NamedValue, NumberInput, Response, SelectMenu, TextInput, Value,
+    Block, Button, ButtonStyle, CheckboxInput, Choice, ChoiceInput, Date, DateInput, DateTimeInput,
+    Element, FieldError, Form, Input, InputKind, MemberInput, MemberPicker, Message, NamedValue,
+    NumberInput, Response, SelectMenu, TextInput, Value,
 };
 use qun::app::{messaging, storage};
 use serde_json::{Value as Json, json};
@@ -129,7 +129,10 @@ fn form(callback: &str) -> Form {
                 }),
             ),
             input("who", InputKind::Member(MemberInput { initial: None })),
-            input("agree", InputKind::Checkbox(CheckboxInput { initial: false })),
+            input(
+                "agree",
+                InputKind::Checkbox(CheckboxInput { initial: false }),
+            ),
         ],
         submit_label: "Send".into(),
         callback: callback.to_string(),
@@ -282,10 +285,12 @@ impl Guest for Asker {
                     ],
                 },
             ],
-            actions: ["open", "card", "update", "delete", "whisper", "dm", "click", "log"]
-                .into_iter()
-                .map(action)
-                .collect(),
+            actions: [
+                "open", "card", "update", "delete", "whisper", "dm", "click", "log",
+            ]
+            .into_iter()
+            .map(action)
+            .collect(),
             subscriptions: Vec::new(),
         }
     }
@@ -319,7 +324,10 @@ impl Guest for Asker {
     fn on_action(_ctx: Context, call: ActionCall) -> Result<ActionAnswer, Error> {
         let payload: Json = serde_json::from_str(&call.payload).unwrap_or(Json::Null);
         match call.name.as_str() {
-            "open" => answer(json!({}), Response::Form(form(field(&payload, "callback")?))),
+            "open" => answer(
+                json!({}),
+                Response::Form(form(field(&payload, "callback")?)),
+            ),
             "card" => {
                 let id = messaging::post(&card("A card"))?;
                 answer(json!({"id": id}), Response::None)
