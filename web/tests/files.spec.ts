@@ -3,6 +3,7 @@
 // a file to a message and another member downloads it; the group's owner sees
 // how much of the group's file quota is used.
 import { readFileSync } from "node:fs";
+import AxeBuilder from "@axe-core/playwright";
 import type { Download, Locator, Page } from "@playwright/test";
 import { test, expect, shot } from "./fixtures";
 
@@ -22,6 +23,15 @@ async function bytesOf(download: Download): Promise<Buffer> {
 async function downloadBy(page: Page, target: Locator): Promise<Download> {
   const [download] = await Promise.all([page.waitForEvent("download"), target.click()]);
   return download;
+}
+
+/** axe (WCAG 2 A and AA) finds nothing serious or critical on the page as it is. */
+async function accessible(page: Page, where: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa"]).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe on ${where}`).toEqual([]);
 }
 
 async function openDemo(page: Page) {
@@ -71,6 +81,7 @@ test("a student hands in a photo; the teacher sees it and downloads the same byt
     await expect(chip).toContainText("uploaded");
     await handIn.getByLabel("Your answer").fill("Here is my board.");
     await shot(student, "files-hand-in");
+    await accessible(student, "the hand-in form with a file");
     await handIn.getByRole("button", { name: "Hand in" }).click();
     await expect(handIn).toBeHidden();
 
@@ -83,6 +94,7 @@ test("a student hands in a photo; the teacher sees it and downloads the same byt
     await expect(img).toHaveJSProperty("naturalWidth", 8);
     await expect(img).toHaveAttribute("src", /^blob:/);
     await shot(teacher, "files-hand-ins");
+    await accessible(teacher, "the hand-ins with a photo");
 
     // A click saves it: the same bytes, under the file's name.
     const download = await downloadBy(teacher, image.getByRole("link"));
@@ -122,6 +134,7 @@ test("a member attaches a file to a message; another member downloads it", async
     await expect(file).toContainText("hike notes.txt");
     await expect(file).toContainText(`${notes.length} B`);
     await shot(bob, "files-attachment");
+    await accessible(bob, "a message with a file");
     const download = await downloadBy(bob, file.getByRole("button", { name: "Download hike notes.txt" }));
     expect(download.suggestedFilename()).toBe("hike notes.txt");
     expect((await bytesOf(download)).equals(notes)).toBe(true);
@@ -130,7 +143,18 @@ test("a member attaches a file to a message; another member downloads it", async
     await alice.getByLabel("Attach files").setInputFiles({ name: "board.png", mimeType: "image/png", buffer: PNG });
     await expect(alice.getByTestId("upload").filter({ hasText: "board.png" })).toContainText("uploaded");
     await alice.getByRole("button", { name: "Send" }).click();
-    await expect(bob.getByTestId("message").filter({ hasText: "board.png" })).toHaveCount(1);
+    const photo = bob.getByTestId("message").filter({ hasText: "board.png" });
+    await expect(photo).toHaveCount(1);
+    await expect(photo.getByRole("img", { name: "board.png" })).toHaveJSProperty("naturalWidth", 8);
+
+    // A file's name is text, whatever it looks like.
+    const markup = "<img src=x onerror=alert(1)>.txt";
+    await alice.getByLabel("Attach files").setInputFiles({ name: markup, mimeType: "text/plain", buffer: notes });
+    await expect(alice.getByTestId("upload").filter({ hasText: markup })).toContainText("uploaded");
+    await alice.getByRole("button", { name: "Send" }).click();
+    const shown = bob.getByTestId("message").filter({ hasText: markup });
+    await expect(shown.getByTestId("file-block")).toContainText(markup);
+    await expect(shown.locator("img")).toHaveCount(0);
   } finally {
     await aliceContext.close();
     await bobContext.close();
@@ -159,6 +183,7 @@ test("the owner sees the group's file usage", async ({ browser, page, server, si
   await expect(members).toContainText("Members' uploads");
   await expect(members.getByRole("cell").first()).not.toHaveText("0");
   await shot(page, "files-usage");
+  await accessible(page, "the group's file usage");
 
   // A member who is not an owner or admin does not see it.
   const bobContext = await browser.newContext({ baseURL: server.url });

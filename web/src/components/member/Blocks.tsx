@@ -161,7 +161,7 @@ function ImageBlock({ file, alt }: { file: FileRef; alt: string }) {
       )}
       <figcaption>
         <small>
-          {alt && <span className="image-alt">{alt} · </span>}
+          {alt && alt !== file.name && <span className="image-alt">{alt} · </span>}
           <span className="file-name">{file.name}</span> · {formatBytes(file.size)}
         </small>
       </figcaption>

@@ -460,9 +460,9 @@ function FileField({
         }}
       />
       <small id={hintId} className="hint">
-        {input.hint ? `${input.hint} · ` : ""}
-        {t("files.limit", { count: maxFiles })}
-        {kinds ? ` · ${t("files.accepted", { kinds })}` : ""}
+        {/* The app's own hint, else what the input takes, in words. */}
+        {input.hint ||
+          `${t("files.limit", { count: maxFiles })}${kinds ? ` · ${t("files.accepted", { kinds })}` : ""}`}
       </small>
       <UploadList id={listId} uploads={uploads} onRemove={onRemove} disabled={disabled} />
       {error && (

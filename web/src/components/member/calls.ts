@@ -27,7 +27,7 @@ export async function messagesBefore(gid: string, before: number): Promise<Messa
 
 /** Post a member's message: its text and the ids of files they uploaded (at most 10). */
 export async function postMessage(gid: string, text: string, files: string[] = []): Promise<Posted> {
-  const body = files.length > 0 ? ({ text, files } as never) : { text };
+  const body = files.length > 0 ? { text, files } : { text };
   const data = await ok(api.POST("/v1/groups/{gid}/messages", { params: { path: { gid } }, body }));
   return data as unknown as Posted;
 }

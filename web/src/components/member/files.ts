@@ -1,12 +1,11 @@
 // Files: uploads (with progress), downloads and blob URLs. The file routes
 // need the bearer header, so content is fetched and shown or saved through
 // `URL.createObjectURL` (the CSP allows `img-src blob:`), never linked
-// directly. Typed `fetch` wrappers (the routes are newer than the generated
-// schema).
+// directly. Uploads use XMLHttpRequest, which reports progress.
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { TFunction } from "i18next";
-import { ApiError, getToken } from "../../api/client";
-import { getJson, postBytes } from "../dev/raw";
+import { api, ApiError, getToken, ok } from "../../api/client";
+import { postBytes } from "../dev/raw";
 import type { FileUsage, FileView } from "./types";
 
 /** Files a member may attach to one message. */
@@ -27,8 +26,8 @@ export function uploadFile(gid: string, file: File, onProgress: (fraction: numbe
 }
 
 /** The group's file usage (owners and admins; 403 for anyone else). */
-export function fileUsage(gid: string): Promise<FileUsage> {
-  return getJson<FileUsage>(`/v1/groups/${encodeURIComponent(gid)}/files/usage`);
+export async function fileUsage(gid: string): Promise<FileUsage> {
+  return ok(api.GET("/v1/groups/{gid}/files/usage", { params: { path: { gid } } }));
 }
 
 /** A file's bytes, fetched with the bearer header. */
