@@ -76,6 +76,17 @@ test("a student hands in a photo; the teacher sees it and downloads the same byt
     await expect(handIn).toBeVisible();
     const work = handIn.getByLabel("Your work");
     await expect(work).toHaveAttribute("type", "file");
+
+    // A type the input does not accept (the host reads it from the bytes) is
+    // refused beside the input.
+    await work.setInputFiles({ name: "board.zip", mimeType: "image/png", buffer: Buffer.from("PK\x03\x04 not an image") });
+    await expect(handIn.getByTestId("upload").filter({ hasText: "board.zip" })).toContainText("uploaded");
+    await handIn.getByRole("button", { name: "Hand in" }).click();
+    const refused = handIn.locator("#input-work-error");
+    await expect(refused).toHaveText("board.zip is application/zip, which this input does not accept");
+    await expect(work).toHaveAttribute("aria-invalid", "true");
+    await handIn.getByRole("button", { name: "Remove board.zip" }).click();
+    await expect(refused).toHaveCount(0);
     await work.setInputFiles({ name: "chessboard.png", mimeType: "image/png", buffer: PNG });
     const chip = handIn.getByTestId("upload").filter({ hasText: "chessboard.png" });
     await expect(chip).toContainText("uploaded");
@@ -117,6 +128,22 @@ test("a member attaches a file to a message; another member downloads it", async
     await openDemo(alice);
     await signIn(bob, "bob");
     await openDemo(bob);
+
+    // A file over the limit (25 MiB by default) is refused, in words, and
+    // holds the message back until it is removed.
+    await alice
+      .getByLabel("Attach files")
+      .setInputFiles({ name: "huge.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(26 << 20, 7) });
+    const huge = alice.getByTestId("upload").filter({ hasText: "huge.bin" });
+    await expect(huge.getByRole("alert")).toHaveText("“huge.bin” is too large to upload. Choose a smaller file.", {
+      timeout: 30_000,
+    });
+    await alice.getByRole("combobox", { name: "Message" }).fill("Too big?");
+    await alice.getByRole("button", { name: "Send" }).click();
+    await expect(alice.getByText("Remove it before sending.")).toBeVisible();
+    await alice.getByRole("button", { name: "Remove huge.bin" }).click();
+    await expect(huge).toHaveCount(0);
+    await alice.getByRole("combobox", { name: "Message" }).fill("");
 
     await alice.getByLabel("Attach files").setInputFiles({ name: "hike notes.txt", mimeType: "text/plain", buffer: notes });
     const chip = alice.getByTestId("upload").filter({ hasText: "hike notes.txt" });
