@@ -593,6 +593,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/groups/{gid}/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file to a group: the raw bytes as the body (any content type;
+         *     the host reads the type from the bytes). It is yours until you attach it
+         *     to a message (`files` of `POST /v1/groups/{gid}/messages`) or give it to
+         *     an app in a form's file input; one that is never used is removed after a
+         *     day.
+         */
+        post: operations["upload_file"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups/{gid}/files/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * How the group's file quota is used, in all and per installed app
+         *     (owners and admins).
+         */
+        get: operations["file_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups/{gid}/files/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A file's metadata. */
+        get: operations["get_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/groups/{gid}/files/{file}/content": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file's bytes. Served as an attachment (never rendered) unless it is a
+         *     PNG, JPEG, GIF or WebP image; `Range: bytes=a-b` gets 206 with that part.
+         */
+        get: operations["file_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/groups/{gid}/forms/{fid}": {
         parameters: {
             query?: never;
@@ -998,6 +1078,30 @@ export interface components {
             /** @description Per version invoked since then, by version. */
             versions: components["schemas"]["VersionStatsView"][];
         };
+        /** @description What one installed app holds. */
+        AppUsage: {
+            /** @description The app's slug. */
+            app: string;
+            /**
+             * Format: int64
+             * @description Bytes of the files it holds.
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description Files it holds.
+             */
+            files: number;
+            /** @description The installation. */
+            installation_id: string;
+            /**
+             * Format: int64
+             * @description Its quota in this group, in bytes.
+             */
+            quota_bytes: number;
+            /** @description The app's title. */
+            title: string;
+        };
         /** @description An app and its versions. */
         AppView: {
             /** @description What it does. */
@@ -1154,6 +1258,18 @@ export interface components {
             input: Record<string, never>;
             /** @enum {string} */
             type: "input";
+        } | {
+            /** @description The file. */
+            file: components["schemas"]["FileRef"];
+            /** @enum {string} */
+            type: "file";
+        } | {
+            /** @description What the image shows. */
+            alt: string;
+            /** @description The file. */
+            file: components["schemas"]["FileRef"];
+            /** @enum {string} */
+            type: "image";
         };
         /** @description Where the chain breaks. */
         BrokenLinkView: {
@@ -1412,6 +1528,80 @@ export interface components {
             /** @description What is wrong, for the member. */
             message: string;
         };
+        /** @description A file a message shows, as clients see it. */
+        FileRef: {
+            /** @description Its type, read from its bytes. */
+            content_type: string;
+            /** @description The file was deleted: show that, with no link. */
+            deleted: boolean;
+            /** @description The file's id. */
+            id: string;
+            /** @description Its name ("" when deleted). */
+            name: string;
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            size: number;
+            /** @description Where its bytes are (`GET`, with your token). */
+            url: string;
+        };
+        /** @description How a group's file quota is used. */
+        FileUsageView: {
+            /** @description What each installed app holds, against its own quota. */
+            apps: components["schemas"]["AppUsage"][];
+            /**
+             * Format: int64
+             * @description The group's files.
+             */
+            file_count: number;
+            /** @description Members' uploads no app holds (attached to messages, or chosen and not sent yet). */
+            members: components["schemas"]["UsageLine"];
+            /**
+             * Format: int64
+             * @description The group's quota, in bytes.
+             */
+            quota_bytes: number;
+            /**
+             * Format: int64
+             * @description Bytes of all the group's files.
+             */
+            used_bytes: number;
+        };
+        /** @description A file of a group. */
+        FileView: {
+            /** @description Its type, read from its bytes (never the uploader's word). */
+            content_type: string;
+            /**
+             * Format: int64
+             * @description When (ms since the epoch).
+             */
+            created_at: number;
+            /** @description Its group. */
+            group_id: string;
+            /** @description The file's id. */
+            id: string;
+            /**
+             * @description A browser may show it in the page (a PNG, JPEG, GIF or WebP image);
+             *     anything else is served as an attachment.
+             */
+            inline: boolean;
+            /** @description The installation of the app that created it. */
+            installation_id?: string | null;
+            /** @description Its name. */
+            name: string;
+            /** @description The SHA-256 of its bytes, lowercase hex. */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description Its size in bytes.
+             */
+            size: number;
+            /** @description The member who uploaded it; null for a file an app created. */
+            uploaded_by?: string | null;
+            /** @description Where its bytes are (`GET`, with your token; range requests work). */
+            url: string;
+        };
         /** @description A form opened for the caller (never its `state` or `callback`). */
         FormView: {
             /** @description Text, fields, context lines and inputs, in order. */
@@ -1437,7 +1627,7 @@ export interface components {
          * @description A capability's name, as used in grants
          * @enum {string}
          */
-        GrantName: "membership" | "messaging" | "payments" | "storage" | "scheduler" | "log";
+        GrantName: "membership" | "messaging" | "payments" | "storage" | "scheduler" | "log" | "files";
         /** @description What to change about a group; leave a field out to keep it. */
         GroupChange: {
             /**
@@ -1736,12 +1926,17 @@ export interface components {
         /** @description A message to post. */
         NewText: {
             /**
+             * @description Files you uploaded to this group (`POST /v1/groups/{gid}/files`) to
+             *     attach, at most 10; images are shown, other files offered to download.
+             */
+            files?: string[];
+            /**
              * @description The text (1 to 4096 characters, not only white space — Unicode
              *     `White_Space`, what `str::trim` removes — and no NUL or control
              *     character but tab and line breaks); `/word args` runs the command
-             *     `word` of an installed app.
+             *     `word` of an installed app. May be left out when `files` are attached.
              */
-            text: string;
+            text?: string | null;
         };
         /** @description A token to create. */
         NewToken: {
@@ -2032,6 +2227,19 @@ export interface components {
             sum: number;
             /** @description Transaction id. */
             transaction: string;
+        };
+        /** @description Bytes and files. */
+        UsageLine: {
+            /**
+             * Format: int64
+             * @description Bytes.
+             */
+            bytes: number;
+            /**
+             * Format: int64
+             * @description Files.
+             */
+            files: number;
         };
         /** @description A platform user. */
         UserView: {
@@ -4824,6 +5032,320 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_file: {
+        parameters: {
+            query: {
+                /**
+                 * @description The file's name as members will see it (1 to 255 bytes, no `/`, `\`
+                 *     or control characters).
+                 */
+                name: string;
+            };
+            header?: never;
+            path: {
+                /** @description Group id */
+                gid: string;
+            };
+            cookie?: never;
+        };
+        /** @description The file's bytes */
+        requestBody: {
+            content: {
+                "application/octet-stream": number[];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileView"];
+                };
+            };
+            /** @description `invalid_name` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group among yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `file_too_large` (over the per-file limit) or `group_file_quota` (the group's files would pass its quota) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    file_usage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group id */
+                gid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileUsageView"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description not an owner or admin of the group */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group id */
+                gid: string;
+                /** @description File id */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FileView"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group among yours, or no such file you can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    file_content: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group id */
+                gid: string;
+                /** @description File id */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the bytes */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description the range asked for */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": number[];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group among yours, or no such file you can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the range is past the end of the file */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,6 +1,6 @@
 // A group's apps, for its owner (and group admins): installed apps with their
 // grants and status, the catalog with consent to install, the group's
-// commands and its audit trail.
+// commands, its file usage and its audit trail.
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
@@ -9,6 +9,7 @@ import { ErrorNote } from "../components/ErrorNote";
 import { AuditTrail } from "../components/owner/AuditTrail";
 import { Catalog } from "../components/owner/Catalog";
 import { Commands } from "../components/owner/Commands";
+import { FileUsage } from "../components/owner/FileUsage";
 import { InstalledApp } from "../components/owner/InstalledApp";
 import { keys, useCatalog, useInstalled, useMembers } from "../components/owner/queries";
 import { useSession } from "../session";
@@ -65,6 +66,13 @@ export function GroupApps() {
         <h2 id="commands-heading">{t("owner.commands.heading")}</h2>
         <Commands gid={gid} />
       </section>
+
+      {canManage && (
+        <section aria-labelledby="files-heading">
+          <h2 id="files-heading">{t("files.usage.heading")}</h2>
+          <FileUsage gid={gid} />
+        </section>
+      )}
 
       {canManage && (
         <section aria-labelledby="audit-heading">

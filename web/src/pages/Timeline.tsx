@@ -195,12 +195,12 @@ function GroupTimeline({ gid }: { gid: string }) {
     }
   }
 
-  async function onSend(text: string): Promise<boolean> {
+  async function onSend(text: string, files: string[]): Promise<boolean> {
     setActionError(null);
     setNote(null);
     setSending(true);
     try {
-      const posted: Posted = await postMessage(gid, text);
+      const posted: Posted = await postMessage(gid, text, files);
       dispatch({ type: "upsert", messages: posted.messages });
       show(posted.response);
       return true;

@@ -1,11 +1,15 @@
 // An app's blocks as React elements: text (light markup), headers, fields,
-// dividers, context lines and actions (buttons, select menus, member
-// pickers). Every string an app wrote is a React text node (escaped).
+// dividers, context lines, actions (buttons, select menus, member pickers),
+// files (to download) and images. Every string an app wrote is a React text
+// node (escaped), file names and alt text included.
 import { useId, useState } from "react";
 import { useTranslation } from "react-i18next";
+import { ErrorNote } from "../ErrorNote";
+import { downloadFile, formatBytes, useBlobUrl } from "./files";
+import { FileIcon } from "./icons";
 import { Markup } from "./markup";
 import { Modal } from "./Modal";
-import type { BlockView, Confirm, ElementView, LegacyCard, MemberView } from "./types";
+import type { BlockView, Confirm, ElementView, FileRef, LegacyCard, MemberView } from "./types";
 
 /** Act on an element: a button (no value), a menu's option or a picked member. */
 export type OnElement = (ref: string, value?: string) => void;
@@ -16,21 +20,24 @@ interface Props {
   onElement?: OnElement;
   members?: MemberView[];
   busy?: boolean;
+  /** Text blocks are a member's words: plain, no markup (a member's message with files). */
+  plain?: boolean;
 }
 
-export function Blocks({ blocks, onElement, members, busy }: Props) {
+export function Blocks({ blocks, onElement, members, busy, plain }: Props) {
   return (
     <div className="blocks">
       {blocks.map((block, i) => (
-        <BlockItem key={i} block={block} onElement={onElement} members={members} busy={busy} />
+        <BlockItem key={i} block={block} onElement={onElement} members={members} busy={busy} plain={plain} />
       ))}
     </div>
   );
 }
 
-function BlockItem({ block, onElement, members, busy }: Omit<Props, "blocks"> & { block: BlockView }) {
+function BlockItem({ block, onElement, members, busy, plain }: Omit<Props, "blocks"> & { block: BlockView }) {
   switch (block.type) {
     case "text":
+      if (plain) return <p className="block-text plain">{block.text}</p>;
       return (
         <p className="block-text">
           <Markup text={block.text} />
@@ -57,9 +64,109 @@ function BlockItem({ block, onElement, members, busy }: Omit<Props, "blocks"> & 
           ))}
         </div>
       );
+    case "file":
+      return <FileBlock file={block.file} />;
+    case "image":
+      return <ImageBlock file={block.file} alt={block.alt ?? ""} />;
     default:
       return null;
   }
+}
+
+/** "PNG image", "PDF", else the content type as it is. */
+function typeLabel(contentType: string): string {
+  const main = contentType.split(";")[0].trim();
+  const known: Record<string, string> = {
+    "application/pdf": "PDF",
+    "text/plain": "text",
+    "application/zip": "ZIP",
+  };
+  if (known[main]) return known[main];
+  const [family, sub] = main.split("/");
+  if (family === "image" && sub) return `${sub.toUpperCase()}`;
+  return main || "?";
+}
+
+/** A file to download: its name, size and type, and a Download button. */
+function FileBlock({ file }: { file: FileRef }) {
+  const { t } = useTranslation();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  if (file.deleted) return <FileDeleted file={file} />;
+  return (
+    <div className="block-file" data-testid="file-block">
+      <span className="file-icon">
+        <FileIcon />
+      </span>
+      <span className="file-meta">
+        <span className="file-name">{file.name}</span>
+        <small>
+          {formatBytes(file.size)} · {typeLabel(file.content_type)}
+        </small>
+      </span>
+      <button
+        type="button"
+        className="secondary"
+        disabled={busy}
+        aria-label={t("files.downloadNamed", { name: file.name })}
+        onClick={() => {
+          setBusy(true);
+          setError(null);
+          downloadFile(file.url, file.name)
+            .catch(setError)
+            .finally(() => setBusy(false));
+        }}
+      >
+        {busy ? t("files.downloading") : t("files.download")}
+      </button>
+      <ErrorNote error={error} />
+    </div>
+  );
+}
+
+function FileDeleted({ file }: { file: FileRef }) {
+  const { t } = useTranslation();
+  return (
+    <p className="block-file deleted muted" data-testid="file-block">
+      {file.name ? (
+        <>
+          <span className="file-name">{file.name}</span> — {t("files.deleted")}
+        </>
+      ) : (
+        t("files.deletedNoName")
+      )}
+    </p>
+  );
+}
+
+/** An image, from a blob URL (revoked when unmounted); a click saves it. */
+function ImageBlock({ file, alt }: { file: FileRef; alt: string }) {
+  const { t } = useTranslation();
+  const { src, error } = useBlobUrl(file.deleted ? null : file.url);
+  if (file.deleted) return <FileDeleted file={file} />;
+  return (
+    <figure className="block-image" data-testid="image-block">
+      {src ? (
+        <a
+          href={src}
+          download={file.name}
+          title={t("files.downloadNamed", { name: file.name })}
+        >
+          <img src={src} alt={alt || file.name} />
+        </a>
+      ) : error ? (
+        <ErrorNote error={error} />
+      ) : (
+        <div className="image-loading muted">{t("common.loading")}</div>
+      )}
+      <figcaption>
+        <small>
+          {alt && alt !== file.name && <span className="image-alt">{alt} · </span>}
+          <span className="file-name">{file.name}</span> · {formatBytes(file.size)}
+        </small>
+      </figcaption>
+    </figure>
+  );
 }
 
 export function FieldList({ fields }: { fields: { name?: string; label?: string; value?: string }[] }) {

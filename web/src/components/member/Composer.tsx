@@ -1,11 +1,18 @@
 // The message box. Typing `/` lists the group's commands (with their
 // options, where the host lists them) as an ARIA combobox: arrows move,
-// Enter or Tab picks, Esc closes. Enter posts the message.
+// Enter or Tab picks, Esc closes. Enter posts the message. The paperclip
+// attaches files (uploaded at once, shown as chips); the message is sent
+// with their ids, and may then have no text.
 import { useId, useMemo, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { groupCommands } from "./calls";
+import { MAX_MESSAGE_FILES, UploadFailed, uploadErrorText, useUploads } from "./files";
+import { PaperclipIcon } from "./icons";
+import { UploadList } from "./UploadList";
 import type { CommandView } from "./types";
+
+const ATTACHED = "composer";
 
 function optionsLine(c: CommandView): string {
   return (c.options ?? []).map((o) => (o.required ? `${o.name}*` : o.name)).join(" · ");
@@ -17,7 +24,7 @@ export function Composer({
   sending,
 }: {
   gid: string;
-  onSend: (text: string) => Promise<boolean>;
+  onSend: (text: string, files: string[]) => Promise<boolean>;
   sending: boolean;
 }) {
   const { t } = useTranslation();
@@ -27,6 +34,10 @@ export function Composer({
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState(false);
   const inputRef = useRef<HTMLTextAreaElement>(null);
+  const uploads = useUploads(gid);
+  const attached = uploads.items;
+  const [attachError, setAttachError] = useState<string | null>(null);
+  const [waiting, setWaiting] = useState(false);
   const commands = useQuery({ queryKey: ["commands", gid], queryFn: () => groupCommands(gid) });
 
   const word = /^\/([\p{L}\p{N}_-]*)$/u.exec(text)?.[1];
@@ -50,9 +61,36 @@ export function Composer({
 
   async function send() {
     const value = text.trim();
-    if (!value || sending) return;
-    if (await onSend(value)) setText("");
+    if ((!value && attached.length === 0) || sending || waiting) return;
+    setAttachError(null);
+    let files: string[] = [];
+    if (attached.length > 0) {
+      setWaiting(true);
+      try {
+        files = await uploads.ids(ATTACHED);
+      } catch (e) {
+        setAttachError(
+          e instanceof UploadFailed
+            ? t("files.error.fixFirst", { message: uploadErrorText(t, e.upload.error, e.upload.file.name) })
+            : String(e),
+        );
+        return;
+      } finally {
+        setWaiting(false);
+      }
+    }
+    if (await onSend(value, files)) {
+      setText("");
+      uploads.clear(ATTACHED);
+    }
     inputRef.current?.focus();
+  }
+
+  function attach(files: File[]) {
+    setAttachError(null);
+    const room = MAX_MESSAGE_FILES - attached.length;
+    if (files.length > room) setAttachError(t("files.error.tooMany", { count: MAX_MESSAGE_FILES }));
+    uploads.add(ATTACHED, files.slice(0, Math.max(room, 0)));
   }
 
   return (
@@ -76,7 +114,7 @@ export function Composer({
           aria-expanded={open}
           aria-controls={listId}
           aria-activedescendant={open ? `${listId}-${current}` : undefined}
-          aria-describedby={typedCommand ? `${id}-usage` : undefined}
+          aria-describedby={[typedCommand ? `${id}-usage` : null, attached.length > 0 ? `${id}-files` : null].filter(Boolean).join(" ") || undefined}
           onChange={(e) => {
             setText(e.target.value);
             setDismissed(false);
@@ -111,10 +149,34 @@ export function Composer({
             }
           }}
         />
-        <button type="submit" disabled={sending || !text.trim()}>
-          {t("member.send")}
+        <span className="attach">
+          <input
+            id={`${id}-attach`}
+            type="file"
+            multiple
+            className="visually-hidden"
+            disabled={sending || attached.length >= MAX_MESSAGE_FILES}
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = "";
+              if (files.length > 0) attach(files);
+            }}
+          />
+          <label htmlFor={`${id}-attach`} className="attach-button" title={t("files.attach")}>
+            <PaperclipIcon />
+            <span className="visually-hidden">{t("files.attach")}</span>
+          </label>
+        </span>
+        <button type="submit" disabled={sending || waiting || (!text.trim() && attached.length === 0)}>
+          {waiting ? t("files.sendingFiles") : t("member.send")}
         </button>
       </div>
+      <UploadList id={`${id}-files`} uploads={attached} onRemove={uploads.remove} disabled={sending || waiting} />
+      {attachError && (
+        <p className="error" role="alert">
+          {attachError}
+        </p>
+      )}
       <ul id={listId} role="listbox" aria-label={t("member.commands")} className="commands" hidden={!open}>
         {open &&
           matches.map((c, i) => (

@@ -1,16 +1,21 @@
 // A form an app opened for the member, in a modal <dialog>: its text blocks
 // and one labelled control per input. The host checks every value; a 422
 // `invalid_form` puts each field's error beside its input. A multi-step
-// chain replaces the form with the next one in the same dialog.
+// chain replaces the form with the next one in the same dialog. A file
+// input uploads what the member chooses at once (progress and errors beside
+// it); submitting waits for the uploads and sends their ids.
 import { useState } from "react";
 import { useForm, type UseFormRegister } from "react-hook-form";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
+import type { TFunction } from "i18next";
 import { ApiError } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
 import { Blocks } from "./Blocks";
 import { Modal } from "./Modal";
 import { getForm, submitForm } from "./calls";
+import { acceptAttribute, UploadFailed, uploadErrorText, useUploads, type Upload } from "./files";
+import { UploadList } from "./UploadList";
 import type { Acted, DateValue, FormView, Input, MemberView } from "./types";
 
 type Values = Record<string, string | string[] | boolean>;
@@ -55,6 +60,8 @@ function initial(input: Input, zone: string): string | string[] | boolean {
       return k.initial ?? "";
     case "checkbox":
       return k.initial ?? false;
+    case "file":
+      return [];
   }
 }
 
@@ -144,13 +151,37 @@ function FormBody({
     formState: { errors, isSubmitting },
   } = useForm<Values>({ defaultValues: defaults });
   const [failure, setFailure] = useState<unknown>(null);
+  const uploads = useUploads(gid);
+  // File inputs are not react-hook-form fields (their values are upload ids):
+  // their errors are kept here, so they never block a later submit.
+  const [fileErrors, setFileErrors] = useState<Record<string, string>>({});
+  const setFileError = (id: string, message?: string) =>
+    setFileErrors((all) => {
+      const next = { ...all };
+      if (message) next[id] = message;
+      else delete next[id];
+      return next;
+    });
 
   const submit = handleSubmit(async (raw) => {
     setFailure(null);
+    setFileErrors({});
     const values: Record<string, unknown> = {};
     for (const input of inputs) {
       const v = raw[input.id];
-      if (input.kind.type === "checkbox") values[input.id] = Boolean(v);
+      if (input.kind.type === "file") {
+        // Wait for this input's uploads; a failed one stays beside it.
+        try {
+          const ids = await uploads.ids(input.id);
+          if (ids.length > 0) values[input.id] = ids;
+        } catch (e) {
+          const message =
+            e instanceof UploadFailed ? uploadErrorText(t, e.upload.error, e.upload.file.name) : String(e);
+          setFileError(input.id, t("files.error.fixFirst", { message }));
+          document.getElementById(`input-${input.id}`)?.focus();
+          return;
+        }
+      } else if (input.kind.type === "checkbox") values[input.id] = Boolean(v);
       else if (Array.isArray(v)) {
         if (v.length > 0) values[input.id] = v;
       } else if (typeof v === "string" && v.trim() !== "") values[input.id] = v;
@@ -161,10 +192,15 @@ function FormBody({
       const fields = fieldErrors(e);
       let placed = 0;
       for (const f of fields) {
-        if (inputs.some((i) => i.id === f.input)) {
+        const input = inputs.find((i) => i.id === f.input);
+        if (!input) continue;
+        if (input.kind.type === "file") {
+          setFileError(f.input, f.message);
+          if (placed === 0) document.getElementById(`input-${f.input}`)?.focus();
+        } else {
           setError(f.input, { type: "server", message: f.message }, { shouldFocus: placed === 0 });
-          placed += 1;
         }
+        placed += 1;
       }
       if (placed === 0 || placed < fields.length) setFailure(e);
     }
@@ -174,7 +210,28 @@ function FormBody({
     <form onSubmit={(e) => void submit(e)} noValidate>
       {form.step > 1 && <p className="muted">{t("member.step", { step: form.step })}</p>}
       {form.blocks.map((block, i) =>
-        block.type === "input" ? (
+        block.type === "input" && block.input.kind.type === "file" ? (
+          <FileField
+            key={block.input.id}
+            input={block.input}
+            maxFiles={block.input.kind.max_files ?? 1}
+            accept={block.input.kind.accept}
+            uploads={uploads.items.filter((u) => u.group === block.input.id)}
+            disabled={isSubmitting}
+            onAdd={(files) => {
+              const id = block.input.id;
+              const max = block.input.kind.type === "file" ? (block.input.kind.max_files ?? 1) : 1;
+              const room = max - uploads.items.filter((u) => u.group === id).length;
+              setFileError(id, files.length > room ? t("files.error.tooMany", { count: max }) : undefined);
+              uploads.add(id, files.slice(0, Math.max(room, 0)));
+            }}
+            onRemove={(key) => {
+              setFileError(block.input.id);
+              uploads.remove(key);
+            }}
+            error={fileErrors[block.input.id]}
+          />
+        ) : block.type === "input" ? (
           <InputField
             key={block.input.id}
             input={block.input}
@@ -191,6 +248,9 @@ function FormBody({
         <button type="submit" disabled={isSubmitting}>
           {form.submit_label || t("member.submit")}
         </button>
+        {isSubmitting && uploads.items.some((u) => u.state === "uploading") && (
+          <small role="status">{t("files.waiting")}</small>
+        )}
         <button type="button" className="secondary" onClick={onClose}>
           {t("member.cancel")}
         </button>
@@ -326,6 +386,85 @@ function InputField({
           {input.hint}
         </small>
       )}
+      {error && (
+        <p className="error field-error" id={errorId}>
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** An accepted type in words: "images", "PDF", else the type itself ("image/" → "image/…"). */
+function kindLabel(t: TFunction, accept: string): string {
+  const known: Record<string, string> = {
+    "image/": "files.kind.image",
+    "audio/": "files.kind.audio",
+    "video/": "files.kind.video",
+    "text/": "files.kind.text",
+    "text/plain": "files.kind.plain",
+    "application/pdf": "files.kind.pdf",
+  };
+  const key = known[accept];
+  if (key) return t(key);
+  return accept.endsWith("/") ? `${accept}…` : accept;
+}
+
+/** A file input: choose files (each uploaded at once), see them with their progress, remove them. */
+function FileField({
+  input,
+  maxFiles,
+  accept,
+  uploads,
+  disabled,
+  onAdd,
+  onRemove,
+  error,
+}: {
+  input: Input;
+  maxFiles: number;
+  accept?: string[];
+  uploads: Upload[];
+  disabled?: boolean;
+  onAdd: (files: File[]) => void;
+  onRemove: (key: number) => void;
+  error?: string;
+}) {
+  const { t } = useTranslation();
+  const id = `input-${input.id}`;
+  const hintId = `${id}-hint`;
+  const listId = `${id}-files`;
+  const errorId = error ? `${id}-error` : undefined;
+  const full = uploads.length >= maxFiles;
+  const kinds = accept && accept.length > 0 ? accept.map((a) => kindLabel(t, a)).join(", ") : null;
+  return (
+    <div className="field file-field">
+      <label htmlFor={id}>
+        {input.label}
+        {input.required && <span aria-hidden="true"> *</span>}
+      </label>
+      <input
+        id={id}
+        type="file"
+        accept={acceptAttribute(accept)}
+        multiple={maxFiles > 1}
+        disabled={disabled || full}
+        aria-invalid={error ? true : undefined}
+        aria-required={input.required || undefined}
+        aria-describedby={[hintId, uploads.length > 0 ? listId : null, errorId].filter(Boolean).join(" ")}
+        onChange={(e) => {
+          const files = Array.from(e.target.files ?? []);
+          // Clear the control, so the same file can be chosen again after a removal.
+          e.target.value = "";
+          if (files.length > 0) onAdd(files);
+        }}
+      />
+      <small id={hintId} className="hint">
+        {/* The app's own hint, else what the input takes, in words. */}
+        {input.hint ||
+          `${t("files.limit", { count: maxFiles })}${kinds ? ` · ${t("files.accepted", { kinds })}` : ""}`}
+      </small>
+      <UploadList id={listId} uploads={uploads} onRemove={onRemove} disabled={disabled} />
       {error && (
         <p className="error field-error" id={errorId}>
           {error}

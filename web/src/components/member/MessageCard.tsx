@@ -29,7 +29,9 @@ export function MessageBody({
   appText?: boolean;
 }) {
   if (message.blocks && message.blocks.length > 0) {
-    return <Blocks blocks={message.blocks} onElement={onElement} members={members} busy={busy} />;
+    // A member's message with attachments: a text block (their words,
+    // plain) and the files.
+    return <Blocks blocks={message.blocks} onElement={onElement} members={members} busy={busy} plain={!appText} />;
   }
   if (message.card) return <LegacyCardView card={message.card} onElement={onElement} busy={busy} />;
   return <p className={appText ? "block-text" : "block-text plain"}>{message.text ?? ""}</p>;

@@ -25,8 +25,10 @@ export async function messagesBefore(gid: string, before: number): Promise<Messa
   return data as unknown as MessageView[];
 }
 
-export async function postMessage(gid: string, text: string): Promise<Posted> {
-  const data = await ok(api.POST("/v1/groups/{gid}/messages", { params: { path: { gid } }, body: { text } }));
+/** Post a member's message: its text and the ids of files they uploaded (at most 10). */
+export async function postMessage(gid: string, text: string, files: string[] = []): Promise<Posted> {
+  const body = files.length > 0 ? { text, files } : { text };
+  const data = await ok(api.POST("/v1/groups/{gid}/messages", { params: { path: { gid } }, body }));
   return data as unknown as Posted;
 }
 

@@ -51,7 +51,13 @@ export type InputKind =
   | { type: "date_time"; min?: number | null; max?: number | null; initial?: number | null }
   | { type: "choice"; options: Choice[]; multiple?: boolean; initial?: string[] }
   | { type: "member"; initial?: string | null }
-  | { type: "checkbox"; initial?: boolean };
+  | { type: "checkbox"; initial?: boolean }
+  /**
+   * Files chosen from the member's device: their value is the ids of files
+   * uploaded first (`POST /v1/groups/{gid}/files`). `accept`: content types
+   * ("application/pdf") or families ending in `/` ("image/"); empty: any.
+   */
+  | { type: "file"; max_files?: number; accept?: string[] };
 
 export interface Input {
   id: string;
@@ -68,7 +74,47 @@ export type BlockView =
   | { type: "divider" }
   | { type: "context"; text: string }
   | { type: "actions"; elements: ElementView[] }
-  | { type: "input"; input: Input };
+  | { type: "input"; input: Input }
+  | { type: "file"; file: FileRef }
+  | { type: "image"; file: FileRef; alt?: string };
+
+/** A file a block shows. `deleted`: it is gone (shown as such, no link). */
+export interface FileRef {
+  id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  /** `/v1/groups/{gid}/files/{id}/content` (needs the bearer header). */
+  url: string;
+  deleted?: boolean;
+}
+
+/** A stored file (`POST /v1/groups/{gid}/files`, `GET .../files/{fid}`). */
+export interface FileView {
+  id: string;
+  group_id: string;
+  name: string;
+  content_type: string;
+  size: number;
+  sha256: string;
+  /** The member who uploaded it (null: an app's file). */
+  uploaded_by: string | null;
+  /** The app installation whose file it is (null: a member's upload). */
+  installation_id: string | null;
+  created_at: number;
+  url: string;
+  /** A safe image type the browser may show. */
+  inline: boolean;
+}
+
+/** The group's file usage (`GET /v1/groups/{gid}/files/usage`, owners and admins). */
+export interface FileUsage {
+  used_bytes: number;
+  quota_bytes: number;
+  file_count: number;
+  members: { bytes: number; files: number };
+  apps: { installation_id: string; app: string; title: string; bytes: number; files: number; quota_bytes: number }[];
+}
 
 /** A 0.1 card: title, body, fields and buttons (each with its `ref`). */
 export interface LegacyCard {
