@@ -5063,8 +5063,8 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description The file's name as members will see it (1 to 255 bytes, no `/`, `\`
-                 *     or control characters).
+                 * @description The file's name as members will see it (1 to 255 characters, not
+                 *     only white space, no `/`, `\` or control characters).
                  */
                 name: string;
             };
@@ -5300,13 +5300,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the bytes */
+            /** @description the bytes: `application/octet-stream`, or the image type of a PNG, JPEG, GIF or WebP image */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/octet-stream": number[];
+                    "image/gif": number[];
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                    "image/webp": number[];
                 };
             };
             /** @description the range asked for */
@@ -5316,6 +5320,10 @@ export interface operations {
                 };
                 content: {
                     "application/octet-stream": number[];
+                    "image/gif": number[];
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                    "image/webp": number[];
                 };
             };
             /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
