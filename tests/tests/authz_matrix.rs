@@ -153,6 +153,12 @@ fn matrix() -> Vec<Row> {
             "/v1/groups/{gid}/files/{file}/content",
             GROUP_MEMBERS,
         ),
+        // The member uploaded it; the owner and admins may delete any file.
+        row(
+            M::DELETE,
+            "/v1/groups/{gid}/files/{file}",
+            [404, 404, 404, 204, 204, 204, 404, 401],
+        ),
         // A member may leave; only managers remove others (here: the member).
         row(
             M::DELETE,

@@ -187,6 +187,18 @@ impl Api {
         body["id"].as_str().expect("file id").to_string()
     }
 
+    /// DELETE a file; the status.
+    async fn delete(&self, gid: &str, fid: &str, token: &str) -> StatusCode {
+        self.send(
+            reqwest::Method::DELETE,
+            &format!("/v1/groups/{gid}/files/{fid}"),
+            token,
+            None,
+        )
+        .await
+        .0
+    }
+
     /// GET a file's bytes; the response.
     async fn download(&self, gid: &str, fid: &str, token: &str) -> reqwest::Response {
         self.client
@@ -744,6 +756,30 @@ async fn equal_bytes_are_stored_once_and_deleted_files_show_as_deleted(backend: 
     );
     let response = api.download(gid, &a, &s.ann.1).await;
     assert_eq!(response.bytes().await.expect("bytes").as_ref(), PNG);
+    // Members delete their own uploads; not someone else's they can see
+    // (403), nor one they cannot (404). Equal bytes stay for the other file.
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{gid}/messages"),
+            &s.ann.1,
+            json!({"files": [a]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(api.delete(gid, &a, &s.ben.1).await, StatusCode::FORBIDDEN);
+    assert_eq!(api.delete(gid, &b, &s.ann.1).await, StatusCode::NOT_FOUND);
+    assert_eq!(api.delete(gid, &a, &s.ann.1).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.download(gid, &a, &s.ann.1).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let response = api.download(gid, &b, &s.ben.1).await;
+    assert_eq!(response.bytes().await.expect("bytes").as_ref(), PNG);
+    // The owner may delete any file of the group.
+    assert_eq!(
+        api.delete(gid, &b, &s.owner.1).await,
+        StatusCode::NO_CONTENT
+    );
 }
 
 async fn the_sweep_removes_what_nothing_uses_and_keeps_the_rest(backend: Backend) {

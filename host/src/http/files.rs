@@ -30,7 +30,7 @@ pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(upload_file))
         .routes(routes!(file_usage))
-        .routes(routes!(get_file))
+        .routes(routes!(get_file, delete_file))
         .routes(routes!(file_content))
 }
 
@@ -333,6 +333,53 @@ async fn get_file(
     state.member_of(&gid, &user).await?;
     let row = visible_file(&state, &gid, &fid, &user.id).await?;
     Ok(Json(FileView::of(&row)))
+}
+
+/// Delete a file: its uploader, or the group's owner and admins (anyone
+/// else in the group who sees it: 403; who does not: 404). Messages showing
+/// it then show it as deleted, and an app that held it no longer does; its
+/// bytes go once no other file has the same ones.
+#[utoipa::path(delete, path = "/v1/groups/{gid}/files/{file}", tag = "files",
+    params(("gid" = String, Path, description = "Group id"), ("file" = String, Path, description = "File id")),
+    responses((status = 204, description = "deleted"), (status = 401, body = ErrorBody),
+        (status = 403, description = "you see it, but neither uploaded it nor manage the group", body = ErrorBody),
+        (status = 404, description = "no such group among yours, or no such file you can see", body = ErrorBody)))]
+async fn delete_file(
+    State(state): State<AppState>,
+    Auth(user): Auth,
+    Path((gid, fid)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let member = state.member_of(&gid, &user).await?;
+    let store = state.store();
+    let not_found = || {
+        ApiError::not_found(
+            "file_not_found",
+            format!("no file {fid} you can see in this group"),
+        )
+    };
+    let row = match store.file(&fid).await? {
+        Some(row) if row.group_id == gid => row,
+        _ => return Err(not_found()),
+    };
+    let manager = matches!(
+        member.role,
+        crate::store::Role::Owner | crate::store::Role::Admin
+    );
+    if !manager && row.uploaded_by.as_deref() != Some(user.id.as_str()) {
+        return Err(if store.file_visible_to(&gid, &fid, &user.id).await? {
+            ApiError::forbidden(
+                "only its uploader or the group's owner and admins may delete a file",
+            )
+        } else {
+            not_found()
+        });
+    }
+    let mut tx = store.begin_write().await?;
+    if tx.file_in_group(&gid, &fid).await?.is_some() {
+        tx.delete_file(&fid, &row.sha256).await?;
+    }
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A single byte range from a `Range` header, or `None` to send it whole
