@@ -647,7 +647,13 @@ export interface paths {
         get: operations["get_file"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a file: its uploader, or the group's owner and admins (anyone
+         *     else in the group who sees it: 403; who does not: 404). Messages showing
+         *     it then show it as deleted, and an app that held it no longer does; its
+         *     bytes go once no other file has the same ones.
+         */
+        delete: operations["delete_file"];
         options?: never;
         head?: never;
         patch?: never;
@@ -5250,6 +5256,82 @@ export interface operations {
                 };
             };
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such group among yours, or no such file you can see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_file: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Group id */
+                gid: string;
+                /** @description File id */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description you see it, but neither uploaded it nor manage the group */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
