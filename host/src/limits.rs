@@ -117,6 +117,9 @@ pub struct Limits {
     pub file_chunk_bytes: usize,
     /// Files one invocation may create.
     pub files_per_invocation: usize,
+    /// Bytes of files one invocation may write (staged outside the sandbox
+    /// until it commits).
+    pub file_bytes_per_invocation: u64,
 }
 
 /// How payments are split and bounded.
@@ -195,6 +198,7 @@ impl Default for Limits {
             group_file_bytes: 1 << 30,
             file_chunk_bytes: 1 << 20,
             files_per_invocation: 20,
+            file_bytes_per_invocation: 64 << 20,
         }
     }
 }

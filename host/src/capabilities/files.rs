@@ -176,6 +176,12 @@ impl InvocationState {
     async fn file_append_impl(&mut self, upload: u32, bytes: Vec<u8>) -> Result<(), Error> {
         self.check_size("one append", bytes.len(), self.limits.file_chunk_bytes)?;
         let max = self.limits.file_bytes;
+        let budget = self.limits.file_bytes_per_invocation;
+        if self.file_bytes_written + bytes.len() as u64 > budget {
+            return Err(Error::QuotaExceeded(format!(
+                "one invocation may write {budget} bytes of files"
+            )));
+        }
         let Some(staged) = self.uploads.get_mut(&upload) else {
             return Err(Error::NotFound(format!("no unfinished upload {upload}")));
         };
@@ -190,6 +196,7 @@ impl InvocationState {
                 "the host could not store this file; try again later".into(),
             ));
         }
+        self.file_bytes_written += bytes.len() as u64;
         Ok(())
     }
 

@@ -101,6 +101,8 @@ pub struct InvocationState {
     pub(crate) uploads: std::collections::HashMap<u32, crate::blobs::Staged>,
     /// The next upload id.
     pub(crate) next_upload: u32,
+    /// Bytes of files written by this attempt so far.
+    pub(crate) file_bytes_written: u64,
     /// Bytes this attempt staged: removed when the state is dropped, after
     /// the commit moved what it keeps into place (or instead of it).
     pub(crate) staging: StagingCleanup,
@@ -201,6 +203,7 @@ impl InvocationState {
             given_files: HashSet::new(),
             uploads: std::collections::HashMap::new(),
             next_upload: 1,
+            file_bytes_written: 0,
             staging: StagingCleanup {
                 blobs: db.blobs().clone(),
                 paths: Vec::new(),
