@@ -15,24 +15,34 @@ pub struct CheckArgs {
     pub file: PathBuf,
 }
 
-/// Print the app's name, version, commands, actions and capabilities, or the
-/// precise reason it would be rejected (and exit non-zero).
-pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+/// Load `bytes` as the server would: the app, or why it would be refused.
+pub async fn load(
+    bytes: &[u8],
+) -> anyhow::Result<
+    Result<std::sync::Arc<qun_host::runtime::LoadedApp>, qun_host::runtime::LoadError>,
+> {
     // The runtime needs a store; `describe` runs with no capability, so a
     // throwaway database is enough.
-    let scratch = std::env::temp_dir().join(format!("qun-check-{}", std::process::id()));
+    let scratch = std::env::temp_dir().join(format!("qun-check-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&scratch)?;
     let result = async {
         let store = Store::open_sqlite(&scratch.join("check.db")).await?;
         let runtime = Runtime::new(store.clone(), RuntimeConfig::default())?;
-        let loaded = runtime.load(&bytes).await;
+        let loaded = runtime.load(bytes).await;
         store.close().await;
         anyhow::Ok(loaded)
     }
     .await;
     let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Print the app's name, version, commands, actions and capabilities, or the
+/// precise reason it would be rejected (and exit non-zero).
+pub async fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let result = load(&bytes).await;
     match result? {
         Ok(app) => {
             let m = &app.manifest;

@@ -1,11 +1,15 @@
 //! The command line: `qun serve`, `qun user add`, `qun app check`,
-//! `qun audit verify`, `qun ledger check`.
+//! `qun audit verify`, `qun ledger check`; for developers `qun login` and
+//! `qun app new|build|publish|status|logs`.
 
+mod app;
 mod audit;
 mod check;
+mod client;
 mod config;
 mod demo;
 mod ledger;
+mod login;
 mod serve;
 mod user;
 
@@ -39,6 +43,8 @@ enum Command {
     Ledger(LedgerCommand),
     /// Print the HTTP API's OpenAPI document (what `/openapi.json` serves).
     Openapi,
+    /// Remember a server and an API token for the `qun app` commands.
+    Login(login::LoginArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,6 +69,16 @@ enum UserCommand {
 enum AppCommand {
     /// Validate a component offline: print what it is, or why it is rejected.
     Check(check::CheckArgs),
+    /// Create a new app (Rust, with a unit test) in a new folder.
+    New(app::NewArgs),
+    /// Build the app's component (`cargo build --release --target wasm32-wasip2`).
+    Build(app::BuildArgs),
+    /// Build, check, register (if needed) and upload the app to the server of `qun login`.
+    Publish(app::PublishArgs),
+    /// The app's versions and their review status.
+    Status(app::AppArgs),
+    /// The app's log (`--follow` for new lines as they come).
+    Logs(app::AppArgs),
 }
 
 /// Parse the command line, run, and turn errors into a non-zero exit.
@@ -90,6 +106,18 @@ pub fn main() -> ExitCode {
                 user::add(args).await.map(|()| ExitCode::SUCCESS)
             }
             Command::App(AppCommand::Check(args)) => check::run(args).await,
+            Command::App(AppCommand::New(args)) => app::new(args).map(|()| ExitCode::SUCCESS),
+            Command::App(AppCommand::Build(args)) => app::build(args).map(|_| ExitCode::SUCCESS),
+            Command::App(AppCommand::Publish(args)) => {
+                app::publish(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::App(AppCommand::Status(args)) => {
+                app::status(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::App(AppCommand::Logs(args)) => {
+                app::logs(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::Login(args) => login::run(args).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,
             Command::Ledger(LedgerCommand::Check(args)) => ledger::check(args).await,
             Command::Openapi => {
