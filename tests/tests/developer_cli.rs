@@ -12,7 +12,10 @@ use reqwest::Client;
 use serde_json::{Value, json};
 use server_common::{Server, qun_bin};
 
-backend_tests!(a_scaffolded_app_is_built_checked_published_and_approved_through_the_cli);
+backend_tests!(
+    a_scaffolded_app_is_built_checked_published_and_approved_through_the_cli,
+    developer_mode_runs_unreviewed_uploads_only_in_the_developers_own_group,
+);
 
 const ADMIN: &str = "developer-cli-admin-token";
 
@@ -165,4 +168,147 @@ async fn a_scaffolded_app_is_built_checked_published_and_approved_through_the_cl
     let out = qun(&config, &app, &["app", "logs"]);
     assert!(out.status.success(), "{}", text(&out));
     let _ = std::fs::remove_dir_all(&home);
+}
+
+async fn developer_mode_runs_unreviewed_uploads_only_in_the_developers_own_group(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let server = Server::start(&db.url, ADMIN);
+    let client = Client::new();
+    let call = |method: reqwest::Method, path: &str, token: &str, body: Option<Value>| {
+        let mut request = client
+            .request(method, format!("{}{path}", server.base))
+            .bearer_auth(token.to_string());
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    };
+    let post =
+        |path: &str, token: &str, body: Value| call(reqwest::Method::POST, path, token, Some(body));
+    let user = |name: &'static str, developer: bool| {
+        let post = &post;
+        async move {
+            let (status, body) = post(
+                "/v1/users",
+                ADMIN,
+                json!({"name": name, "developer": developer}),
+            )
+            .await;
+            assert_eq!(status, 201, "{body}");
+            (
+                body["id"].as_str().expect("id").to_string(),
+                body["token"].as_str().expect("token").to_string(),
+            )
+        }
+    };
+    let (dev_id, dev) = user("dora", true).await;
+    let (_, olga) = user("olga", false).await;
+    let (status, mine) = post("/v1/groups", &dev, json!({"name": "dora's test group"})).await;
+    assert_eq!(status, 201, "{mine}");
+    let mine = mine["id"].as_str().expect("gid").to_string();
+    let (_, theirs) = post("/v1/groups", &olga, json!({"name": "olga's class"})).await;
+    let theirs = theirs["id"].as_str().expect("gid").to_string();
+    let (status, body) = post(
+        &format!("/v1/groups/{theirs}/members"),
+        &olga,
+        json!({"user_id": dev_id, "role": "admin"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, body) = post(
+        "/v1/apps",
+        &dev,
+        json!({"slug": "upgrader", "name": "Upgrader"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let upload = |path: &'static str| {
+        let client = &client;
+        let base = &server.base;
+        let dev = &dev;
+        async move {
+            let response = client
+                .post(format!("{base}/v1/apps/upgrader/versions"))
+                .bearer_auth(dev)
+                .header("content-type", "application/wasm")
+                .body(qun_components::read(path))
+                .send()
+                .await
+                .expect("upload");
+            assert_eq!(response.status().as_u16(), 201);
+        }
+    };
+    upload(qun_components::UPGRADER_V1).await;
+    let install = json!({"app": "upgrader", "grants": ["storage"], "dev": true});
+    // Not in a group the developer does not own, even as its admin.
+    let (status, body) = post(&format!("/v1/groups/{theirs}/apps"), &dev, install.clone()).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("not_your_group")),
+        "{body}"
+    );
+    // Nobody else may use developer mode, nor install the unreviewed version.
+    let (status, _) = post(&format!("/v1/groups/{theirs}/apps"), &olga, install.clone()).await;
+    assert!(status == 403 || status == 404, "{status}");
+    let (status, _) = post(
+        &format!("/v1/groups/{theirs}/apps"),
+        &olga,
+        json!({"app": "upgrader", "grants": ["storage"]}),
+    )
+    .await;
+    assert_eq!(status, 404, "an unreviewed app is invisible to others");
+    // Without developer mode, the developer too needs a reviewed version.
+    let (status, body) = post(
+        &format!("/v1/groups/{mine}/apps"),
+        &dev,
+        json!({"app": "upgrader", "grants": ["storage"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("version_not_found")),
+        "no approved version: {body}"
+    );
+
+    // In the developer's own group it runs the pending upload...
+    let (status, body) = post(&format!("/v1/groups/{mine}/apps"), &dev, install).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["version"], "1.0.0");
+    let action = format!("/v1/groups/{mine}/apps/upgrader/actions/version");
+    let (status, body) = post(&action, &dev, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("1.0.0"), "{body}");
+    // ...and the next upload replaces it there at once, grants kept.
+    upload(qun_components::UPGRADER_V2).await;
+    let (status, body) = post(&action, &dev, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body.to_string().contains("2.0.0"), "{body}");
+    let (_, installed) = call(
+        reqwest::Method::GET,
+        &format!("/v1/groups/{mine}/apps"),
+        &dev,
+        None,
+    )
+    .await;
+    assert_eq!(installed[0]["version"], "2.0.0", "{installed}");
+    assert_eq!(installed[0]["grants"], json!(["storage"]), "{installed}");
+    let (_, audit) = call(
+        reqwest::Method::GET,
+        &format!("/v1/admin/audit?group={mine}&action=installation.dev_upgrade"),
+        ADMIN,
+        None,
+    )
+    .await;
+    assert!(
+        audit.to_string().contains("installation.dev_upgrade"),
+        "{audit}"
+    );
 }

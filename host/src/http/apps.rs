@@ -343,6 +343,8 @@ async fn upload_version(
     }
     state.runtime.keep(prepared).await;
     tracing::info!(app = %slug, version = %version.version, sha256 = %version.sha256, "version uploaded");
+    // Developer mode (issue 16): the developer's test groups run it at once.
+    super::installations::follow_upload(&state, &version).await;
     Ok((StatusCode::CREATED, Json(version.into())))
 }
 

@@ -60,6 +60,92 @@ pub struct NewInstallation {
     #[serde(default)]
     #[schema(value_type = Vec<GrantName>)]
     pub grants: Vec<String>,
+    /// Developer mode: install the newest upload (or `version`), reviewed or
+    /// not, and follow every later upload. Only the app's developer, only in
+    /// a group they own (403 otherwise).
+    #[serde(default)]
+    pub dev: bool,
+}
+
+/// The version a developer-mode installation starts with: `wanted`, or the
+/// newest upload, reviewed or not. Only the app's developer, in a group they
+/// own, gets here.
+async fn pick_dev_version(
+    state: &AppState,
+    user: &crate::store::User,
+    member: &crate::store::Member,
+    slug: &str,
+    wanted: Option<&str>,
+) -> Result<AppVersion, ApiError> {
+    let store = state.store();
+    let app = store.app(slug).await?.ok_or_else(|| no_app(slug))?;
+    if app.developer_id != user.id {
+        return Err(ApiError::Forbidden {
+            code: "not_your_app",
+            message: format!("developer mode is for {slug}'s developer"),
+        });
+    }
+    if member.role != crate::store::Role::Owner {
+        return Err(ApiError::Forbidden {
+            code: "not_your_group",
+            message: "developer mode installs only in a group you own (a test group)".into(),
+        });
+    }
+    if app.suspended_at.is_some() {
+        return Err(ApiError::conflict(
+            "suspended",
+            format!("{slug} is suspended by the platform"),
+        ));
+    }
+    let version = match wanted {
+        Some(v) => store.version(slug, v).await?,
+        None => store.versions(slug).await?.into_iter().next(),
+    };
+    version.ok_or_else(|| {
+        ApiError::not_found(
+            "version_not_found",
+            format!("{slug} has no such version; upload one first"),
+        )
+    })
+}
+
+/// After an upload: every developer-mode installation of the app runs the
+/// new version, with the grants it had that the version still asks for.
+pub(super) async fn follow_upload(state: &AppState, version: &AppVersion) {
+    let store = state.store();
+    let installations = match store.dev_installations(&version.app_slug).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!("developer-mode installations of {}: {e}", version.app_slug);
+            return;
+        }
+    };
+    for (inst, developer) in installations {
+        let grants: Vec<String> = inst
+            .grants
+            .iter()
+            .filter(|g| version.capabilities.contains(g))
+            .cloned()
+            .collect();
+        let change = crate::store::InstallationChange {
+            version: version.version.clone(),
+            grants,
+            enabled: inst.enabled,
+            pending_version: None,
+            disabled_reason: inst.disabled_reason.clone(),
+            audit: vec![
+                crate::store::AuditRecord::decision("installation.dev_upgrade", &developer)
+                    .app(&inst.app_slug, Some(&version.version))
+                    .installation(&inst.id, &inst.group_id),
+            ],
+        };
+        if let Err(e) = store
+            .change_installation(&inst.id, &change, &developer)
+            .await
+        {
+            tracing::warn!(installation = %inst.id, "developer mode could not follow the upload: {e}");
+        }
+    }
 }
 
 async fn pick_version(
@@ -124,7 +210,7 @@ async fn install(
     Path(gid): Path<String>,
     ApiJson(body): ApiJson<NewInstallation>,
 ) -> Result<(StatusCode, Json<InstallationView>), ApiError> {
-    state.manager_of(&gid, &user).await?;
+    let member = state.manager_of(&gid, &user).await?;
     // An app the caller cannot see (no approved version, or suspended, and
     // not theirs) answers exactly like one that does not exist, and so does
     // a version of it that is not approved.
@@ -146,7 +232,11 @@ async fn install(
             format!("{} has no version {wanted}", body.app),
         ));
     }
-    let version = pick_version(&state, &body.app, body.version.as_deref()).await?;
+    let version = if body.dev {
+        pick_dev_version(&state, &user, &member, &body.app, body.version.as_deref()).await?
+    } else {
+        pick_version(&state, &body.app, body.version.as_deref()).await?
+    };
     let grants = check_grants(&body.app, &version, &body.grants)?;
     let installed = || {
         ApiError::conflict(
@@ -172,6 +262,12 @@ async fn install(
         Err(e) if is_duplicate(&e) => return Err(installed()),
         Err(e) => return Err(e.into()),
     };
+    if body.dev {
+        state
+            .store()
+            .mark_dev_installation(&inst.id, &user.id)
+            .await?;
+    }
     Ok((
         StatusCode::CREATED,
         Json(InstallationView::new(inst, Some(&version))),

@@ -10,6 +10,8 @@ mod audit_verify;
 mod audit_window;
 mod cache;
 mod commands;
+// Issue 16: developer mode.
+mod dev;
 mod elements;
 // Issue 17: files.
 mod files;

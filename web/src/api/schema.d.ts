@@ -1913,6 +1913,12 @@ export interface components {
         NewInstallation: {
             /** @description The app's slug. */
             app: string;
+            /**
+             * @description Developer mode: install the newest upload (or `version`), reviewed or
+             *     not, and follow every later upload. Only the app's developer, only in
+             *     a group they own (403 otherwise).
+             */
+            dev?: boolean;
             /** @description Capabilities to grant; each must be one the version asks for. */
             grants?: components["schemas"]["GrantName"][];
             /** @description The version to install (default: the newest approved one). */
