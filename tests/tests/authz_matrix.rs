@@ -139,6 +139,18 @@ fn matrix() -> Vec<Row> {
         )
         .json(json!({"user_id": "{newcomer}"})),
         row(M::GET, "/v1/groups/{gid}/members", GROUP_MEMBERS),
+        // Developer mode (issue 16): probe is not installed in developer mode.
+        row(
+            M::GET,
+            "/v1/groups/{gid}/apps/{slug}/timers",
+            [404, 404, 404, 403, 403, 403, 404, 401],
+        ),
+        row(
+            M::POST,
+            "/v1/groups/{gid}/apps/{slug}/timers/{key}/fire",
+            [404, 404, 404, 403, 403, 403, 404, 401],
+        )
+        .params(&[("key", "daily")]),
         // Files (issue 17): the fixture's file is attached to a group message.
         row(
             M::POST,

@@ -307,6 +307,70 @@ async fn developer_mode_runs_unreviewed_uploads_only_in_the_developers_own_group
         None,
     )
     .await;
+    // Its pending timers, listed and fired now (messenger: a daily reminder).
+    let (status, body) = post(
+        "/v1/apps",
+        &dev,
+        json!({"slug": "messenger", "name": "Messenger"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let response = client
+        .post(format!("{}/v1/apps/messenger/versions", server.base))
+        .bearer_auth(&dev)
+        .header("content-type", "application/wasm")
+        .body(qun_components::read(qun_components::MESSENGER))
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status().as_u16(), 201);
+    let (status, body) = post(
+        &format!("/v1/groups/{mine}/apps"),
+        &dev,
+        json!({"app": "messenger", "grants": ["messaging", "storage", "scheduler"], "dev": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = post(
+        &format!("/v1/groups/{mine}/apps/messenger/actions/remind"),
+        &dev,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let timers_path = format!("/v1/groups/{mine}/apps/messenger/timers");
+    let (status, timers) = call(reqwest::Method::GET, &timers_path, &dev, None).await;
+    assert_eq!(status, 200, "{timers}");
+    assert_eq!(timers[0]["key"], "daily", "{timers}");
+    assert_eq!(timers[0]["recurring"], true);
+    let (status, _) = call(
+        reqwest::Method::GET,
+        &format!("/v1/groups/{theirs}/apps/messenger/timers"),
+        &olga,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "not installed there");
+    let (status, _) = post(&format!("{timers_path}/nope/fire"), &dev, json!({})).await;
+    assert_eq!(status, 404);
+    let (status, _) = post(&format!("{timers_path}/daily/fire"), &dev, json!({})).await;
+    assert_eq!(status, 202);
+    let mut fired = false;
+    for _ in 0..100 {
+        let (_, timeline) = call(
+            reqwest::Method::GET,
+            &format!("/v1/groups/{mine}/messages"),
+            &dev,
+            None,
+        )
+        .await;
+        if timeline.to_string().contains("reminder daily") {
+            fired = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(fired, "the fired timer reached the app");
     assert!(
         audit.to_string().contains("installation.dev_upgrade"),
         "{audit}"

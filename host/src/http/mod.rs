@@ -13,6 +13,8 @@ mod apps;
 mod audit;
 mod auth;
 pub mod demo;
+// Issue 16: developer mode.
+mod dev;
 mod elements;
 mod error;
 mod events;
@@ -287,6 +289,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(review::routes())
         .merge(stats::routes())
         .merge(files::routes())
+        .merge(dev::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on

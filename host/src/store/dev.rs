@@ -35,6 +35,38 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// The developer of `installation_id` when it is in developer mode.
+    pub async fn dev_installation_developer(
+        &self,
+        installation_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT developer_id FROM dev_installations WHERE installation_id = $1")
+                .bind(installation_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.map(|r| r.try_get("developer_id")).transpose()?)
+    }
+
+    /// Make the pending timer `key` of `installation_id` due now (the
+    /// delivery loop fires it on its next pass); false if there is none.
+    pub async fn fire_timer_now(
+        &self,
+        installation_id: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        let done =
+            sqlx::query("UPDATE timers SET due_at = $1 WHERE installation_id = $2 AND key = $3")
+                .bind(now_ms())
+                .bind(installation_id)
+                .bind(key)
+                .execute(&mut *tx.tx)
+                .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The installations of `app_slug` in developer mode, with their developer.
     pub async fn dev_installations(
         &self,
