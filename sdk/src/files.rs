@@ -121,8 +121,10 @@ pub fn create(name: &str, bytes: &[u8]) -> Result<FileInfo> {
     writer.finish()
 }
 
-/// Deletes one of this installation's own files; true if it existed.
-/// Messages that show it then show it as deleted.
+/// Lets go of one of this installation's files; true if it held it. A file
+/// the app created is deleted (messages that show it then show it as
+/// deleted); a file a member uploaded stays theirs and no longer counts
+/// toward the app's quota.
 pub fn delete(id: &str) -> Result<bool> {
     sys::files::delete(id)
 }

@@ -827,11 +827,18 @@ pub(crate) mod files {
     }
     pub(crate) fn delete(id: &str) -> Result<bool> {
         with(CAP, |s| {
-            if s.files.get(id).is_some_and(|f| f.owned) {
-                s.files.remove(id);
-                return Ok(true);
+            match s.files.get_mut(id) {
+                // A member's upload stays theirs; the app only lets go of it.
+                Some(f) if f.owned && f.info.uploaded_by.is_some() => {
+                    f.owned = false;
+                    Ok(true)
+                }
+                Some(f) if f.owned => {
+                    s.files.remove(id);
+                    Ok(true)
+                }
+                _ => Ok(false),
             }
-            Ok(false)
         })
     }
 }
