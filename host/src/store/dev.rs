@@ -26,15 +26,6 @@ impl Store {
         tx.commit().await
     }
 
-    /// Whether `installation_id` is in developer mode.
-    pub async fn is_dev_installation(&self, installation_id: &str) -> Result<bool, StoreError> {
-        let row = sqlx::query("SELECT 1 AS yes FROM dev_installations WHERE installation_id = $1")
-            .bind(installation_id)
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row.is_some())
-    }
-
     /// The developer of `installation_id` when it is in developer mode.
     pub async fn dev_installation_developer(
         &self,
