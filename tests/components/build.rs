@@ -22,6 +22,7 @@ const APPS: &[&str] = &[
     "noop",
     "probe",
     "forbidden",
+    "netless",
     "stateful",
     "recorder",
     "upgrader_v1",

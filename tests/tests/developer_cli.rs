@@ -146,7 +146,7 @@ async fn a_scaffolded_app_is_built_checked_published_and_approved_through_the_cl
     );
     assert!(!out.status.success());
     assert!(
-        text(&out).contains("raise `version` in Cargo.toml"),
+        text(&out).contains("raise the app's version"),
         "{}",
         text(&out)
     );

@@ -10,6 +10,7 @@ backend_tests!(
     memory_past_the_cap_is_a_memory_error,
     deep_recursion_traps_instead_of_crashing_the_host,
     random_bytes_core_modules_and_foreign_imports_are_refused,
+    sockets_are_linked_but_there_is_no_network,
     instance_memory_does_not_survive_an_invocation,
     oversized_payloads_and_answers_are_refused,
     stdout_and_log_lines_reach_the_app_log,
@@ -155,12 +156,35 @@ async fn random_bytes_core_modules_and_foreign_imports_are_refused(backend: Back
         .expect("foreign import refused");
     match &err {
         LoadError::ForbiddenImport(name) => assert!(
-            name.starts_with("wasi:sockets/"),
+            name.starts_with("wasi:http/outgoing-handler"),
             "names the import: {name}"
         ),
         other => panic!("expected a forbidden import, got {other:?}"),
     }
-    assert!(err.to_string().contains("wasi:sockets/"));
+    let message = err.to_string();
+    assert!(message.contains("wasi:http/"), "{message}");
+    assert!(
+        message.contains("`-d http`"),
+        "the message names the build flag that removes it: {message}"
+    );
+}
+
+async fn sockets_are_linked_but_there_is_no_network(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    // Accepted: runtimes such as componentize-py import wasi:sockets
+    // whatever the app does.
+    let (gid, owner, _) = w.group(0).await;
+    let app = w.install(qun_components::NETLESS, &gid, &[]).await;
+    let err = w
+        .action(&app, &owner.id, "connect", json!({}))
+        .await
+        .expect_err("no network");
+    // The app's own error (its connect was refused), not a trap.
+    let (code, message) = app_error(&err).expect("the app's error");
+    assert_eq!(code, "internal", "{err:?}");
+    assert!(message.starts_with("connect failed"), "{message}");
 }
 
 async fn instance_memory_does_not_survive_an_invocation(backend: Backend) {

@@ -48,7 +48,7 @@ fn app_check_describes_a_valid_app_and_explains_a_rejection() {
         "a forbidden import must fail the check"
     );
     assert!(
-        stderr.contains("rejected") && stderr.contains("wasi:sockets"),
+        stderr.contains("rejected") && stderr.contains("wasi:http"),
         "{stderr}"
     );
 }

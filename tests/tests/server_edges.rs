@@ -16,6 +16,7 @@ backend_tests!(
     groups_you_are_not_in_do_not_exist,
     malformed_and_oversized_bodies_are_refused_clearly,
     uploads_that_are_not_apps_are_refused_with_the_reason,
+    uploads_compile_after_the_answer_and_are_followed,
     roles_decide_who_may_do_what,
 );
 
@@ -288,7 +289,7 @@ async fn uploads_that_are_not_apps_are_refused_with_the_reason(backend: Backend)
             "core WebAssembly module",
         ),
         (Vec::new(), "empty"),
-        (forbidden, "wasi:sockets"),
+        (forbidden, "wasi:http/outgoing-handler"),
     ];
     for (bytes, reason) in cases {
         let (status, answer) = call(
@@ -560,6 +561,158 @@ async fn roles_decide_who_may_do_what(backend: Backend) {
         Method::GET,
         &format!("/v1/groups/{gid}"),
         Some(&member),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+/// Poll an upload until it is no longer `compiling`.
+async fn settled(app: &axum::Router, token: &str, location: &str) -> Value {
+    for _ in 0..600 {
+        let (status, upload) = call(app, Method::GET, location, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{upload}");
+        if upload["status"] != "compiling" {
+            return upload;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{location} still compiling after a minute");
+}
+
+async fn uploads_compile_after_the_answer_and_are_followed(backend: Backend) {
+    // Never wait: every upload answers 202 and compiles after the answer.
+    let config = HttpConfig {
+        upload_wait: std::time::Duration::ZERO,
+        ..HttpConfig::default()
+    };
+    let Some((db, _state, app)) = router(backend, config).await else {
+        return;
+    };
+    let admin = admin(&db).await;
+    let (_, dev) = user(&app, &admin, "dev", true).await;
+    let (_, other_dev) = user(&app, &admin, "rival", true).await;
+    for slug in ["polls", "forbidden"] {
+        let (status, _) = call(
+            &app,
+            Method::POST,
+            "/v1/apps",
+            Some(&dev),
+            json(json!({"slug": slug, "name": slug})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let polls = qun_components::read(qun_tests::polls());
+    let upload = |slug: &'static str, bytes: Vec<u8>| {
+        let app = app.clone();
+        let dev = dev.clone();
+        async move {
+            call(
+                &app,
+                Method::POST,
+                &format!("/v1/apps/{slug}/versions"),
+                Some(&dev),
+                Some(("application/wasm", bytes)),
+            )
+            .await
+        }
+    };
+
+    // Accepted for compiling, then followed to a version pending review.
+    let (status, answer) = upload("polls", polls.clone()).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
+    assert_eq!(answer["status"], "compiling");
+    let id = answer["id"].as_str().expect("an upload id").to_string();
+    let location = format!("/v1/apps/polls/uploads/{id}");
+    let done = settled(&app, &dev, &location).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["version"]["status"], "pending", "{done}");
+    assert_eq!(
+        done["version"]["capabilities"],
+        json!(["membership", "messaging", "storage", "scheduler"]),
+        "{done}"
+    );
+    let (status, listed) = call(&app, Method::GET, "/v1/apps/polls", Some(&dev), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        listed
+            .to_string()
+            .contains(done["version"]["version"].as_str().unwrap_or("?"))
+    );
+
+    // The same bytes again: the refusal the upload would have answered.
+    let (status, again) = upload("polls", polls).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{again}");
+    let again = settled(
+        &app,
+        &dev,
+        &format!(
+            "/v1/apps/polls/uploads/{}",
+            again["id"].as_str().unwrap_or("?")
+        ),
+    )
+    .await;
+    assert_eq!(
+        (again["status"].as_str(), again["error"]["code"].as_str()),
+        (Some("failed"), Some("version_exists")),
+        "{again}"
+    );
+    assert!(again["version"].is_null());
+
+    // A component the host refuses: failed, with the reason and the fix.
+    let (status, refused) =
+        upload("forbidden", qun_components::read(qun_components::FORBIDDEN)).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{refused}");
+    let refused = settled(
+        &app,
+        &dev,
+        &format!(
+            "/v1/apps/forbidden/uploads/{}",
+            refused["id"].as_str().unwrap_or("?")
+        ),
+    )
+    .await;
+    assert_eq!(refused["error"]["code"], "invalid_wasm", "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("wasi:http/outgoing-handler") && message.contains("-d http"),
+        "{message}"
+    );
+
+    // Bytes that are not wasm at all are refused in the request itself.
+    let (status, answer) = upload("polls", b"not wasm".to_vec()).await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_wasm")
+    );
+
+    // Only the app's developer (and admins) follow its uploads.
+    let (status, answer) = call(&app, Method::GET, &location, Some(&other_dev), None).await;
+    assert!(
+        status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND,
+        "{status}: {answer}"
+    );
+    let (status, answer) = call(&app, Method::GET, &location, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = call(
+        &app,
+        Method::GET,
+        "/v1/apps/polls/uploads/up_nope",
+        Some(&dev),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer)),
+        (StatusCode::NOT_FOUND, "upload_not_found")
+    );
+    // An upload id is the app's own: not reachable through another app.
+    let (status, _) = call(
+        &app,
+        Method::GET,
+        &format!("/v1/apps/forbidden/uploads/{id}"),
+        Some(&dev),
         None,
     )
     .await;

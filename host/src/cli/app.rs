@@ -22,16 +22,44 @@ pub struct NewArgs {
     /// Where to create it (default: a new folder named after the app).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// The Qun SDK to build against: the `sdk/` folder of a Qun checkout
-    /// (default: the one this `qun` was built from, when it still exists).
+    /// The language: `rust` (the default), `js` or `python`.
+    #[arg(long, value_enum, default_value_t = Lang::Rust)]
+    pub lang: Lang,
+    /// The Qun SDK to build against: the `sdk/` (Rust), `sdk-js/` or
+    /// `sdk-py/` folder of a Qun checkout (default: the one this `qun` was
+    /// built from, when it still exists).
     #[arg(long, env = "QUN_SDK")]
     pub sdk: Option<PathBuf>,
+}
+
+/// The languages `qun app new` scaffolds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Rust, with `qun-sdk`.
+    Rust,
+    /// JavaScript, with `@qun/sdk` (componentize-js).
+    #[value(alias = "javascript")]
+    Js,
+    /// Python, with `qun-sdk` (componentize-py).
+    #[value(alias = "py")]
+    Python,
+}
+
+impl Lang {
+    /// The SDK's folder in a Qun checkout, and the file that marks it.
+    fn sdk_folder(self) -> (&'static str, &'static str) {
+        match self {
+            Lang::Rust => ("sdk", "Cargo.toml"),
+            Lang::Js => ("sdk-js", "package.json"),
+            Lang::Python => ("sdk-py", "pyproject.toml"),
+        }
+    }
 }
 
 /// Arguments of `qun app build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The app's folder (its `Cargo.toml`).
+    /// The app's folder (its `Cargo.toml`, `package.json` or `pyproject.toml`).
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
 }
@@ -49,17 +77,20 @@ pub struct PublishArgs {
 /// Arguments of `qun app status` and `qun app logs`.
 #[derive(Debug, Args)]
 pub struct AppArgs {
-    /// The app's slug (default: the package name in `./Cargo.toml`).
+    /// The app's slug (default: the package name of the app in `.`).
     pub slug: Option<String>,
     /// Keep printing new lines as they come (`logs` only).
     #[arg(long)]
     pub follow: bool,
 }
 
-/// The SDK this binary was built beside, if it is still there.
-fn default_sdk() -> Option<PathBuf> {
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk");
-    sdk.join("Cargo.toml")
+/// The SDK for `lang` this binary was built beside, if it is still there.
+fn default_sdk(lang: Lang) -> Option<PathBuf> {
+    let (folder, marker) = lang.sdk_folder();
+    let sdk = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join(folder);
+    sdk.join(marker)
         .is_file()
         .then(|| sdk.canonicalize().unwrap_or(sdk))
 }
@@ -86,12 +117,16 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
     if dir.exists() {
         bail!("{} exists already; choose another --dir", dir.display());
     }
-    let sdk = match args.sdk.or_else(default_sdk) {
-        Some(sdk) if sdk.join("Cargo.toml").is_file() => sdk,
-        Some(sdk) => bail!("{} is not the Qun SDK (no Cargo.toml there)", sdk.display()),
-        None => bail!("where is the Qun SDK? pass --sdk PATH/TO/qun/sdk (a checkout of Qun)"),
+    let (folder, marker) = args.lang.sdk_folder();
+    let sdk = match args.sdk.or_else(|| default_sdk(args.lang)) {
+        Some(sdk) if sdk.join(marker).is_file() => sdk,
+        Some(sdk) => bail!("{} is not the Qun SDK (no {marker} there)", sdk.display()),
+        None => bail!("where is the Qun SDK? pass --sdk PATH/TO/qun/{folder} (a checkout of Qun)"),
     };
     let sdk = sdk.canonicalize().unwrap_or(sdk);
+    if args.lang != Lang::Rust {
+        return new_from_template(&args.name, &dir, &sdk, args.lang);
+    }
     std::fs::create_dir_all(dir.join("src"))
         .with_context(|| format!("creating {}", dir.display()))?;
     let name = &args.name;
@@ -117,6 +152,65 @@ pub fn new(args: NewArgs) -> anyhow::Result<()> {
     );
     println!("  qun app build                  # the component");
     println!("  qun app publish                # build, check, register, upload");
+    Ok(())
+}
+
+/// Copy the SDK's `template/` folder to `dir`, filling in the app's name
+/// (`{{name}}`, `{{module}}`, `{{title}}`) and where the SDK is
+/// (`{{sdk_js}}` / `{{sdk_py}}`).
+fn new_from_template(name: &str, dir: &Path, sdk: &Path, lang: Lang) -> anyhow::Result<()> {
+    let template = sdk.join("template");
+    if !template.is_dir() {
+        bail!("{} has no template/ folder", sdk.display());
+    }
+    let sdk_path = sdk.display().to_string();
+    let fill = |text: &str| {
+        text.replace("{{name}}", name)
+            .replace("{{module}}", &name.replace('-', "_"))
+            .replace("{{title}}", &title(name))
+            .replace("{{sdk_js}}", &sdk_path)
+            .replace("{{sdk_py}}", &sdk_path)
+    };
+    copy_filled(&template, dir, &fill)?;
+    println!("created {name} in {}", dir.display());
+    let (test, build) = match lang {
+        Lang::Js => ("npm install && npm test", "npm run build"),
+        _ => ("python3 -m pytest", "qun app build"),
+    };
+    println!(
+        "  cd {} && {test}    # its unit test, no server needed",
+        dir.display()
+    );
+    println!("  {build}                 # the component");
+    println!("  qun app publish                # build, check, register, upload");
+    Ok(())
+}
+
+fn copy_filled(from: &Path, to: &Path, fill: &dyn Fn(&str) -> String) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("reading {}", from.display()))? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let name = file_name.to_string_lossy();
+        // Installed or built things never belong in a new app.
+        if matches!(
+            name.as_ref(),
+            "node_modules" | "dist" | "__pycache__" | ".pytest_cache" | "target" | ".venv"
+        ) {
+            continue;
+        }
+        let target = to.join(fill(&name));
+        if entry.file_type()?.is_dir() {
+            copy_filled(&entry.path(), &target, fill)?;
+        } else {
+            let bytes = std::fs::read(entry.path())?;
+            match String::from_utf8(bytes) {
+                Ok(text) => std::fs::write(&target, fill(&text)),
+                Err(e) => std::fs::write(&target, e.into_bytes()),
+            }
+            .with_context(|| format!("writing {}", target.display()))?;
+        }
+    }
     Ok(())
 }
 
@@ -209,29 +303,128 @@ const README: &str = "# {{name}}\n\nA Qun group app. `cargo test` runs its unit 
 in-memory host; `qun app build` builds the component; `qun app publish` registers and uploads it \
 (after `qun login URL`); `qun app status` shows its review, `qun app logs --follow` its log.\n";
 
-/// The package name in `dir/Cargo.toml`.
+/// The language of the app in `dir`, from the file that describes it.
+fn lang_of(dir: &Path) -> anyhow::Result<Lang> {
+    if dir.join("Cargo.toml").is_file() {
+        Ok(Lang::Rust)
+    } else if dir.join("package.json").is_file() {
+        Ok(Lang::Js)
+    } else if dir.join("pyproject.toml").is_file() {
+        Ok(Lang::Python)
+    } else {
+        bail!(
+            "no app in {}: no Cargo.toml, package.json or pyproject.toml (`qun app new NAME` makes one)",
+            dir.display()
+        )
+    }
+}
+
+/// The package name of the app in `dir` (`Cargo.toml`'s `[package]`,
+/// `package.json`'s `name`, `pyproject.toml`'s `[project]`).
 fn package_name(dir: &Path) -> anyhow::Result<String> {
-    let manifest = dir.join("Cargo.toml");
+    let (file, table) = match lang_of(dir)? {
+        Lang::Rust => ("Cargo.toml", "[package]"),
+        Lang::Python => ("pyproject.toml", "[project]"),
+        Lang::Js => {
+            let manifest = dir.join("package.json");
+            let text = std::fs::read_to_string(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
+            let json: Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", manifest.display()))?;
+            return match json["name"].as_str() {
+                // A scoped npm name (`@me/app`) names the app after the slash.
+                Some(name) => Ok(name.rsplit('/').next().unwrap_or(name).to_string()),
+                None => bail!("{} has no name", manifest.display()),
+            };
+        }
+    };
+    let manifest = dir.join(file);
     let text = std::fs::read_to_string(&manifest)
         .with_context(|| format!("no app here: cannot read {}", manifest.display()))?;
-    let mut in_package = false;
+    let mut in_table = false;
     for line in text.lines() {
         let line = line.trim();
         if line.starts_with('[') {
-            in_package = line == "[package]";
-        } else if in_package
+            in_table = line == table;
+        } else if in_table
             && let Some(rest) = line.strip_prefix("name")
             && let Some(value) = rest.trim_start().strip_prefix('=')
         {
             return Ok(value.trim().trim_matches('"').to_string());
         }
     }
-    bail!("{} names no package", manifest.display())
+    bail!("{} names no {table}", manifest.display())
 }
 
 /// Build the component of the app in `dir`; its path.
 pub fn build(args: BuildArgs) -> anyhow::Result<PathBuf> {
-    let name = package_name(&args.dir)?;
+    match lang_of(&args.dir)? {
+        Lang::Rust => build_rust(&args.dir),
+        Lang::Js => build_js(&args.dir),
+        Lang::Python => build_python(&args.dir),
+    }
+}
+
+/// Run `program args` in `dir`, failing with `what` when it fails.
+fn run(dir: &Path, program: &str, args: &[&str], what: &str) -> anyhow::Result<()> {
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .with_context(|| format!("running {program} (is it installed?)"))?;
+    if !status.success() {
+        bail!("{what} failed (see {program}'s messages above)");
+    }
+    Ok(())
+}
+
+/// The built component at `wasm`, or an error naming where it was expected.
+fn built(wasm: PathBuf) -> anyhow::Result<PathBuf> {
+    if !wasm.is_file() {
+        bail!("the build made no {}", wasm.display());
+    }
+    println!("built {}", wasm.display());
+    Ok(wasm)
+}
+
+/// `npm run build` (after `npm install` the first time): `dist/app.wasm`.
+fn build_js(dir: &Path) -> anyhow::Result<PathBuf> {
+    if !dir.join("node_modules").is_dir() {
+        run(
+            dir,
+            "npm",
+            &["install", "--no-audit", "--no-fund"],
+            "npm install",
+        )?;
+    }
+    run(dir, "npm", &["run", "build"], "the build")?;
+    built(dir.join("dist").join("app.wasm"))
+}
+
+/// The SDK's build command, with the app's own virtual environment when it
+/// has one (`.venv`), else `python3`: `dist/app.wasm`.
+fn build_python(dir: &Path) -> anyhow::Result<PathBuf> {
+    let venv = dir.join(".venv").join("bin").join("python");
+    let python = std::env::var("QUN_PYTHON").unwrap_or_else(|_| {
+        if venv.is_file() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
+    std::fs::create_dir_all(dir.join("dist"))?;
+    run(
+        dir,
+        &python,
+        &["-m", "qun.build", ".", "dist/app.wasm"],
+        "the build",
+    )?;
+    built(dir.join("dist").join("app.wasm"))
+}
+
+/// `cargo build --release --target wasm32-wasip2` (installing the target).
+fn build_rust(dir: &Path) -> anyhow::Result<PathBuf> {
+    let name = package_name(dir)?;
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()
@@ -251,26 +444,21 @@ pub fn build(args: BuildArgs) -> anyhow::Result<PathBuf> {
         }
     }
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--release", "--target", TARGET])
-        .current_dir(&args.dir)
-        .status()
-        .context("running cargo")?;
-    if !status.success() {
-        bail!("the build failed (see cargo's messages above)");
-    }
+    run(
+        dir,
+        &cargo,
+        &["build", "--release", "--target", TARGET],
+        "the build",
+    )?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| args.dir.join("target"));
-    let wasm = target_dir
-        .join(TARGET)
-        .join("release")
-        .join(format!("{}.wasm", name.replace('-', "_")));
-    if !wasm.is_file() {
-        bail!("the build made no {}", wasm.display());
-    }
-    println!("built {}", wasm.display());
-    Ok(wasm)
+        .unwrap_or_else(|| dir.join("target"));
+    built(
+        target_dir
+            .join(TARGET)
+            .join("release")
+            .join(format!("{}.wasm", name.replace('-', "_"))),
+    )
 }
 
 fn spinner(message: &str) -> ProgressBar {
@@ -326,14 +514,48 @@ pub async fn publish(args: PublishArgs) -> anyhow::Result<()> {
         )
         .await;
     bar.finish_and_clear();
-    let version = match uploaded {
-        Ok(v) => v,
-        Err(e) if refusal(&e).is_some_and(|r| r.code == "version_exists") => bail!(
-            "{slug} {} is on the server already: raise `version` in Cargo.toml, rebuild and publish again",
+    let exists = || {
+        anyhow::anyhow!(
+            "{slug} {} is on the server already: raise the app's version, rebuild and publish again",
             app.manifest.version
-        ),
+        )
+    };
+    let mut version = match uploaded {
+        Ok(v) => v,
+        Err(e) if refusal(&e).is_some_and(|r| r.code == "version_exists") => return Err(exists()),
         Err(e) => return Err(e),
     };
+    // A large component compiles after the upload's answer (202): follow it.
+    if version["status"] == "compiling" {
+        let id = version["id"].as_str().unwrap_or_default().to_string();
+        let bar = spinner("the server is compiling it");
+        let followed = loop {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let upload = match api.get(&format!("/v1/apps/{slug}/uploads/{id}")).await {
+                Ok(upload) => upload,
+                Err(e) => break Err(e),
+            };
+            match upload["status"].as_str() {
+                Some("compiling") => continue,
+                Some("done") => break Ok(upload["version"].clone()),
+                _ => {
+                    let code = upload["error"]["code"].as_str().unwrap_or("failed");
+                    if code == "version_exists" {
+                        break Err(exists());
+                    }
+                    break Err(anyhow::anyhow!(
+                        "the server refused {} ({code}): {}",
+                        wasm.display(),
+                        upload["error"]["message"]
+                            .as_str()
+                            .unwrap_or("no reason given")
+                    ));
+                }
+            }
+        };
+        bar.finish_and_clear();
+        version = followed?;
+    }
     println!(
         "published {slug} {}: {} (capabilities: {})",
         version["version"].as_str().unwrap_or("?"),

@@ -23,6 +23,10 @@ pub struct DataArgs {
     /// endpoint from the `AWS_*` environment variables) [default: DATA_DIR/files].
     #[arg(long, env = "QUN_FILES_URL")]
     pub files_url: Option<String>,
+    /// Where compiled components are cached (several hosts, or a faster
+    /// disk, may share one) [default: DATA_DIR/cache].
+    #[arg(long, env = "QUN_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 impl DataArgs {
@@ -53,7 +57,9 @@ impl DataArgs {
 
     /// Where compiled components are cached.
     pub fn cache_dir(&self) -> PathBuf {
-        self.data_dir.join("cache")
+        self.cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("cache"))
     }
 }
 
@@ -99,9 +105,16 @@ pub struct LimitArgs {
     /// The health window, in seconds [default: 600].
     #[arg(long, env = "QUN_HEALTH_WINDOW_SECS")]
     pub health_window_secs: Option<u64>,
-    /// Largest `.wasm` upload, in bytes.
-    #[arg(long, env = "QUN_MAX_UPLOAD_BYTES", default_value_t = 8 << 20)]
+    /// Largest `.wasm` upload, in bytes (JavaScript and Python apps are 12-20 MB).
+    #[arg(long, env = "QUN_MAX_UPLOAD_BYTES", default_value_t = 32 << 20)]
     pub max_upload_bytes: usize,
+    /// Seconds an upload's request waits for its compile before answering
+    /// `202` with the upload to follow; 0 never waits.
+    #[arg(long, env = "QUN_UPLOAD_WAIT_SECS", default_value_t = 10)]
+    pub upload_wait_secs: u64,
+    /// Uploads held in memory waiting for the compiler; past it 503 `compile_queue_full`.
+    #[arg(long, env = "QUN_COMPILE_QUEUE", default_value_t = 4)]
+    pub compile_queue: usize,
     /// Largest JSON request body, in bytes.
     #[arg(long, env = "QUN_MAX_JSON_BYTES", default_value_t = 64 << 10)]
     pub max_json_bytes: usize,
@@ -364,6 +377,8 @@ impl LimitArgs {
     pub fn http(&self) -> HttpConfig {
         HttpConfig {
             max_wasm_bytes: self.max_upload_bytes,
+            upload_wait: Duration::from_secs(self.upload_wait_secs),
+            compile_queue: self.compile_queue.max(1),
             max_json_bytes: self.max_json_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             stream_poll: Duration::from_millis(self.stream_poll_ms.max(10)),

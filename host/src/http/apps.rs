@@ -276,25 +276,39 @@ async fn read_capped(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<
     }
 }
 
-/// Upload a version: the raw `.wasm` component as the body. It is `pending`
-/// until a platform admin approves it.
+/// Upload a version: the raw `.wasm` component as the body. It is compiled
+/// and described outside the request: when that is done within a few seconds
+/// the answer is `201` with the version (`pending` until a platform admin
+/// approves it); otherwise `202` with an upload to follow at its `Location`.
 #[utoipa::path(post, path = "/v1/apps/{slug}/versions", tag = "apps",
     params(("slug" = String, Path, description = "App slug")),
     request_body(content = WasmBody, content_type = "application/wasm", description = "The component (`wasm32-wasip2` build)"),
-    responses((status = 201, body = VersionView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, body = VersionView), (status = 202, description = "still compiling: follow the upload at `Location`", body = super::uploads::UploadView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "this version was already uploaded", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app (`invalid_wasm`), or a manifest over a limit (`manifest_limit`), with the reason", body = ErrorBody)))]
+        (status = 413, body = ErrorBody), (status = 422, description = "not a valid Qun app (`invalid_wasm`), or a manifest over a limit (`manifest_limit`), with the reason", body = ErrorBody),
+        (status = 503, description = "`compile_queue_full`: the host is compiling as many uploads as it holds", body = ErrorBody)))]
 async fn upload_version(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(slug): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<VersionView>), ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     managed_app(&state, &user, &slug, "upload its versions").await?;
     let bytes = read_capped(&headers, body, state.config.max_wasm_bytes).await?;
+    super::uploads::accept(&state, &user.id, &slug, bytes).await
+}
+
+/// Compile, check, describe and store `bytes` as a version of `slug` (the
+/// body of an upload, run outside its request).
+pub(super) async fn store_version(
+    state: &AppState,
+    slug: &str,
+    bytes: &[u8],
+) -> Result<AppVersion, ApiError> {
     // Nothing is cached (compiled code, loaded app) until the upload is stored.
-    let prepared = state.runtime.prepare(&bytes).await?;
+    let prepared = state.runtime.prepare(bytes).await?;
     let loaded = prepared.app.clone();
     let manifest = &loaded.manifest;
     if manifest.name != slug {
@@ -314,14 +328,14 @@ async fn upload_version(
     };
     if state
         .store()
-        .version(&slug, &manifest.version)
+        .version(slug, &manifest.version)
         .await?
         .is_some()
     {
         return Err(exists());
     }
     let version = AppVersion {
-        app_slug: slug.clone(),
+        app_slug: slug.to_string(),
         version: manifest.version.clone(),
         sha256: loaded.sha256.clone(),
         capabilities: loaded
@@ -336,7 +350,7 @@ async fn upload_version(
         reviewed_by: None,
         reviewed_at: None,
     };
-    match state.store().add_version(&version, &bytes).await {
+    match state.store().add_version(&version, bytes).await {
         Ok(()) => {}
         Err(e) if is_duplicate(&e) => return Err(exists()),
         Err(e) => return Err(e.into()),
@@ -344,8 +358,8 @@ async fn upload_version(
     state.runtime.keep(prepared).await;
     tracing::info!(app = %slug, version = %version.version, sha256 = %version.sha256, "version uploaded");
     // Developer mode (issue 16): the developer's test groups run it at once.
-    super::installations::follow_upload(&state, &version).await;
-    Ok((StatusCode::CREATED, Json(version.into())))
+    super::installations::follow_upload(state, &version).await;
+    Ok(version)
 }
 
 /// Apps that can be installed, each at its newest approved version.

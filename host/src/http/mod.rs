@@ -41,6 +41,8 @@ mod stats;
 mod stream;
 pub mod text;
 mod tokens;
+// Issue 15: uploads compile outside the request.
+pub mod uploads;
 mod users;
 mod views;
 mod wallets;
@@ -70,6 +72,12 @@ use crate::store::Store;
 pub struct HttpConfig {
     /// Largest `.wasm` upload, in bytes (larger ones get 413).
     pub max_wasm_bytes: usize,
+    /// How long an upload's request waits for its compile before answering
+    /// `202` with the upload to follow (zero: never waits).
+    pub upload_wait: Duration,
+    /// Uploads one host holds in memory while they wait for (or are in) the
+    /// compiler; past it uploads get 503 `compile_queue_full`.
+    pub compile_queue: usize,
     /// Largest JSON body, in bytes (larger ones get 413).
     pub max_json_bytes: usize,
     /// Time allowed to produce a response head (a stream's body may run on).
@@ -97,7 +105,10 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            max_wasm_bytes: 8 << 20,
+            // JavaScript (StarlingMonkey) and Python components are 12-20 MB.
+            max_wasm_bytes: 32 << 20,
+            upload_wait: Duration::from_secs(10),
+            compile_queue: 4,
             max_json_bytes: 64 << 10,
             request_timeout: Duration::from_secs(30),
             stream_poll: Duration::from_millis(400),
@@ -124,6 +135,8 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Rate limits (`None`: off).
     pub rate: Option<Arc<rate::RateLimits>>,
+    /// Uploads waiting for the compiler.
+    pub compile_queue: uploads::CompileQueue,
 }
 
 impl AppState {
@@ -137,6 +150,7 @@ impl AppState {
                 .rate
                 .clone()
                 .map(|c| Arc::new(rate::RateLimits::new(c))),
+            compile_queue: uploads::CompileQueue::new(config.compile_queue),
             config: Arc::new(config),
         }
     }
@@ -290,6 +304,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(stats::routes())
         .merge(files::routes())
         .merge(dev::routes())
+        .merge(uploads::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on

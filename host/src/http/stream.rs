@@ -146,6 +146,13 @@ impl Notifier {
         self.closing.send_replace(true);
     }
 
+    /// Resolves once shutdown has begun (requests that would wait, such as
+    /// an upload waiting for its compile, answer at once instead).
+    pub async fn closing(&self) {
+        let mut closing = self.closing.subscribe();
+        let _ = closing.wait_for(|closing| *closing).await;
+    }
+
     /// Groups with a poller running on this host.
     pub fn pollers(&self) -> usize {
         lock(&self.hub).feeds.len()

@@ -32,9 +32,7 @@ pub enum LoadError {
     #[error("invalid WebAssembly component: {0}")]
     Invalid(String),
     /// It imports something the host does not offer.
-    #[error(
-        "the component imports `{0}`, which this host does not offer; apps may import qun:app/* and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random and wasi:filesystem"
-    )]
+    #[error("the component imports `{0}`, which this host does not offer; {hint}", hint = forbidden_hint(.0))]
     ForbiddenImport(String),
     /// It does not implement the `group-app` world.
     #[error(
@@ -191,15 +189,35 @@ pub fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
 }
 
 /// WASI packages an app may import: what Rust's wasm32-wasip2 std pulls in
-/// (and what other languages' runtimes need), none of them a way out of the
-/// sandbox: no preopened directories, no environment, no network.
-const WASI_ALLOWED: [&str; 5] = [
+/// and what other languages' runtimes need (componentize-py imports
+/// `wasi:sockets` whatever the app does), none of them a way out of the
+/// sandbox: no preopened directories, no environment, and sockets with no
+/// network (every address is refused, name lookup is off).
+const WASI_ALLOWED: [&str; 6] = [
     "wasi:io/",
     "wasi:cli/",
     "wasi:clocks/",
     "wasi:random/",
     "wasi:filesystem/",
+    "wasi:sockets/",
 ];
+
+/// What to do about a refused import: the build flag that removes it where
+/// a toolchain adds it by default, else what the host offers.
+fn forbidden_hint(import: &str) -> String {
+    let offered = "apps may import qun:app/* (one contract version) and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (no directories) and wasi:sockets (no network)";
+    if import.starts_with("wasi:http/") {
+        format!(
+            "apps reach the network only through the host. componentize-js adds wasi:http unless it is built with `-d http` (`@qun/sdk`'s build passes it); in Rust, drop the `wasi` crate's http feature. ({offered})"
+        )
+    } else if import.starts_with("qun:app/") {
+        format!(
+            "a component is built against one version of the contract: every qun:app import must have the version of the qun:app/handler it exports ({offered})"
+        )
+    } else {
+        offered.to_string()
+    }
+}
 
 /// The contract version a component is built against, read from the
 /// `qun:app/handler@X` it exports; refused when it exports none or one of a

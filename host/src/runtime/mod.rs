@@ -255,13 +255,25 @@ impl Runtime {
                 let cache_dir = self.inner.cache_dir.clone();
                 let owned = bytes.to_vec();
                 let digest = sha256.clone();
-                // Cranelift takes a while on a large component: keep it off
-                // the async workers.
-                tokio::task::spawn_blocking(move || {
-                    load::compile(&engine, &owned, &digest, cache_dir.as_deref())
-                })
-                .await
-                .map_err(|e| LoadError::Invalid(format!("compilation was interrupted: {e}")))??
+                // Cranelift takes a while on a large component (tens of
+                // seconds for a Python app): keep it off the async workers,
+                // and on a thread of its own rather than tokio's blocking
+                // pool, which a shutdown would wait for.
+                let (done, compiled) = tokio::sync::oneshot::channel();
+                std::thread::Builder::new()
+                    .name("qun-compile".into())
+                    .spawn(move || {
+                        let _ = done.send(load::compile(
+                            &engine,
+                            &owned,
+                            &digest,
+                            cache_dir.as_deref(),
+                        ));
+                    })
+                    .map_err(|_| LoadError::HostBusy)?;
+                compiled
+                    .await
+                    .map_err(|_| LoadError::Invalid("compilation was interrupted".into()))??
             }
         };
         let needs = match component.resources_required() {

@@ -174,9 +174,15 @@ impl InvocationState {
         let calls = CallLog::new(limits.capability_calls);
         let stdout = CapturedOutput::new(limits.stdio_bytes);
         let stderr = CapturedOutput::new(limits.stdio_bytes);
+        // No network, said explicitly (these are wasmtime-wasi's defaults):
+        // `wasi:sockets` is linked for runtimes that import it, and every
+        // socket the guest tries is refused.
         let wasi = WasiCtx::builder()
             .stdout(stdout.clone())
             .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
             .build();
         InvocationState {
             wasi,

@@ -29,6 +29,8 @@ pub mod payments;
 mod timeline;
 mod timers;
 mod tokens;
+// Issue 15: uploads compile outside the request.
+mod uploads;
 mod users;
 
 pub use apps::{App, AppVersion, VersionStatus};
@@ -48,6 +50,7 @@ pub use outbox::{EventBody, Failure, OutboxEvent, PaymentView, event_id};
 pub use payments::{Decided, Decision, PaymentError, PaymentRecord, PaymentState};
 pub use timers::{DueTimer, Timer};
 pub use tokens::{Authenticated, TokenInfo, TokenScope};
+pub use uploads::{Upload, UploadStatus};
 pub use users::User;
 // Settings a group's managers and members change (issue 13 items 7-8).
 pub use groups::GroupSettings;

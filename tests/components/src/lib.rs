@@ -18,9 +18,14 @@ pub const NOOP: &str = env!("QUN_COMPONENT_NOOP");
 /// `tests/components/apps/probe/README.md` for its actions.
 pub const PROBE: &str = env!("QUN_COMPONENT_PROBE");
 
-/// `forbidden`: a valid group app that also imports `wasi:sockets/*`, which the
-/// host does not offer; uploading it must be rejected.
+/// `forbidden`: a valid group app that also imports
+/// `wasi:http/outgoing-handler`, which the host does not offer; uploading it
+/// must be rejected.
 pub const FORBIDDEN: &str = env!("QUN_COMPONENT_FORBIDDEN");
+
+/// `netless`: imports `wasi:sockets/*` (through `std::net`); accepted, and
+/// its action `connect` finds no network.
+pub const NETLESS: &str = env!("QUN_COMPONENT_NETLESS");
 
 /// `stateful`: counts `on-action("count")` calls in instance memory; with a
 /// fresh instance per invocation it always answers `{"count":1}`.

@@ -3,11 +3,28 @@
 import { useId, useState, type DragEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
-import type { components } from "../../api/client";
+import { ApiError, type components } from "../../api/client";
 import { ErrorNote } from "../ErrorNote";
-import { postBytes } from "./raw";
+import { getJson, postBytes } from "./raw";
 
 type Version = components["schemas"]["VersionView"];
+type Upload = components["schemas"]["UploadView"];
+
+/** A large component compiles after the upload's answer (`202`): follow the
+ * upload until it is a version, or throw the reason it was refused. */
+async function settled(slug: string, answer: Version | Upload): Promise<Version> {
+  let current = answer;
+  while ("id" in current && current.status === "compiling") {
+    await new Promise((r) => setTimeout(r, 1000));
+    current = await getJson<Upload>(
+      `/v1/apps/${encodeURIComponent(slug)}/uploads/${encodeURIComponent(current.id)}`,
+    );
+  }
+  if (!("id" in current)) return current;
+  if (current.version) return current.version;
+  const error = current.error ?? { code: "upload_failed", message: current.status };
+  throw new ApiError(422, error.code, error.message, { error });
+}
 
 export function UploadVersion({ slug }: { slug: string }) {
   const { t } = useTranslation();
@@ -17,14 +34,15 @@ export function UploadVersion({ slug }: { slug: string }) {
   const [over, setOver] = useState(false);
   const [progress, setProgress] = useState(0);
   const upload = useMutation({
-    mutationFn: (f: File) => {
+    mutationFn: async (f: File) => {
       setProgress(0);
-      return postBytes<Version>(
+      const answer = await postBytes<Version | Upload>(
         `/v1/apps/${encodeURIComponent(slug)}/versions`,
         f,
         "application/wasm",
         setProgress,
       );
+      return settled(slug, answer);
     },
     onSuccess: () => {
       setFile(null);
