@@ -132,6 +132,15 @@ function actionSpec(a) {
   return { name: a.name, description: a.description ?? '' };
 }
 
+/** A thrown value with its stack (V8's stack starts with "Name: message", SpiderMonkey's does not). */
+function describeThrown(c) {
+  if (!(c instanceof Error)) return `uncaught ${typeof c}: ${String(c)}`;
+  const head = `${c.name}: ${c.message}`;
+  const stack = typeof c.stack === 'string' ? c.stack.trimEnd() : '';
+  if (!stack) return head;
+  return stack.startsWith(head) ? stack : `${head}\n${stack}`;
+}
+
 /**
  * Runs one handler: whatever it throws becomes the WIT error. An SDK error
  * class (or a capability's error) keeps its variant; anything else is
@@ -144,7 +153,7 @@ function guard(what, fn) {
     const err = toQunError(thrown);
     if (err.tag === 'internal' && err.cause !== undefined) {
       const c = err.cause;
-      console.error(`${what} failed: ${c instanceof Error ? (c.stack || `${c.name}: ${c.message}`) : String(c)}`);
+      console.error(`${what} failed: ${describeThrown(c)}`);
     }
     throw new HandlerError(err.toWit());
   }
