@@ -28,6 +28,18 @@ export const CAPABILITIES = ['membership', 'messaging', 'payments', 'storage', '
 const TYPE_ONLY = ['types', 'blocks'];
 const VERSION = '0.2.0';
 
+/** Imports one of the SDK's build tools, saying how to install them when they are missing. */
+async function tool(name) {
+  try {
+    return await import(name);
+  } catch (e) {
+    if (e && e.code === 'ERR_MODULE_NOT_FOUND') {
+      throw new Error(`${name} is not installed: run \`npm ci\` in ${SDK} (or ./scripts/js.sh setup in a Qun checkout)`);
+    }
+    throw e;
+  }
+}
+
 /** Where the contract is: QUN_WIT_DIR, the package's own copy (sdk-js/wit), or the checkout's wit/0.2.0. */
 export function witDir() {
   const candidates = [process.env.QUN_WIT_DIR, join(SDK, 'wit'), join(SDK, '..', 'wit', VERSION)].filter(Boolean);
@@ -54,7 +66,7 @@ export function worldFor(capabilities) {
 
 /** Bundles the entry; the bundle's text and the capabilities it imports. */
 export async function bundle(entry) {
-  const esbuild = await import('esbuild');
+  const esbuild = await tool('esbuild');
   const pkg = JSON.parse(await readFile(join(SDK, 'package.json'), 'utf8'));
   // `@qun/sdk` always resolves to this SDK (the one that builds), whether the
   // app links it from node_modules or is a file inside the package.
@@ -120,7 +132,7 @@ export async function build(appDir, outPath, { keepDir, quiet = false } = {}) {
     await writeFile(join(wit, 'qun-build-js-world.wit'), worldFor(capabilities));
     const source = join(dir, 'app.bundle.js');
     await writeFile(source, code);
-    const { componentize } = await import('@bytecodealliance/componentize-js');
+    const { componentize } = await tool('@bytecodealliance/componentize-js');
     const { component, imports } = await componentize({
       sourcePath: source,
       witPath: wit,

@@ -17,6 +17,7 @@ for (const arg of ['first', 'throw', 'denied', 'invalid', 'type']) {
   }
   results[arg].stored = g.storedJson('value');
 }
+results.env = JSON.parse(g.command('ann', '/put env').text);
 results.logs = g.logs();
 results.calls = g.lastCalls;
 console.log('RESULT ' + JSON.stringify(results));

@@ -47,6 +47,11 @@ test('the component: a thrown Error is internal with its message, Denied and Inv
   assert.match(r.type.message, /null/);
   assert.equal(r.type.stored, 'first');
   assert.equal(r.logs.length, 5, 'log lines of failed invocations stay');
+  // what the engine offers an app: clocks, randomness, TextEncoder; no fetch (http is disabled)
+  console.log(`in the component: ${JSON.stringify(r.env)}`);
+  assert.equal(r.env.now, 'number');
+  assert.equal(r.env.random, 'number');
+  assert.equal(r.env.textEncoder, 'function');
   // console.log reaches stdout, and a thrown Error's stack reaches stderr (the app log on the host).
   assert.match(run.stdout, /stdout: throw/);
   assert.match(run.stderr, /command \/put failed: .*plain error from the app/);
