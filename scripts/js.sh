@@ -3,7 +3,8 @@
 #
 #   ./scripts/js.sh setup                  install sdk-js's tools (npm ci, skipped while the lock is unchanged)
 #   ./scripts/js.sh test                   every JS test: sdk-js's own (a real component built and run),
-#                                          examples/checkin-js's, and the template's (filled into a temp dir)
+#                                          examples/checkin-js's (on Node, then again against its built
+#                                          component), and the template's (filled into a temp dir)
 #   ./scripts/js.sh build APP_DIR OUT.wasm build one app (installing its dependencies if needed)
 #   ./scripts/js.sh examples               build examples/checkin-js -> target/lang/checkin-js.wasm and the
 #                                          template (as hello-js) -> target/lang/hello-js.wasm; print the paths
@@ -73,6 +74,10 @@ case "$cmd" in
     echo "== examples/checkin-js" >&2
     install_deps "$ROOT/examples/checkin-js"
     (cd "$ROOT/examples/checkin-js" && npm test)
+    echo "== examples/checkin-js, the same tests against its built component" >&2
+    mkdir -p "$ROOT/target/lang"
+    build_app "$ROOT/examples/checkin-js" "$ROOT/target/lang/checkin-js.wasm" >&2
+    (cd "$ROOT/examples/checkin-js" && QUN_COMPONENT="$ROOT/target/lang/checkin-js.wasm" npm test)
     echo "== template (filled as hello-js)" >&2
     tmp="$(mktemp -d)"
     trap 'rm -rf "$tmp"' EXIT
@@ -95,7 +100,7 @@ case "$cmd" in
     echo "$out/hello-js.wasm"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
     [ -z "$cmd" ] || [ "$cmd" = help ] || [ "$cmd" = -h ] || exit 2
     ;;
 esac

@@ -2,6 +2,7 @@
 
 import { HandlerError, Invalid, toQunError } from './errors.js';
 import { ActionAnswer, Input, responseToWit } from './blocks.js';
+import { dateIn, formatIn, zonedParts, fromZonedParts } from './time.js';
 
 /** A WIT `value` (blocks.wit) as a plain JS value. */
 export function fromWitValue(v) {
@@ -50,12 +51,20 @@ export class Context {
   }
   /** The day of `now` (or `ts`) in the group's time zone, as YYYY-MM-DD. */
   date(ts = this.now) {
-    return new Intl.DateTimeFormat('en-CA', { timeZone: this.timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ts));
+    return dateIn(ts, this.timeZone);
   }
   /** A moment on the group's clock: "2030-06-01 09:00 (Asia/Shanghai)". */
   formatTime(ts) {
-    const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', { timeZone: this.timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(new Date(ts)).map((p) => [p.type, p.value]));
-    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute} (${this.timeZone})`;
+    return formatIn(ts, this.timeZone);
+  }
+  /** The wall-clock time of `ts` (default now) on the group's clock: `{ year, month, day, hour, minute, second, weekday }`. */
+  local(ts = this.now) {
+    return zonedParts(ts, this.timeZone);
+  }
+  /** The moment (ms) of `hour:minute` on the day of `ts` (default today) on the group's clock. */
+  at(hour, minute = 0, ts = this.now) {
+    const { year, month, day } = zonedParts(ts, this.timeZone);
+    return fromZonedParts({ year, month, day, hour, minute }, this.timeZone);
   }
   /** The event id ("event:<n>") when this invocation delivers an event from the host's outbox. */
   get eventId() {

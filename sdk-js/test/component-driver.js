@@ -7,7 +7,7 @@ import { TestGroup } from '../src/testing/index.js';
 const [wasm] = process.argv.slice(2);
 const c = await loadComponent(wasm);
 const inst = await c.instantiate();
-const g = new TestGroup(inst.handler).member('ann', 'Ann', 'owner');
+const g = new TestGroup(inst.handler).member('ann', 'Ann', 'owner').zone('Asia/Shanghai', 'zh-CN');
 const results = { describe: g.describe() };
 for (const arg of ['first', 'throw', 'denied', 'invalid', 'type']) {
   try {

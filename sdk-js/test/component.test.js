@@ -52,6 +52,9 @@ test('the component: a thrown Error is internal with its message, Denied and Inv
   assert.equal(r.env.now, 'number');
   assert.equal(r.env.random, 'number');
   assert.equal(r.env.textEncoder, 'function');
+  assert.equal(r.env.structuredClone, 'function');
+  // no Intl in the engine: the SDK's time zones come from bundled data
+  assert.equal(r.env.date, '2026-01-02', 'ctx.date() in Asia/Shanghai inside the component');
   // console.log reaches stdout, and a thrown Error's stack reaches stderr (the app log on the host).
   assert.match(run.stdout, /stdout: throw/);
   assert.match(run.stderr, /command \/put failed: .*plain error from the app/);

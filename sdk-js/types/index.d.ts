@@ -178,6 +178,10 @@ export class Context {
   date(ts?: number): string;
   /** "2030-06-01 09:00 (Asia/Shanghai)". */
   formatTime(ts: number): string;
+  /** The wall-clock time of `ts` (default now) on the group's clock. */
+  local(ts?: number): ZonedParts;
+  /** The moment (ms) of hour:minute on the day of `ts` (default today) on the group's clock. */
+  at(hour: number, minute?: number, ts?: number): number;
 }
 export interface Command {
   name: string;
@@ -245,3 +249,10 @@ export interface AppHandler {
 export function defineApp(spec: AppSpec): AppHandler;
 export function fromWitValue(v: Blocks.Value | undefined): Value | undefined;
 export function toEvent(raw: Handler.Event): Event;
+
+// ---- time on the group's clock (no Intl in the component: IANA data bundled) ----
+export interface ZonedParts { year: number; month: number; day: number; hour: number; minute: number; second: number; weekday: number; }
+export function zonedParts(ts: number, timeZone: string): ZonedParts;
+export function dateIn(ts: number, timeZone: string): string;
+export function formatIn(ts: number, timeZone: string): string;
+export function fromZonedParts(parts: { year: number; month: number; day: number; hour?: number; minute?: number }, timeZone: string): number;

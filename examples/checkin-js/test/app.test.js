@@ -2,7 +2,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Denied } from '@qun/sdk';
 import { TestGroup, START } from '@qun/sdk/testing';
-import { handler, SUMMARY_HOUR } from '../app.js';
+import * as app from '../app.js';
+
+// QUN_COMPONENT=path/to/checkin-js.wasm runs these same tests against the
+// built component (transpiled by jco, its imports on the same in-memory
+// host) instead of the module: ./scripts/js.sh test does both.
+const { SUMMARY_HOUR } = app;
+let handler = app.handler;
+if (process.env.QUN_COMPONENT) {
+  const { loadComponent } = await import('@qun/sdk/testing/component');
+  const component = await loadComponent(process.env.QUN_COMPONENT);
+  handler = (await component.instantiate()).handler;
+}
 
 const group = () => new TestGroup(handler).member('ann', 'Ann', 'owner').member('bob', 'Bob').member('cy', 'Cy');
 
