@@ -89,6 +89,11 @@ function toActionCall(raw) {
     payloadText: raw.payload,
     get payload() { return parseJson(raw.payload, 'payload'); },
     value: fromWitValue(raw.value),
+    /** The one option chosen in a select menu, or the member picked; undefined otherwise. */
+    get chosen() {
+      const v = this.value;
+      return Array.isArray(v) ? v[0] : v;
+    },
     messageId: raw.messageId ?? undefined,
     raw,
   };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defineApp, Denied, Invalid, Internal, NotFound, Message, Button, Form, Input, Reply, answer } from '@qun/sdk';
+import { defineApp, Denied, Invalid, Internal, NotFound, Message, Button, Select, MemberPicker, Form, Input, Reply, answer } from '@qun/sdk';
 import * as storage from '@qun/sdk/storage';
 import * as log from '@qun/sdk/log';
 import * as scheduler from '@qun/sdk/scheduler';
@@ -21,7 +21,7 @@ const app = defineApp({
     { name: 'ask', description: 'open a form' },
     { name: 'event', description: 'typed', options: [Input.text('title', 'Title').required(), Input.integer('seats', 'Seats').required().min(1)] },
   ],
-  actions: [{ name: 'hit', description: 'a button' }, { name: 'api', description: 'API' }],
+  actions: [{ name: 'hit', description: 'a button' }, { name: 'api', description: 'API' }, { name: 'size', description: 'menu' }, { name: 'assign', description: 'picker' }],
   onCommand(ctx, cmd) {
     switch (cmd.name) {
       case 'put': {
@@ -37,13 +37,15 @@ const app = defineApp({
       }
       case 'who': return Reply.private(`${membership.actorName(ctx)} (${membership.currentGroup().memberCount} members)`);
       case 'later': scheduler.scheduleRecurring('daily', scheduler.daily(18, 0), 'p'); return undefined;
-      case 'card': return new Message('card').header('Card').fields({ Count: 0 }).actions([new Button('Hit', 'hit').payload({ n: 1 }).primary()]);
+      case 'card': return new Message('card').header('Card').fields({ Count: 0 }).actions([new Button('Hit', 'hit').payload({ n: 1 }).primary()])
+        .actions([new Select('size', 'Portion').option('s', 'Small').option('l', 'Large'), new MemberPicker('assign', 'Who?')]);
       case 'ask': return new Form('Ask', 'ask').input(Input.text('name', 'Name').required()).input(Input.integer('age', 'Age').range(0, 150)).state({ s: 1 });
       case 'event': return `${cmd.options.title} for ${cmd.options.seats}`;
     }
   },
   onAction(ctx, call) {
     if (call.name === 'api') return answer({ got: call.payload }, undefined);
+    if (call.name === 'size' || call.name === 'assign') return Reply.private(`${call.name}=${call.chosen} ${JSON.stringify(call.value)}`);
     storage.updateJson('hits', (n = 0) => n + call.payload.n);
     return Reply.private('hit');
   },
@@ -118,6 +120,10 @@ test('buttons, private replies, denial and members', () => {
   assert.throws(() => g.command('bob', '/who'), Denied);
   assert.throws(() => g.command('bob', '/nope'), NotFound);
   assert.deepEqual(g.action('ann', 'api', { a: 1 }), { got: { a: 1 } });
+  assert.equal(g.choose('ann', card, 'size', 'l').text, 'size=l ["l"]');
+  assert.throws(() => g.choose('ann', card, 'size', 'xl'), Invalid);
+  assert.equal(g.pick('ann', card, 'assign', 'bob').text, 'assign=bob "bob"');
+  assert.throws(() => g.pick('ann', card, 'assign', 'zed'), NotFound);
   g.join('cat', 'Cat');
   assert.equal(g.lastPosted().text, 'welcome cat');
 });

@@ -197,6 +197,8 @@ export interface ActionCall {
   payloadText: string;
   /** The option chosen in a select menu (string[]), or the member picked (string). */
   value: Value | undefined;
+  /** The one option chosen in a select menu, or the member picked. */
+  readonly chosen: string | undefined;
   messageId: string | undefined;
   raw: Handler.ActionCall;
 }
