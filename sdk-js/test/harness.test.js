@@ -193,3 +193,12 @@ test('payments and files', () => {
 test('capability calls outside an invocation say so', () => {
   assert.throws(() => storage.get('x'), /outside an invocation/);
 });
+
+test('the harness refuses an app the host would refuse, and events carry event ids', () => {
+  assert.throws(() => new TestGroup(defineApp({ name: 'Bad Name' })), /would refuse this app: name/);
+  assert.throws(() => new TestGroup(defineApp({ name: 'dup', commands: ['a', 'a'] })), /declared twice/);
+  let seen;
+  const g = new TestGroup(defineApp({ name: 'ev', onEvent(ctx) { seen = ctx.eventId; } }));
+  g.install();
+  assert.equal(seen, 'event:1');
+});

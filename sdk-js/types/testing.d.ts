@@ -101,6 +101,7 @@ export class TestGroup {
   appFiles(): FileInfo[];
   download(member: string, id: string): Uint8Array;
 }
+export function checkDescribe(info: Handler.AppInfo): void;
 export function nextOccurrence(rule: Recurrence, after: number, timeZone: string, from?: number): number;
 export function fromZoned(year: number, month: number, day: number, hour: number, minute: number, timeZone: string): number;
 export { QunError };

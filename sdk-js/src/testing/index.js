@@ -148,6 +148,7 @@ export class TestGroup {
     if (!handler || typeof handler.describe !== 'function') throw new TypeError('TestGroup: pass the app\'s `handler` export');
     this.handler = handler;
     this.info = handler.describe();
+    checkDescribe(this.info);
     this.groupId = 'group-1';
     this.installationId = 'inst-1';
     this.name = name;
@@ -212,7 +213,7 @@ export class TestGroup {
    * is thrown as an SDK error class (`Invalid`, `Denied`, ...). `finish`
    * runs inside the invocation after the handler (the host's own steps).
    */
-  _invoke(actor, call, { given = [], finish } = {}) {
+  _invoke(actor, call, { given = [], finish, invocationId } = {}) {
     const tx = structuredClone(this._state);
     const inv = { group: this, tx, given: new Set(given), uploads: new Map(), calls: [] };
     this._invocations += 1;
@@ -221,7 +222,7 @@ export class TestGroup {
       installationId: this.installationId,
       actor: actor ?? undefined,
       now: BigInt(this.now),
-      invocationId: `inv-${this._invocations}`,
+      invocationId: invocationId ?? `inv-${this._invocations}`,
       timeZone: this.timeZone,
       locale: this.locale,
     };
@@ -316,7 +317,8 @@ export class TestGroup {
   /** Raises a WIT event (`{ tag: 'installed' }`, ...) with no acting member. */
   event(event, { given = [] } = {}) { return this.eventAs(undefined, event, { given }); }
   eventAs(actor, event, { given = [] } = {}) {
-    this._invoke(actor, (ctx) => this.handler.onEvent(ctx, event), { given });
+    // events come from the host's outbox: their invocation id is `event:<n>`
+    this._invoke(actor, (ctx) => this.handler.onEvent(ctx, event), { given, invocationId: `event:${this._nextId('event')}` });
   }
 
   /** `member` posts `text` with their uploads `files` attached; the app hears it if it subscribed. */
@@ -735,6 +737,36 @@ export class TestGroup {
     const seen = this.timeline(member).some((m) => shows(m.wit)) || this.directMessagesTo(member).some((m) => shows(m.wit));
     if (!seen) throw new NotFound(`no file ${id}`);
     return new Uint8Array(f.bytes);
+  }
+}
+
+const NAME = /^[a-z0-9_-]+$/;
+
+/** What the host checks of `describe` at upload (it refuses such an app): names, options, duplicates. */
+export function checkDescribe(info) {
+  const bad = (why) => {
+    throw new Error(`the host would refuse this app: ${why}`);
+  };
+  if (!/^[a-z][a-z0-9-]{1,31}$/.test(info.name) || info.name.endsWith('-')) bad(`name "${info.name}": 2 to 32 lowercase letters, digits and -, starting with a letter`);
+  const seen = new Set();
+  for (const c of info.commands) {
+    if (!NAME.test(c.name)) bad(`command "${c.name}": lowercase letters, digits, - and _`);
+    if (seen.has(c.name)) bad(`command "${c.name}" is declared twice`);
+    seen.add(c.name);
+    if (c.options.length > 10) bad(`command "${c.name}" has ${c.options.length} options, more than 10`);
+    const opts = new Set();
+    for (const o of c.options) {
+      if (!NAME.test(o.name)) bad(`option "${o.name}" of /${c.name}: lowercase letters, digits, - and _`);
+      if (opts.has(o.name)) bad(`option "${o.name}" of /${c.name} is declared twice`);
+      if (o.kind.tag === 'file') bad(`option "${o.name}" of /${c.name}: a file input is for forms only`);
+      opts.add(o.name);
+    }
+  }
+  const actions = new Set();
+  for (const a of info.actions) {
+    if (!a.name) bad('an action without a name');
+    if (actions.has(a.name)) bad(`action "${a.name}" is declared twice`);
+    actions.add(a.name);
   }
 }
 
