@@ -8,6 +8,8 @@
 #   ./scripts/js.sh build APP_DIR OUT.wasm build one app (installing its dependencies if needed)
 #   ./scripts/js.sh examples               build examples/checkin-js -> target/lang/checkin-js.wasm and the
 #                                          template (as hello-js) -> target/lang/hello-js.wasm; print the paths
+#   ./scripts/js.sh check                  `qun app check` both built examples ($QUN_BIN, default target/debug/qun,
+#                                          then target/release/qun): the host's view, capabilities included
 #
 # Everything is installed under the packages (node_modules), never globally.
 # Needs node >= 20 and npm.
@@ -98,6 +100,17 @@ case "$cmd" in
     build_app "$out/hello-js-src" "$out/hello-js.wasm" >&2
     echo "$out/checkin-js.wasm"
     echo "$out/hello-js.wasm"
+    ;;
+  check)
+    qun="${QUN_BIN:-}"
+    if [ -z "$qun" ]; then
+      for q in "$ROOT/target/debug/qun" "$ROOT/target/release/qun"; do [ -x "$q" ] && qun="$q" && break; done
+    fi
+    [ -n "$qun" ] && [ -x "$qun" ] || die "no qun binary: build the host or set QUN_BIN"
+    for w in checkin-js hello-js; do
+      [ -f "$ROOT/target/lang/$w.wasm" ] || die "target/lang/$w.wasm is not built: run ./scripts/js.sh examples"
+      "$qun" app check "$ROOT/target/lang/$w.wasm"
+    done
     ;;
   *)
     awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
