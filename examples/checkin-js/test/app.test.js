@@ -12,7 +12,7 @@ let handler = app.handler;
 if (process.env.QUN_COMPONENT) {
   const { loadComponent } = await import('@qun/sdk/testing/component');
   const component = await loadComponent(process.env.QUN_COMPONENT);
-  handler = (await component.instantiate()).handler;
+  handler = component.handler(); // a fresh instance per call, as on the host
 }
 
 const group = () => new TestGroup(handler).member('ann', 'Ann', 'owner').member('bob', 'Bob').member('cy', 'Cy');

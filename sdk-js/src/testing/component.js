@@ -22,13 +22,15 @@ export async function componentImports(wasmBytes) {
 
 /**
  * Transpiles `wasmPath` and returns `instantiate()`, which makes a fresh
- * instance (its `handler` is what a TestGroup takes).
+ * instance (its `handler` is what a TestGroup takes), and `handler()`, a
+ * handler that runs every call in a fresh instance, as the host does (so
+ * state kept in module variables does not survive between calls).
  */
 export async function loadComponent(wasmPath, { outDir } = {}) {
   const { transpile } = await import('@bytecodealliance/jco');
   const bytes = await readFile(wasmPath);
   const dir = outDir ?? (await mkdtemp(join(tmpdir(), 'qun-component-')));
-  const { files } = await transpile(bytes, { name: 'app', instantiation: 'async', quiet: true, noTypescript: true });
+  const { files } = await transpile(bytes, { name: 'app', instantiation: 'sync', quiet: true, noTypescript: true });
   for (const [name, data] of Object.entries(files)) {
     await mkdir(dirname(join(dir, name)), { recursive: true });
     await writeFile(join(dir, name), data);
@@ -41,14 +43,19 @@ export async function loadComponent(wasmPath, { outDir } = {}) {
   }
   for (const q of QUN) imports[`qun:app/${q}`] = await import(new URL(`./bindings/${q}.js`, import.meta.url).href);
   const cores = new Map();
-  const getCore = async (name) => {
-    if (!cores.has(name)) cores.set(name, await WebAssembly.compile(await readFile(join(dir, name))));
-    return cores.get(name);
-  };
+  for (const name of Object.keys(files)) {
+    if (name.endsWith('.wasm')) cores.set(name, await WebAssembly.compile(await readFile(join(dir, name))));
+  }
+  const getCore = (name) => cores.get(name);
+  const instantiate = () => mod.instantiate(getCore, imports);
   return {
     dir,
     async instantiate() {
-      return mod.instantiate(getCore, imports);
+      return instantiate();
+    },
+    handler() {
+      const fresh = (name) => (...args) => instantiate().handler[name](...args);
+      return { describe: fresh('describe'), onCommand: fresh('onCommand'), onAction: fresh('onAction'), onSubmit: fresh('onSubmit'), onEvent: fresh('onEvent') };
     },
   };
 }
