@@ -34,6 +34,13 @@ def test_the_app_folder_is_scanned_without_its_tests():
     assert [os.path.relpath(p, APP) for p in build.app_sources(APP)] == ["app.py", "notes.py"]
 
 
+def test_the_entry_module_pre_imports_what_the_app_imports_anywhere():
+    assert build.app_modules(APP) == ["app", "notes"]
+    assert {"fractions", "notes", "qun", "qun.storage", "qun.log"} <= set(build.imported_modules(APP))
+    entry = build.entry_module(APP, "app")
+    assert "'fractions'" in entry and "'notes'" in entry and "from app import Handler" in entry
+
+
 def test_the_world_imports_exactly_those():
     assert build.world_wit(["storage", "log"]) == (
         "package qun:app@0.2.0;\n\nworld app {\n    import storage;\n    import log;\n"
@@ -79,7 +86,7 @@ def app(component):
 def test_component_describes_itself(app):
     info = app.describe()
     assert info.name == "storage-log"
-    assert [c.name for c in info.commands] == ["note", "boom", "deny", "bad"]
+    assert [c.name for c in info.commands] == ["note", "boom", "third", "deny", "bad"]
 
 
 def test_component_runs_storage_log_and_print(app):
@@ -112,6 +119,13 @@ def test_uncaught_exception_in_wasm_is_internal_with_its_message(app):
 def test_raised_sdk_error_in_wasm_is_that_variant(app, cmd, variant, message):
     r = app.command("ann", cmd, "x")
     assert r.tag == "err" and (r.payload.tag, r.payload.payload) == (variant, message)
+
+
+def test_a_module_imported_inside_a_handler_is_in_the_component(app):
+    from wasm_host import field
+
+    r = app.command("ann", "third")
+    assert r.tag == "ok" and field(r.payload.payload, "text") == "1/3"
 
 
 def test_the_component_keeps_working_after_errors(app):

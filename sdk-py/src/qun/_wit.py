@@ -7,6 +7,7 @@ on `sys.path`, so the SDK uses exactly the same classes in both places.
 """
 
 import hashlib
+import importlib
 import os
 import shutil
 import subprocess
@@ -70,7 +71,10 @@ __all__ = ["Err", "blocks", "handler", "types", "capability"]
 
 
 def capability(name: str):
-    """The bindings module of a capability interface (`wit_world.imports.<name>`)."""
-    import importlib
+    """The bindings module of a capability interface (`wit_world.imports.<name>`).
 
+    Each `qun.<capability>` module calls this when it is imported: inside a
+    component only modules imported while componentize-py initialises the app
+    exist at run time, so the bindings must be imported then, not on first use.
+    """
     return importlib.import_module("wit_world.imports." + name)

@@ -7,6 +7,10 @@ normally.
 """
 
 from . import _host
+from ._wit import capability as _cap
+from .errors import Invalid
+
+_cap("files")  # the bindings, imported while the component is built
 
 __all__ = ["stat", "read", "read_all", "create", "delete", "FileWriter", "is_image",
            "MAX_CHUNK", "MAX_READ_ALL", "IMAGE_TYPES"]
@@ -28,8 +32,6 @@ def read(id: str, offset: int = 0, length: int = MAX_CHUNK) -> bytes:
 
 def read_all(id: str) -> bytes:
     """The whole file, 1 MiB at a time (at most 16 MiB)."""
-    from .errors import Invalid
-
     info = stat(id)
     if info.size > MAX_READ_ALL:
         raise Invalid(f"`{id}` is {info.size} bytes; read_all reads at most {MAX_READ_ALL}: use read")

@@ -5,6 +5,9 @@ anything written to stdout/stderr also reach the app log on the host.
 """
 
 from . import _host
+from ._wit import capability as _cap
+
+_log = _cap("log")  # the bindings, imported while the component is built
 
 __all__ = ["trace", "debug", "info", "warn", "error", "write", "LEVELS"]
 
@@ -13,11 +16,9 @@ LEVELS = ("trace", "debug", "info", "warn", "error")
 
 def write(level: str, message: str, **fields) -> None:
     """Write one line at `level` ("trace" .. "error") with key=value fields."""
-    from ._wit import capability
-
     if level not in LEVELS:
         raise ValueError(f"unknown log level {level!r}; one of {LEVELS}")
-    _host.call("log", "write", capability("log").Level[level.upper()], str(message), [(str(k), str(v)) for k, v in fields.items()])
+    _host.call("log", "write", _log.Level[level.upper()], str(message), [(str(k), str(v)) for k, v in fields.items()])
 
 
 def trace(message: str, **fields) -> None:

@@ -8,12 +8,13 @@ A member has `id`, `display_name`, `role` (`qun.membership.Role.OWNER`,
 from typing import List, Optional
 
 from . import _host
-from ._wit import types as _types
+from ._wit import capability as _cap, types as _types
 
 __all__ = ["current_group", "member", "members", "all_members", "actor_name", "is_admin", "Role", "MAX_PAGE"]
 
 Role = _types.Role
 MAX_PAGE = 100
+_cap("membership")  # the bindings, imported while the component is built
 
 
 def current_group():

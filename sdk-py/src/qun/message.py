@@ -8,7 +8,7 @@ Payloads and form state are JSON: pass any JSON-able Python value.
 import json as _json
 from typing import Any, Iterable, List, Optional, Tuple
 
-from ._wit import blocks as _b
+from ._wit import blocks as _b, handler as _h
 from .errors import Invalid
 
 __all__ = [
@@ -531,6 +531,4 @@ class ActionAnswer:
         return cls(reply=value)
 
     def to_wit(self):
-        from ._wit import handler
-
-        return handler.ActionAnswer("" if self.data is None else to_json(self.data), self.reply.response)
+        return _h.ActionAnswer("" if self.data is None else to_json(self.data), self.reply.response)

@@ -8,9 +8,12 @@ to update a card later, or from events and timers.)
 """
 
 from . import _host
+from ._wit import capability as _cap
 from .message import _message
 
 __all__ = ["post", "update", "delete", "post_private", "send_direct"]
+
+_cap("messaging")  # the bindings, imported while the component is built
 
 
 def post(message) -> str:

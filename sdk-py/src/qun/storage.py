@@ -9,6 +9,7 @@ import json as _json
 from typing import Any, Callable, List, Optional, Tuple
 
 from . import _host
+from ._wit import capability as _cap
 from .errors import Internal, Invalid
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
 ]
 
 MAX_PAGE = 1000
+_cap("storage")  # the bindings, imported while the component is built
 _list = list
 
 
