@@ -393,3 +393,54 @@ def test_payments_and_files():
     with pytest.raises(Internal, match="ZeroDivisionError"):
         g.run(None, lambda ctx: (files.create("x.txt", "x"), 1 / 0))  # its file vanishes
     assert [f.name for f in g.app_files()] == ["a.png", "notes.txt"]
+
+
+class Events(App):
+    def describe(self):
+        return (Describe("events", "Events")
+                .command("event", "Create an event", [
+                    Input.text("title", "What").required(),
+                    (Input.integer("seats", "Seats").required().min(1), "How many seats"),
+                    Input.checkbox("public", "Public"),
+                ])
+                .action("size", "Pick a size").action("assign", "Assign someone"))
+
+    def on_command(self, ctx, cmd):
+        storage.set_json("event", cmd.options)
+        return Message(f"{cmd.option('title')} ({cmd.option('seats')})").actions([
+            qun.Select("size", "Portion").option("s", "Small").option("l", "Large"),
+            qun.MemberPicker("assign", "Who cooks?", {"event": 1}),
+        ])
+
+    def on_action(self, ctx, call):
+        return Reply.private(f"{call.name}={call.value} payload={call.json()}")
+
+
+def test_typed_command_options():
+    info = TestGroup(Events).describe()
+    opts = info.commands[0].options
+    assert [(o.name, o.required, o.description) for o in opts] == [
+        ("title", True, "What"), ("seats", True, "How many seats"), ("public", False, "Public")]
+    g = TestGroup(Events).member("ann", "Ann").member("bob", "Bob")
+    assert g.command("ann", "/event Hike | 10").message().text == "Hike (10)"
+    assert g.stored_json("event") == {"title": "Hike", "seats": 10}
+    g.command("ann", "/event Picnic | public: yes | seats: 4")
+    assert g.stored_json("event") == {"title": "Picnic", "seats": 4, "public": True}
+    g.command("ann", "/event", title="Dinner", seats=2)
+    assert g.stored_json("event") == {"title": "Dinner", "seats": 2}
+    with pytest.raises(Invalid, match="`seats` is required"):
+        g.command("ann", "/event Lunch")
+    with pytest.raises(Invalid, match="at least 1"):
+        g.command("ann", "/event Lunch | 0")
+
+
+def test_select_menus_and_member_pickers():
+    g = TestGroup(Events).member("ann", "Ann").member("bob", "Bob")
+    g.command("ann", "/event Hike | 3")
+    card = g.last_posted_id()
+    assert g.choose("bob", card, "size", "l").message().text == "size=l payload=None"
+    assert g.pick("bob", card, "assign", "ann").message().text == "assign=ann payload={'event': 1}"
+    with pytest.raises(Invalid):
+        g.choose("bob", card, "size", "xl")
+    with pytest.raises(NotFound):
+        g.pick("bob", card, "assign", "zed")
