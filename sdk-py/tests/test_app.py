@@ -444,3 +444,19 @@ def test_select_menus_and_member_pickers():
         g.choose("bob", card, "size", "xl")
     with pytest.raises(NotFound):
         g.pick("bob", card, "assign", "zed")
+
+
+def test_the_harness_refuses_commands_the_host_would_refuse():
+    class Bad(App):
+        def describe(self):
+            return Describe("bad", "Bad").command("Check In", "Spaces and capitals")
+
+    with pytest.raises(ValueError, match="would refuse this app at upload"):
+        TestGroup(Bad)
+
+    class Files(App):
+        def describe(self):
+            return Describe("f", "F").command("up", "Upload", [Input.file("doc", "Doc")])
+
+    with pytest.raises(ValueError, match="files can only be chosen in a form"):
+        TestGroup(Files)

@@ -270,6 +270,34 @@ def check_blocks(blocks, actions: set, in_form: bool, s: "_State"):
         raise _invalid(f"a form holds at most {MAX_INPUTS} inputs, not {len(inputs)}")
 
 
+MAX_COMMAND_OPTIONS = 10
+
+
+def check_commands(commands):
+    """What the host checks of the declared commands at upload (ValueError,
+    as the host refuses such an app)."""
+
+    def refuse(path, why):
+        raise ValueError(f"the host would refuse this app at upload: commands: {path}: {why}")
+
+    def ident(path, value):
+        if not (1 <= len(value) <= 64 and _ID_RE.match(value)):
+            refuse(path, f"is {value!r}; ids are 1 to 64 lowercase letters, digits, `-` and `_`")
+
+    for i, c in enumerate(commands):
+        ident(f"commands[{i}].name", c.name)
+        if c.name in [d.name for d in commands[:i]]:
+            refuse(f"commands[{i}].name", f"{c.name!r} is declared twice")
+        if len(c.options) > MAX_COMMAND_OPTIONS:
+            refuse(f"commands[{i}].options", f"at most {MAX_COMMAND_OPTIONS} options")
+        for j, o in enumerate(c.options):
+            ident(f"commands[{i}].options[{j}].name", o.name)
+            if o.name in [p.name for p in c.options[:j]]:
+                refuse(f"commands[{i}].options[{j}].name", f"{o.name!r} is declared twice")
+            if isinstance(o.kind, _b.InputKind_File):
+                refuse(f"commands[{i}].options[{j}].kind", "is a file input; files can only be chosen in a form")
+
+
 def check_message(message, actions: set, s: "_State"):
     _chars("text", message.text, MAX_MESSAGE_TEXT_CHARS)
     if not message.text and not message.blocks:
@@ -695,6 +723,7 @@ class TestGroup:
             handler = app
         self.handler = handler() if isinstance(handler, type) else handler
         self.info = self.handler.describe()
+        check_commands(self.info.commands)
         self.actions = {a.name for a in self.info.actions}
         self.commands = {c.name: c for c in self.info.commands}
         self.state = _State(time_zone=time_zone, locale=locale)
