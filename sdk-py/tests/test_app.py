@@ -460,3 +460,22 @@ def test_the_harness_refuses_commands_the_host_would_refuse():
 
     with pytest.raises(ValueError, match="files can only be chosen in a form"):
         TestGroup(Files)
+
+
+def test_events_carry_event_ids_and_commands_do_not():
+    seen = []
+
+    class Ids(App):
+        def describe(self):
+            return Describe("ids", "Ids").command("go", "Go")
+
+        def on_command(self, ctx, cmd):
+            seen.append(ctx.event_id)
+
+        def on_event(self, ctx, event):
+            seen.append(ctx.event_id)
+
+    g = TestGroup(Ids).member("ann", "Ann")
+    g.command("ann", "/go")
+    g.install()
+    assert seen[0] is None and seen[1].startswith("event:")

@@ -86,6 +86,12 @@ class Context:
             raise Invalid("no member acted in this invocation")
         return self.actor
 
+    @property
+    def event_id(self) -> Optional[str]:
+        """The stable id of the event being delivered (`event:<n>`) when this
+        invocation delivers one from the host's outbox; None otherwise."""
+        return self.invocation_id if self.invocation_id.startswith("event:") else None
+
     def now_utc(self) -> _dt.datetime:
         """The host's clock as an aware UTC datetime."""
         return _dt.datetime.fromtimestamp(self.now / 1000, tz=_dt.timezone.utc)

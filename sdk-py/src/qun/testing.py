@@ -777,14 +777,19 @@ class TestGroup:
         return self.info
 
     # -- invocations
-    def _context(self, actor: Optional[str]):
-        return _t.Context(self.state.group_id, self.state.installation_id, actor, self.state.now,
-                          self.state.new_id("invocation"), self.state.time_zone, self.state.locale)
+    def _context(self, actor: Optional[str], event: bool = False):
+        s = self.state
+        if event:  # as the host delivers events from its outbox: `event:<n>`
+            s.next_id += 1
+            inv = f"event:{s.next_id}"
+        else:
+            inv = s.new_id("invocation")
+        return _t.Context(s.group_id, s.installation_id, actor, s.now, inv, s.time_zone, s.locale)
 
-    def _invoke(self, actor: Optional[str], f: Callable[[Any], Any], given=(), reply_of=None):
+    def _invoke(self, actor: Optional[str], f: Callable[[Any], Any], given=(), reply_of=None, event=False):
         """One atomic invocation: `f(wit_ctx)` runs with the fake host installed;
         on an error everything but the log is rolled back and the error raised."""
-        ctx = self._context(actor)
+        ctx = self._context(actor, event)
         before = copy.deepcopy(self.state)
         self.state.given = {g for g in given if g in self.state.files}
         host = _FakeHost(self.state, self.actions)
@@ -1000,7 +1005,7 @@ class TestGroup:
         """Raises a WIT event (`qun.testing` builds them: `TestGroup.installed()` ...)
         with no acting member (or `actor`)."""
         given = event.value.files if isinstance(event, _h.Event_MessagePosted) else ()
-        self._invoke(actor, lambda c: self.handler.on_event(c, event), given)
+        self._invoke(actor, lambda c: self.handler.on_event(c, event), given, event=True)
 
     def install(self) -> None:
         """Raises "installed"."""
