@@ -131,3 +131,14 @@ def test_a_module_imported_inside_a_handler_is_in_the_component(app):
 def test_the_component_keeps_working_after_errors(app):
     r = app.command("bob", "note", "again")
     assert r.tag == "ok" and r.payload.tag == "post"
+
+
+def test_the_command_line_prints_the_capabilities():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "qun.build", "--capabilities-only", APP],
+                         check=True, capture_output=True, text=True).stdout
+    assert out.split() == ["storage", "log"]
+    bad = subprocess.run([sys.executable, "-m", "qun.build", APP], capture_output=True, text=True)
+    assert bad.returncode == 2 and "OUT.wasm" in bad.stderr

@@ -277,7 +277,7 @@ def main(argv=None) -> int:
         description="Build a Qun app written in Python into a WebAssembly component.",
     )
     p.add_argument("app_dir", help="the app's folder (holding app.py)")
-    p.add_argument("out", help="the component to write, e.g. app.wasm")
+    p.add_argument("out", nargs="?", help="the component to write, e.g. app.wasm")
     p.add_argument("--module", default="app", help="the module defining Handler (default: app)")
     p.add_argument("--imports", action="store_true", help="also list every import of the component")
     p.add_argument("--capabilities-only", action="store_true",
@@ -286,6 +286,8 @@ def main(argv=None) -> int:
     if args.capabilities_only:
         print(" ".join(capabilities(args.app_dir)))
         return 0
+    if not args.out:
+        p.error("the output file (OUT.wasm) is required")
     info = build(args.app_dir, args.out, args.module)
     if args.imports:
         print("  imports:")
