@@ -37,14 +37,17 @@ ensure_venv() {
     echo "$want" > "$STAMP"
 }
 
-# Fills the template into $1 with the app name $2 (as `qun app new NAME --lang python` does).
+# Fills the template into $1 with the app name $2 (as `qun app new NAME --lang python`
+# does: {{name}}, {{module}} = name with - as _, {{title}} = "Hello Py", {{sdk_py}}).
 fill_template() {
-    local dest="$1" name="$2" module="${2//-/_}"
+    local dest="$1" name="$2" module="${2//-/_}" title
+    title="$(echo "$2" | tr '-' '\n' | sed -e '/^$/d' -e 's/^\(.\)/\U\1/' | paste -sd' ')"
     mkdir -p "$dest"
     (cd "$ROOT/sdk-py/template" && find . -type f ! -path '*/__pycache__/*' ! -path '*/.pytest_cache/*') |
     while read -r f; do
         mkdir -p "$dest/$(dirname "$f")"
-        sed -e "s|{{name}}|$name|g" -e "s|{{module}}|$module|g" -e "s|{{sdk_py}}|$ROOT/sdk-py|g" \
+        sed -e "s|{{name}}|$name|g" -e "s|{{module}}|$module|g" -e "s|{{title}}|$title|g" \
+            -e "s|{{sdk_py}}|$ROOT/sdk-py|g" \
             "$ROOT/sdk-py/template/$f" > "$dest/$f"
     done
 }

@@ -11,7 +11,7 @@ from qun import log, storage
 class HelloApp(App):
     def describe(self):
         return (
-            Describe("{{name}}", "{{name}}")
+            Describe("{{name}}", "{{title}}")
             .version("0.1.0")
             .description("Says hello and counts greetings.")
             .command("hello", "Say hello: /hello [name]")
