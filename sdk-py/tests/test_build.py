@@ -142,3 +142,13 @@ def test_the_command_line_prints_the_capabilities():
     assert out.split() == ["storage", "log"]
     bad = subprocess.run([sys.executable, "-m", "qun.build", APP], capture_output=True, text=True)
     assert bad.returncode == 2 and "OUT.wasm" in bad.stderr
+
+
+def test_clear_messages_for_a_syntax_error_and_a_missing_handler(tmp_path):
+    (tmp_path / "app.py").write_text("from qun import App, export\nclass A(App):\n    pass\n")
+    with pytest.raises(SystemExit, match="defines no `Handler`"):
+        build.build(str(tmp_path), str(tmp_path / "out.wasm"))
+    (tmp_path / "app.py").write_text("def broken(:\n")
+    with pytest.raises(SystemExit, match=r"app.py:1: "):
+        build.build(str(tmp_path), str(tmp_path / "out.wasm"))
+    assert build.defines_handler(os.path.join(APP, "app.py"))

@@ -76,10 +76,34 @@ def capabilities_in(source: str, filename: str = "<app>") -> Set[str]:
     return found
 
 
+def _parse(path: str) -> ast.AST:
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    try:
+        return ast.parse(source, path)
+    except SyntaxError as err:
+        raise SystemExit(f"qun-build-py: {path}:{err.lineno}: {err.msg}") from None
+
+
+def defines_handler(path: str) -> bool:
+    """The module assigns (or defines) `Handler` at its top level."""
+    for node in _parse(path).body:
+        if isinstance(node, ast.ClassDef) and node.name == "Handler":
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == "Handler" for t in targets):
+                return True
+        if isinstance(node, ast.ImportFrom) and any((a.asname or a.name) == "Handler" for a in node.names):
+            return True
+    return False
+
+
 def capabilities(app_dir: str) -> Dict[str, List[str]]:
     """Each capability the app uses, with the files that import it."""
     caps: Dict[str, List[str]] = {}
     for path in app_sources(app_dir):
+        _parse(path)
         with open(path, encoding="utf-8") as f:
             for cap in capabilities_in(f.read(), path):
                 caps.setdefault(cap, []).append(os.path.relpath(path, app_dir))
@@ -103,9 +127,7 @@ def imported_modules(app_dir: str) -> List[str]:
     (for `from a import b`, both `a` and `a.b`, which may be a module)."""
     found = set()
     for path in app_sources(app_dir):
-        with open(path, encoding="utf-8") as f:
-            tree = ast.parse(f.read(), path)
-        for node in ast.walk(tree):
+        for node in ast.walk(_parse(path)):
             if isinstance(node, ast.Import):
                 found.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
@@ -233,6 +255,10 @@ def build(app_dir: str, out: str, module: str = "app", quiet: bool = False) -> d
     if not os.path.exists(os.path.join(app_dir, *module.split(".")) + ".py"):
         raise SystemExit(f"qun-build-py: no module `{module}` ({module.replace('.', '/')}.py) in {app_dir}")
     caps = capabilities(app_dir)
+    if not defines_handler(os.path.join(app_dir, *module.split(".")) + ".py"):
+        raise SystemExit(
+            f"qun-build-py: {module}.py defines no `Handler`: end it with `Handler = export(YourApp)`"
+        )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="qun-build-py-") as tmp:
         wit = os.path.join(tmp, "wit")
