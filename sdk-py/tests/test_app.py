@@ -479,3 +479,24 @@ def test_events_carry_event_ids_and_commands_do_not():
     g.command("ann", "/go")
     g.install()
     assert seen[0] is None and seen[1].startswith("event:")
+
+
+def test_field_errors_only_answer_a_submission_and_answers_are_bounded():
+    class Odd(App):
+        def describe(self):
+            return Describe("odd", "Odd").command("go", "Go").action("big", "Big")
+
+        def on_command(self, ctx, cmd):
+            storage.set("x", b"1")
+            return Reply.field_error("x", "no form here")
+
+        def on_action(self, ctx, call):
+            storage.set("y", b"1")
+            return {"blob": "x" * 100}
+
+    g = TestGroup(Odd).member("ann", "Ann").limits(Limits(answer_bytes=50))
+    with pytest.raises(Invalid, match="submission only"):
+        g.command("ann", "/go")
+    with pytest.raises(Invalid, match="at most 50 bytes"):
+        g.action("ann", "big")
+    assert g.storage == {}

@@ -841,7 +841,11 @@ class TestGroup:
                 raise _invalid("a form needs a member who acted")
             check_form(response.value, self.actions, self.state)
             step = self.state.forms.get(actor, (None, 0))[1] if self._submitting else 0
+            if step + 1 > 5:
+                raise _invalid("a member goes through at most 5 forms in a row")
             self.state.forms[actor] = (response.value, step + 1)
+        elif isinstance(response, _b.Response_FieldErrors) and not self._submitting:
+            raise _invalid("field errors answer a form's submission only (on_submit)")
         if not isinstance(response, (_b.Response_Form, _b.Response_FieldErrors)) and self._submitting:
             self.state.forms.pop(actor, None)
 
@@ -898,10 +902,12 @@ class TestGroup:
             raise NotFound(f"`{id}` is not a member of this group")
 
     def _act(self, actor: Optional[str], call) -> Any:
-        answer = self._invoke(actor, lambda c: self.handler.on_action(c, call), reply_of=lambda a: a.response)
-        if len(answer.data.encode()) > self.state.limits.answer_bytes:
-            raise Invalid(f"an action answer is at most {self.state.limits.answer_bytes} bytes")
-        return answer
+        def response(answer):
+            if len(answer.data.encode()) > self.state.limits.answer_bytes:
+                raise _invalid(f"an action answer is at most {self.state.limits.answer_bytes} bytes")
+            return answer.response
+
+        return self._invoke(actor, lambda c: self.handler.on_action(c, call), reply_of=response)
 
     def _visible(self, actor: str, message_id: str) -> Posted:
         self._member(actor)
