@@ -417,6 +417,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{slug}/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Where an upload is: `compiling`, then `done` with the version (pending
+         *     review) or `failed` with the reason. The app's developer and platform
+         *     admins only.
+         */
+        get: operations["get_upload"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/{slug}/versions": {
         parameters: {
             query?: never;
@@ -427,8 +448,10 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Upload a version: the raw `.wasm` component as the body. It is `pending`
-         *     until a platform admin approves it.
+         * Upload a version: the raw `.wasm` component as the body. It is compiled
+         *     and described outside the request: when that is done within a few seconds
+         *     the answer is `201` with the version (`pending` until a platform admin
+         *     approves it); otherwise `202` with an upload to follow at its `Location`.
          */
         post: operations["upload_version"];
         delete?: never;
@@ -2291,6 +2314,34 @@ export interface components {
             /** @description Transaction id. */
             transaction: string;
         };
+        /** @description An upload and where it is. */
+        UploadView: {
+            /** @description The app it was uploaded to. */
+            app: string;
+            /**
+             * Format: int64
+             * @description When it was uploaded (ms since the epoch).
+             */
+            created_at: number;
+            error?: null | components["schemas"]["ErrorDetail"];
+            /**
+             * Format: int64
+             * @description When it was done or refused.
+             */
+            finished_at?: number | null;
+            /** @description Upload id. */
+            id: string;
+            /** @description sha256 of the component, hex. */
+            sha256: string;
+            /**
+             * Format: int64
+             * @description Bytes uploaded.
+             */
+            size: number;
+            /** @description `compiling`, `done` (see `version`) or `failed` (see `error`). */
+            status: string;
+            version?: null | components["schemas"]["VersionView"];
+        };
         /** @description Bytes and files. */
         UsageLine: {
             /**
@@ -4083,6 +4134,82 @@ export interface operations {
             };
         };
     };
+    get_upload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+                /** @description Upload id (from the `202` answer of an upload) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such app or upload */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     upload_version: {
         parameters: {
             query?: never;
@@ -4106,6 +4233,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionView"];
+                };
+            };
+            /** @description still compiling: follow the upload at `Location` */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadView"];
                 };
             };
             /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
@@ -4176,7 +4312,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            /** @description `compile_queue_full`: the host is compiling as many uploads as it holds */
             503: {
                 headers: {
                     [name: string]: unknown;
