@@ -43,6 +43,12 @@ cargo test --workspace --doc 2>&1 | tee -a "$log"
 echo "==> first-party plugins' own tests (native SDK harness)"
 cargo test --manifest-path plugins/Cargo.toml --lib 2>&1 | tee -a "$log"
 
+echo "==> JavaScript apps: sdk-js, examples/checkin-js, the template (scripts/js.sh test)"
+./scripts/js.sh test 2>&1 | tee -a "$log"
+
+echo "==> Python apps: sdk-py, examples/checkin-py, the template (scripts/py.sh test)"
+./scripts/py.sh test 2>&1 | tee -a "$log"
+
 echo "==> the web app's generated API client matches the API (scripts/web.sh schema)"
 ./scripts/web.sh schema
 
@@ -56,4 +62,7 @@ echo "==> the API contract: schemathesis against a real qun serve (scripts/schem
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed/) p += $(i-1); if ($i ~ /^failed/) f += $(i-1) } }
      /^ +[0-9]+ passed \(/ { p += $1 }  # Playwright
      /^ +[0-9]+ failed$/ { f += $1 }
+     /^# pass [0-9]+$/ { p += $3 }  # node --test (scripts/js.sh)
+     /^# fail [0-9]+$/ { f += $3 }
+     /^py: [0-9]+ passed, [0-9]+ failed/ { p += $2; f += $4 }  # scripts/py.sh
      END { printf "total: %d passed, %d failed\n", p, f }' "$log"

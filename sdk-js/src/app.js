@@ -210,7 +210,11 @@ export function defineApp(spec) {
       return guard(`action ${call.name}`, () => {
         if (!spec.onAction) throw new Invalid(`unknown action: ${call.name}`);
         const out = spec.onAction(new Context(ctx), toActionCall(call));
-        return out instanceof ActionAnswer ? out.toWit() : { data: '', response: responseToWit(out) };
+        if (out instanceof ActionAnswer) return out.toWit();
+        // Plain JSON (an object literal, an array, a number, a boolean) is
+        // data for the API caller, as `answer(data)` is.
+        if (isPlainData(out)) return new ActionAnswer(out).toWit();
+        return { data: '', response: responseToWit(out) };
       });
     },
     onSubmit(ctx, submission) {
@@ -227,4 +231,11 @@ export function defineApp(spec) {
   };
   Object.defineProperty(handler, 'spec', { value: spec, enumerable: false });
   return handler;
+}
+
+/** An object literal, array, number or boolean: an action's JSON data. */
+function isPlainData(value) {
+  if (typeof value === 'number' || typeof value === 'boolean' || Array.isArray(value)) return true;
+  if (value === null || typeof value !== 'object') return false;
+  return Object.getPrototypeOf(value) === Object.prototype && !('tag' in value) && !('blocks' in value);
 }

@@ -21,7 +21,7 @@ const app = defineApp({
     { name: 'ask', description: 'open a form' },
     { name: 'event', description: 'typed', options: [Input.text('title', 'Title').required(), Input.integer('seats', 'Seats').required().min(1)] },
   ],
-  actions: [{ name: 'hit', description: 'a button' }, { name: 'api', description: 'API' }, { name: 'size', description: 'menu' }, { name: 'assign', description: 'picker' }],
+  actions: [{ name: 'hit', description: 'a button' }, { name: 'api', description: 'API' }, { name: 'plain', description: 'plain data' }, { name: 'size', description: 'menu' }, { name: 'assign', description: 'picker' }],
   onCommand(ctx, cmd) {
     switch (cmd.name) {
       case 'put': {
@@ -45,6 +45,7 @@ const app = defineApp({
   },
   onAction(ctx, call) {
     if (call.name === 'api') return answer({ got: call.payload }, undefined);
+    if (call.name === 'plain') return { got: call.payload, list: [1, 2] };
     if (call.name === 'size' || call.name === 'assign') return Reply.private(`${call.name}=${call.chosen} ${JSON.stringify(call.value)}`);
     storage.updateJson('hits', (n = 0) => n + call.payload.n);
     return Reply.private('hit');
@@ -120,6 +121,8 @@ test('buttons, private replies, denial and members', () => {
   assert.throws(() => g.command('bob', '/who'), Denied);
   assert.throws(() => g.command('bob', '/nope'), NotFound);
   assert.deepEqual(g.action('ann', 'api', { a: 1 }), { got: { a: 1 } });
+  // A plain object is the action's data, as answer(data) is.
+  assert.deepEqual(g.action('ann', 'plain', { b: 2 }), { got: { b: 2 }, list: [1, 2] });
   assert.equal(g.choose('ann', card, 'size', 'l').text, 'size=l ["l"]');
   assert.throws(() => g.choose('ann', card, 'size', 'xl'), Invalid);
   assert.equal(g.pick('ann', card, 'assign', 'bob').text, 'assign=bob "bob"');

@@ -17,6 +17,99 @@ backend_tests!(
     developer_mode_runs_unreviewed_uploads_only_in_the_developers_own_group,
 );
 
+// Scaffolding in other languages does not depend on the database: SQLite.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn javascript_and_python_apps_are_scaffolded_tested_built_and_published_through_the_cli() {
+    let Some(db) = TestDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let server = Server::start(&db.url, ADMIN);
+    let created: Value = Client::new()
+        .post(format!("{}/v1/users", server.base))
+        .bearer_auth(ADMIN)
+        .json(&json!({"name": "polly", "developer": true}))
+        .send()
+        .await
+        .expect("create a developer")
+        .json()
+        .await
+        .expect("json");
+    let token = created["token"].as_str().expect("token").to_string();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let home = std::env::temp_dir().join(format!("qun-dev-{}", uuid::Uuid::new_v4().simple()));
+    let config = home.join("config");
+    std::fs::create_dir_all(&home).expect("home");
+    let out = qun(&config, &home, &["login", &server.base, "--token", &token]);
+    assert!(out.status.success(), "{}", text(&out));
+    // The project's own Python environment (scripts/py.sh installs the SDK
+    // and componentize-py there) stands in for the app's `.venv`.
+    let venv = root.join("target/py-venv/bin/python");
+    let setup = Command::new("bash")
+        .arg(root.join("scripts/py.sh"))
+        .arg("venv")
+        .output()
+        .expect("scripts/py.sh venv");
+    assert!(setup.status.success(), "{}", text(&setup));
+
+    for (lang, name, caps) in [
+        ("js", "hello-cli-js", "log, storage"),
+        ("python", "hello-cli-py", "log, storage"),
+    ] {
+        let out = qun(&config, &home, &["app", "new", name, "--lang", lang]);
+        assert!(out.status.success(), "{lang}: {}", text(&out));
+        let app = home.join(name);
+        // Its own unit test, in its own language, without wasm.
+        let test = if lang == "js" {
+            let install = Command::new("npm")
+                .args(["install", "--no-audit", "--no-fund"])
+                .current_dir(&app)
+                .output()
+                .expect("npm install");
+            assert!(install.status.success(), "{}", text(&install));
+            Command::new("npm")
+                .arg("test")
+                .current_dir(&app)
+                .output()
+                .expect("npm test")
+        } else {
+            Command::new(&venv)
+                .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+                .current_dir(&app)
+                .output()
+                .expect("pytest")
+        };
+        assert!(test.status.success(), "{lang}: {}", text(&test));
+        // Built and published through the CLI: the capabilities its code imports.
+        let out = Command::new(qun_bin())
+            .args(["app", "publish"])
+            .current_dir(&app)
+            .env("QUN_CONFIG_DIR", &config)
+            .env("QUN_PYTHON", &venv)
+            .env_remove("QUN_TOKEN")
+            .output()
+            .expect("qun app publish");
+        assert!(out.status.success(), "{lang}: {}", text(&out));
+        assert!(
+            text(&out).contains(&format!("published {name} 0.1.0: pending")),
+            "{}",
+            text(&out)
+        );
+        let published = text(&out);
+        let listed = published
+            .split("(capabilities: ")
+            .nth(1)
+            .and_then(|rest| rest.split(')').next())
+            .unwrap_or_default();
+        let mut listed: Vec<&str> = listed.split(", ").collect();
+        listed.sort_unstable();
+        assert_eq!(listed.join(", "), caps, "{published}");
+        let out = qun(&config, &app, &["app", "status"]);
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(text(&out).contains("0.1.0 pending"), "{}", text(&out));
+    }
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 const ADMIN: &str = "developer-cli-admin-token";
 
 /// Where scaffolded apps build: shared by every run, so the SDK is compiled once.

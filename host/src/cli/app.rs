@@ -171,17 +171,32 @@ fn new_from_template(name: &str, dir: &Path, sdk: &Path, lang: Lang) -> anyhow::
             .replace("{{sdk_js}}", &sdk_path)
             .replace("{{sdk_py}}", &sdk_path)
     };
+    // A `file:` dependency on sdk-js is a link: the SDK's own tools
+    // (esbuild, componentize-js) must be installed in the checkout once.
+    if lang == Lang::Js && !sdk.join("node_modules").is_dir() {
+        eprintln!(
+            "installing the SDK's tools once (npm ci in {})",
+            sdk.display()
+        );
+        run(
+            sdk,
+            "npm",
+            &["ci", "--no-audit", "--no-fund"],
+            "npm ci in the SDK",
+        )?;
+    }
     copy_filled(&template, dir, &fill)?;
     println!("created {name} in {}", dir.display());
-    let (test, build) = match lang {
-        Lang::Js => ("npm install && npm test", "npm run build"),
-        _ => ("python3 -m pytest", "qun app build"),
+    let (setup, test) = match lang {
+        Lang::Js => ("npm install", "npm test"),
+        _ => (
+            "python3 -m venv .venv && .venv/bin/pip install -r requirements.txt",
+            ".venv/bin/python -m pytest",
+        ),
     };
-    println!(
-        "  cd {} && {test}    # its unit test, no server needed",
-        dir.display()
-    );
-    println!("  {build}                 # the component");
+    println!("  cd {} && {setup}", dir.display());
+    println!("  {test}                         # its unit test, no server needed");
+    println!("  qun app build                  # the component (dist/app.wasm)");
     println!("  qun app publish                # build, check, register, upload");
     Ok(())
 }
