@@ -210,7 +210,7 @@ in-memory host; `qun app build` builds the component; `qun app publish` register
 (after `qun login URL`); `qun app status` shows its review, `qun app logs --follow` its log.\n";
 
 /// The package name in `dir/Cargo.toml`.
-fn package_name(dir: &Path) -> anyhow::Result<String> {
+pub(super) fn package_name(dir: &Path) -> anyhow::Result<String> {
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)
         .with_context(|| format!("no app here: cannot read {}", manifest.display()))?;
@@ -393,7 +393,7 @@ pub async fn status(args: AppArgs) -> anyhow::Result<()> {
             strings(&v["capabilities"]),
         );
     }
-    Ok(())
+    super::rollout::print_status(&Api::from_login()?, &slug).await
 }
 
 fn print_line(line: &Value) {
