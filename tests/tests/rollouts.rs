@@ -39,7 +39,13 @@ impl Api {
         }
     }
 
-    async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.base))
@@ -50,7 +56,10 @@ impl Api {
         let response = request.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn get(&self, path: &str, token: &str) -> (u16, Value) {
@@ -68,7 +77,11 @@ impl Api {
     /// A new user: (id, token).
     async fn user(&self, name: &str, developer: bool) -> (String, String) {
         let (status, body) = self
-            .post("/v1/users", ADMIN, json!({"name": name, "developer": developer}))
+            .post(
+                "/v1/users",
+                ADMIN,
+                json!({"name": name, "developer": developer}),
+            )
             .await;
         assert_eq!(status, 201, "{body}");
         (
@@ -268,11 +281,19 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     let (status, body) = api
         .post(rollouts, &dev, json!({"version": "2.0.0", "percent": 50}))
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("not_approved")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("not_approved")),
+        "{body}"
+    );
     let (status, body) = api
         .post(rollouts, &dev, json!({"version": "9.9.9", "percent": 50}))
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("version_not_found")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("version_not_found")),
+        "{body}"
+    );
     api.approve("canary", "2.0.0").await;
     // Nobody but its developer (and platform admins) starts one: a member
     // of a group that runs it and another developer see 403 (the app is in
@@ -281,27 +302,53 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         let (status, body) = api
             .post(rollouts, token, json!({"version": "2.0.0", "percent": 50}))
             .await;
-        assert_eq!((status, body["error"]["code"].as_str()), (403, Some("forbidden")), "{body}");
+        assert_eq!(
+            (status, body["error"]["code"].as_str()),
+            (403, Some("forbidden")),
+            "{body}"
+        );
         let (status, _) = api.get(rollouts, token).await;
         assert_eq!(status, 403);
     }
     let (status, body) = api
-        .post("/v1/apps/nope/rollouts", &dev, json!({"version": "2.0.0", "percent": 50}))
+        .post(
+            "/v1/apps/nope/rollouts",
+            &dev,
+            json!({"version": "2.0.0", "percent": 50}),
+        )
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("app_not_found")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("app_not_found")),
+        "{body}"
+    );
     // Bad shares are named.
     let (status, body) = api
         .post(rollouts, &dev, json!({"version": "2.0.0", "percent": 101}))
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("invalid_percent")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("invalid_percent")),
+        "{body}"
+    );
+    let (status, body) = api.post(rollouts, &dev, json!({"version": "2.0.0"})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("empty_rollout")),
+        "{body}"
+    );
     let (status, body) = api
-        .post(rollouts, &dev, json!({"version": "2.0.0"}))
+        .post(
+            rollouts,
+            &dev,
+            json!({"version": "2.0.0", "groups": [test_group]}),
+        )
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("empty_rollout")), "{body}");
-    let (status, body) = api
-        .post(rollouts, &dev, json!({"version": "2.0.0", "groups": [test_group]}))
-        .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (400, Some("group_not_installed")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("group_not_installed")),
+        "{body}"
+    );
 
     api.settle(&dev, "canary").await;
     // 50% of ten groups: exactly the five the rule picks.
@@ -317,24 +364,43 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     assert_eq!(first.len(), 5);
     assert_eq!(chosen(&rollout), first, "{rollout}");
     assert!(
-        rollout["installations"].as_array().expect("list").iter().all(|i| i["status"] == "moved"
-            && i["previous_version"] == "1.0.0"
-            && i["version"] == "2.0.0"),
+        rollout["installations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|i| i["status"] == "moved"
+                && i["previous_version"] == "1.0.0"
+                && i["version"] == "2.0.0"),
         "{rollout}"
     );
-    assert!(!rollout.to_string().contains(&test_group), "developer mode is left alone");
+    assert!(
+        !rollout.to_string().contains(&test_group),
+        "developer mode is left alone"
+    );
     let (status, body) = api
         .post(rollouts, &dev, json!({"version": "2.0.0", "percent": 10}))
         .await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("rollout_active")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("rollout_active")),
+        "{body}"
+    );
     // Members of the picked groups are answered by 2.0.0, the others by 1.0.0.
     for g in &groups {
-        let want = if first.contains(&g.id) { "2.0.0" } else { "1.0.0" };
+        let want = if first.contains(&g.id) {
+            "2.0.0"
+        } else {
+            "1.0.0"
+        };
         assert_eq!(api.version_seen(g, "canary").await, want, "group {}", g.id);
     }
     // The developer's own calls in developer mode are not counted.
     let (status, _) = api
-        .post(&format!("/v1/groups/{test_group}/apps/canary/actions/version"), &dev, json!({}))
+        .post(
+            &format!("/v1/groups/{test_group}/apps/canary/actions/version"),
+            &dev,
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200);
     let one = format!("{rollouts}/{id}");
@@ -349,20 +415,33 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     // A platform admin sees it too; another app's rollout path does not.
     let (status, _) = api.get(&one, ADMIN).await;
     assert_eq!(status, 200);
-    api.upload(&rival, "upgrader", qun_components::UPGRADER_V1).await;
-    let (status, body) = api.get(&format!("/v1/apps/upgrader/rollouts/{id}"), &rival).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (404, Some("rollout_not_found")), "{body}");
+    api.upload(&rival, "upgrader", qun_components::UPGRADER_V1)
+        .await;
+    let (status, body) = api
+        .get(&format!("/v1/apps/upgrader/rollouts/{id}"), &rival)
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("rollout_not_found")),
+        "{body}"
+    );
 
     // Widening only adds: 80% with a named group the rule ranks last (named
     // groups come first, so 80% is that group and the seven best ranked).
     let (status, body) = api.patch(&one, &dev, json!({"percent": 30})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("cannot_narrow")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("cannot_narrow")),
+        "{body}"
+    );
     let (status, body) = api.patch(&one, &rival, json!({"percent": 80})).await;
     assert_eq!(status, 403, "{body}");
     let last = {
         let all = expected_picks(&id, &groups, &[], 100);
         let ninety = expected_picks(&id, &groups, &[], 90);
-        all.into_iter().find(|g| !ninety.contains(g)).expect("a last group")
+        all.into_iter()
+            .find(|g| !ninety.contains(g))
+            .expect("a last group")
     };
     assert!(!first.contains(&last));
     let (status, wider) = api
@@ -372,37 +451,65 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     let second = expected_picks(&id, &groups, &[last.as_str()], 80);
     assert_eq!(second.len(), 8);
     assert!(second.contains(&last));
-    assert!(first.iter().all(|g| second.contains(g)), "widening keeps the first five");
+    assert!(
+        first.iter().all(|g| second.contains(g)),
+        "widening keeps the first five"
+    );
     assert_eq!(chosen(&wider), second, "{wider}");
     assert_eq!(wider["percent"], 80);
     assert_eq!(wider["groups"], json!([last]));
     assert_eq!(wider["status"], "active");
     for g in &groups {
-        let want = if second.contains(&g.id) { "2.0.0" } else { "1.0.0" };
+        let want = if second.contains(&g.id) {
+            "2.0.0"
+        } else {
+            "1.0.0"
+        };
         assert_eq!(api.version_seen(g, "canary").await, want);
     }
 
     // One step back: every moved installation runs 1.0.0 again.
-    let (status, body) = api.post(&format!("{one}/rollback"), &groups[0].owner, json!({})).await;
+    let (status, body) = api
+        .post(&format!("{one}/rollback"), &groups[0].owner, json!({}))
+        .await;
     assert_eq!(status, 403, "{body}");
     let (status, back) = api.post(&format!("{one}/rollback"), &dev, json!({})).await;
     assert_eq!(status, 200, "{back}");
     assert_eq!(back["status"], "rolled_back");
     assert!(
-        back["installations"].as_array().expect("list").iter().all(|i| i["version"] == "1.0.0"),
+        back["installations"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|i| i["version"] == "1.0.0"),
         "{back}"
     );
     for g in &groups {
         assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
-        let (_, installed) = api.get(&format!("/v1/groups/{}/apps", g.id), &g.owner).await;
+        let (_, installed) = api
+            .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
+            .await;
         assert_eq!(installed[0]["version"], "1.0.0", "{installed}");
     }
-    let (_, mine) = api.get(&format!("/v1/groups/{test_group}/apps"), &dev).await;
-    assert_eq!(mine[0]["version"], "2.0.0", "developer mode keeps the newest upload");
+    let (_, mine) = api
+        .get(&format!("/v1/groups/{test_group}/apps"), &dev)
+        .await;
+    assert_eq!(
+        mine[0]["version"], "2.0.0",
+        "developer mode keeps the newest upload"
+    );
     let (status, body) = api.post(&format!("{one}/rollback"), &dev, json!({})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("rollout_ended")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("rollout_ended")),
+        "{body}"
+    );
     let (status, body) = api.patch(&one, &dev, json!({"percent": 90})).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (409, Some("rollout_ended")), "{body}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (409, Some("rollout_ended")),
+        "{body}"
+    );
 
     // The audit trail has every step, by whom, about which installation.
     let start = api.audit("canary", "rollout.start").await;
@@ -411,10 +518,22 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     assert!(start[0]["detail"].as_str().expect("detail").contains(&id));
     let widen = api.audit("canary", "rollout.widen").await;
     assert_eq!(widen.len(), 1, "{widen:?}");
-    assert!(widen[0]["detail"].as_str().expect("detail").contains("50% -> 80%"), "{widen:?}");
+    assert!(
+        widen[0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("50% -> 80%"),
+        "{widen:?}"
+    );
     let rollback = api.audit("canary", "rollout.rollback").await;
     assert_eq!(rollback.len(), 1, "{rollback:?}");
-    assert!(rollback[0]["detail"].as_str().expect("detail").contains("8 installations"), "{rollback:?}");
+    assert!(
+        rollback[0]["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("8 installations"),
+        "{rollback:?}"
+    );
     let upgrades: Vec<Value> = api
         .audit("canary", "installation.upgrade")
         .await
@@ -522,7 +641,10 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
     }
     // Counting stopped with the rollout.
     let (_, later) = api.get(&one, &dev).await;
-    assert_eq!(later["other_versions"]["invocations"], after["other_versions"]["invocations"]);
+    assert_eq!(
+        later["other_versions"]["invocations"],
+        after["other_versions"]["invocations"]
+    );
     // Visible: an audit row by the host, a line in the app's log.
     let auto = api.audit("canary", "rollout.auto_rollback").await;
     assert_eq!(auto.len(), 1, "{auto:?}");
@@ -540,7 +662,12 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
         .find(|l| l["fields"].to_string().contains("rollout_rolled_back"))
         .unwrap_or_else(|| panic!("a log line about the rollback: {logs}"));
     assert_eq!(line["level"], "error");
-    assert!(line["message"].as_str().expect("message").contains("rolled back automatically"));
+    assert!(
+        line["message"]
+            .as_str()
+            .expect("message")
+            .contains("rolled back automatically")
+    );
 }
 
 async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
@@ -550,10 +677,12 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
     let server = Server::start(&db.url, ADMIN);
     let api = Api::new(&server);
     let (_, dev) = api.user("dora", true).await;
-    api.upload(&dev, "upgrader", qun_components::UPGRADER_V1).await;
+    api.upload(&dev, "upgrader", qun_components::UPGRADER_V1)
+        .await;
     api.approve("upgrader", "1.0.0").await;
     let groups = groups(&api, 2, "upgrader", json!(["storage"])).await;
-    api.upload(&dev, "upgrader", qun_components::UPGRADER_V2).await;
+    api.upload(&dev, "upgrader", qun_components::UPGRADER_V2)
+        .await;
     api.approve("upgrader", "2.0.0").await;
     // 2.0.0 asks for `messaging` too: no group gets it without its owner.
     let (status, rollout) = api
@@ -575,12 +704,20 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
     );
     for g in &groups {
         assert_eq!(api.version_seen(g, "upgrader").await, "1.0.0");
-        let (_, installed) = api.get(&format!("/v1/groups/{}/apps", g.id), &g.owner).await;
+        let (_, installed) = api
+            .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
+            .await;
         assert_eq!(installed[0]["pending_version"], "2.0.0", "{installed}");
-        assert_eq!(installed[0]["pending_capabilities"], json!(["messaging"]), "{installed}");
+        assert_eq!(
+            installed[0]["pending_capabilities"],
+            json!(["messaging"]),
+            "{installed}"
+        );
         assert_eq!(installed[0]["grants"], json!(["storage"]), "{installed}");
     }
-    let requested = api.audit("upgrader", "installation.upgrade_requested").await;
+    let requested = api
+        .audit("upgrader", "installation.upgrade_requested")
+        .await;
     assert_eq!(requested.len(), 2, "{requested:?}");
     // The first owner consents; the second does not.
     let (status, body) = api
@@ -595,16 +732,25 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
     // Rolled back: the consenting group runs 1.0.0 with its old grants, the
     // other one's waiting upgrade is withdrawn.
     let (status, back) = api
-        .post(&format!("/v1/apps/upgrader/rollouts/{id}/rollback"), &dev, json!({}))
+        .post(
+            &format!("/v1/apps/upgrader/rollouts/{id}/rollback"),
+            &dev,
+            json!({}),
+        )
         .await;
     assert_eq!(status, 200, "{back}");
     for g in &groups {
         assert_eq!(api.version_seen(g, "upgrader").await, "1.0.0");
-        let (_, installed) = api.get(&format!("/v1/groups/{}/apps", g.id), &g.owner).await;
+        let (_, installed) = api
+            .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
+            .await;
         assert_eq!(installed[0]["grants"], json!(["storage"]), "{installed}");
         assert!(installed[0]["pending_version"].is_null(), "{installed}");
     }
-    assert_eq!(api.audit("upgrader", "installation.rollback").await.len(), 2);
+    assert_eq!(
+        api.audit("upgrader", "installation.rollback").await.len(),
+        2
+    );
 }
 
 /// Run `qun ARGS` with its config in `config`.
@@ -643,30 +789,77 @@ async fn the_cli_starts_widens_shows_and_rolls_back(backend: Backend) {
     let out = qun(&config, &["login", &server.base, "--token", &dev]);
     assert!(out.status.success(), "{}", text(&out));
 
-    let out = qun(&config, &["app", "rollout", "2.0.0", "--percent", "50", "--app", "canary"]);
+    let out = qun(
+        &config,
+        &[
+            "app",
+            "rollout",
+            "2.0.0",
+            "--percent",
+            "50",
+            "--app",
+            "canary",
+        ],
+    );
     assert!(!out.status.success());
-    assert!(text(&out).contains("pending; only an approved version"), "{}", text(&out));
+    assert!(
+        text(&out).contains("pending; only an approved version"),
+        "{}",
+        text(&out)
+    );
     api.approve("canary", "2.0.0").await;
-    let out = qun(&config, &["app", "rollout", "--widen", "50", "--app", "canary"]);
+    let out = qun(
+        &config,
+        &["app", "rollout", "--widen", "50", "--app", "canary"],
+    );
     assert!(!out.status.success());
     assert!(text(&out).contains("no active rollout"), "{}", text(&out));
     let out = qun(
         &config,
-        &["app", "rollout", "2.0.0", "--percent", "50", "--group", &groups[3].id, "--app", "canary"],
+        &[
+            "app",
+            "rollout",
+            "2.0.0",
+            "--percent",
+            "50",
+            "--group",
+            &groups[3].id,
+            "--app",
+            "canary",
+        ],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("active at 50%"), "{}", text(&out));
-    assert!(text(&out).contains("2 installations chosen, 2 moved"), "{}", text(&out));
+    assert!(
+        text(&out).contains("2 installations chosen, 2 moved"),
+        "{}",
+        text(&out)
+    );
     assert_eq!(api.version_seen(&groups[3], "canary").await, "2.0.0");
 
     let out = qun(&config, &["app", "status", "canary"]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("of 2.0.0: active at 50%"), "{}", text(&out));
-    assert!(text(&out).contains("new version:    1 invocations"), "{}", text(&out));
+    assert!(
+        text(&out).contains("of 2.0.0: active at 50%"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("new version:    1 invocations"),
+        "{}",
+        text(&out)
+    );
 
-    let out = qun(&config, &["app", "rollout", "--widen", "75", "--app", "canary"]);
+    let out = qun(
+        &config,
+        &["app", "rollout", "--widen", "75", "--app", "canary"],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("3 installations chosen, 3 moved"), "{}", text(&out));
+    assert!(
+        text(&out).contains("3 installations chosen, 3 moved"),
+        "{}",
+        text(&out)
+    );
     let out = qun(&config, &["app", "rollback", "canary"]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("rolled_back at 75%"), "{}", text(&out));

@@ -91,7 +91,10 @@ fn print_rollout(r: &Value) {
             .filter(|g| !g.is_empty())
             .map(|g| format!(
                 " and groups {}",
-                g.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", ")
+                g.iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .unwrap_or_default(),
     );
@@ -136,7 +139,9 @@ pub async fn rollout(args: RolloutArgs) -> anyhow::Result<()> {
         }
         (None, Some(percent)) => {
             let Some(current) = active(&api, &slug).await? else {
-                bail!("{slug} has no active rollout to widen; start one: qun app rollout VERSION --percent N");
+                bail!(
+                    "{slug} has no active rollout to widen; start one: qun app rollout VERSION --percent N"
+                );
             };
             let id = current["id"].as_str().unwrap_or_default();
             api.patch(
@@ -160,7 +165,10 @@ pub async fn rollback(args: RollbackArgs) -> anyhow::Result<()> {
     };
     let id = current["id"].as_str().unwrap_or_default();
     let answer = api
-        .post(&format!("/v1/apps/{slug}/rollouts/{id}/rollback"), &json!({}))
+        .post(
+            &format!("/v1/apps/{slug}/rollouts/{id}/rollback"),
+            &json!({}),
+        )
         .await?;
     print_rollout(&answer);
     Ok(())

@@ -13,8 +13,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::AppState;
 use super::ApiJson;
+use super::AppState;
 use super::apps::managed_app;
 use super::auth::Auth;
 use super::error::{ApiError, ErrorBody};
@@ -26,9 +26,9 @@ use crate::store::{
 
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(start, list))
-        .routes(routes!(get_one, widen))
-        .routes(routes!(roll_back))
+        .routes(routes!(start_rollout, list_rollouts))
+        .routes(routes!(get_rollout, widen_rollout))
+        .routes(routes!(roll_back_rollout))
 }
 
 /// A rollout to start.
@@ -250,11 +250,7 @@ async fn check_groups(state: &AppState, slug: &str, groups: &[String]) -> Result
 
 /// The app's versions, and the app itself when `user` manages it (404/403
 /// as the other developer routes).
-async fn managed(
-    state: &AppState,
-    user: &User,
-    slug: &str,
-) -> Result<Vec<AppVersion>, ApiError> {
+async fn managed(state: &AppState, user: &User, slug: &str) -> Result<Vec<AppVersion>, ApiError> {
     let app = managed_app(state, user, slug, "roll out its versions").await?;
     if app.suspended_at.is_some() {
         return Err(ApiError::conflict(
@@ -286,7 +282,7 @@ async fn rollout_of(state: &AppState, slug: &str, id: &str) -> Result<Rollout, A
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, description = "`app_not_found`, `version_not_found`", body = ErrorBody),
         (status = 409, description = "`not_approved`, `rollout_active`, `suspended`", body = ErrorBody)))]
-async fn start(
+async fn start_rollout(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(slug): Path<String>,
@@ -334,7 +330,10 @@ async fn start(
         percent: body.percent,
         groups,
         max_fault_percent: body.max_fault_percent.unwrap_or(DEFAULT_MAX_FAULT_PERCENT),
-        min_invocations: body.min_invocations.unwrap_or(DEFAULT_MIN_INVOCATIONS).max(1),
+        min_invocations: body
+            .min_invocations
+            .unwrap_or(DEFAULT_MIN_INVOCATIONS)
+            .max(1),
     };
     let rollout = state
         .store()
@@ -351,7 +350,7 @@ async fn start(
     params(("slug" = String, Path, description = "App slug")),
     responses((status = 200, body = Vec<RolloutView>), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn list(
+async fn list_rollouts(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path(slug): Path<String>,
@@ -370,7 +369,7 @@ async fn list(
     params(("slug" = String, Path, description = "App slug"), ("id" = String, Path, description = "Rollout id")),
     responses((status = 200, body = RolloutView), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
-async fn get_one(
+async fn get_rollout(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path((slug, id)): Path<(String, String)>,
@@ -388,7 +387,7 @@ async fn get_one(
         (status = 400, description = "`invalid_percent`, `group_not_installed`", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`rollout_ended`, `cannot_narrow`, `suspended`", body = ErrorBody)))]
-async fn widen(
+async fn widen_rollout(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path((slug, id)): Path<(String, String)>,
@@ -417,7 +416,7 @@ async fn widen(
     params(("slug" = String, Path, description = "App slug"), ("id" = String, Path, description = "Rollout id")),
     responses((status = 200, body = RolloutView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 404, body = ErrorBody), (status = 409, description = "`rollout_ended`", body = ErrorBody)))]
-async fn roll_back(
+async fn roll_back_rollout(
     State(state): State<AppState>,
     Auth(user): Auth,
     Path((slug, id)): Path<(String, String)>,

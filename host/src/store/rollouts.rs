@@ -424,9 +424,9 @@ impl Store {
         let dev: Option<String> = sqlx::query_scalar(
             "SELECT installation_id FROM dev_installations WHERE installation_id = $1",
         )
-                .bind(installation_id)
-                .fetch_optional(&mut *tx.tx)
-                .await?;
+        .bind(installation_id)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
         if rollout.status != RolloutStatus::Active || dev.is_some() {
             return Ok(None);
         }
@@ -600,11 +600,13 @@ async fn finish_step(
         return Ok(rollout);
     }
     let now = now_ms();
-    sqlx::query("UPDATE rollouts SET status = 'completed', ended_at = $1, updated_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(&rollout.id)
-        .execute(&mut *tx.tx)
-        .await?;
+    sqlx::query(
+        "UPDATE rollouts SET status = 'completed', ended_at = $1, updated_at = $1 WHERE id = $2",
+    )
+    .bind(now)
+    .bind(&rollout.id)
+    .execute(&mut *tx.tx)
+    .await?;
     audit.push(
         AuditRecord::decision("rollout.complete", by)
             .app(&rollout.app_slug, Some(&rollout.version))
@@ -634,7 +636,10 @@ async fn choose(
         .iter()
         .find(|v| v.version == rollout.version)
         .ok_or_else(|| {
-            StoreError::Corrupt(format!("{} has no version {}", rollout.app_slug, rollout.version))
+            StoreError::Corrupt(format!(
+                "{} has no version {}",
+                rollout.app_slug, rollout.version
+            ))
         })?;
     let rows = sqlx::query(
         "SELECT id, group_id FROM installations WHERE app_slug = $1 \
@@ -655,11 +660,12 @@ async fn choose(
         });
     }
     population.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
-    let chosen_before: Vec<String> =
-        sqlx::query_scalar("SELECT installation_id FROM rollout_installations WHERE rollout_id = $1")
-            .bind(&rollout.id)
-            .fetch_all(&mut *tx.tx)
-            .await?;
+    let chosen_before: Vec<String> = sqlx::query_scalar(
+        "SELECT installation_id FROM rollout_installations WHERE rollout_id = $1",
+    )
+    .bind(&rollout.id)
+    .fetch_all(&mut *tx.tx)
+    .await?;
     let take = share(population.len(), rollout.percent);
     let now = now_ms();
     let mut audit = Vec::new();
