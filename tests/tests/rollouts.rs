@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 backend_tests!(
     half_of_ten_groups_then_wider_then_rolled_back_by_hand,
     a_faulting_version_is_rolled_back_automatically,
+    the_rollback_re_enables_what_the_new_versions_faults_disabled,
     new_capabilities_still_wait_for_each_owners_consent,
     the_cli_starts_widens_shows_and_rolls_back,
 );
@@ -667,6 +668,82 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
             .as_str()
             .expect("message")
             .contains("rolled back automatically")
+    );
+}
+
+async fn the_rollback_re_enables_what_the_new_versions_faults_disabled(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let server = Server::start(&db.url, ADMIN);
+    let api = Api::new(&server);
+    let (_, dev) = api.user("dora", true).await;
+    api.upload(&dev, "canary", qun_components::CANARY_V1).await;
+    api.approve("canary", "1.0.0").await;
+    let groups = groups(&api, 3, "canary", json!([])).await;
+    api.upload(&dev, "canary", qun_components::CANARY_V2).await;
+    api.approve("canary", "2.0.0").await;
+    api.settle(&dev, "canary").await;
+    let (status, rollout) = api
+        .post(
+            "/v1/apps/canary/rollouts",
+            &dev,
+            json!({"version": "2.0.0", "groups": [groups[0].id, groups[1].id],
+                   "max_fault_percent": 50, "min_invocations": 6}),
+        )
+        .await;
+    assert_eq!(status, 201, "{rollout}");
+    let one = format!(
+        "/v1/apps/canary/rollouts/{}",
+        rollout["id"].as_str().expect("id")
+    );
+    let crash = |g: &Group| {
+        let path = format!("/v1/groups/{}/apps/canary/actions/crash", g.id);
+        let member = g.member.clone();
+        let api = &api;
+        async move { api.post(&path, &member, json!({})).await.0 }
+    };
+    // Five traps in one group: the health check disables it there (the
+    // rollout has not seen enough invocations to judge yet).
+    for _ in 0..5 {
+        assert_eq!(crash(&groups[0]).await, 502);
+    }
+    let (_, installed) = api
+        .get(
+            &format!("/v1/groups/{}/apps", groups[0].id),
+            &groups[0].owner,
+        )
+        .await;
+    assert_eq!(installed[0]["enabled"], false, "{installed}");
+    assert_eq!(installed[0]["disabled_by"], "health", "{installed}");
+    let (_, now) = api.get(&one, &dev).await;
+    assert_eq!(now["status"], "active", "{now}");
+    // The sixth fault, elsewhere, rolls it back; the disabled installation
+    // runs 1.0.0 again, enabled.
+    assert_eq!(crash(&groups[1]).await, 502);
+    let (_, after) = api.get(&one, &dev).await;
+    assert_eq!(after["status"], "rolled_back_automatically", "{after}");
+    let (_, installed) = api
+        .get(
+            &format!("/v1/groups/{}/apps", groups[0].id),
+            &groups[0].owner,
+        )
+        .await;
+    assert_eq!(installed[0]["enabled"], true, "{installed}");
+    assert_eq!(installed[0]["version"], "1.0.0", "{installed}");
+    for g in &groups {
+        assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
+        assert_eq!(crash(g).await, 200, "1.0.0 does not crash");
+    }
+    let reverted = api.audit("canary", "installation.rollback").await;
+    assert!(
+        reverted
+            .iter()
+            .any(|r| r["group_id"] == groups[0].id.as_str()
+                && r["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("re-enabled"))),
+        "{reverted:?}"
     );
 }
 
