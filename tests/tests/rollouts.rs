@@ -429,6 +429,12 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
 
     // Widening only adds: 80% with a named group the rule ranks last (named
     // groups come first, so 80% is that group and the seven best ranked).
+    let (status, body) = api.patch(&one, &dev, json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (400, Some("empty_step")),
+        "{body}"
+    );
     let (status, body) = api.patch(&one, &dev, json!({"percent": 30})).await;
     assert_eq!(
         (status, body["error"]["code"].as_str()),

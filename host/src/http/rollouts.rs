@@ -384,7 +384,7 @@ async fn get_rollout(
 #[utoipa::path(patch, path = "/v1/apps/{slug}/rollouts/{id}", tag = "rollouts", request_body = RolloutStep,
     params(("slug" = String, Path, description = "App slug"), ("id" = String, Path, description = "Rollout id")),
     responses((status = 200, body = RolloutView),
-        (status = 400, description = "`invalid_percent`, `group_not_installed`", body = ErrorBody),
+        (status = 400, description = "`invalid_percent`, `empty_step`, `group_not_installed`", body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, description = "`rollout_ended`, `cannot_narrow`, `suspended`", body = ErrorBody)))]
 async fn widen_rollout(
@@ -397,6 +397,11 @@ async fn widen_rollout(
     rollout_of(&state, &slug, &id).await?;
     if let Some(percent) = body.percent {
         check_percent(percent)?;
+    } else if body.groups.is_empty() {
+        return Err(ApiError::bad(
+            "empty_step",
+            "a step needs a higher percentage or more groups",
+        ));
     }
     check_groups(&state, &slug, &body.groups).await?;
     let rollout = state

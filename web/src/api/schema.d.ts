@@ -4490,7 +4490,7 @@ export interface operations {
                     "application/json": components["schemas"]["RolloutView"];
                 };
             };
-            /** @description `invalid_percent`, `group_not_installed` */
+            /** @description `invalid_percent`, `empty_step`, `group_not_installed` */
             400: {
                 headers: {
                     [name: string]: unknown;
