@@ -44,6 +44,9 @@ const APPS: &[&str] = &[
     "asker",
     // Issue 17: files.
     "filer",
+    // Issue 16: rollouts.
+    "canary_v1",
+    "canary_v2",
 ];
 
 fn main() {

@@ -225,6 +225,34 @@ fn matrix() -> Vec<Row> {
         row(M::GET, "/v1/apps/{slug}/audit", APP_MANAGERS),
         row(M::GET, "/v1/apps/{slug}/events", APP_MANAGERS),
         row(M::GET, "/v1/apps/{slug}/stats", APP_MANAGERS),
+        // Rollouts (issue 16): probe 0.1.0 is approved and already runs in the group.
+        row(
+            M::POST,
+            "/v1/apps/{slug}/rollouts",
+            [201, 201, 403, 403, 403, 403, 403, 401],
+        )
+        .json(json!({"version": "0.1.0", "percent": 50})),
+        row(M::GET, "/v1/apps/{slug}/rollouts", APP_MANAGERS),
+        // No such rollout: who may not manage the app learns nothing more.
+        row(
+            M::GET,
+            "/v1/apps/{slug}/rollouts/{id}",
+            [404, 404, 403, 403, 403, 403, 403, 401],
+        )
+        .params(&[("id", "r_missing")]),
+        row(
+            M::PATCH,
+            "/v1/apps/{slug}/rollouts/{id}",
+            [404, 404, 403, 403, 403, 403, 403, 401],
+        )
+        .params(&[("id", "r_missing")])
+        .json(json!({"percent": 60})),
+        row(
+            M::POST,
+            "/v1/apps/{slug}/rollouts/{id}/rollback",
+            [404, 404, 403, 403, 403, 403, 403, 401],
+        )
+        .params(&[("id", "r_missing")]),
         // Not a demo server: nobody gets the demo's users.
         row(M::GET, "/v1/demo/users", [404; 8]),
         row(M::GET, "/v1/catalog", SIGNED_IN),

@@ -17,6 +17,12 @@ backend_tests!(
 
 /// The routes issue 3 asks for.
 const EXPECTED: &[(&str, &str)] = &[
+    // Rollouts (issue 16).
+    ("POST", "/v1/apps/{slug}/rollouts"),
+    ("GET", "/v1/apps/{slug}/rollouts"),
+    ("GET", "/v1/apps/{slug}/rollouts/{id}"),
+    ("PATCH", "/v1/apps/{slug}/rollouts/{id}"),
+    ("POST", "/v1/apps/{slug}/rollouts/{id}/rollback"),
     ("POST", "/v1/users"),
     ("GET", "/v1/me"),
     ("POST", "/v1/groups"),
@@ -359,7 +365,7 @@ async fn unlisted_apps_answer_like_missing_ones(backend: Backend) {
         .create_app("secret", "Secret", "", &dev.id)
         .await
         .expect("app");
-    for route in ["", "/logs", "/audit", "/events", "/stats"] {
+    for route in ["", "/logs", "/audit", "/events", "/stats", "/rollouts"] {
         let hidden = call(
             &app,
             Method::GET,

@@ -336,7 +336,7 @@ fn lang_of(dir: &Path) -> anyhow::Result<Lang> {
 
 /// The package name of the app in `dir` (`Cargo.toml`'s `[package]`,
 /// `package.json`'s `name`, `pyproject.toml`'s `[project]`).
-fn package_name(dir: &Path) -> anyhow::Result<String> {
+pub(super) fn package_name(dir: &Path) -> anyhow::Result<String> {
     let (file, table) = match lang_of(dir)? {
         Lang::Rust => ("Cargo.toml", "[package]"),
         Lang::Python => ("pyproject.toml", "[project]"),
@@ -630,7 +630,7 @@ pub async fn status(args: AppArgs) -> anyhow::Result<()> {
             strings(&v["capabilities"]),
         );
     }
-    Ok(())
+    super::rollout::print_status(&Api::from_login()?, &slug).await
 }
 
 fn print_line(line: &Value) {

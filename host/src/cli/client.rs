@@ -186,6 +186,19 @@ impl Api {
         self.answer(response).await
     }
 
+    /// PATCH `path` with `body` as JSON.
+    pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        let response = self
+            .http
+            .patch(self.url(path))
+            .bearer_auth(&self.login.token)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.unreachable(e))?;
+        self.answer(response).await
+    }
+
     /// POST raw `bytes` of `content_type` to `path`.
     pub async fn upload(
         &self,

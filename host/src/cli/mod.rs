@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod ledger;
 mod login;
+mod rollout;
 mod serve;
 mod user;
 
@@ -79,6 +80,12 @@ enum AppCommand {
     Status(app::AppArgs),
     /// The app's log (`--follow` for new lines as they come).
     Logs(app::AppArgs),
+    /// Release an approved version to a share of the app's installations
+    /// (`VERSION --percent N --group ID`), or widen the active rollout
+    /// (`--widen N`).
+    Rollout(rollout::RolloutArgs),
+    /// Roll the app's active rollout back in one step.
+    Rollback(rollout::RollbackArgs),
 }
 
 /// Parse the command line, run, and turn errors into a non-zero exit.
@@ -116,6 +123,12 @@ pub fn main() -> ExitCode {
             }
             Command::App(AppCommand::Logs(args)) => {
                 app::logs(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::App(AppCommand::Rollout(args)) => {
+                rollout::rollout(args).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::App(AppCommand::Rollback(args)) => {
+                rollout::rollback(args).await.map(|()| ExitCode::SUCCESS)
             }
             Command::Login(args) => login::run(args).await.map(|()| ExitCode::SUCCESS),
             Command::Audit(AuditCommand::Verify(args)) => audit::verify(args).await,

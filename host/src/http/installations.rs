@@ -173,17 +173,29 @@ async fn pick_version(
         Some(v) => store.version(slug, v).await?.ok_or_else(|| {
             ApiError::not_found("version_not_found", format!("{slug} has no version {v}"))
         })?,
-        None => store
-            .versions(slug)
-            .await?
-            .into_iter()
-            .find(|v| v.status == VersionStatus::Approved)
-            .ok_or_else(|| {
+        None => {
+            // While a rollout releases a version to a share of the
+            // installations, a new installation gets the version the others
+            // run (issue 16); the rollout decides who gets the new one.
+            let rolling = store.active_rollout_cached(slug).await?.map(|r| r.version);
+            let approved: Vec<AppVersion> = store
+                .versions(slug)
+                .await?
+                .into_iter()
+                .filter(|v| v.status == VersionStatus::Approved)
+                .collect();
+            let stable = approved
+                .iter()
+                .position(|v| Some(&v.version) != rolling.as_ref())
+                .unwrap_or(0);
+            let found = approved.into_iter().nth(stable);
+            found.ok_or_else(|| {
                 ApiError::not_found(
                     "version_not_found",
                     format!("{slug} has no approved version yet"),
                 )
-            })?,
+            })?
+        }
     };
     if version.status != VersionStatus::Approved {
         return Err(ApiError::conflict(

@@ -35,6 +35,8 @@ pub mod rate;
 pub mod render;
 mod respond;
 mod review;
+// Issue 16: rollouts.
+mod rollouts;
 pub mod serve;
 mod settings;
 mod stats;
@@ -305,6 +307,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(files::routes())
         .merge(dev::routes())
         .merge(uploads::routes())
+        .merge(rollouts::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on

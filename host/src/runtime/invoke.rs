@@ -291,13 +291,66 @@ impl Runtime {
     ) -> Result<Outcome, InvokeError> {
         let started = std::time::Instant::now();
         let mut version = None;
+        let installation_id = invocation.installation_id.clone();
         let result = self.invoke_counted(invocation, event, &mut version).await;
         if let Some((slug, version)) = version {
             self.inner
                 .stats
                 .record(&slug, &version, result.is_err(), started.elapsed());
+            self.count_for_rollout(&slug, &version, &installation_id, &result)
+                .await;
         }
         result
+    }
+
+    /// Count an invocation of an app with an active rollout (issue 16) on
+    /// the side of the version that ran; the rollout rolls back on its own
+    /// when the new version faults too often. Failures the app did not
+    /// cause (busy, disabled, not a member, ...) are not counted.
+    async fn count_for_rollout(
+        &self,
+        slug: &str,
+        version: &str,
+        installation_id: &str,
+        result: &Result<Outcome, InvokeError>,
+    ) {
+        use crate::store::RolloutOutcome;
+        let outcome = match result {
+            Ok(_) => RolloutOutcome::Ok,
+            Err(e) if e.is_fault() => RolloutOutcome::Fault,
+            Err(
+                InvokeError::App(_)
+                | InvokeError::BadAnswer(_)
+                | InvokeError::Quota(_)
+                | InvokeError::Load(_)
+                | InvokeError::CapabilityCalls(_)
+                | InvokeError::EffectsLimit(_)
+                | InvokeError::DmQuota(_)
+                | InvokeError::InvalidResponse(_),
+            ) => RolloutOutcome::Error,
+            Err(_) => return,
+        };
+        let db = self.store();
+        let active = match db.active_rollout_cached(slug).await {
+            Ok(Some(active)) => active,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(app = %slug, "could not read the active rollout: {e}");
+                return;
+            }
+        };
+        match db
+            .count_rollout_invocation(&active, installation_id, version, outcome)
+            .await
+        {
+            Ok(Some(reason)) => {
+                tracing::warn!(app = %slug, rollout = %active.id, "{reason}");
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(app = %slug, rollout = %active.id, "could not count an invocation: {e}");
+            }
+        }
     }
 
     /// [`Runtime::invoke_delivering`]; `version` is set to the app and

@@ -1,7 +1,8 @@
 //! What every request reads and what rarely changes, kept in memory
 //! (issue 12 item 2): token → user, group membership and role, an
 //! installation with its grants, suspension and group settings, a stored
-//! version.
+//! version, an app's active rollout (issue 16; every rollout step and
+//! rollback invalidates).
 //!
 //! **Invalidation.** Every write to the tables these come from (tokens,
 //! users, members, installations, apps, app versions, groups; not the
@@ -36,7 +37,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use super::{AppVersion, Installation, Member, StoreError, TokenInfo, User};
+use super::{ActiveRollout, AppVersion, Installation, Member, StoreError, TokenInfo, User};
 
 /// The PostgreSQL channel invalidations are sent on.
 pub(crate) const CHANNEL: &str = "qun_cache";
@@ -57,6 +58,8 @@ struct Maps {
     installed: HashMap<(String, String), String>,
     /// (app slug, version) → version.
     versions: HashMap<(String, String), AppVersion>,
+    /// app slug → its active rollout, if any (issue 16).
+    rollouts: HashMap<String, Option<ActiveRollout>>,
 }
 
 /// The cache; one per [`super::Store`] (shared by its clones).
@@ -311,6 +314,18 @@ impl Cache {
             bound(&mut m.versions);
             m.versions
                 .insert((v.app_slug.clone(), v.version.clone()), v);
+        });
+    }
+
+    pub(crate) fn rollout(&self, slug: &str) -> Result<Option<ActiveRollout>, Ticket> {
+        self.get(|m| m.rollouts.get(slug).cloned())
+            .ok_or_else(|| self.ticket())
+    }
+
+    pub(crate) fn put_rollout(&self, ticket: Ticket, slug: &str, active: Option<ActiveRollout>) {
+        self.put(ticket, |m| {
+            bound(&mut m.rollouts);
+            m.rollouts.insert(slug.to_string(), active);
         });
     }
 

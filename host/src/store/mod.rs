@@ -25,6 +25,8 @@ mod logs;
 mod messages;
 mod outbox;
 pub mod payments;
+// Issue 16: rollouts.
+pub mod rollouts;
 // Issue 13 (contract 0.2, HTTP side).
 mod timeline;
 mod timers;
@@ -48,6 +50,10 @@ pub use logs::{LogLine, LogRow, incident_id};
 pub use messages::{DirectMessage, NewMessage, StoredMessage, card_to_blocks};
 pub use outbox::{EventBody, Failure, OutboxEvent, PaymentView, event_id};
 pub use payments::{Decided, Decision, PaymentError, PaymentRecord, PaymentState};
+pub use rollouts::{
+    ActiveRollout, NewRollout, Rollout, RolloutCounts, RolloutInstallation, RolloutOutcome,
+    RolloutRefusal, RolloutStatus,
+};
 pub use timers::{DueTimer, Timer};
 pub use tokens::{Authenticated, TokenInfo, TokenScope};
 pub use uploads::{Upload, UploadStatus};
@@ -94,6 +100,9 @@ pub enum StoreError {
     /// the group answers; nothing was changed.
     #[error("command conflict: {} {} declares commands other apps answer", .0.app, .0.version)]
     CommandConflict(CommandConflict),
+    /// A rollout step was refused (issue 16); nothing was changed.
+    #[error(transparent)]
+    Rollout(RolloutRefusal),
     /// The blob store (file bytes) failed (issue 17).
     #[error(transparent)]
     Blobs(#[from] crate::blobs::BlobError),

@@ -84,6 +84,12 @@ pub const ASKER: &str = env!("QUN_COMPONENT_ASKER");
 /// `tests/components/apps/filer/README.md`.
 pub const FILER: &str = env!("QUN_COMPONENT_FILER");
 
+// Issue 16: rollouts.
+/// `canary` 1.0.0: no capabilities; actions `version` and `crash` (`{}`).
+pub const CANARY_V1: &str = env!("QUN_COMPONENT_CANARY_V1");
+/// `canary` 2.0.0: no capabilities; `version` answers 2.0.0, `crash` traps.
+pub const CANARY_V2: &str = env!("QUN_COMPONENT_CANARY_V2");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

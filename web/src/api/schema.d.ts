@@ -397,6 +397,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{slug}/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's rollouts, newest first, with their numbers. */
+        get: operations["list_rollouts"];
+        put?: never;
+        /**
+         * Start a rollout of an approved version (the app's developer or a
+         *     platform admin). The chosen installations run it at once (or wait for
+         *     their owner's consent to new capabilities).
+         */
+        post: operations["start_rollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{slug}/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One rollout: its numbers (the new version's invocations, errors and
+         *     faults beside the other versions') and the installations it chose.
+         */
+        get: operations["get_rollout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Widen an active rollout: a higher percentage and/or more groups (only
+         *     ever adds installations); at 100 it completes.
+         */
+        patch: operations["widen_rollout"];
+        trace?: never;
+    };
+    "/v1/apps/{slug}/rollouts/{id}/rollback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Roll an active rollout back in one step: every installation it moved
+         *     runs the version (and grants) it ran before; upgrades it left waiting
+         *     for consent are withdrawn.
+         */
+        post: operations["roll_back_rollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/{slug}/stats": {
         parameters: {
             query?: never;
@@ -1995,6 +2062,31 @@ export interface components {
          * @enum {string}
          */
         NewRole: "member" | "admin";
+        /** @description A rollout to start. */
+        NewRolloutBody: {
+            /** @description Groups released first, whatever the percentage. */
+            groups?: string[];
+            /**
+             * Format: int32
+             * @description Roll back automatically when more than this percentage of the new
+             *     version's invocations fault (trap, timeout, memory); default 10.
+             */
+            max_fault_percent?: number | null;
+            /**
+             * Format: int32
+             * @description Judge the fault rate only after the new version ran this many
+             *     times; default 20.
+             */
+            min_invocations?: number | null;
+            /**
+             * Format: int32
+             * @description The share of the app's installations (not in developer mode) that
+             *     runs it, in percent (0 to 100; 100 releases it everywhere at once).
+             */
+            percent?: number;
+            /** @description The approved version to release. */
+            version: string;
+        };
         /** @description A message to post. */
         NewText: {
             /**
@@ -2238,6 +2330,124 @@ export interface components {
              * @description Tokens that worked until now.
              */
             revoked: number;
+        };
+        /** @description Invocations of one side of a rollout while it runs. */
+        RolloutCountsView: {
+            /**
+             * Format: double
+             * @description `errors` in percent of `invocations` (0 without invocations).
+             */
+            error_percent: number;
+            /**
+             * Format: int64
+             * @description Of those, failures the app caused (its error, a bad answer, a
+             *     limit it broke, or a fault).
+             */
+            errors: number;
+            /**
+             * Format: double
+             * @description `faults` in percent of `invocations` (0 without invocations).
+             */
+            fault_percent: number;
+            /**
+             * Format: int64
+             * @description Of those, faults: traps, timeouts, memory, stack.
+             */
+            faults: number;
+            /**
+             * Format: int64
+             * @description Invocations that ran.
+             */
+            invocations: number;
+        };
+        /** @description An installation a rollout chose. */
+        RolloutInstallationView: {
+            /**
+             * Format: int64
+             * @description When it was chosen (ms since the epoch).
+             */
+            chosen_at: number;
+            /** @description Its group. */
+            group_id: string;
+            /** @description The installation. */
+            installation_id: string;
+            /** @description The version it ran before. */
+            previous_version: string;
+            /**
+             * @description What choosing it did: `moved` (it runs the new version),
+             *     `pending_consent` (the new version asks for capabilities the group's
+             *     owner has not consented to: it waits as `pending_version`, the old
+             *     version keeps running), `command_conflict` (left alone: the new
+             *     version declares a command another app of the group answers),
+             *     `already` (it ran the new version before), `newer` (left alone: it
+             *     runs a version uploaded later).
+             */
+            status: string;
+            /** @description The version it runs now (absent: uninstalled since). */
+            version?: string | null;
+        };
+        /** @description A wider step of an active rollout. */
+        RolloutStep: {
+            /** @description More groups to release to. */
+            groups?: string[];
+            /**
+             * Format: int32
+             * @description The new share, in percent (at least the current one; 100 completes it).
+             */
+            percent?: number | null;
+        };
+        /** @description A rollout, its numbers and the installations it chose. */
+        RolloutView: {
+            /** @description The app. */
+            app: string;
+            /**
+             * Format: int64
+             * @description When (ms since the epoch).
+             */
+            created_at: number;
+            /** @description Who started it. */
+            created_by: string;
+            /** @description Why it was rolled back. */
+            end_reason?: string | null;
+            /**
+             * Format: int64
+             * @description When it completed or was rolled back (ms since the epoch).
+             */
+            ended_at?: number | null;
+            /** @description Groups released first. */
+            groups: string[];
+            /** @description Its id. */
+            id: string;
+            /** @description The installations it chose, in the order it chose them. */
+            installations: components["schemas"]["RolloutInstallationView"][];
+            /**
+             * Format: int32
+             * @description The fault rate (percent) past which the host rolls it back.
+             */
+            max_fault_percent: number;
+            /**
+             * Format: int32
+             * @description Invocations of the new version before the host judges it.
+             */
+            min_invocations: number;
+            /** @description The new version's invocations during the rollout. */
+            new_version: components["schemas"]["RolloutCountsView"];
+            /** @description The other versions' invocations during the rollout. */
+            other_versions: components["schemas"]["RolloutCountsView"];
+            /**
+             * Format: int32
+             * @description The share of installations chosen, in percent.
+             */
+            percent: number;
+            /** @description `active`, `completed`, `rolled_back` or `rolled_back_automatically`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Its last step (ms since the epoch).
+             */
+            updated_at: number;
+            /** @description The version released. */
+            version: string;
         };
         /**
          * @description A submission: each input's raw value by input id (text and decimal
@@ -4034,6 +4244,431 @@ export interface operations {
                 };
             };
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_rollouts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutView"][];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_rollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRolloutBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutView"];
+                };
+            };
+            /** @description `invalid_percent`, `empty_rollout`, `group_not_installed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `app_not_found`, `version_not_found` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `not_approved`, `rollout_active`, `suspended` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_large`: the body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_rollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+                /** @description Rollout id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutView"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    widen_rollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+                /** @description Rollout id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutStep"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutView"];
+                };
+            };
+            /** @description `invalid_percent`, `empty_step`, `group_not_installed` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rollout_ended`, `cannot_narrow`, `suspended` */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `too_large`: the body is larger than allowed */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    roll_back_rollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+                /** @description Rollout id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutView"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rollout_ended` */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
