@@ -652,7 +652,11 @@ pub async fn logs(args: AppArgs) -> anyhow::Result<()> {
     lines.reverse();
     let mut newest = lines.last().and_then(|l| l["id"].as_i64()).unwrap_or(0);
     lines.iter().for_each(print_line);
-    while args.follow {
+    if !args.follow {
+        return Ok(());
+    }
+    // Until interrupted (Ctrl-C).
+    loop {
         tokio::time::sleep(Duration::from_secs(1)).await;
         let page = api.get(&format!("/v1/apps/{slug}/logs?limit=500")).await?;
         let mut fresh: Vec<Value> = page["lines"]
@@ -668,5 +672,4 @@ pub async fn logs(args: AppArgs) -> anyhow::Result<()> {
         }
         fresh.iter().for_each(print_line);
     }
-    Ok(())
 }
