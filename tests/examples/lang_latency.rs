@@ -52,6 +52,8 @@ fn start(dir: &PathBuf) -> Server {
         .env("QUN_DATA_DIR", dir)
         .env("QUN_BOOTSTRAP_ADMIN_TOKEN", ADMIN)
         .env("QUN_RATE_LIMITS", "false")
+        // Each read answers with a private reply: a message the quota counts.
+        .env("QUN_MESSAGES_PER_MINUTE", "1000000")
         .env("RUST_LOG", "error")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -87,7 +89,14 @@ async fn post(client: &Client, base: &str, path: &str, token: &str, body: Value)
 
 /// Register, upload (following a `202`), approve and install `wasm`.
 async fn publish(client: &Client, base: &str, gid: &str, slug: &str, wasm: &PathBuf) {
-    post(client, base, "/v1/apps", ADMIN, json!({"slug": slug, "name": slug})).await;
+    post(
+        client,
+        base,
+        "/v1/apps",
+        ADMIN,
+        json!({"slug": slug, "name": slug}),
+    )
+    .await;
     let response = client
         .post(format!("{base}/v1/apps/{slug}/versions"))
         .bearer_auth(ADMIN)
@@ -98,15 +107,36 @@ async fn publish(client: &Client, base: &str, gid: &str, slug: &str, wasm: &Path
         .expect("upload");
     let mut body: Value = response.json().await.expect("json");
     if body["status"] == "compiling" {
-        let path = format!("{base}/v1/apps/{slug}/uploads/{}", body["id"].as_str().unwrap_or("?"));
+        let path = format!(
+            "{base}/v1/apps/{slug}/uploads/{}",
+            body["id"].as_str().unwrap_or("?")
+        );
         while body["status"] == "compiling" {
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            body = client.get(&path).bearer_auth(ADMIN).send().await.expect("get").json().await.expect("json");
+            body = client
+                .get(&path)
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json");
         }
         body = body["version"].clone();
     }
-    let version = body["version"].as_str().unwrap_or_else(|| panic!("{slug}: {body}")).to_string();
-    post(client, base, &format!("/v1/admin/apps/{slug}/versions/{version}/approve"), ADMIN, json!({})).await;
+    let version = body["version"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{slug}: {body}"))
+        .to_string();
+    post(
+        client,
+        base,
+        &format!("/v1/admin/apps/{slug}/versions/{version}/approve"),
+        ADMIN,
+        json!({}),
+    )
+    .await;
     let (status, body) = post(
         client,
         base,
@@ -132,8 +162,16 @@ async fn main() {
         .unwrap_or(300);
     let apps: [(&str, PathBuf, &str); 3] = [
         ("noop", PathBuf::from(qun_components::NOOP), "noop"),
-        ("checkin-js", root().join("target/lang/checkin-js.wasm"), "who"),
-        ("checkin-py", root().join("target/lang/checkin-py.wasm"), "whos-in"),
+        (
+            "checkin-js",
+            root().join("target/lang/checkin-js.wasm"),
+            "who",
+        ),
+        (
+            "checkin-py",
+            root().join("target/lang/checkin-py.wasm"),
+            "whos-in",
+        ),
     ];
     let dir = std::env::temp_dir().join(format!("qun-lang-latency-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -141,23 +179,48 @@ async fn main() {
 
     let server = start(&dir);
     let base = server.base.clone();
-    let (_, group) = post(&client, &base, "/v1/groups", ADMIN, json!({"name": "bench"})).await;
-    let gid = group["id"].as_str().expect("gid").to_string();
+    // One group per app: both check-in apps answer /checkin.
+    let mut groups = std::collections::HashMap::new();
     for (slug, wasm, _) in &apps {
+        let (_, group) = post(&client, &base, "/v1/groups", ADMIN, json!({"name": slug})).await;
+        let gid = group["id"].as_str().expect("gid").to_string();
+        groups.insert(*slug, gid.clone());
         let started = Instant::now();
         publish(&client, &base, &gid, slug, wasm).await;
         let size = std::fs::metadata(wasm).map(|m| m.len()).unwrap_or_default();
-        println!("{slug}: {:.1} MiB, uploaded and compiled in {:.1} s", size as f64 / 1048576.0, started.elapsed().as_secs_f64());
+        println!(
+            "{slug}: {:.1} MiB, uploaded and compiled in {:.1} s",
+            size as f64 / 1048576.0,
+            started.elapsed().as_secs_f64()
+        );
     }
     // Someone checked in, so the listing has a line.
     for (slug, _, _) in &apps[1..] {
-        post(&client, &base, &format!("/v1/groups/{gid}/apps/{slug}/actions/checkin"), ADMIN, json!({})).await;
+        let gid = &groups[slug];
+        post(
+            &client,
+            &base,
+            &format!("/v1/groups/{gid}/apps/{slug}/actions/checkin"),
+            ADMIN,
+            json!({}),
+        )
+        .await;
     }
     let call = |slug: &str, action: &str| {
-        let (client, path) = (client.clone(), format!("{base}/v1/groups/{gid}/apps/{slug}/actions/{action}"));
+        let gid = &groups[slug];
+        let (client, path) = (
+            client.clone(),
+            format!("{base}/v1/groups/{gid}/apps/{slug}/actions/{action}"),
+        );
         async move {
             let started = Instant::now();
-            let response = client.post(&path).bearer_auth(ADMIN).json(&json!({})).send().await.expect("call");
+            let response = client
+                .post(&path)
+                .bearer_auth(ADMIN)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("call");
             assert_eq!(response.status().as_u16(), 200, "{path}");
             started.elapsed().as_secs_f64() * 1000.0
         }
@@ -180,11 +243,18 @@ async fn main() {
     let base = server.base.clone();
     let mut cold = Vec::new();
     for (slug, _, action) in &apps {
+        let gid = &groups[slug];
         let path = format!("{base}/v1/groups/{gid}/apps/{slug}/actions/{action}");
         let mut firsts = Vec::new();
         for _ in 0..2 {
             let started = Instant::now();
-            let response = client.post(&path).bearer_auth(ADMIN).json(&json!({})).send().await.expect("call");
+            let response = client
+                .post(&path)
+                .bearer_auth(ADMIN)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("call");
             assert_eq!(response.status().as_u16(), 200, "{path}");
             firsts.push(started.elapsed().as_secs_f64() * 1000.0);
         }
@@ -195,8 +265,14 @@ async fn main() {
 
     let floor = warm[0].1.0;
     println!("\n{samples} sequential calls per app, over HTTP (ms):");
-    println!("{:<12} {:>8} {:>8} {:>10} {:>14} {:>10}", "app", "p50", "p99", "p50/noop", "first (cold)", "second");
+    println!(
+        "{:<12} {:>8} {:>8} {:>10} {:>14} {:>10}",
+        "app", "p50", "p99", "p50/noop", "first (cold)", "second"
+    );
     for ((slug, (p50, p99)), (_, first, second)) in warm.iter().zip(cold.iter()) {
-        println!("{slug:<12} {p50:>8.2} {p99:>8.2} {:>10.1} {first:>14.1} {second:>10.2}", p50 / floor);
+        println!(
+            "{slug:<12} {p50:>8.2} {p99:>8.2} {:>10.1} {first:>14.1} {second:>10.2}",
+            p50 / floor
+        );
     }
 }
