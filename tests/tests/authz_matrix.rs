@@ -253,6 +253,13 @@ fn matrix() -> Vec<Row> {
             [404, 404, 403, 403, 403, 403, 403, 401],
         )
         .params(&[("id", "r_missing")]),
+        // Uploads (issue 15): no such upload; who may not manage the app learns nothing more.
+        row(
+            M::GET,
+            "/v1/apps/{slug}/uploads/{id}",
+            [404, 404, 403, 403, 403, 403, 403, 401],
+        )
+        .params(&[("id", "up_missing")]),
         // Not a demo server: nobody gets the demo's users.
         row(M::GET, "/v1/demo/users", [404; 8]),
         row(M::GET, "/v1/catalog", SIGNED_IN),
