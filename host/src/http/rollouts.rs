@@ -39,7 +39,7 @@ pub struct NewRolloutBody {
     pub version: String,
     /// The share of the app's installations (not in developer mode) that
     /// runs it, in percent (0 to 100; 100 releases it everywhere at once).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::number::u32_field")]
     #[schema(minimum = 0, maximum = 100)]
     pub percent: u32,
     /// Groups released first, whatever the percentage.
@@ -47,12 +47,12 @@ pub struct NewRolloutBody {
     pub groups: Vec<String>,
     /// Roll back automatically when more than this percentage of the new
     /// version's invocations fault (trap, timeout, memory); default 10.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::number::opt_u32_field")]
     #[schema(minimum = 0, maximum = 100)]
     pub max_fault_percent: Option<u32>,
     /// Judge the fault rate only after the new version ran this many
     /// times; default 20.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::number::opt_u32_field")]
     #[schema(minimum = 1)]
     pub min_invocations: Option<u32>,
 }
@@ -62,7 +62,7 @@ pub struct NewRolloutBody {
 #[serde(deny_unknown_fields)]
 pub struct RolloutStep {
     /// The new share, in percent (at least the current one; 100 completes it).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::number::opt_u32_field")]
     #[schema(minimum = 0, maximum = 100)]
     pub percent: Option<u32>,
     /// More groups to release to.
