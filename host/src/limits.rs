@@ -120,6 +120,17 @@ pub struct Limits {
     /// Bytes of files one invocation may write (staged outside the sandbox
     /// until it commits).
     pub file_bytes_per_invocation: u64,
+    // Issue 16: replay records.
+    /// Bytes of capability calls (arguments and answers, as JSON) one
+    /// invocation's replay record keeps; past it the record is cut there.
+    pub replay_bytes: usize,
+    /// Replay records kept per installation (the newest).
+    pub replay_records: u32,
+    /// At most one replay record per installation in this long (a failing
+    /// app in a flood writes one record, not one per failure).
+    pub replay_interval: Duration,
+    /// How long replay records are kept.
+    pub replay_retention: Duration,
 }
 
 /// How payments are split and bounded.
@@ -199,6 +210,10 @@ impl Default for Limits {
             file_chunk_bytes: 1 << 20,
             files_per_invocation: 20,
             file_bytes_per_invocation: 64 << 20,
+            replay_bytes: 256 << 10,
+            replay_records: 20,
+            replay_interval: Duration::from_secs(1),
+            replay_retention: Duration::from_secs(7 * 86_400),
         }
     }
 }

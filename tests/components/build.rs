@@ -47,6 +47,9 @@ const APPS: &[&str] = &[
     // Issue 16: rollouts.
     "canary_v1",
     "canary_v2",
+    // Issue 16: replay.
+    "replayable_v1",
+    "replayable_v2",
 ];
 
 fn main() {

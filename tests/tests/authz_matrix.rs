@@ -260,6 +260,14 @@ fn matrix() -> Vec<Row> {
             [404, 404, 403, 403, 403, 403, 403, 401],
         )
         .params(&[("id", "up_missing")]),
+        // Replay records (issue 16): the developer's and admins' only.
+        row(M::GET, "/v1/apps/{slug}/replays", APP_MANAGERS),
+        row(
+            M::GET,
+            "/v1/apps/{slug}/replays/{id}",
+            [404, 404, 403, 403, 403, 403, 403, 401],
+        )
+        .params(&[("id", "rp_missing")]),
         // Not a demo server: nobody gets the demo's users.
         row(M::GET, "/v1/demo/users", [404; 8]),
         row(M::GET, "/v1/catalog", SIGNED_IN),

@@ -11,8 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use qun_tests::{Backend, TestDb, backend_tests};
-use reqwest::{Client, Method};
 use serde_json::{Value, json};
+use server_common::api::Api;
 use server_common::{Server, qun_bin};
 use sha2::{Digest, Sha256};
 
@@ -26,146 +26,33 @@ backend_tests!(
 
 const ADMIN: &str = "rollouts-admin-token";
 
-/// The HTTP API of a real server.
-struct Api {
-    client: Client,
-    base: String,
+/// The version a member of `group` is answered by, over HTTP.
+async fn version_seen(api: &Api, group: &Group, slug: &str) -> String {
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{}/apps/{slug}/actions/version", group.id),
+            &group.member,
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["version"].as_str().expect("version").to_string()
 }
 
-impl Api {
-    fn new(server: &Server) -> Api {
-        Api {
-            client: Client::new(),
-            base: server.base.clone(),
+/// Wait until every event of `slug` (an installation's `installed`) is
+/// delivered: each delivery is an invocation a rollout counts.
+async fn settle(api: &Api, dev: &str, slug: &str) {
+    for _ in 0..200 {
+        let (status, pending) = api
+            .get(&format!("/v1/apps/{slug}/events?status=pending"), dev)
+            .await;
+        assert_eq!(status, 200, "{pending}");
+        if pending.as_array().is_some_and(Vec::is_empty) {
+            return;
         }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
-        self.call(Method::GET, path, token, None).await
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(Method::PATCH, path, token, Some(body)).await
-    }
-
-    /// A new user: (id, token).
-    async fn user(&self, name: &str, developer: bool) -> (String, String) {
-        let (status, body) = self
-            .post(
-                "/v1/users",
-                ADMIN,
-                json!({"name": name, "developer": developer}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        (
-            body["id"].as_str().expect("id").to_string(),
-            body["token"].as_str().expect("token").to_string(),
-        )
-    }
-
-    /// Upload `file` as `dev` (registering `slug` first if needed).
-    async fn upload(&self, dev: &str, slug: &str, file: &str) -> Value {
-        let (status, body) = self
-            .post("/v1/apps", dev, json!({"slug": slug, "name": slug}))
-            .await;
-        assert!(
-            status == 201 || body["error"]["code"] == "slug_taken",
-            "{status} {body}"
-        );
-        let response = self
-            .client
-            .post(format!("{}/v1/apps/{slug}/versions", self.base))
-            .bearer_auth(dev)
-            .header("content-type", "application/wasm")
-            .body(qun_components::read(file))
-            .send()
-            .await
-            .expect("upload");
-        assert_eq!(response.status().as_u16(), 201);
-        response.json().await.expect("version")
-    }
-
-    async fn approve(&self, slug: &str, version: &str) {
-        let (status, body) = self
-            .post(
-                &format!("/v1/admin/apps/{slug}/versions/{version}/approve"),
-                ADMIN,
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-    }
-
-    /// The version a member of `group` is answered by, over HTTP.
-    async fn version_seen(&self, group: &Group, slug: &str) -> String {
-        let (status, body) = self
-            .post(
-                &format!("/v1/groups/{}/apps/{slug}/actions/version", group.id),
-                &group.member,
-                json!({}),
-            )
-            .await;
-        assert_eq!(status, 200, "{body}");
-        body["version"].as_str().expect("version").to_string()
-    }
-
-    /// Wait until every event of `slug` (an installation's `installed`) is
-    /// delivered: each delivery is an invocation a rollout counts.
-    async fn settle(&self, dev: &str, slug: &str) {
-        for _ in 0..200 {
-            let (status, pending) = self
-                .get(&format!("/v1/apps/{slug}/events?status=pending"), dev)
-                .await;
-            assert_eq!(status, 200, "{pending}");
-            if pending.as_array().is_some_and(Vec::is_empty) {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the events of {slug} were not delivered");
-    }
-
-    /// Audit rows of `app` with `action`, oldest first.
-    async fn audit(&self, app: &str, action: &str) -> Vec<Value> {
-        let (status, page) = self
-            .get(
-                &format!("/v1/admin/audit?app={app}&action={action}&limit=500"),
-                ADMIN,
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        let mut rows = page["entries"].as_array().cloned().expect("entries");
-        rows.reverse();
-        rows
-    }
+    panic!("the events of {slug} were not delivered");
 }
 
 /// A group with its owner and a member, where `slug` is installed.
@@ -184,32 +71,13 @@ async fn groups(api: &Api, n: usize, slug: &str, grants: Value) -> Vec<Group> {
         let tag = &uuid::Uuid::new_v4().simple().to_string()[..8];
         let (_, owner) = api.user(&format!("owner-{i}-{tag}"), false).await;
         let (member_id, member) = api.user(&format!("member-{i}-{tag}"), false).await;
-        let (status, group) = api
-            .post("/v1/groups", &owner, json!({"name": format!("group {i}")}))
-            .await;
-        assert_eq!(status, 201, "{group}");
-        let id = group["id"].as_str().expect("gid").to_string();
-        let (status, body) = api
-            .post(
-                &format!("/v1/groups/{id}/members"),
-                &owner,
-                json!({"user_id": member_id, "role": "member"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        let (status, inst) = api
-            .post(
-                &format!("/v1/groups/{id}/apps"),
-                &owner,
-                json!({"app": slug, "grants": grants}),
-            )
-            .await;
-        assert_eq!(status, 201, "{inst}");
+        let id = api.group(&owner, &member_id, &format!("group {i}")).await;
+        let installation = api.install(&owner, &id, slug, grants.clone()).await;
         out.push(Group {
             id,
             owner,
             member,
-            installation: inst["id"].as_str().expect("installation id").to_string(),
+            installation,
         });
     }
     out
@@ -255,7 +123,7 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         return;
     };
     let server = Server::start(&db.url, ADMIN);
-    let api = Api::new(&server);
+    let api = Api::new(&server, ADMIN);
     let (dev_id, dev) = api.user("dora", true).await;
     let (_, rival) = api.user("rita", true).await;
     api.upload(&dev, "canary", qun_components::CANARY_V1).await;
@@ -351,7 +219,7 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         "{body}"
     );
 
-    api.settle(&dev, "canary").await;
+    settle(&api, &dev, "canary").await;
     // 50% of ten groups: exactly the five the rule picks.
     let (status, rollout) = api
         .post(rollouts, &dev, json!({"version": "2.0.0", "percent": 50}))
@@ -393,7 +261,12 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         } else {
             "1.0.0"
         };
-        assert_eq!(api.version_seen(g, "canary").await, want, "group {}", g.id);
+        assert_eq!(
+            version_seen(&api, g, "canary").await,
+            want,
+            "group {}",
+            g.id
+        );
     }
     // The developer's own calls in developer mode are not counted.
     let (status, _) = api
@@ -472,7 +345,7 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         } else {
             "1.0.0"
         };
-        assert_eq!(api.version_seen(g, "canary").await, want);
+        assert_eq!(version_seen(&api, g, "canary").await, want);
     }
 
     // One step back: every moved installation runs 1.0.0 again.
@@ -492,7 +365,7 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
         "{back}"
     );
     for g in &groups {
-        assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "canary").await, "1.0.0");
         let (_, installed) = api
             .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
             .await;
@@ -572,7 +445,7 @@ async fn half_of_ten_groups_then_wider_then_rolled_back_by_hand(backend: Backend
     assert_eq!(status, 201, "{done}");
     assert_eq!(done["status"], "completed");
     for g in &groups {
-        assert_eq!(api.version_seen(g, "canary").await, "2.0.0");
+        assert_eq!(version_seen(&api, g, "canary").await, "2.0.0");
     }
     assert_eq!(api.audit("canary", "rollout.complete").await.len(), 1);
 }
@@ -582,14 +455,14 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
         return;
     };
     let server = Server::start(&db.url, ADMIN);
-    let api = Api::new(&server);
+    let api = Api::new(&server, ADMIN);
     let (_, dev) = api.user("dora", true).await;
     api.upload(&dev, "canary", qun_components::CANARY_V1).await;
     api.approve("canary", "1.0.0").await;
     let groups = groups(&api, 6, "canary", json!([])).await;
     api.upload(&dev, "canary", qun_components::CANARY_V2).await;
     api.approve("canary", "2.0.0").await;
-    api.settle(&dev, "canary").await;
+    settle(&api, &dev, "canary").await;
     // Two named groups and nothing more; judged after 4 invocations, rolled
     // back past 50% faults.
     let named = [groups[0].id.as_str(), groups[1].id.as_str()];
@@ -614,15 +487,15 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
     // A group that installs it now gets the version the others run (its
     // `installed` event and this action: two invocations of 1.0.0).
     let late = self::groups(&api, 1, "canary", json!([])).await;
-    assert_eq!(api.version_seen(&late[0], "canary").await, "1.0.0");
-    api.settle(&dev, "canary").await;
+    assert_eq!(version_seen(&api, &late[0], "canary").await, "1.0.0");
+    settle(&api, &dev, "canary").await;
     // The old version does not crash: counted on its side.
     for g in &groups[2..] {
         let (status, body) = crash(g).await;
         assert_eq!(status, 200, "{body}");
     }
     // One success and two faults of 2.0.0: 3 invocations, below the minimum.
-    assert_eq!(api.version_seen(&groups[0], "canary").await, "2.0.0");
+    assert_eq!(version_seen(&api, &groups[0], "canary").await, "2.0.0");
     for g in &groups[..2] {
         let (status, body) = crash(g).await;
         assert_eq!(status, 502, "a trap: {body}");
@@ -644,7 +517,7 @@ async fn a_faulting_version_is_rolled_back_automatically(backend: Backend) {
     let reason = after["end_reason"].as_str().expect("reason");
     assert!(reason.contains("3 of 4"), "{reason}");
     for g in &groups {
-        assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "canary").await, "1.0.0");
     }
     // Counting stopped with the rollout.
     let (_, later) = api.get(&one, &dev).await;
@@ -682,14 +555,14 @@ async fn the_rollback_re_enables_what_the_new_versions_faults_disabled(backend: 
         return;
     };
     let server = Server::start(&db.url, ADMIN);
-    let api = Api::new(&server);
+    let api = Api::new(&server, ADMIN);
     let (_, dev) = api.user("dora", true).await;
     api.upload(&dev, "canary", qun_components::CANARY_V1).await;
     api.approve("canary", "1.0.0").await;
     let groups = groups(&api, 3, "canary", json!([])).await;
     api.upload(&dev, "canary", qun_components::CANARY_V2).await;
     api.approve("canary", "2.0.0").await;
-    api.settle(&dev, "canary").await;
+    settle(&api, &dev, "canary").await;
     let (status, rollout) = api
         .post(
             "/v1/apps/canary/rollouts",
@@ -738,7 +611,7 @@ async fn the_rollback_re_enables_what_the_new_versions_faults_disabled(backend: 
     assert_eq!(installed[0]["enabled"], true, "{installed}");
     assert_eq!(installed[0]["version"], "1.0.0", "{installed}");
     for g in &groups {
-        assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "canary").await, "1.0.0");
         assert_eq!(crash(g).await, 200, "1.0.0 does not crash");
     }
     let reverted = api.audit("canary", "installation.rollback").await;
@@ -758,7 +631,7 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
         return;
     };
     let server = Server::start(&db.url, ADMIN);
-    let api = Api::new(&server);
+    let api = Api::new(&server, ADMIN);
     let (_, dev) = api.user("dora", true).await;
     api.upload(&dev, "upgrader", qun_components::UPGRADER_V1)
         .await;
@@ -786,7 +659,7 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
         "{rollout}"
     );
     for g in &groups {
-        assert_eq!(api.version_seen(g, "upgrader").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "upgrader").await, "1.0.0");
         let (_, installed) = api
             .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
             .await;
@@ -811,7 +684,7 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(api.version_seen(&groups[0], "upgrader").await, "2.0.0");
+    assert_eq!(version_seen(&api, &groups[0], "upgrader").await, "2.0.0");
     // Rolled back: the consenting group runs 1.0.0 with its old grants, the
     // other one's waiting upgrade is withdrawn.
     let (status, back) = api
@@ -823,7 +696,7 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
         .await;
     assert_eq!(status, 200, "{back}");
     for g in &groups {
-        assert_eq!(api.version_seen(g, "upgrader").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "upgrader").await, "1.0.0");
         let (_, installed) = api
             .get(&format!("/v1/groups/{}/apps", g.id), &g.owner)
             .await;
@@ -859,13 +732,13 @@ async fn the_cli_starts_widens_shows_and_rolls_back(backend: Backend) {
         return;
     };
     let server = Server::start(&db.url, ADMIN);
-    let api = Api::new(&server);
+    let api = Api::new(&server, ADMIN);
     let (_, dev) = api.user("dora", true).await;
     api.upload(&dev, "canary", qun_components::CANARY_V1).await;
     api.approve("canary", "1.0.0").await;
     let groups = groups(&api, 4, "canary", json!([])).await;
     api.upload(&dev, "canary", qun_components::CANARY_V2).await;
-    api.settle(&dev, "canary").await;
+    settle(&api, &dev, "canary").await;
     let config = std::env::temp_dir()
         .join(format!("qun-rollouts-{}", uuid::Uuid::new_v4().simple()))
         .join("config");
@@ -918,7 +791,7 @@ async fn the_cli_starts_widens_shows_and_rolls_back(backend: Backend) {
         "{}",
         text(&out)
     );
-    assert_eq!(api.version_seen(&groups[3], "canary").await, "2.0.0");
+    assert_eq!(version_seen(&api, &groups[3], "canary").await, "2.0.0");
 
     let out = qun(&config, &["app", "status", "canary"]);
     assert!(out.status.success(), "{}", text(&out));
@@ -947,7 +820,7 @@ async fn the_cli_starts_widens_shows_and_rolls_back(backend: Backend) {
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("rolled_back at 75%"), "{}", text(&out));
     for g in &groups {
-        assert_eq!(api.version_seen(g, "canary").await, "1.0.0");
+        assert_eq!(version_seen(&api, g, "canary").await, "1.0.0");
     }
     let out = qun(&config, &["app", "rollback", "canary"]);
     assert!(!out.status.success());

@@ -30,6 +30,8 @@ pub(crate) mod generated {
         world: "group-app",
         imports: { default: async },
         exports: { default: async },
+        // Replay records keep calls and answers as JSON (issue 16).
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 
@@ -158,16 +160,27 @@ impl InvocationState {
     }
 }
 
-/// Run a capability call: check the grant, run `$body` (a future), audit.
+/// Run a capability call: check the grant, run `$this.$method(args)`,
+/// audit, and take it down in the invocation's replay tape (issue 16). When
+/// the invocation is a replay, the recorded answer is given instead and
+/// nothing runs.
 macro_rules! capability_call {
-    ($self:ident, $cap:expr, $action:literal, $body:expr) => {{
+    ($self:ident, $cap:expr, $action:literal, $this:ident . $method:ident ( $($arg:ident),* )) => {{
         let started = std::time::Instant::now();
-        let result = match $self.calls.admit().and_then(|()| $self.check_grant($cap)) {
-            Ok(()) => $body.await,
-            Err(e) => Err(e),
-        };
-        $self.audit_call($action, started, &result);
-        result
+        let taped = $self.tape.args(&($(&$arg,)*));
+        if $self.tape.is_replaying() {
+            // Counted as it was, so the `capability_calls` cap falls where it fell.
+            let _ = $self.calls.admit();
+            $self.tape.answer($action, taped.as_deref())
+        } else {
+            let result = match $self.calls.admit().and_then(|()| $self.check_grant($cap)) {
+                Ok(()) => $this.$method($($arg),*).await,
+                Err(e) => Err(e),
+            };
+            $self.audit_call($action, started, &result);
+            $self.tape.record($action, taped, &result);
+            result
+        }
     }};
 }
 pub(crate) use capability_call;

@@ -183,6 +183,17 @@ pub struct LimitArgs {
     /// with `capability_calls` and keeps nothing [default: 10000].
     #[arg(long, env = "QUN_CAPABILITY_CALLS")]
     pub capability_calls: Option<u64>,
+    // Issue 16: replay records.
+    /// Replay records of failed invocations kept per installation (0: none
+    /// are written) [default: 20].
+    #[arg(long, env = "QUN_REPLAY_RECORDS")]
+    pub replay_records: Option<u32>,
+    /// Hours replay records are kept [default: 168].
+    #[arg(long, env = "QUN_REPLAY_RETENTION_HOURS")]
+    pub replay_retention_hours: Option<u64>,
+    /// Bytes of capability calls one replay record keeps [default: 262144].
+    #[arg(long, env = "QUN_REPLAY_BYTES")]
+    pub replay_bytes: Option<usize>,
     // Issue 10 item 9: bounded compilation.
     /// Components compiled at once (uploads, first loads); others wait their turn [default: 1].
     #[arg(long, env = "QUN_COMPILE_CONCURRENCY", value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -301,6 +312,16 @@ impl LimitArgs {
         // Issue 10 item 2 (audit helper).
         if let Some(n) = self.capability_calls {
             limits.capability_calls = n.max(1);
+        }
+        // Issue 16.
+        if let Some(n) = self.replay_records {
+            limits.replay_records = n;
+        }
+        if let Some(h) = self.replay_retention_hours {
+            limits.replay_retention = std::time::Duration::from_secs(h.saturating_mul(3600));
+        }
+        if let Some(n) = self.replay_bytes {
+            limits.replay_bytes = n;
         }
         // Issue 10 item 9.
         if let Some(n) = self.compile_concurrency {

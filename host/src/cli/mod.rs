@@ -10,6 +10,7 @@ mod config;
 mod demo;
 mod ledger;
 mod login;
+mod replay;
 mod rollout;
 mod serve;
 mod user;
@@ -86,6 +87,10 @@ enum AppCommand {
     Rollout(rollout::RolloutArgs),
     /// Roll the app's active rollout back in one step.
     Rollback(rollout::RollbackArgs),
+    /// The app's failed invocations (`replay`), download one (`replay ID
+    /// --fetch`), or run a component against one (`replay ID --wasm FILE`):
+    /// its calls answered from the record, deterministically.
+    Replay(replay::ReplayArgs),
 }
 
 /// Parse the command line, run, and turn errors into a non-zero exit.
@@ -127,6 +132,7 @@ pub fn main() -> ExitCode {
             Command::App(AppCommand::Rollout(args)) => {
                 rollout::rollout(args).await.map(|()| ExitCode::SUCCESS)
             }
+            Command::App(AppCommand::Replay(args)) => replay::run(args).await,
             Command::App(AppCommand::Rollback(args)) => {
                 rollout::rollback(args).await.map(|()| ExitCode::SUCCESS)
             }

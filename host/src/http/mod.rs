@@ -36,6 +36,7 @@ pub mod render;
 mod respond;
 mod review;
 // Issue 16: rollouts.
+mod replays;
 mod rollouts;
 pub mod serve;
 mod settings;
@@ -308,6 +309,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .merge(dev::routes())
         .merge(uploads::routes())
         .merge(rollouts::routes())
+        .merge(replays::routes())
 }
 
 /// The OpenAPI document of the API, with the rules the edge enforces on

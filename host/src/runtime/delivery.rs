@@ -273,6 +273,11 @@ impl Runtime {
                     if let Err(e) = runtime.store().purge_delivered(before).await {
                         tracing::error!("purging delivered events failed: {e}");
                     }
+                    // Replay records past their retention (issue 16).
+                    let kept = runtime.limits().replay_retention.as_millis() as i64;
+                    if let Err(e) = runtime.store().purge_replays(now - kept).await {
+                        tracing::error!("purging replay records failed: {e}");
+                    }
                 }
                 drop(runtime);
                 tokio::select! {

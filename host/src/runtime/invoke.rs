@@ -10,6 +10,8 @@ use qun_blocks::{NamedValue, Response, Value};
 
 use super::effects::{self, CommitError, Identity, OutMessage};
 use super::load::{AppPre, LoadError, LoadedApp, sha256_hex};
+use super::replay::{FailedRun, ReplayRecord};
+use super::tape::Tape;
 use super::{InvocationState, Runtime};
 use super::{checks, engine, executor, pool};
 use crate::capabilities::{
@@ -19,7 +21,8 @@ use crate::capabilities::{
 use crate::store::{AuditRecord, LogLine, StoreError, now_ms};
 
 /// What the host asks an app to do.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Call {
     /// `/name args` typed in the group (or the command's form submitted).
     Command {
@@ -463,6 +466,7 @@ impl Runtime {
                     (self.clone(), app.clone(), ident.clone(), grants.clone());
                 let (call, invocation_id) = (invocation.call.clone(), invocation_id.clone());
                 let clock = clock.clone();
+                let tape = Tape::recording(self.limits().replay_bytes);
                 executor::run(self.limits().guest_threads, async move {
                     this.attempt(
                         &app,
@@ -473,6 +477,7 @@ impl Runtime {
                         &clock,
                         usage,
                         started_at,
+                        tape,
                     )
                     .await
                 })
@@ -545,7 +550,24 @@ impl Runtime {
                         ],
                     );
                     let audit = state.calls.records(&state.ident, Some(e.code()));
-                    self.persist_diagnostics(&audit, &state.logs).await;
+                    // What a developer needs to run it again (issue 16).
+                    let replay = self.replay_record(
+                        FailedRun {
+                            ident: &ident,
+                            sha256: &app.sha256,
+                            contract: app.manifest.contract.as_str(),
+                            invocation_id: &invocation_id,
+                            call: &invocation.call,
+                            now: started_at,
+                            clock: &clock,
+                            grants: &grants,
+                            usage,
+                            error: &e,
+                            logs: &state.logs,
+                        },
+                        &mut state.tape,
+                    );
+                    self.persist_failure(&audit, &state.logs, replay).await;
                     if e.is_fault() {
                         self.record_fault(&inst, &e).await;
                     }
@@ -694,14 +716,30 @@ impl Runtime {
 
     /// Write an attempt's audit and log rows when its effects are not committed.
     async fn persist_diagnostics(&self, audit: &[AuditRecord], logs: &[LogLine]) {
-        if audit.is_empty() && logs.is_empty() {
+        self.persist_failure(audit, logs, None).await;
+    }
+
+    /// [`Runtime::persist_diagnostics`] and, in the same transaction, the
+    /// invocation's replay record (keeping the installation's newest ones).
+    async fn persist_failure(
+        &self,
+        audit: &[AuditRecord],
+        logs: &[LogLine],
+        replay: Option<(ReplayRecord, String)>,
+    ) {
+        if audit.is_empty() && logs.is_empty() && replay.is_none() {
             return;
         }
         let db = self.store();
+        let keep = self.limits().replay_records;
         let result = async {
             let mut tx = db.begin_write().await?;
             tx.insert_audit(audit).await?;
             tx.insert_logs(logs).await?;
+            if let Some((record, body)) = &replay {
+                tx.insert_replay(&record.summary(body.len()), body, keep)
+                    .await?;
+            }
             tx.commit().await
         }
         .await;
@@ -713,7 +751,7 @@ impl Runtime {
     /// One attempt: fresh instance, bounded call. Returns the state so the
     /// caller can commit or discard its effects.
     #[allow(clippy::too_many_arguments)]
-    async fn attempt(
+    pub(crate) async fn attempt(
         &self,
         app: &LoadedApp,
         ident: &Identity,
@@ -723,6 +761,7 @@ impl Runtime {
         clock: &(String, String),
         usage: (i64, i64),
         now: i64,
+        tape: Tape,
     ) -> (
         Result<(Answer, Option<serde_json::Value>), InvokeError>,
         InvocationState,
@@ -731,7 +770,7 @@ impl Runtime {
         // Wait for room in the pool before the clock starts: queueing is not
         // the app's time, and a full pool is not the app's fault.
         let permit = self.inner.pool.acquire(&app.needs).await;
-        let mut store = self.sandbox(ident.clone(), grants.clone(), usage);
+        let mut store = self.sandbox(ident.clone(), grants.clone(), usage, tape);
         {
             let state = store.data_mut();
             state.declared_actions = app.actions.clone();
@@ -815,6 +854,7 @@ impl Runtime {
             Identity::nobody(&format!("upload:{sha256}"), ""),
             HashSet::new(),
             (0, 0),
+            Tape::Off,
         );
         let pre = pre.clone();
         let bounds = limits.clone();
@@ -944,10 +984,11 @@ impl Runtime {
         ident: Identity,
         grants: HashSet<Capability>,
         usage: (i64, i64),
+        tape: Tape,
     ) -> wasmtime::Store<InvocationState> {
         let limits = self.inner.limits.clone();
         let deadline = limits.deadline;
-        let state = InvocationState::new(ident, grants, self.store().clone(), limits, usage);
+        let state = InvocationState::new(ident, grants, self.store().clone(), limits, usage, tape);
         let mut store = wasmtime::Store::new(&self.inner.engine, state);
         store.limiter(|s| &mut s.limiter);
         engine::arm_deadline(&mut store, deadline);
@@ -1202,6 +1243,7 @@ impl Runtime {
                 &("UTC".to_string(), "en".to_string()),
                 (0, 0),
                 now_ms(),
+                Tape::Off,
             )
             .await;
         result.map(|(answer, _)| answer)
@@ -1220,6 +1262,7 @@ impl Runtime {
             Identity::nobody(&app.manifest.name, &app.manifest.version),
             HashSet::new(),
             (0, 0),
+            Tape::Off,
         );
         let made = match &app.pre {
             AppPre::V0_2(pre) => pre.instantiate_async(&mut store).await.map(drop),

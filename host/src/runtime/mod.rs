@@ -12,10 +12,12 @@ mod load;
 pub mod manifest;
 pub mod pool;
 pub mod recurrence;
+pub mod replay;
 mod resident;
 mod state;
 pub mod stats;
 mod stdio;
+pub mod tape;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
 pub use effects::{CommitError, Committed, Effects, Identity, NewFile, OutDirect, OutMessage};
@@ -85,6 +87,8 @@ struct Inner {
     /// One load per sha256 at a time: a second caller waits and then finds
     /// the app loaded instead of compiling it again.
     loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When each installation last had a replay record written (issue 16).
+    replays: replay::Throttle,
     /// Compilations running at once.
     compiles: Semaphore,
 }
@@ -167,6 +171,7 @@ impl Runtime {
                 stats: stats::Stats::default(),
                 serial: Mutex::new(HashMap::new()),
                 loading: Mutex::new(HashMap::new()),
+                replays: replay::Throttle::default(),
                 compiles,
             }),
         })

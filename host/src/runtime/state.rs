@@ -106,6 +106,9 @@ pub struct InvocationState {
     /// Bytes this attempt staged: removed when the state is dropped, after
     /// the commit moved what it keeps into place (or instead of it).
     pub(crate) staging: StagingCleanup,
+    // --- issue 16 (replay) ---
+    /// The invocation's replay tape: recording, replaying, or off.
+    pub(crate) tape: super::tape::Tape,
 }
 
 /// Removes an attempt's staged bytes when dropped: after a commit they
@@ -170,6 +173,7 @@ impl InvocationState {
         db: Store,
         limits: Arc<Limits>,
         usage: (i64, i64),
+        tape: super::tape::Tape,
     ) -> Self {
         let calls = CallLog::new(limits.capability_calls);
         let stdout = CapturedOutput::new(limits.stdio_bytes);
@@ -177,13 +181,15 @@ impl InvocationState {
         // No network, said explicitly (these are wasmtime-wasi's defaults):
         // `wasi:sockets` is linked for runtimes that import it, and every
         // socket the guest tries is refused.
-        let wasi = WasiCtx::builder()
-            .stdout(stdout.clone())
+        let mut wasi = WasiCtx::builder();
+        wasi.stdout(stdout.clone())
             .stderr(stderr.clone())
             .allow_tcp(false)
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+            .allow_ip_name_lookup(false);
+        // Clocks and random numbers taken down (or answered) by the tape.
+        tape.configure(&mut wasi);
+        let wasi = wasi.build();
         InvocationState {
             wasi,
             table: ResourceTable::new(),
@@ -215,6 +221,7 @@ impl InvocationState {
                 paths: Vec::new(),
             },
             db,
+            tape,
         }
     }
 

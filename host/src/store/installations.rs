@@ -381,6 +381,8 @@ impl Store {
             "outbox",
             "invocation_faults",
             "installation_commands",
+            // Replay records hold group data (issue 16).
+            "replays",
         ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE installation_id = $1"

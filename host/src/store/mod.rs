@@ -32,6 +32,7 @@ mod timeline;
 mod timers;
 mod tokens;
 // Issue 15: uploads compile outside the request.
+mod replays;
 mod uploads;
 mod users;
 

@@ -90,6 +90,13 @@ pub const CANARY_V1: &str = env!("QUN_COMPONENT_CANARY_V1");
 /// `canary` 2.0.0: no capabilities; `version` answers 2.0.0, `crash` traps.
 pub const CANARY_V2: &str = env!("QUN_COMPONENT_CANARY_V2");
 
+// Issue 16: replay.
+/// `replayable` 1.0.0 (storage): `/tally` counts, reads the clock, draws a
+/// random number, writes them to stderr, and traps.
+pub const REPLAYABLE_V1: &str = env!("QUN_COMPONENT_REPLAYABLE_V1");
+/// `replayable` 2.0.0: the same, fixed: it posts the line instead of trapping.
+pub const REPLAYABLE_V2: &str = env!("QUN_COMPONENT_REPLAYABLE_V2");
+
 /// The `polls` plugin, when `plugins/Cargo.toml` existed at build time.
 pub const POLLS: Option<&str> = option_env!("QUN_COMPONENT_POLLS");
 

@@ -397,6 +397,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/apps/{slug}/replays": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The app's replay records, newest first (its developer and platform admins). */
+        get: operations["list_replays"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/apps/{slug}/replays/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One replay record (format `qun-replay/1`): the call, its context, every
+         *     capability call with the host's answer, clock readings, random seeds, the
+         *     app's log lines. `qun app replay ID --wasm FILE` runs a component against it.
+         */
+        get: operations["get_replay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/apps/{slug}/rollouts": {
         parameters: {
             query?: never;
@@ -2263,6 +2301,43 @@ export interface components {
              *     ASCII characters).
              */
             idempotency_key: string;
+        };
+        /** @description A record, as listed. */
+        ReplayEntry: {
+            /**
+             * Format: int64
+             * @description Capability calls recorded.
+             */
+            calls: number;
+            /** @description The error code (`trap`, `timeout`, `app_error`, ...). */
+            code: string;
+            /**
+             * Format: int64
+             * @description When the invocation failed (ms since the epoch).
+             */
+            created_at: number;
+            /** @description The group. */
+            group_id: string;
+            /** @description Id (`rp_...`): `qun app replay ID` fetches and runs it. */
+            id: string;
+            /** @description The incident id the member was shown. */
+            incident: string;
+            /** @description Where. */
+            installation_id: string;
+            /** @description Its message. */
+            message: string;
+            /**
+             * Format: int64
+             * @description Bytes of the record.
+             */
+            size: number;
+            /** @description The version that ran. */
+            version: string;
+        };
+        /** @description A page of records. */
+        ReplayPage: {
+            /** @description Records, newest first. */
+            records: components["schemas"]["ReplayEntry"][];
         };
         /** @description What the member who acted sees, tagged with `type`. */
         ResponseView: {
@@ -4216,6 +4291,165 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LogPage"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_replays: {
+        parameters: {
+            query?: {
+                /** @description Only this installation's records. */
+                installation_id?: string;
+                /**
+                 * @description Only records made before this time (ms since the epoch): the
+                 *     `created_at` of the last record of the previous page.
+                 */
+                before?: number;
+                /** @description Records per page (default 20; 0 counts as 1, more than 100 as 100). */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplayPage"];
+                };
+            };
+            /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (with `Retry-After`) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `overloaded`, `request_timeout` or `host_busy` (with `Retry-After`) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_replay: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description App slug */
+                slug: string;
+                /** @description Record id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The record (JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
                 };
             };
             /** @description `bad_path`, `bad_query`, `bad_json` or `invalid_text`: a path, query or body the server cannot read or refuses */

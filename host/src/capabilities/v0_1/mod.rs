@@ -24,6 +24,8 @@ pub(crate) mod generated {
         world: "group-app",
         imports: { default: async },
         exports: { default: async },
+        // Replay records keep calls and answers as JSON (issue 16).
+        additional_derives: [serde::Serialize, serde::Deserialize],
     });
 }
 

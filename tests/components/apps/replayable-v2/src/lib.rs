@@ -1,0 +1,12 @@
+//! `replayable` 2.0.0 (qun:app@0.2.0, capability `storage`): `/tally`
+//! counts in storage, reads the clock and draws a random number; this is
+//! version two, fixed: it posts what version one crashed on (issue 16, replay).
+
+wit_bindgen::generate!({
+    path: "../../../../wit/0.2.0",
+    world: "group-app",
+});
+
+const FIXED: bool = true;
+
+include!("../../replayable-v1/src/app.rs");
