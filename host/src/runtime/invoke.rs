@@ -466,7 +466,12 @@ impl Runtime {
                     (self.clone(), app.clone(), ident.clone(), grants.clone());
                 let (call, invocation_id) = (invocation.call.clone(), invocation_id.clone());
                 let clock = clock.clone();
-                let tape = Tape::recording(self.limits().replay_bytes);
+                // No tape at all when no record would be kept.
+                let tape = if self.limits().replay_records == 0 {
+                    Tape::Off
+                } else {
+                    Tape::recording(self.limits().replay_bytes)
+                };
                 executor::run(self.limits().guest_threads, async move {
                     this.attempt(
                         &app,
