@@ -154,7 +154,10 @@ fn bench(c: &mut Criterion) {
                         value: None,
                         message_id: None,
                         name: "set".into(),
-                        payload: format!(r#"{{"key":"item-{i:03}","value":"{}"}}"#, "v".repeat(100)),
+                        payload: format!(
+                            r#"{{"key":"item-{i:03}","value":"{}"}}"#,
+                            "v".repeat(100)
+                        ),
                     },
                     invocation_id: None,
                 })
@@ -198,7 +201,11 @@ fn bench(c: &mut Criterion) {
     for (name, action, payload) in [
         ("probe_read_committed", "get", r#"{"key":"k"}"#),
         ("probe_write_committed", "set", r#"{"key":"k","value":"v"}"#),
-        ("probe_list_committed", "list", r#"{"prefix":"item-","limit":100}"#),
+        (
+            "probe_list_committed",
+            "list",
+            r#"{"prefix":"item-","limit":100}"#,
+        ),
     ] {
         let call = Call::Action {
             value: None,

@@ -131,6 +131,11 @@ pub struct Limits {
     pub replay_interval: Duration,
     /// How long replay records are kept.
     pub replay_retention: Duration,
+    // Issue 10: what an app's logs cost the shared writer, across invocations.
+    /// Lines (its log, stdout, stderr) one installation may write per minute
+    /// on this host; past it they are dropped and one line says so (the
+    /// host's own failure lines are always kept).
+    pub log_lines_per_minute: u32,
 }
 
 /// How payments are split and bounded.
@@ -214,6 +219,7 @@ impl Default for Limits {
             replay_records: 20,
             replay_interval: Duration::from_secs(1),
             replay_retention: Duration::from_secs(7 * 86_400),
+            log_lines_per_minute: 1_000,
         }
     }
 }

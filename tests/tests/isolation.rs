@@ -26,6 +26,7 @@ backend_tests!(
     a_component_that_cannot_fit_the_pool_is_refused_with_its_numbers,
     a_huge_error_comes_back_cut,
     log_lines_are_bounded_per_invocation,
+    log_lines_are_bounded_per_installation_and_minute,
     a_dm_flood_is_refused_with_dm_quota_and_nothing_is_sent,
     direct_messages_are_listed_a_page_at_a_time,
     buffered_effects_are_bounded_and_fail_atomically,
@@ -327,6 +328,62 @@ async fn log_lines_are_bounded_per_invocation(backend: Backend) {
         logs.iter().any(|l| l.message.contains("log limit reached")),
         "the developer is told lines were dropped"
     );
+}
+
+async fn log_lines_are_bounded_per_installation_and_minute(backend: Backend) {
+    // An app writing its 100 lines in every invocation, many times a minute:
+    // past the installation's budget its lines stop reaching the database,
+    // and its developer is told once.
+    let limits = Limits {
+        log_lines_per_minute: 150,
+        ..slow()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let app = w.install(qun_components::HOSTILE_BYTES, &gid, &[]).await;
+    for _ in 0..3 {
+        w.action(&app, &owner.id, "logs", json!({"lines": 100, "bytes": 10}))
+            .await
+            .expect("logging never fails");
+    }
+    let logs = w
+        .store()
+        .logs_of("hostile-bytes", 10_000)
+        .await
+        .expect("logs");
+    let own = logs.iter().filter(|l| l.level == "info").count();
+    assert_eq!(own, 150, "the budget's lines, no more");
+    let told: Vec<_> = logs
+        .iter()
+        .filter(|l| l.message.contains("log rate limit reached"))
+        .collect();
+    assert_eq!(told.len(), 1, "said once a minute");
+    assert!(
+        told[0].message.contains("150 lines a minute"),
+        "{}",
+        told[0].message
+    );
+    // Another installation of the same app has its own budget.
+    let (other_group, other_owner, _) = w.group(0).await;
+    let other = w
+        .install(qun_components::HOSTILE_BYTES, &other_group, &[])
+        .await;
+    w.action(
+        &other,
+        &other_owner.id,
+        "logs",
+        json!({"lines": 100, "bytes": 10}),
+    )
+    .await
+    .expect("logging never fails");
+    let logs = w
+        .store()
+        .logs_of("hostile-bytes", 10_000)
+        .await
+        .expect("logs");
+    assert_eq!(logs.iter().filter(|l| l.level == "info").count(), 250);
 }
 
 async fn a_dm_flood_is_refused_with_dm_quota_and_nothing_is_sent(backend: Backend) {

@@ -183,6 +183,10 @@ pub struct LimitArgs {
     /// with `capability_calls` and keeps nothing [default: 10000].
     #[arg(long, env = "QUN_CAPABILITY_CALLS")]
     pub capability_calls: Option<u64>,
+    /// Log lines (log, stdout, stderr) one installation may write per minute;
+    /// past it they are dropped and one line says so [default: 1000].
+    #[arg(long, env = "QUN_LOG_LINES_PER_MINUTE")]
+    pub log_lines_per_minute: Option<u32>,
     // Issue 16: replay records.
     /// Replay records of failed invocations kept per installation (0: none
     /// are written) [default: 20].
@@ -312,6 +316,9 @@ impl LimitArgs {
         // Issue 10 item 2 (audit helper).
         if let Some(n) = self.capability_calls {
             limits.capability_calls = n.max(1);
+        }
+        if let Some(n) = self.log_lines_per_minute {
+            limits.log_lines_per_minute = n;
         }
         // Issue 16.
         if let Some(n) = self.replay_records {

@@ -489,6 +489,12 @@ impl Runtime {
                 .await
             };
             state.drain_stdio();
+            // What its lines may cost the shared writer this minute.
+            self.inner.log_budget.apply(
+                &ident.installation_id,
+                &mut state.logs,
+                self.limits().log_lines_per_minute,
+            );
             state.calls.carry(carried.take());
             // Past the call cap nothing is kept, whatever the app answered.
             let result = match result {

@@ -9,6 +9,7 @@ mod executor;
 pub mod interface;
 mod invoke;
 mod load;
+mod log_budget;
 pub mod manifest;
 pub mod pool;
 pub mod recurrence;
@@ -89,6 +90,8 @@ struct Inner {
     loading: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// When each installation last had a replay record written (issue 16).
     replays: replay::Throttle,
+    /// Log lines kept per installation this minute (issue 10).
+    log_budget: log_budget::LogBudget,
     /// Compilations running at once.
     compiles: Semaphore,
 }
@@ -172,6 +175,7 @@ impl Runtime {
                 serial: Mutex::new(HashMap::new()),
                 loading: Mutex::new(HashMap::new()),
                 replays: replay::Throttle::default(),
+                log_budget: log_budget::LogBudget::default(),
                 compiles,
             }),
         })

@@ -36,22 +36,45 @@ pub struct LogLine {
 }
 
 impl WriteTx {
-    /// Append log lines.
+    /// Append log lines: one multi-row `INSERT` per 100 lines (a failing
+    /// app's 100 lines were 100 statements on the shared writer).
     pub async fn insert_logs(&mut self, lines: &[LogLine]) -> Result<(), StoreError> {
-        for line in lines {
-            sqlx::query(
-                "INSERT INTO app_logs (at, installation_id, app_slug, app_version, level, message, fields) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(line.at)
-            .bind(&line.installation_id)
-            .bind(&line.app_slug)
-            .bind(&line.app_version)
-            .bind(&line.level)
-            .bind(&line.message)
-            .bind(serde_json::to_string(&line.fields).map_err(|e| StoreError::Corrupt(e.to_string()))?)
-            .execute(&mut *self.tx)
-            .await?;
+        const COLUMNS: usize = 7;
+        for chunk in lines.chunks(100) {
+            let mut sql = String::from(
+                "INSERT INTO app_logs (at, installation_id, app_slug, app_version, level, message, fields) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let n = i * COLUMNS;
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push_str(&format!(
+                    "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                    n + 1,
+                    n + 2,
+                    n + 3,
+                    n + 4,
+                    n + 5,
+                    n + 6,
+                    n + 7
+                ));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for line in chunk {
+                query = query
+                    .bind(line.at)
+                    .bind(line.installation_id.clone())
+                    .bind(line.app_slug.clone())
+                    .bind(line.app_version.clone())
+                    .bind(line.level.clone())
+                    .bind(line.message.clone())
+                    .bind(
+                        serde_json::to_string(&line.fields)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    );
+            }
+            query.execute(&mut *self.tx).await?;
         }
         Ok(())
     }
