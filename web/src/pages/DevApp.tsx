@@ -1,5 +1,6 @@
 // One of my apps: versions with review status and reason, uploading a
-// version, per-version stats, the live log and parked events.
+// version, per-version stats, the live log, failed invocations to replay
+// and parked events.
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { Link, useParams } from "react-router";
@@ -7,6 +8,7 @@ import { api, ok } from "../api/client";
 import { ErrorNote } from "../components/ErrorNote";
 import { AppLog } from "../components/dev/AppLog";
 import { Events } from "../components/dev/Events";
+import { Replays } from "../components/dev/Replays";
 import { Stats } from "../components/dev/Stats";
 import { UploadVersion } from "../components/dev/UploadVersion";
 import { Versions } from "../components/dev/Versions";
@@ -73,6 +75,10 @@ export function DevApp() {
       <section aria-labelledby="log-heading">
         <h2 id="log-heading">{t("dev.log.heading")}</h2>
         <AppLog slug={a.slug} versions={a.versions.map((v) => v.version)} />
+      </section>
+      <section aria-labelledby="replays-heading">
+        <h2 id="replays-heading">{t("dev.replays.heading")}</h2>
+        <Replays slug={a.slug} />
       </section>
       <section aria-labelledby="events-heading">
         <h2 id="events-heading">{t("dev.events.heading")}</h2>
