@@ -16,9 +16,9 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use qun_tests::{Backend, TestDb, backend_tests};
-use reqwest::{Client, Method};
 use serde_json::{Value, json};
 use server_common::Server;
+use server_common::api::Api;
 
 backend_tests!(
     javascript_apps_run_like_rust_ones,
@@ -100,112 +100,20 @@ fn components(lang: &Lang) -> &'static Vec<(String, PathBuf)> {
     })
 }
 
-/// A client of one server.
-struct Api {
-    client: Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let mut request = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
-        self.call(Method::POST, path, token, Some(body)).await
-    }
-
-    async fn get(&self, path: &str, token: &str) -> Value {
-        let (status, body) = self.call(Method::GET, path, token, None).await;
-        assert_eq!(status, 200, "GET {path}: {body}");
-        body
-    }
-
-    async fn user(&self, name: &str, developer: bool) -> (String, String) {
-        let (status, body) = self
-            .post(
-                "/v1/users",
-                ADMIN,
-                json!({"name": name, "developer": developer}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        (
-            body["id"].as_str().expect("id").to_string(),
-            body["token"].as_str().expect("token").to_string(),
-        )
-    }
-
-    /// Upload `wasm` as a version of `slug`, following the upload while it
-    /// compiles (`202`); the version.
-    async fn publish(&self, token: &str, slug: &str, wasm: &PathBuf) -> Value {
-        let (status, body) = self
-            .post("/v1/apps", token, json!({"slug": slug, "name": slug}))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        let bytes = std::fs::read(wasm).expect("the component");
-        let response = self
-            .client
-            .post(format!("{}/v1/apps/{slug}/versions", self.base))
-            .bearer_auth(token)
-            .header("content-type", "application/wasm")
-            .body(bytes)
-            .send()
+/// The group's timeline as text, polled until it contains `needle`.
+async fn wait_for(api: &Api, gid: &str, token: &str, needle: &str) -> String {
+    let mut text = String::new();
+    for _ in 0..150 {
+        text = api
+            .get_ok(&format!("/v1/groups/{gid}/messages"), token)
             .await
-            .expect("upload");
-        let status = response.status().as_u16();
-        let mut body: Value = response.json().await.expect("json");
-        match status {
-            201 => body,
-            202 => {
-                let path = format!(
-                    "/v1/apps/{slug}/uploads/{}",
-                    body["id"].as_str().expect("upload id")
-                );
-                for _ in 0..600 {
-                    if body["status"] != "compiling" {
-                        break;
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    body = self.get(&path, token).await;
-                }
-                assert_eq!(body["status"], "done", "{slug}: {body}");
-                body["version"].clone()
-            }
-            _ => panic!("uploading {slug}: {status} {body}"),
+            .to_string();
+        if text.contains(needle) {
+            return text;
         }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
-
-    /// The group's timeline as text, polled until it contains `needle`.
-    async fn wait_for(&self, gid: &str, token: &str, needle: &str) -> String {
-        let mut text = String::new();
-        for _ in 0..150 {
-            text = self
-                .get(&format!("/v1/groups/{gid}/messages"), token)
-                .await
-                .to_string();
-            if text.contains(needle) {
-                return text;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        panic!("{needle:?} never reached the timeline of {gid}: {text}");
-    }
+    panic!("{needle:?} never reached the timeline of {gid}: {text}");
 }
 
 fn names(list: &Value) -> BTreeSet<String> {
@@ -244,10 +152,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         &[],
         &[("QUN_CACHE_DIR", cache.to_str().expect("utf-8 path"))],
     );
-    let api = Api {
-        client: Client::new(),
-        base: server.base.clone(),
-    };
+    let api = Api::new(&server, ADMIN);
     let s = lang.short;
     let (dev_id, dev) = api.user(&format!("dev-{s}"), true).await;
     let (_, olga) = api.user("olga", false).await;
@@ -281,7 +186,9 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
     let mut versions = std::collections::HashMap::new();
     for ((name, path), (app, wanted)) in built.iter().zip(expected.iter()) {
         assert!(name.starts_with(app));
-        let version = api.publish(&dev, name, path).await;
+        let version = api
+            .publish(&dev, name, std::fs::read(path).expect("the component"))
+            .await;
         assert_eq!(version["status"], "pending", "{version}");
         assert_eq!(
             names(&version["capabilities"]),
@@ -331,7 +238,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         )
         .await;
     assert!(status == 200 || status == 201, "{status}: {body}");
-    api.wait_for(&gid, &ann, "ann").await;
+    wait_for(&api, &gid, &ann, "ann").await;
     // An action (the card's button): ben checks in; the card counts two.
     let (status, body) = api
         .post(
@@ -341,7 +248,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let timeline = api.wait_for(&gid, &ben, "ben").await;
+    let timeline = wait_for(&api, &gid, &ben, "ben").await;
     assert!(
         timeline.contains("ann, ben") || timeline.contains("ben, ann"),
         "the card names both: {timeline}"
@@ -361,7 +268,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
     }
     // Each answer is a private reply to the member who clicked.
     let mine = api
-        .get(&format!("/v1/groups/{gid}/messages?limit=100"), &ann)
+        .get_ok(&format!("/v1/groups/{gid}/messages?limit=100"), &ann)
         .await;
     let private = mine
         .as_array()
@@ -387,7 +294,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         )
         .await;
     assert!(status == 200 || status == 201, "{status}: {body}");
-    api.wait_for(&gid, &ann, lang.hello.1).await;
+    wait_for(&api, &gid, &ann, lang.hello.1).await;
 
     // An uncaught error: `internal` with its message, in the app's log with
     // what it printed; the next call is answered as usual.
@@ -408,7 +315,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
     let cause = if s == "js" { "items" } else { "KeyError" };
     assert!(message.contains(cause), "{message}");
     let log = api
-        .get(&format!("/v1/apps/{thrower}/logs"), &dev)
+        .get_ok(&format!("/v1/apps/{thrower}/logs"), &dev)
         .await
         .to_string();
     assert!(log.contains("about to explode"), "what it printed: {log}");
@@ -449,7 +356,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
     let timers_path = format!("/v1/groups/{mine}/apps/{checkin}/timers");
     let mut timers = Value::Null;
     for _ in 0..50 {
-        timers = api.get(&timers_path, &dev).await;
+        timers = api.get_ok(&timers_path, &dev).await;
         if timers.as_array().is_some_and(|t| !t.is_empty()) {
             break;
         }
@@ -465,7 +372,7 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         .post(&format!("{timers_path}/{segment}/fire"), &dev, json!({}))
         .await;
     assert_eq!(status, 202, "{body}");
-    let timeline = api.wait_for(&mine, &dev, "ummary").await;
+    let timeline = wait_for(&api, &mine, &dev, "ummary").await;
     assert!(
         timeline.contains(&format!("dev-{s}")),
         "the summary names who checked in: {timeline}"

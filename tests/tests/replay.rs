@@ -10,13 +10,13 @@
 mod server_common;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use qun_tests::{Backend, TestDb, backend_tests};
 use reqwest::Method;
 use serde_json::{Value, json};
 use server_common::api::Api;
-use server_common::{Server, qun_bin};
+use server_common::{Server, printed as text, qun_cli as qun};
 
 backend_tests!(
     a_trap_is_recorded_fetched_and_replayed_to_the_same_trap_and_a_fix_to_success,
@@ -25,27 +25,32 @@ backend_tests!(
 
 const ADMIN: &str = "replay-admin-token";
 
-fn qun(config: &Path, args: &[&str]) -> Output {
-    Command::new(qun_bin())
-        .args(args)
-        .env("QUN_CONFIG_DIR", config)
-        .env_remove("QUN_TOKEN")
-        .output()
-        .expect("running qun")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
-
 /// The JSON report of `qun app replay ... --json`.
 fn report(output: &Output) -> Value {
     serde_json::from_slice(&output.stdout)
         .unwrap_or_else(|e| panic!("not a JSON report ({e}): {}", text(output)))
+}
+
+/// `qun app replay ID --json --wasm WASM` of the record fetched into `dir`:
+/// its report (the run ended as recorded, or succeeded).
+fn replay_json(config: &Path, id: &str, dir: &str, wasm: &str) -> Value {
+    let out = qun(
+        config,
+        &[
+            "app",
+            "replay",
+            id,
+            "--app",
+            "replayable",
+            "--dir",
+            dir,
+            "--json",
+            "--wasm",
+            wasm,
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    report(&out)
 }
 
 /// The stderr line `replayable` wrote: `tally N at NANOS token HEX`.
@@ -228,23 +233,7 @@ async fn a_trap_is_recorded_fetched_and_replayed_to_the_same_trap_and_a_fix_to_s
 
     // The same build: the same trap, the same clock reading and random
     // number, every call answered from the record.
-    let out = qun(
-        &config,
-        &[
-            "app",
-            "replay",
-            &id,
-            "--app",
-            "replayable",
-            "--dir",
-            dir,
-            "--json",
-            "--wasm",
-            qun_components::REPLAYABLE_V1,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let same = report(&out);
+    let same = replay_json(&config, &id, dir, qun_components::REPLAYABLE_V1);
     assert_eq!(same["same_build"], true, "{same}");
     assert_eq!(same["reproduced"], true, "{same}");
     assert_eq!(same["failure"]["code"], "trap", "{same}");
@@ -257,23 +246,7 @@ async fn a_trap_is_recorded_fetched_and_replayed_to_the_same_trap_and_a_fix_to_s
     assert_eq!(tally_line(&same["log"]), recorded_line);
 
     // The fixed build: it posts what version one crashed on, exactly.
-    let out = qun(
-        &config,
-        &[
-            "app",
-            "replay",
-            &id,
-            "--app",
-            "replayable",
-            "--dir",
-            dir,
-            "--json",
-            "--wasm",
-            qun_components::REPLAYABLE_V2,
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let fixed = report(&out);
+    let fixed = replay_json(&config, &id, dir, qun_components::REPLAYABLE_V2);
     assert_eq!(fixed["same_build"], false, "{fixed}");
     assert_eq!(fixed["failure"], Value::Null, "{fixed}");
     assert_eq!(fixed["divergence"], Value::Null, "{fixed}");

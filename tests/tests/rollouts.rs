@@ -7,13 +7,11 @@
 
 mod server_common;
 
-use std::path::Path;
-use std::process::{Command, Output};
 
 use qun_tests::{Backend, TestDb, backend_tests};
 use serde_json::{Value, json};
 use server_common::api::Api;
-use server_common::{Server, qun_bin};
+use server_common::{Server, printed as text, qun_cli as qun};
 use sha2::{Digest, Sha256};
 
 backend_tests!(
@@ -710,22 +708,6 @@ async fn new_capabilities_still_wait_for_each_owners_consent(backend: Backend) {
 }
 
 /// Run `qun ARGS` with its config in `config`.
-fn qun(config: &Path, args: &[&str]) -> Output {
-    Command::new(qun_bin())
-        .args(args)
-        .env("QUN_CONFIG_DIR", config)
-        .env_remove("QUN_TOKEN")
-        .output()
-        .expect("running qun")
-}
-
-fn text(output: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    )
-}
 
 async fn the_cli_starts_widens_shows_and_rolls_back(backend: Backend) {
     let Some(db) = TestDb::new(backend).await else {

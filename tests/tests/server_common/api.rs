@@ -55,6 +55,13 @@ impl Api {
         self.call(Method::GET, path, token, None).await
     }
 
+    /// `GET`, which must answer `200`: the body.
+    pub async fn get_ok(&self, path: &str, token: &str) -> Value {
+        let (status, body) = self.get(path, token).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
     /// `POST` with a JSON body.
     pub async fn post(&self, path: &str, token: &str, body: Value) -> (u16, Value) {
         self.call(Method::POST, path, token, Some(body)).await
@@ -84,6 +91,12 @@ impl Api {
     /// Upload the component at `file` as `dev` (registering `slug` first if
     /// needed); the version.
     pub async fn upload(&self, dev: &str, slug: &str, file: &str) -> Value {
+        self.publish(dev, slug, qun_components::read(file)).await
+    }
+
+    /// Upload `bytes` as a version of `slug` as `dev` (registering it first if
+    /// needed), following the upload while it compiles (`202`); the version.
+    pub async fn publish(&self, dev: &str, slug: &str, bytes: Vec<u8>) -> Value {
         let (status, body) = self
             .post("/v1/apps", dev, json!({"slug": slug, "name": slug}))
             .await;
@@ -96,12 +109,31 @@ impl Api {
             .post(format!("{}/v1/apps/{slug}/versions", self.base))
             .bearer_auth(dev)
             .header("content-type", "application/wasm")
-            .body(qun_components::read(file))
+            .body(bytes)
             .send()
             .await
             .expect("upload");
-        assert_eq!(response.status().as_u16(), 201);
-        response.json().await.expect("version")
+        let status = response.status().as_u16();
+        let mut body: Value = response.json().await.expect("json");
+        match status {
+            201 => body,
+            202 => {
+                let path = format!(
+                    "/v1/apps/{slug}/uploads/{}",
+                    body["id"].as_str().expect("upload id")
+                );
+                for _ in 0..600 {
+                    if body["status"] != "compiling" {
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    body = self.get_ok(&path, dev).await;
+                }
+                assert_eq!(body["status"], "done", "{slug}: {body}");
+                body["version"].clone()
+            }
+            _ => panic!("uploading {slug}: {status} {body}"),
+        }
     }
 
     /// Approve `slug` `version` as the admin.

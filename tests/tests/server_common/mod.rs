@@ -332,3 +332,22 @@ impl SseReader {
         }
     }
 }
+
+/// Run the `qun` CLI with its configuration (login) in `config`.
+pub fn qun_cli(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(qun_bin())
+        .args(args)
+        .env("QUN_CONFIG_DIR", config)
+        .env_remove("QUN_TOKEN")
+        .output()
+        .expect("running qun")
+}
+
+/// What a command printed: stdout, then stderr.
+pub fn printed(output: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
