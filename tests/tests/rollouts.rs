@@ -7,7 +7,6 @@
 
 mod server_common;
 
-
 use qun_tests::{Backend, TestDb, backend_tests};
 use serde_json::{Value, json};
 use server_common::api::Api;

@@ -73,15 +73,11 @@ fn start_ticker(engine: &Engine) {
         .unwrap_or_else(|e| tracing::error!("could not start the epoch ticker: {e}"));
 }
 
-/// Epoch ticks that make up `duration` (at least one).
-pub fn ticks(duration: Duration) -> u64 {
-    (duration.as_micros() / EPOCH_TICK.as_micros()).max(1) as u64
-}
-
-/// Guest code runs in slices of this length, then yields to the executor so
-/// a busy app never holds up invocations of other apps on the same thread.
-/// (Short: another app's invocation waits at most this long for a thread;
-/// measured with `tests/examples/load_isolation.rs`.)
+/// Guest code runs in slices of at most this length, then yields to the
+/// executor so a busy app never holds up invocations of other apps on the
+/// same thread; when an invocation is waiting for its first turn, the
+/// running ones yield at the next epoch tick instead (measured with
+/// `tests/examples/load_isolation.rs`).
 const SLICE: Duration = Duration::from_millis(2);
 
 /// Stop the guest once the invocation has run `deadline`: wall-clock since
@@ -90,9 +86,9 @@ const SLICE: Duration = Duration::from_millis(2);
 /// yielding its slice while other apps ran: that is nobody's time, and
 /// counting it would let one spinning app time out the innocent ones. A
 /// host call under way at the deadline is cut off by [`Bounded`]
-/// (`deadline + deadline_grace`).
+/// (`deadline + deadline_grace`). Checked at every epoch tick.
 pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
-    store.set_epoch_deadline(ticks(SLICE.min(deadline)));
+    store.set_epoch_deadline(1);
     store.epoch_deadline_callback(move |ctx| {
         let state = ctx.data();
         let mut clock = state.clock.lock().unwrap_or_else(|p| p.into_inner());
@@ -101,8 +97,13 @@ pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
             tracing::debug!(wall = ?state.started.elapsed(), ran = ?ran, "app ran past its deadline");
             return Ok(UpdateDeadline::Interrupt);
         }
-        clock.yielded_at = Some(std::time::Instant::now());
-        Ok(UpdateDeadline::Yield(ticks(SLICE.min(deadline - ran))))
+        let now = std::time::Instant::now();
+        let slice = now.duration_since(*clock.slice_started.get_or_insert(state.started));
+        if slice >= SLICE || super::executor::others_waiting() {
+            clock.yielded_at = Some(now);
+            return Ok(UpdateDeadline::Yield(1));
+        }
+        Ok(UpdateDeadline::Continue(1))
     });
 }
 
@@ -113,6 +114,8 @@ pub struct RunClock {
     pub yielded_at: Option<std::time::Instant>,
     /// Waiting after yields so far.
     pub waited: Duration,
+    /// When the current slice began (the start, or the end of the last wait).
+    pub slice_started: Option<std::time::Instant>,
 }
 
 /// `future`, cut off once it has run `limit` since `started` (minus the
@@ -150,6 +153,7 @@ impl<F: Future> Future for Bounded<F> {
             let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(at) = clock.yielded_at.take() {
                 clock.waited += at.elapsed();
+                clock.slice_started = Some(std::time::Instant::now());
             }
             clock.waited
         };

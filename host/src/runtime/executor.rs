@@ -8,8 +8,19 @@
 
 use std::future::Future;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 static GUEST: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+
+/// Invocations handed to the guest executor that have not run yet.
+static FRESH: AtomicUsize = AtomicUsize::new(0);
+
+/// Whether an invocation is waiting for its first turn on a guest thread:
+/// running guests then yield at the next epoch tick instead of finishing
+/// their slice (issue 10: another group's call waits at most a tick).
+pub fn others_waiting() -> bool {
+    FRESH.load(Ordering::Relaxed) > 0
+}
 
 /// The guest executor's handle; `threads` (0: one per core) counts on the
 /// first call only.
@@ -54,7 +65,12 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match handle(threads).spawn(future).await {
+    FRESH.fetch_add(1, Ordering::Relaxed);
+    let counted = async move {
+        FRESH.fetch_sub(1, Ordering::Relaxed);
+        future.await
+    };
+    match handle(threads).spawn(counted).await {
         Ok(output) => output,
         Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         // The executor is never shut down, so a task is never cancelled.
