@@ -202,13 +202,19 @@ const WASI_ALLOWED: [&str; 6] = [
     "wasi:sockets/",
 ];
 
+/// `wasi:http` interfaces an app may import (issue 15 item 2): what
+/// componentize-js imports by default. The types are data; the outgoing
+/// handler refuses every request (`http-request-denied`, see `http.rs`).
+/// Any other `wasi:http` interface or version stays refused.
+const WASI_HTTP_ALLOWED: [&str; 2] = ["wasi:http/types", "wasi:http/outgoing-handler"];
+
 /// What to do about a refused import: the build flag that removes it where
 /// a toolchain adds it by default, else what the host offers.
 fn forbidden_hint(import: &str) -> String {
-    let offered = "apps may import qun:app/* (one contract version) and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (no directories) and wasi:sockets (no network)";
+    let offered = "apps may import qun:app/* (one contract version) and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (no directories), wasi:sockets (no network) and wasi:http/types and wasi:http/outgoing-handler (every request refused)";
     if import.starts_with("wasi:http/") {
         format!(
-            "apps reach the network only through the host. componentize-js adds wasi:http unless it is built with `-d http` (`@qun/sdk`'s build passes it); in Rust, drop the `wasi` crate's http feature. ({offered})"
+            "apps reach the network only through the host: of wasi:http it links only the 0.2 types and outgoing-handler, and refuses every request. componentize-js's default build imports just those; build with `-d http` (`@qun/sdk`'s build passes it) to import no wasi:http at all; in Rust, drop the `wasi` crate's http feature. ({offered})"
         )
     } else if import.starts_with("qun:app/") {
         format!(
@@ -217,6 +223,12 @@ fn forbidden_hint(import: &str) -> String {
     } else {
         offered.to_string()
     }
+}
+
+/// Whether `base@version` (not `qun:app`) is a WASI import this host links.
+fn wasi_allowed(base: &str, version: &str) -> bool {
+    version.starts_with("0.2.")
+        && (WASI_ALLOWED.iter().any(|p| base.starts_with(p)) || WASI_HTTP_ALLOWED.contains(&base))
 }
 
 /// The contract version a component is built against, read from the
@@ -258,9 +270,9 @@ pub fn capabilities_of(
                 Some(cap) => caps.insert(cap),
                 None => return Err(LoadError::ForbiddenImport(name.to_string())),
             };
-        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && v.starts_with("0.2.")) {
+        } else if !wasi_allowed(base, v) {
             // (wasi:cli/environment and wasi:filesystem are offered but empty:
-            // no variables, no preopened directories.)
+            // no variables, no preopened directories; wasi:http sends nothing.)
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
     }
@@ -550,4 +562,27 @@ pub fn manifest_from(
         subscriptions: crate::runtime::manifest::subscription_names(&info.subscriptions),
         contract,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasi_http_types_are_linked_but_nothing_else_of_wasi_http() {
+        // componentize-js 0.23's default build.
+        assert!(wasi_allowed("wasi:http/types", "0.2.10"));
+        assert!(wasi_allowed("wasi:http/outgoing-handler", "0.2.10"));
+        // Another version, or an interface the host does not link.
+        assert!(!wasi_allowed("wasi:http/outgoing-handler", "0.3.0"));
+        assert!(!wasi_allowed("wasi:http/handler", "0.3.0"));
+        assert!(!wasi_allowed("wasi:http/incoming-handler", "0.2.10"));
+        assert!(!wasi_allowed("wasi:http/typesx", "0.2.10"));
+        // The rest of WASI 0.2 as before.
+        assert!(wasi_allowed("wasi:sockets/tcp", "0.2.12"));
+        assert!(!wasi_allowed("wasi:sockets/tcp", "0.3.0"));
+        assert!(!wasi_allowed("wasi:nn/graph", "0.2.0"));
+        let hint = forbidden_hint("wasi:http/outgoing-handler@0.3.0");
+        assert!(hint.contains("`-d http`"), "{hint}");
+    }
 }

@@ -6,6 +6,7 @@ mod delivery;
 mod effects;
 mod engine;
 mod executor;
+mod http;
 pub mod interface;
 mod invoke;
 mod load;
@@ -136,10 +137,13 @@ impl Runtime {
         // one of the version it exports.
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
+        // `wasi:http` types and outgoing-handler, every request refused (http.rs).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(err)?;
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
             .map_err(err)?;
         let mut linker_v0_1 = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker_v0_1).map_err(err)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker_v0_1).map_err(err)?;
         v0_1::GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(
             &mut linker_v0_1,
             |s| s,

@@ -106,6 +106,8 @@ pub struct InvocationState {
     /// Bytes this attempt staged: removed when the state is dropped, after
     /// the commit moved what it keeps into place (or instead of it).
     pub(crate) staging: StagingCleanup,
+    /// `wasi:http` types, every outgoing request refused (issue 15).
+    pub(crate) http: super::http::HttpState,
 }
 
 /// Removes an attempt's staged bytes when dropped: after a commit they
@@ -214,6 +216,7 @@ impl InvocationState {
                 blobs: db.blobs().clone(),
                 paths: Vec::new(),
             },
+            http: Default::default(),
             db,
         }
     }
