@@ -17,6 +17,7 @@ mod resident;
 mod state;
 pub mod stats;
 mod stdio;
+mod warm;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
 pub use effects::{CommitError, Committed, Effects, Identity, NewFile, OutDirect, OutMessage};
