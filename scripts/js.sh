@@ -5,7 +5,8 @@
 #   ./scripts/js.sh test                   every JS test: sdk-js's own (a real component built and run),
 #                                          examples/checkin-js's (on Node, then again against its built
 #                                          component), and the template's (filled into a temp dir)
-#   ./scripts/js.sh build APP_DIR OUT.wasm build one app (installing its dependencies if needed)
+#   ./scripts/js.sh build APP_DIR OUT.wasm [--default-features]
+#                                          build one app (installing its dependencies if needed)
 #   ./scripts/js.sh examples               build examples/checkin-js -> target/lang/checkin-js.wasm and the
 #                                          template (as hello-js) -> target/lang/hello-js.wasm; print the paths
 #   ./scripts/js.sh check                  `qun app check` both built examples ($QUN_BIN, default target/debug/qun,
@@ -58,10 +59,11 @@ fill_template() {
 
 build_app() {
   local app="$1" out="$2"
+  shift 2
   [ -f "$app/package.json" ] || [ -f "$app/app.js" ] || die "$app is not an app (no package.json or app.js)"
   install_deps "$SDK"
   [ -f "$app/package.json" ] && install_deps "$app"
-  node "$SDK/bin/build.js" "$app" "$out"
+  node "$SDK/bin/build.js" "$app" "$out" "$@"
 }
 
 cmd="${1:-}"
@@ -89,8 +91,9 @@ case "$cmd" in
     (cd "$tmp/hello-js" && npm test)
     ;;
   build)
-    [ $# -eq 3 ] || die "usage: js.sh build APP_DIR OUT.wasm"
-    build_app "$2" "$3"
+    [ $# -ge 3 ] || die "usage: js.sh build APP_DIR OUT.wasm [--default-features]"
+    shift
+    build_app "$@"
     ;;
   examples)
     out="$ROOT/target/lang"

@@ -11,9 +11,13 @@
 // 3. A world `app { import <each capability>; export handler; }` is written
 //    next to a copy of the contract (wit/0.2.0) in a temporary directory.
 // 4. componentize-js 0.23 builds the component with the `http` and
-//    `fetch-event` features disabled (the host refuses `wasi:http`).
-// 5. The component's imports are checked (no wasi:http, the qun:app
-//    interfaces exactly the capabilities) and the size is printed.
+//    `fetch-event` features disabled: no `wasi:http` import, as an app
+//    reaches the network only through the host. (`--default-features`
+//    keeps the tool's defaults: the component imports `wasi:http/types` and
+//    `wasi:http/outgoing-handler`, which the host accepts and links with
+//    every outgoing request refused, so `fetch` fails with an error.)
+// 5. The component's imports are checked (no wasi:http unless asked for,
+//    the qun:app interfaces exactly the capabilities) and the size is printed.
 import { mkdtemp, readdir, copyFile, writeFile, readFile, rm, stat, mkdir } from 'node:fs/promises';
 import { existsSync, realpathSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -117,7 +121,7 @@ export async function bundle(entry) {
  * Builds `appDir` into `outPath`. Returns `{ outPath, size, capabilities,
  * imports, seconds }` (imports: the qun:app interfaces the component imports).
  */
-export async function build(appDir, outPath, { keepDir, quiet = false } = {}) {
+export async function build(appDir, outPath, { keepDir, quiet = false, defaultFeatures = false } = {}) {
   const t0 = performance.now();
   const entry = await findEntry(resolve(appDir));
   const { code, capabilities } = await bundle(entry);
@@ -137,11 +141,11 @@ export async function build(appDir, outPath, { keepDir, quiet = false } = {}) {
       sourcePath: source,
       witPath: wit,
       worldName: 'app',
-      disableFeatures: ['http', 'fetch-event'],
+      disableFeatures: defaultFeatures ? [] : ['http', 'fetch-event'],
     });
     const imported = [...new Set(imports.map(([iface]) => iface))];
     const http = imported.filter((i) => i.startsWith('wasi:http'));
-    if (http.length) throw new Error(`the component imports ${http.join(', ')} (the host refuses wasi:http)`);
+    if (http.length && !defaultFeatures) throw new Error(`the component imports ${http.join(', ')} (the build disables componentize-js's http feature)`);
     const asked = imported.filter((i) => i.startsWith('qun:app/')).map((i) => i.slice('qun:app/'.length).split('@')[0]).sort();
     if (asked.join() !== [...capabilities].sort().join()) {
       throw new Error(`the component imports ${asked.join(', ') || 'nothing'} but the code uses ${capabilities.join(', ') || 'nothing'}`);
@@ -169,12 +173,12 @@ async function main(argv) {
   const args = argv.filter((a) => !a.startsWith('--'));
   const keep = argv.find((a) => a.startsWith('--keep='));
   if (argv.includes('--help') || argv.includes('-h') || args.length > 2) {
-    console.log('usage: qun-build-js [APP_DIR] [OUT.wasm] [--keep=DIR]\n  APP_DIR defaults to ., OUT.wasm to APP_DIR/dist/app.wasm;\n  --keep=DIR writes the bundle and the generated world there.');
+    console.log('usage: qun-build-js [APP_DIR] [OUT.wasm] [--keep=DIR] [--default-features]\n  APP_DIR defaults to ., OUT.wasm to APP_DIR/dist/app.wasm;\n  --keep=DIR writes the bundle and the generated world there;\n  --default-features keeps componentize-js\'s http feature (wasi:http is imported; the host refuses every request).');
     return;
   }
   const appDir = args[0] ?? '.';
   const out = args[1] ?? join(appDir, 'dist', 'app.wasm');
-  await build(appDir, out, { keepDir: keep && keep.slice('--keep='.length) });
+  await build(appDir, out, { keepDir: keep && keep.slice('--keep='.length), defaultFeatures: argv.includes('--default-features') });
 }
 
 if (process.argv[1] && realpathSync(resolve(process.argv[1])) === fileURLToPath(import.meta.url)) {

@@ -10,10 +10,20 @@
 //! ```
 //!
 //! Measured: Rust `noop` (the sandbox and the HTTP path, no capability
-//! call: the floor), and the check-in examples' read-mostly action
+//! call: the floor), the check-in examples' read-mostly action
 //! (`who` / `whos-in`: a storage listing and a private reply, which commits
-//! a message) in JavaScript and Python. `QUN_LATENCY_SAMPLES` sets the calls
-//! per app (300).
+//! a message) in JavaScript and Python, and, when `target/lang/thrower-*.wasm`
+//! are built (`tests/lang`, `scripts/{js,py}.sh build`), the throwers' `fine`
+//! action: no capability call and nothing to commit, so the language
+//! runtime's own cost per call beside `noop`'s. `QUN_LATENCY_SAMPLES` sets
+//! the calls per app (300).
+//!
+//! After a restart each app's first call is measured twice: at once (while
+//! the host may still be loading installed versions in the background) and
+//! after a second restart and `QUN_SETTLE_SECS` (5) seconds of quiet.
+//! `QUN_LATENCY_LOG=FILE` keeps the servers' logs (filter:
+//! `QUN_LATENCY_RUST_LOG`, e.g. `qun_host::runtime=debug` for the time each
+//! load takes, stage by stage).
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -54,9 +64,21 @@ fn start(dir: &PathBuf) -> Server {
         .env("QUN_RATE_LIMITS", "false")
         // Each read answers with a private reply: a message the quota counts.
         .env("QUN_MESSAGES_PER_MINUTE", "1000000")
-        .env("RUST_LOG", "error")
+        .env(
+            "RUST_LOG",
+            std::env::var("QUN_LATENCY_RUST_LOG").unwrap_or_else(|_| "error".into()),
+        )
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        // QUN_LATENCY_LOG=FILE: the servers' logs (QUN_LATENCY_RUST_LOG sets the filter).
+        .stderr(match std::env::var("QUN_LATENCY_LOG") {
+            Ok(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map(Stdio::from)
+                .unwrap_or_else(|_| Stdio::null()),
+            Err(_) => Stdio::null(),
+        })
         .spawn()
         .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
     let stdout = child.stdout.take().expect("stdout");
@@ -160,7 +182,11 @@ async fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
-    let apps: [(&str, PathBuf, &str); 3] = [
+    let settle: u64 = std::env::var("QUN_SETTLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let mut apps: Vec<(&str, PathBuf, &str)> = vec![
         ("noop", PathBuf::from(qun_components::NOOP), "noop"),
         (
             "checkin-js",
@@ -173,6 +199,12 @@ async fn main() {
             "whos-in",
         ),
     ];
+    for (slug, file) in [("thrower-js", "thrower-js"), ("thrower-py", "thrower-py")] {
+        let path = root().join(format!("target/lang/{file}.wasm"));
+        if path.is_file() {
+            apps.push((slug, path, "fine"));
+        }
+    }
     let dir = std::env::temp_dir().join(format!("qun-lang-latency-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let client = Client::new();
@@ -195,7 +227,7 @@ async fn main() {
         );
     }
     // Someone checked in, so the listing has a line.
-    for (slug, _, _) in &apps[1..] {
+    for (slug, _, _) in apps.iter().filter(|(s, _, _)| s.starts_with("checkin")) {
         let gid = &groups[slug];
         post(
             &client,
@@ -238,41 +270,50 @@ async fn main() {
     }
     drop(server);
 
-    // After a restart: each app's first call, then its second.
-    let server = start(&dir);
-    let base = server.base.clone();
+    // After a restart: each app's first call, then its second; once at
+    // once, once after the host had `settle` seconds to warm up.
     let mut cold = Vec::new();
-    for (slug, _, action) in &apps {
-        let gid = &groups[slug];
-        let path = format!("{base}/v1/groups/{gid}/apps/{slug}/actions/{action}");
-        let mut firsts = Vec::new();
-        for _ in 0..2 {
-            let started = Instant::now();
-            let response = client
-                .post(&path)
-                .bearer_auth(ADMIN)
-                .json(&json!({}))
-                .send()
-                .await
-                .expect("call");
-            assert_eq!(response.status().as_u16(), 200, "{path}");
-            firsts.push(started.elapsed().as_secs_f64() * 1000.0);
+    for wait in [0, settle] {
+        let server = start(&dir);
+        let base = server.base.clone();
+        tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+        let mut round = Vec::new();
+        for (slug, _, action) in &apps {
+            let gid = &groups[slug];
+            let path = format!("{base}/v1/groups/{gid}/apps/{slug}/actions/{action}");
+            let mut firsts = Vec::new();
+            for _ in 0..2 {
+                let started = Instant::now();
+                let response = client
+                    .post(&path)
+                    .bearer_auth(ADMIN)
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .expect("call");
+                assert_eq!(response.status().as_u16(), 200, "{path}");
+                firsts.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            round.push((firsts[0], firsts[1]));
         }
-        cold.push((*slug, firsts[0], firsts[1]));
+        cold.push(round);
+        drop(server);
     }
-    drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 
     let floor = warm[0].1.0;
     println!("\n{samples} sequential calls per app, over HTTP (ms):");
     println!(
-        "{:<12} {:>8} {:>8} {:>10} {:>14} {:>10}",
-        "app", "p50", "p99", "p50/noop", "first (cold)", "second"
+        "{:<12} {:>8} {:>8} {:>10} {:>12} {:>8} {:>14} {:>8}",
+        "app", "p50", "p99", "p50/noop", "first (now)", "second", "first (+settle)", "second"
     );
-    for ((slug, (p50, p99)), (_, first, second)) in warm.iter().zip(cold.iter()) {
+    for (i, (slug, (p50, p99))) in warm.iter().enumerate() {
+        let (now, now2) = cold[0][i];
+        let (later, later2) = cold[1][i];
         println!(
-            "{slug:<12} {p50:>8.2} {p99:>8.2} {:>10.1} {first:>14.1} {second:>10.2}",
+            "{slug:<12} {p50:>8.2} {p99:>8.2} {:>10.1} {now:>12.1} {now2:>8.2} {later:>14.1} {later2:>8.2}",
             p50 / floor
         );
     }
+    println!("(+settle: {settle} s after the restart)");
 }

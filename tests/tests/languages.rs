@@ -5,7 +5,9 @@
 //! and componentize-py installed into project-local folders), uploaded over
 //! HTTP, approved, installed with exactly the grants they ask for, and used
 //! as members would: a command, a click, a timer, 16 calls at once, and an
-//! uncaught error that ends up in the app's log.
+//! uncaught error that ends up in the app's log. And a JavaScript app built
+//! with componentize-js's default features (`wasi:http` imported): accepted,
+//! run, and its `fetch` refused inside the sandbox.
 
 mod server_common;
 
@@ -23,6 +25,7 @@ use server_common::api::Api;
 backend_tests!(
     javascript_apps_run_like_rust_ones,
     python_apps_run_like_rust_ones,
+    a_default_javascript_build_runs_and_its_fetch_is_refused,
 );
 
 const ADMIN: &str = "languages-admin-token";
@@ -97,6 +100,37 @@ fn components(lang: &Lang) -> &'static Vec<(String, PathBuf)> {
                 (name, path)
             })
             .collect()
+    })
+}
+
+/// `tests/lang/fetcher-js` built WITHOUT `-d http` (componentize-js's
+/// defaults: it imports `wasi:http/types` and `wasi:http/outgoing-handler`),
+/// once per test run.
+fn fetcher_js() -> &'static PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = root().join("target/lang/fetcher-js.wasm");
+        let built = Command::new("bash")
+            .arg(root().join("scripts/js.sh"))
+            .args(["build", "tests/lang/fetcher-js"])
+            .arg(&out)
+            .arg("--default-features")
+            .current_dir(root())
+            .output()
+            .expect("running scripts/js.sh");
+        assert!(
+            built.status.success(),
+            "building fetcher-js failed:\n{}\n{}",
+            String::from_utf8_lossy(&built.stdout),
+            String::from_utf8_lossy(&built.stderr)
+        );
+        let bytes = std::fs::read(&out).expect("fetcher-js.wasm");
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            text.contains("wasi:http/outgoing-handler@0.2"),
+            "a default build imports wasi:http"
+        );
+        out
     })
 }
 
@@ -378,4 +412,85 @@ async fn apps_run_like_rust_ones(backend: Backend, lang: &Lang) {
         "the summary names who checked in: {timeline}"
     );
     let _ = dev_id;
+}
+
+/// Issue 15 item 2: componentize-js's default build imports `wasi:http`
+/// types and the outgoing handler. The host accepts it (nothing else asked
+/// for), runs it, and refuses its `fetch` with an error the app sees: no
+/// connection is ever made, not even to a listener on this machine.
+async fn a_default_javascript_build_runs_and_its_fetch_is_refused(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let wasm = fetcher_js();
+    let cache = root().join("target/lang-cache");
+    let server = Server::start_env(
+        &db.url,
+        ADMIN,
+        &[],
+        &[("QUN_CACHE_DIR", cache.to_str().expect("utf-8 path"))],
+    );
+    let api = Api::new(&server, ADMIN);
+    // A listener the app is pointed at: it must never see a connection.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("listener");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let port = listener.local_addr().expect("addr").port();
+
+    let (_, dev) = api.user("dev-fetcher", true).await;
+    let version = api
+        .publish(
+            &dev,
+            "fetcher-js",
+            std::fs::read(wasm).expect("fetcher-js.wasm"),
+        )
+        .await;
+    assert_eq!(version["status"], "pending", "{version}");
+    assert_eq!(
+        names(&version["capabilities"]),
+        set(&[]),
+        "wasi:http asks the owner for nothing: {version}"
+    );
+    let (status, body) = api
+        .post(
+            "/v1/admin/apps/fetcher-js/versions/0.1.0/approve",
+            ADMIN,
+            json!({}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status}: {body}");
+    let (status, group) = api
+        .post("/v1/groups", &dev, json!({"name": "fetching"}))
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let gid = group["id"].as_str().expect("gid").to_string();
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{gid}/apps"),
+            &dev,
+            json!({"app": "fetcher-js", "grants": []}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+
+    let (status, body) = api
+        .post(
+            &format!("/v1/groups/{gid}/messages"),
+            &dev,
+            json!({"text": format!("/fetch http://127.0.0.1:{port}/secret")}),
+        )
+        .await;
+    assert!(status == 200 || status == 201, "{status}: {body}");
+    let timeline = wait_for(&api, &gid, &dev, "refused: ").await;
+    assert!(!timeline.contains("fetched: "), "{timeline}");
+    match listener.accept() {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!("the app reached the network: {other:?}"),
+    }
+    // The app saw an error it could handle and logged it; it did not trap.
+    let log = api
+        .get_ok("/v1/apps/fetcher-js/logs", &dev)
+        .await
+        .to_string();
+    assert!(log.contains("failed"), "{log}");
+    assert!(!log.contains("trap"), "{log}");
 }

@@ -12,6 +12,7 @@ backend_tests!(
     a_flipped_byte_in_a_stored_component_is_refused,
     a_short_or_corrupt_cache_file_is_compiled_again_from_the_stored_source,
     an_app_evicted_under_a_tiny_budget_is_reloaded_from_the_cache_and_answers,
+    a_restarted_host_loads_installed_versions_before_their_first_call,
 );
 
 async fn capabilities_are_read_from_the_imports(backend: Backend) {
@@ -338,4 +339,46 @@ async fn a_flipped_byte_in_a_stored_component_is_refused(backend: Backend) {
         .await
         .expect_err("tampered component refused");
     assert!(matches!(err, InvokeError::Tampered(_)), "{err:?}");
+}
+
+/// Issue 15 item 4: a host that starts loads what installed apps run (the
+/// manifest stored at upload, no `describe`), so their first call finds
+/// them loaded and loads nothing itself.
+async fn a_restarted_host_loads_installed_versions_before_their_first_call(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::NOOP, &gid, &[]).await;
+
+    let fresh = Runtime::new(w.store().clone(), RuntimeConfig::default()).expect("runtime");
+    assert_eq!(fresh.loaded().apps, 0);
+    assert_eq!(fresh.warm_up().await, 1, "the one installed version");
+    let warmed = fresh.loaded();
+    assert_eq!(warmed.apps, 1);
+    let outcome = fresh
+        .invoke(qun_host::Invocation {
+            installation_id: inst.clone(),
+            actor: Some(owner.id.clone()),
+            call: qun_host::Call::Action {
+                value: None,
+                message_id: None,
+                name: "noop".into(),
+                payload: "{}".into(),
+            },
+            invocation_id: None,
+        })
+        .await
+        .expect("the first call answers");
+    assert!(
+        matches!(outcome.answer, qun_host::Answer::Action { ref data, .. } if data == "{}"),
+        "{:?}",
+        outcome.answer
+    );
+    let after = fresh.loaded();
+    assert_eq!(
+        (after.apps, after.compiled, after.mapped),
+        (warmed.apps, warmed.compiled, warmed.mapped),
+        "the first call loaded nothing itself"
+    );
 }

@@ -67,6 +67,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(runtime.clone(), http);
     let notifier = state.notifier.clone();
     let delivery = runtime.spawn_delivery_loop(args.delivery.config());
+    // Load what installed apps run before their first call (issue 15 item 4).
+    let warm_up = runtime.spawn_warm_up();
     // Summaries of read-only invocations wait in memory about a second;
     // chain heads are anchored every ten (issue 12 item 1).
     let audit = store.spawn_audit_flusher(
@@ -117,6 +119,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     expiry.abort();
     sweeper.abort();
+    warm_up.abort();
     // Let the delivery pass under way finish (bounded by the invocation
     // deadlines) so its claims do not have to run out after a restart.
     delivery.stop(std::time::Duration::from_secs(30)).await;

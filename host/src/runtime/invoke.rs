@@ -270,10 +270,12 @@ impl Runtime {
             return Err(InvokeError::Tampered(format!("{slug} {version}")));
         }
         // A full pool while describing is the host's state, not the app's.
-        self.load(&bytes).await.map_err(|e| match e {
-            LoadError::HostBusy => InvokeError::HostBusy,
-            e => InvokeError::Load(e),
-        })
+        self.load_stored(&bytes, sha256, &stored.manifest)
+            .await
+            .map_err(|e| match e {
+                LoadError::HostBusy => InvokeError::HostBusy,
+                e => InvokeError::Load(e),
+            })
     }
 
     /// Run one invocation to completion: commit its effects, or keep nothing.

@@ -202,13 +202,19 @@ const WASI_ALLOWED: [&str; 6] = [
     "wasi:sockets/",
 ];
 
+/// `wasi:http` interfaces an app may import (issue 15 item 2): what
+/// componentize-js imports by default. The types are data; the outgoing
+/// handler refuses every request (`http-request-denied`, see `http.rs`).
+/// Any other `wasi:http` interface or version stays refused.
+const WASI_HTTP_ALLOWED: [&str; 2] = ["wasi:http/types", "wasi:http/outgoing-handler"];
+
 /// What to do about a refused import: the build flag that removes it where
 /// a toolchain adds it by default, else what the host offers.
 fn forbidden_hint(import: &str) -> String {
-    let offered = "apps may import qun:app/* (one contract version) and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (no directories) and wasi:sockets (no network)";
+    let offered = "apps may import qun:app/* (one contract version) and the WASI 0.2 interfaces wasi:io, wasi:cli, wasi:clocks, wasi:random, wasi:filesystem (no directories), wasi:sockets (no network) and wasi:http/types and wasi:http/outgoing-handler (every request refused)";
     if import.starts_with("wasi:http/") {
         format!(
-            "apps reach the network only through the host. componentize-js adds wasi:http unless it is built with `-d http` (`@qun/sdk`'s build passes it); in Rust, drop the `wasi` crate's http feature. ({offered})"
+            "apps reach the network only through the host: of wasi:http it links only the 0.2 types and outgoing-handler, and refuses every request. componentize-js's default build imports just those; build with `-d http` (`@qun/sdk`'s build passes it) to import no wasi:http at all; in Rust, drop the `wasi` crate's http feature. ({offered})"
         )
     } else if import.starts_with("qun:app/") {
         format!(
@@ -217,6 +223,12 @@ fn forbidden_hint(import: &str) -> String {
     } else {
         offered.to_string()
     }
+}
+
+/// Whether `base@version` (not `qun:app`) is a WASI import this host links.
+fn wasi_allowed(base: &str, version: &str) -> bool {
+    version.starts_with("0.2.")
+        && (WASI_ALLOWED.iter().any(|p| base.starts_with(p)) || WASI_HTTP_ALLOWED.contains(&base))
 }
 
 /// The contract version a component is built against, read from the
@@ -258,9 +270,9 @@ pub fn capabilities_of(
                 Some(cap) => caps.insert(cap),
                 None => return Err(LoadError::ForbiddenImport(name.to_string())),
             };
-        } else if !(WASI_ALLOWED.iter().any(|p| base.starts_with(p)) && v.starts_with("0.2.")) {
+        } else if !wasi_allowed(base, v) {
             // (wasi:cli/environment and wasi:filesystem are offered but empty:
-            // no variables, no preopened directories.)
+            // no variables, no preopened directories; wasi:http sends nothing.)
             return Err(LoadError::ForbiddenImport(name.to_string()));
         }
     }
@@ -284,9 +296,14 @@ pub fn cache_path(engine: &Engine, dir: &Path, sha256: &str) -> PathBuf {
 // leaves any mapping of the old file intact. Before a file is mapped, its
 // length and sha256 are checked against the checksum file written beside it
 // after it; a file without one, short, or corrupt is compiled again from the
-// stored source.
+// stored source. The checksum is a CRC-32 (issue 15 item 4: a 40 MB file of
+// a Python app took ~30 ms to sha256 here on every load, the CRC ~2 ms):
+// it guards against accidents, not attackers, since whoever can write the
+// cache directory can write its checksums too. Checksum files written
+// before (sha256) are still read.
 
-/// The checksum beside the compiled code at `path`: `"{length} {sha256}"`.
+/// The checksum beside the compiled code at `path`: `"{length} crc32:{hex}"`
+/// (or, written by an older host, `"{length} {sha256}"`).
 fn sum_path(path: &Path) -> PathBuf {
     path.with_extension("cwasm.sum")
 }
@@ -382,12 +399,38 @@ fn check_file(path: &Path, sum: &str) -> std::io::Result<()> {
     if actual != len {
         return Err(bad(format!("is {actual} bytes, not {len}")));
     }
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    if hex::encode(hasher.finalize()) != digest {
+    let matches = if digest.starts_with("crc32:") {
+        let mut crc = Crc32(crc32fast::Hasher::new());
+        std::io::copy(&mut file, &mut crc)?;
+        format!("crc32:{:08x}", crc.0.finalize()) == digest
+    } else {
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)?;
+        hex::encode(hasher.finalize()) == digest
+    };
+    if !matches {
         return Err(bad("does not match its checksum".into()));
     }
     Ok(())
+}
+
+/// The checksum of `bytes` as a checksum file holds it: `crc32:{hex}`.
+fn crc32_sum(bytes: &[u8]) -> String {
+    format!("crc32:{:08x}", crc32fast::hash(bytes))
+}
+
+/// A CRC-32 to `std::io::copy` a file into.
+struct Crc32(crc32fast::Hasher);
+
+impl std::io::Write for Crc32 {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Compile `bytes` (Cranelift; slow for a large component). With a cache
@@ -407,7 +450,7 @@ pub fn compile(
     };
     let compiled = engine.precompile_component(bytes).map_err(invalid)?;
     let path = cache_path(engine, dir, sha256);
-    let sum = format!("{} {}\n", compiled.len(), sha256_hex(&compiled));
+    let sum = format!("{} {}\n", compiled.len(), crc32_sum(&compiled));
     let tmp = match write_temp(dir, &path, &compiled) {
         Ok(tmp) => tmp,
         Err(e) => {
@@ -550,4 +593,52 @@ pub fn manifest_from(
         subscriptions: crate::runtime::manifest::subscription_names(&info.subscriptions),
         contract,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wasi_http_types_are_linked_but_nothing_else_of_wasi_http() {
+        // componentize-js 0.23's default build.
+        assert!(wasi_allowed("wasi:http/types", "0.2.10"));
+        assert!(wasi_allowed("wasi:http/outgoing-handler", "0.2.10"));
+        // Another version, or an interface the host does not link.
+        assert!(!wasi_allowed("wasi:http/outgoing-handler", "0.3.0"));
+        assert!(!wasi_allowed("wasi:http/handler", "0.3.0"));
+        assert!(!wasi_allowed("wasi:http/incoming-handler", "0.2.10"));
+        assert!(!wasi_allowed("wasi:http/typesx", "0.2.10"));
+        // The rest of WASI 0.2 as before.
+        assert!(wasi_allowed("wasi:sockets/tcp", "0.2.12"));
+        assert!(!wasi_allowed("wasi:sockets/tcp", "0.3.0"));
+        assert!(!wasi_allowed("wasi:nn/graph", "0.2.0"));
+        let hint = forbidden_hint("wasi:http/outgoing-handler@0.3.0");
+        assert!(hint.contains("`-d http`"), "{hint}");
+    }
+
+    #[test]
+    fn cache_checksums_are_crc32_and_older_sha256_ones_still_read() {
+        let dir = std::env::temp_dir().join(format!("qun-sum-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("code.cwasm");
+        let bytes = b"compiled code, as far as this test knows".repeat(1000);
+        std::fs::write(&path, &bytes).expect("write");
+        let crc = format!("{} {}\n", bytes.len(), crc32_sum(&bytes));
+        assert!(crc.contains(" crc32:"), "{crc}");
+        assert!(check_file(&path, &crc).is_ok());
+        let old = format!("{} {}\n", bytes.len(), sha256_hex(&bytes));
+        assert!(
+            check_file(&path, &old).is_ok(),
+            "a sha256 sum of an older host"
+        );
+        let mut corrupt = bytes.clone();
+        corrupt[bytes.len() / 2] ^= 1;
+        std::fs::write(&path, &corrupt).expect("write");
+        assert!(check_file(&path, &crc).is_err());
+        assert!(check_file(&path, &old).is_err());
+        std::fs::write(&path, &bytes[..10]).expect("write");
+        assert!(check_file(&path, &crc).is_err(), "short");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

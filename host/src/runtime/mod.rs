@@ -6,6 +6,7 @@ mod delivery;
 mod effects;
 mod engine;
 mod executor;
+mod http;
 pub mod interface;
 mod invoke;
 mod load;
@@ -19,6 +20,7 @@ mod state;
 pub mod stats;
 mod stdio;
 pub mod tape;
+mod warm;
 
 pub use delivery::{DeliveryConfig, DeliveryLoop, DeliveryReport, to_wit};
 pub use effects::{CommitError, Committed, Effects, Identity, NewFile, OutDirect, OutMessage};
@@ -143,10 +145,13 @@ impl Runtime {
         // one of the version it exports.
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(err)?;
+        // `wasi:http` types and outgoing-handler, every request refused (http.rs).
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(err)?;
         GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(&mut linker, |s| s)
             .map_err(err)?;
         let mut linker_v0_1 = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker_v0_1).map_err(err)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker_v0_1).map_err(err)?;
         v0_1::GroupApp::add_to_linker::<InvocationState, HasSelf<InvocationState>>(
             &mut linker_v0_1,
             |s| s,
@@ -211,6 +216,37 @@ impl Runtime {
     pub async fn prepare(&self, bytes: &[u8]) -> Result<Prepared, LoadError> {
         check_header(bytes)?;
         let sha256 = sha256_hex(bytes);
+        self.prepare_as(bytes, sha256, None).await
+    }
+
+    /// Load a stored version whose bytes the caller has just checked
+    /// against their recorded `sha256` (issue 15 item 4): the bytes are not
+    /// hashed again, and `manifest`, stored at upload from this very
+    /// component's `describe` (checked then), is used instead of
+    /// instantiating the app to ask again; its memory images are made here,
+    /// so the first call does not make them on its clock. A manifest that
+    /// does not parse (an older layout) or names another contract version
+    /// is asked for again.
+    pub(crate) async fn load_stored(
+        &self,
+        bytes: &[u8],
+        sha256: String,
+        manifest: &serde_json::Value,
+    ) -> Result<Arc<LoadedApp>, LoadError> {
+        check_header(bytes)?;
+        let manifest = serde_json::from_value::<Manifest>(manifest.clone()).ok();
+        let prepared = self.prepare_as(bytes, sha256, manifest).await?;
+        Ok(self.keep(prepared).await)
+    }
+
+    /// [`Runtime::prepare`] of `bytes` whose sha256 is `sha256`, with the
+    /// manifest already known when `manifest` is given.
+    async fn prepare_as(
+        &self,
+        bytes: &[u8],
+        sha256: String,
+        manifest: Option<Manifest>,
+    ) -> Result<Prepared, LoadError> {
         if let Some(app) = self.cached(&sha256) {
             return Ok(Prepared {
                 app,
@@ -226,6 +262,8 @@ impl Runtime {
                 flight: None,
             });
         }
+        // Where a load's time goes (debug log `load stages`).
+        let t0 = std::time::Instant::now();
         // Count what one instance takes from the pool before compiling: a
         // component that could never fit is refused with the numbers.
         let core_instances =
@@ -240,6 +278,7 @@ impl Runtime {
                 max,
             });
         }
+        let t_count = t0.elapsed();
         let engine = self.inner.engine.clone();
         let cache_dir = self.inner.cache_dir.clone();
         let digest = sha256.clone();
@@ -285,6 +324,7 @@ impl Runtime {
                     .map_err(|_| LoadError::Invalid("compilation was interrupted".into()))??
             }
         };
+        let t_code = t0.elapsed();
         let needs = match component.resources_required() {
             Some(r) => pool::Needs {
                 core_instances,
@@ -326,8 +366,34 @@ impl Runtime {
                 .map_err(not_an_app)?,
             ),
         };
-        let info = self.describe(&pre, &sha256, needs).await?;
-        let manifest = load::manifest_from(info, contract)?;
+        let t_pre = t0.elapsed();
+        let manifest = match manifest.filter(|m| m.contract == contract) {
+            Some(manifest) => {
+                let component = component.clone();
+                let made =
+                    tokio::task::spawn_blocking(move || component.initialize_copy_on_write_image())
+                        .await;
+                match made {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::warn!("memory images of {sha256}: {e:#}"),
+                    Err(e) => tracing::warn!("memory images of {sha256}: {e}"),
+                }
+                manifest
+            }
+            None => {
+                let info = self.describe(&pre, &sha256, needs).await?;
+                load::manifest_from(info, contract)?
+            }
+        };
+        tracing::debug!(
+            sha256 = %sha256,
+            count = ?t_count,
+            code = ?(t_code - t_count),
+            linked = ?(t_pre - t_code),
+            described = ?(t0.elapsed() - t_pre),
+            compiled = unsaved.is_some(),
+            "load stages"
+        );
         let actions = manifest.actions.iter().map(|a| a.name.clone()).collect();
         let app = Arc::new(LoadedApp {
             sha256: sha256.clone(),

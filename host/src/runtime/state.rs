@@ -109,6 +109,8 @@ pub struct InvocationState {
     // --- issue 16 (replay) ---
     /// The invocation's replay tape: recording, replaying, or off.
     pub(crate) tape: super::tape::Tape,
+    /// `wasi:http` types, every outgoing request refused (issue 15).
+    pub(crate) http: super::http::HttpState,
 }
 
 /// Removes an attempt's staged bytes when dropped: after a commit they
@@ -220,6 +222,7 @@ impl InvocationState {
                 blobs: db.blobs().clone(),
                 paths: Vec::new(),
             },
+            http: Default::default(),
             db,
             tape,
         }

@@ -203,6 +203,27 @@ impl Store {
         row.as_ref().map(installation_from_row).transpose()
     }
 
+    /// The versions enabled installations of apps not suspended run, the
+    /// most installed first, at most `limit`: what a host loads when it
+    /// starts (issue 15 item 4).
+    pub async fn installed_versions(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT i.app_slug, i.version, COUNT(*) AS n FROM installations i \
+             JOIN apps a ON a.slug = i.app_slug \
+             WHERE i.enabled = 1 AND a.suspended_at IS NULL \
+             GROUP BY i.app_slug, i.version ORDER BY n DESC, i.app_slug, i.version LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("app_slug")?, row.try_get("version")?)))
+            .collect()
+    }
+
     /// Every installation in a group.
     pub async fn installations_in(&self, group_id: &str) -> Result<Vec<Installation>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
