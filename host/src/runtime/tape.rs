@@ -106,7 +106,8 @@ pub enum Tape {
 /// The tape of a running invocation.
 #[derive(Debug)]
 pub struct Recorder {
-    calls: Vec<TapeCall>,
+    /// (call, arguments, answer) as JSON text.
+    calls: Vec<(String, String, String)>,
     bytes: usize,
     budget: usize,
     cut: bool,
@@ -218,12 +219,19 @@ impl Tape {
     }
 
     /// A call's arguments as the tape keeps them: `None` when it keeps
-    /// nothing (off, or a recording past its budget).
-    pub(crate) fn args<A: Serialize>(&self, args: &A) -> Option<Box<RawValue>> {
+    /// nothing (off, or a recording past its budget: a large argument is
+    /// not serialised past what is left of it).
+    pub(crate) fn args<A: Serialize>(&mut self, args: &A) -> Option<String> {
         match self {
-            Tape::Recording(r) if r.cut => None,
-            Tape::Recording(_) | Tape::Replaying(_) => serde_json::value::to_raw_value(args).ok(),
             Tape::Off => None,
+            Tape::Recording(r) if r.cut => None,
+            Tape::Recording(r) => {
+                let room = r.budget.saturating_sub(r.bytes);
+                let json = bounded_json(args, room);
+                r.cut = json.is_none();
+                json
+            }
+            Tape::Replaying(_) => serde_json::to_string(args).ok(),
         }
     }
 
@@ -236,27 +244,19 @@ impl Tape {
     pub(crate) fn record<T: Serialize>(
         &mut self,
         call: &str,
-        args: Option<Box<RawValue>>,
+        args: Option<String>,
         result: &Result<T, Error>,
     ) {
         let (Tape::Recording(r), Some(args)) = (self, args) else {
             return;
         };
-        let Ok(result) = serde_json::value::to_raw_value(result) else {
+        let used = r.bytes + call.len() + args.len();
+        let Some(result) = bounded_json(result, r.budget.saturating_sub(used)) else {
             r.cut = true;
             return;
         };
-        let size = call.len() + args.get().len() + result.get().len();
-        if r.bytes + size > r.budget {
-            r.cut = true;
-            return;
-        }
-        r.bytes += size;
-        r.calls.push(TapeCall {
-            call: call.to_string(),
-            args,
-            result,
-        });
+        r.bytes = used + result.len();
+        r.calls.push((call.to_string(), args, result));
     }
 
     /// The recorded answer to this call (replaying): the next call of the
@@ -266,14 +266,14 @@ impl Tape {
     pub(crate) fn answer<T: DeserializeOwned>(
         &mut self,
         call: &str,
-        args: Option<&RawValue>,
+        args: Option<&str>,
     ) -> Result<T, Error> {
         let Tape::Replaying(p) = self else {
             return Err(Error::Internal("no record to answer from".into()));
         };
         let position = p.next + 1;
         p.next += 1;
-        let args = args.map_or("null", RawValue::get);
+        let args = args.unwrap_or("null");
         let Some(recorded) = p.calls.get(position - 1) else {
             let why = if p.cut {
                 format!(
@@ -333,8 +333,20 @@ impl Tape {
             .lock()
             .map(|c| c.clone())
             .unwrap_or_else(|p| p.into_inner().clone());
+        // Text the recorder serialised itself: valid JSON.
+        let calls = r
+            .calls
+            .into_iter()
+            .filter_map(|(call, args, result)| {
+                Some(TapeCall {
+                    call,
+                    args: RawValue::from_string(args).ok()?,
+                    result: RawValue::from_string(result).ok()?,
+                })
+            })
+            .collect();
         Some(Recording {
-            calls: r.calls,
+            calls,
             cut: r.cut,
             clocks,
             seeds: r.seeds,
@@ -366,6 +378,33 @@ impl Tape {
             extra_readings,
         })
     }
+}
+
+/// `value` as JSON if it takes at most `room` bytes; serialising stops as
+/// soon as it would take more.
+fn bounded_json<T: Serialize + ?Sized>(value: &T, room: usize) -> Option<String> {
+    struct Bounded {
+        buf: Vec<u8>,
+        room: usize,
+    }
+    impl std::io::Write for Bounded {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.buf.len() + bytes.len() > self.room {
+                return Err(std::io::Error::other("over the replay budget"));
+            }
+            self.buf.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut out = Bounded {
+        buf: Vec::new(),
+        room,
+    };
+    serde_json::to_writer(&mut out, value).ok()?;
+    String::from_utf8(out.buf).ok()
 }
 
 /// `raw` without whitespace.
@@ -509,10 +548,6 @@ impl HostMonotonicClock for ReplayedMonotonic {
 mod tests {
     use super::*;
 
-    fn raw(json: &str) -> Box<RawValue> {
-        RawValue::from_string(json.to_string()).expect("JSON")
-    }
-
     type Got = Result<Option<Vec<u8>>, Error>;
 
     fn recorded(calls: &[(&str, &str, Got)]) -> Recording {
@@ -532,9 +567,9 @@ mod tests {
         ]);
         // The same calls: the same answers, no divergence.
         let mut tape = Tape::replaying(&rec);
-        let a: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(&raw(r#"["a"]"#)));
+        let a: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(r#"["a"]"#));
         assert!(matches!(a, Ok(Some(v)) if v == b"1"));
-        let b: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(&raw(r#"["b"]"#)));
+        let b: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(r#"["b"]"#));
         assert!(matches!(b, Err(Error::Denied(m)) if m == "not granted"));
         let played = tape.played().expect("played");
         assert_eq!((played.calls_made, played.answered), (2, 2));
@@ -542,7 +577,7 @@ mod tests {
 
         // Another call first: `internal`, and the divergence names both.
         let mut tape = Tape::replaying(&rec);
-        let x: Result<(), Error> = tape.answer("messaging.post", Some(&raw(r#"["hi"]"#)));
+        let x: Result<(), Error> = tape.answer("messaging.post", Some(r#"["hi"]"#));
         assert!(matches!(x, Err(Error::Internal(_))));
         let why = tape
             .played()
@@ -556,7 +591,7 @@ mod tests {
 
         // Fewer calls: the divergence says what the record goes on with.
         let mut tape = Tape::replaying(&rec);
-        let _: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(&raw(r#"["a"]"#)));
+        let _: Result<Option<Vec<u8>>, Error> = tape.answer("storage.get", Some(r#"["a"]"#));
         let why = tape
             .played()
             .and_then(|p| p.divergence)
@@ -583,6 +618,19 @@ mod tests {
             .map(|c| c.call.len() + c.args.get().len() + c.result.get().len())
             .sum();
         assert!(kept <= 100);
+    }
+
+    #[test]
+    fn a_large_argument_is_not_serialised_past_the_budget() {
+        let mut tape = Tape::recording(1_000);
+        let big = vec![7u8; 1 << 20];
+        assert_eq!(tape.args(&(&big,)), None);
+        let Tape::Recording(r) = &tape else {
+            unreachable!("recording")
+        };
+        assert!(r.cut);
+        let small = tape.args(&("k",));
+        assert_eq!(small, None, "nothing more once cut");
     }
 
     #[test]
