@@ -462,3 +462,46 @@ enum Bind {
     Text(String),
     Int(i64),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(i: usize) -> AuditRecord {
+        AuditRecord::decision("review.approve", "u_admin")
+            .app("probe", Some("1.0.0"))
+            .detail(format!("row {i}"))
+    }
+
+    /// Two processes append to one chain in turns: each one's hint of the
+    /// head goes stale every time, the chain stays exact.
+    #[tokio::test]
+    async fn appends_from_two_stores_keep_one_exact_chain() {
+        let dir = std::env::temp_dir().join(format!("qun-heads-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("qun.db");
+        let a = Store::open_sqlite(&path).await.expect("store a");
+        let b = Store::open_sqlite(&path).await.expect("store b");
+        for i in 0..6 {
+            let store = if i % 3 == 0 { &b } else { &a };
+            store
+                .append_audit(&[record(i), record(i + 100)])
+                .await
+                .expect("append");
+        }
+        let verified = a.verify_audit().await.expect("verify");
+        assert_eq!(verified.broken, None);
+        assert_eq!(verified.rows, 12);
+        let chain: Vec<i64> = sqlx::query("SELECT seq FROM audit WHERE chain = 'app:probe' ORDER BY seq")
+            .fetch_all(a.pool())
+            .await
+            .expect("seqs")
+            .iter()
+            .map(|r| r.try_get("seq").expect("seq"))
+            .collect();
+        assert_eq!(chain, (1..=12).collect::<Vec<i64>>());
+        a.close().await;
+        b.close().await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
