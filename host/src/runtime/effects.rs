@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
 use crate::store::{
-    AuditRecord, KvRow, ListQuery, LogLine, NewMessage, PaymentError, PaymentRecord, Store,
-    StoreError, Timer, WriteTx, now_ms,
+    AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PaymentError, PaymentRecord,
+    Store, StoreError, Ticked, Timer, WriteTx, kv_snapshot_is_one_statement, now_ms,
 };
 
 /// A group message (or a private reply) to store on commit.
@@ -254,15 +254,19 @@ pub async fn commit(
     {
         return Err(CommitError::Delivered);
     }
-    validate(&mut tx, inst, effects).await?;
-    if !effects.is_empty() {
-        recheck(&mut tx, inst, effects).await?;
-        check_directs(&mut tx, inst, limits, effects).await?;
-    }
+    // What it read, and the sizes of the keys it writes, in one statement.
+    let seen = read_back(&mut tx, inst, effects).await?;
+    validate(&seen, effects)?;
     let mut done = Committed::default();
     let mut usage = None;
     if !effects.is_empty() {
-        usage = apply_storage(&mut tx, inst, limits, effects).await?;
+        // With storage writes, the recheck comes back with the clock tick.
+        if effects.writes.is_empty() {
+            let now = tx.installation_now(inst).await?;
+            recheck(now, effects)?;
+        }
+        usage = apply_storage(&mut tx, inst, limits, effects, &seen).await?;
+        check_directs(&mut tx, inst, limits, effects).await?;
         apply_timers(&mut tx, inst, limits, effects).await?;
         apply_payments(&mut tx, inst, effects).await?;
         apply_files(db, &mut tx, ident, limits, effects).await?;
@@ -334,8 +338,11 @@ pub async fn commit(
 /// Under the installation's lock: it still exists, is enabled, its app is
 /// not suspended, and it still holds every grant its effects need.
 /// Otherwise nothing is written.
-async fn recheck(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(), CommitError> {
-    let Some(now) = tx.installation_now(inst).await? else {
+fn recheck(
+    now: Option<crate::store::InstallationNow>,
+    effects: &Effects,
+) -> Result<(), CommitError> {
+    let Some(now) = now else {
         return Err(CommitError::Dropped(
             "the app was uninstalled while it ran".into(),
         ));
@@ -394,67 +401,103 @@ async fn check_directs(
     Ok(())
 }
 
+/// The keys the invocation read or writes and the ranges it listed, as
+/// they are now (one statement unless there are thousands).
+async fn read_back(
+    tx: &mut WriteTx,
+    inst: &str,
+    effects: &Effects,
+) -> Result<KvSnapshot, CommitError> {
+    let mut keys: Vec<&str> = effects.reads.keys().map(String::as_str).collect();
+    keys.extend(
+        effects
+            .writes
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !effects.reads.contains_key(*k)),
+    );
+    let lists: Vec<&ListQuery> = effects.lists.iter().map(|(q, _)| q).collect();
+    if keys.is_empty() && lists.is_empty() {
+        return Ok(KvSnapshot::default());
+    }
+    Ok(tx.kv_snapshot(inst, &keys, &lists).await?)
+}
+
 /// Check that every key and range the invocation read is unchanged.
-async fn validate(tx: &mut WriteTx, inst: &str, effects: &Effects) -> Result<(), CommitError> {
-    for (key, seen) in &effects.reads {
-        let now = tx.kv_version(inst, key).await?;
-        if now != seen.as_ref().map(|row| row.version) {
+fn validate(seen: &KvSnapshot, effects: &Effects) -> Result<(), CommitError> {
+    for (key, read) in &effects.reads {
+        let now = seen.keys.get(key).map(|(version, _)| *version);
+        if now != read.as_ref().map(|row| row.version) {
             return Err(CommitError::Conflict);
         }
     }
-    for (query, seen) in &effects.lists {
-        let now: Vec<(String, i64)> = tx
-            .kv_list(inst, query)
-            .await?
-            .into_iter()
-            .map(|r| (r.key, r.version))
-            .collect();
-        if &now != seen {
+    for ((_, read), now) in effects.lists.iter().zip(&seen.lists) {
+        if now != read {
             return Err(CommitError::Conflict);
         }
     }
     Ok(())
 }
 
+/// Write the invocation's storage: one statement ticks the clock, moves the
+/// storage use and reads back what [`recheck`] needs; then the keys.
 async fn apply_storage(
     tx: &mut WriteTx,
     inst: &str,
     limits: &Limits,
     effects: &Effects,
+    seen: &KvSnapshot,
 ) -> Result<Option<(i64, i64)>, CommitError> {
     if effects.writes.is_empty() {
         return Ok(None);
     }
-    let Some(clock) = tx.tick_clock(inst).await? else {
-        return Err(CommitError::Gone);
-    };
-    let (mut bytes, mut keys) = tx.usage(inst).await?;
+    let (mut delta_bytes, mut delta_keys) = (0i64, 0i64);
     for (key, value) in &effects.writes {
-        let old = tx.kv_size(inst, key).await?;
-        bytes -= old.unwrap_or(0);
-        keys -= i64::from(old.is_some());
-        match value {
-            Some(value) => {
-                tx.kv_put(inst, key, value, clock).await?;
-                bytes += (key.len() + value.len()) as i64;
-                keys += 1;
-            }
-            None => tx.kv_delete(inst, key).await?,
+        if let Some((_, old)) = seen.keys.get(key) {
+            delta_bytes -= old;
+            delta_keys -= 1;
+        }
+        if let Some(value) = value {
+            delta_bytes += (key.len() + value.len()) as i64;
+            delta_keys += 1;
         }
     }
-    if bytes > limits.storage_bytes && bytes > tx.usage(inst).await?.0 {
+    let ticked = tx.tick_installation(inst, delta_bytes, delta_keys).await?;
+    let Some(Ticked {
+        clock,
+        bytes,
+        keys,
+        now,
+    }) = ticked
+    else {
+        return Err(CommitError::Dropped(
+            "the app was uninstalled while it ran".into(),
+        ));
+    };
+    recheck(Some(now), effects)?;
+    // Over a quota only when this commit grows the use past it.
+    if bytes > limits.storage_bytes && delta_bytes > 0 {
         return Err(CommitError::Quota(format!(
             "this installation may keep {} bytes of data",
             limits.storage_bytes
         )));
     }
-    if keys > limits.storage_keys && keys > tx.usage(inst).await?.1 {
+    if keys > limits.storage_keys && delta_keys > 0 {
         return Err(CommitError::Quota(format!(
             "this installation may keep {} keys",
             limits.storage_keys
         )));
     }
-    tx.set_usage(inst, bytes, keys).await?;
+    for (key, value) in &effects.writes {
+        match value {
+            Some(value) => tx.kv_put(inst, key, value, clock).await?,
+            None => {
+                if seen.keys.contains_key(key) {
+                    tx.kv_delete(inst, key).await?;
+                }
+            }
+        }
+    }
     Ok(Some((bytes, keys)))
 }
 
@@ -467,26 +510,28 @@ async fn apply_timers(
     if effects.timers.is_empty() {
         return Ok(());
     }
+    // Cancellations first: the bound holds for what is pending at the end.
     for (key, timer) in &effects.timers {
-        match timer {
-            Some((due_at, payload, rule)) => {
-                tx.put_timer(&Timer {
-                    installation_id: inst.to_string(),
-                    key: key.clone(),
-                    due_at: *due_at,
-                    payload: payload.clone(),
-                    rule: rule.clone(),
-                })
-                .await?
-            }
-            None => tx.delete_timer(inst, key).await?,
+        if timer.is_none() {
+            tx.delete_timer(inst, key).await?;
         }
     }
-    if tx.timer_count(inst).await? > limits.pending_timers {
-        return Err(CommitError::Quota(format!(
-            "this installation may have {} pending timers",
-            limits.pending_timers
-        )));
+    for (key, timer) in &effects.timers {
+        if let Some((due_at, payload, rule)) = timer {
+            let timer = Timer {
+                installation_id: inst.to_string(),
+                key: key.clone(),
+                due_at: *due_at,
+                payload: payload.clone(),
+                rule: rule.clone(),
+            };
+            if !tx.put_timer_within(&timer, limits.pending_timers).await? {
+                return Err(CommitError::Quota(format!(
+                    "this installation may have {} pending timers",
+                    limits.pending_timers
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -620,6 +665,16 @@ pub async fn check_reads(
     if effects.reads.len() + effects.lists.len() <= 1 {
         return Ok(());
     }
-    let mut snapshot = db.begin_snapshot().await?;
-    validate(&mut snapshot, &ident.installation_id, effects).await
+    let inst = ident.installation_id.as_str();
+    let keys: Vec<&str> = effects.reads.keys().map(String::as_str).collect();
+    let lists: Vec<&ListQuery> = effects.lists.iter().map(|(q, _)| q).collect();
+    // One statement sees one snapshot by itself, on both backends; only
+    // thousands of reads need a read-only transaction around several.
+    let seen = if kv_snapshot_is_one_statement(keys.len(), lists.len()) {
+        db.kv_snapshot(inst, &keys, &lists).await?
+    } else {
+        let mut snapshot = db.begin_snapshot().await?;
+        snapshot.kv_snapshot(inst, &keys, &lists).await?
+    };
+    validate(&seen, effects)
 }

@@ -1,5 +1,7 @@
 //! An installation's key-value data (the `storage` capability's rows).
 
+use std::collections::HashMap;
+
 use sqlx::{Any, Executor, Row};
 
 use super::{Store, StoreError, WriteTx};
@@ -26,13 +28,8 @@ pub struct ListQuery {
     pub limit: u32,
 }
 
-async fn list_on<'e, E: Executor<'e, Database = Any>>(
-    executor: E,
-    installation_id: &str,
-    query: &ListQuery,
-) -> Result<Vec<KvRow>, StoreError> {
-    // `key >= prefix` lets the primary key index do the range; `substr` keeps
-    // only keys that really start with the prefix (no LIKE escaping needed).
+/// The lower bound of a listed range and whether it is strict (`>`).
+fn list_bound(query: &ListQuery) -> (String, bool) {
     let lower = match &query.after {
         Some(after) if after.as_str() > query.prefix.as_str() => after.clone(),
         _ => query.prefix.clone(),
@@ -41,6 +38,17 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
         .after
         .as_deref()
         .is_some_and(|a| a >= query.prefix.as_str());
+    (lower, strict)
+}
+
+async fn list_on<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    installation_id: &str,
+    query: &ListQuery,
+) -> Result<Vec<KvRow>, StoreError> {
+    // `key >= prefix` lets the primary key index do the range; `substr` keeps
+    // only keys that really start with the prefix (no LIKE escaping needed).
+    let (lower, strict) = list_bound(query);
     let sql = format!(
         "SELECT key, value, version FROM kv WHERE installation_id = $1 AND key {} $2 \
          AND substr(key, 1, CAST($3 AS INTEGER)) = $4 ORDER BY key LIMIT $5",
@@ -63,6 +71,149 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
             })
         })
         .collect()
+}
+
+/// What a commit (or a read-only invocation's check) needs to know of the
+/// keys an invocation read or wrote and the ranges it listed, read together
+/// (issue 12: one statement instead of one per key and one per range).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct KvSnapshot {
+    /// (version, size of key + value) of each asked key that is set.
+    pub keys: HashMap<String, (i64, i64)>,
+    /// (key, version) of each listed range, in the order asked.
+    pub lists: Vec<Vec<(String, i64)>>,
+}
+
+/// What [`WriteTx::tick_installation`] read back.
+#[derive(Debug, Clone)]
+pub struct Ticked {
+    /// The new commit clock (the version of the keys written).
+    pub clock: i64,
+    /// Storage use after the commit (bytes, keys).
+    pub bytes: i64,
+    /// See `bytes`.
+    pub keys: i64,
+    /// The installation as it is now.
+    pub now: super::installations::InstallationNow,
+}
+
+/// Binds per statement of a [`KvSnapshot`] read: a few keys and ranges (the
+/// usual invocation) are one statement; thousands are split.
+const SNAPSHOT_BINDS: usize = 900;
+
+/// One statement of a [`KvSnapshot`] read: the rows of `keys` (tagged 0)
+/// and of each range (tagged with its position from `first_list + 1`).
+fn snapshot_statement<'q>(
+    installation_id: &'q str,
+    keys: &'q [&'q str],
+    lists: &'q [&'q ListQuery],
+    first_list: usize,
+) -> sqlx::query::Query<'q, Any, sqlx::any::AnyArguments> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut n = 1;
+    if !keys.is_empty() {
+        let marks: Vec<String> = (0..keys.len()).map(|i| format!("${}", i + 2)).collect();
+        n += keys.len();
+        parts.push(format!(
+            "SELECT CAST(0 AS BIGINT) AS q, key, version, CAST(length(value) AS BIGINT) AS n \
+             FROM kv WHERE installation_id = $1 AND key IN ({})",
+            marks.join(", ")
+        ));
+    }
+    let mut bounds = Vec::with_capacity(lists.len());
+    for (i, query) in lists.iter().enumerate() {
+        let (lower, strict) = list_bound(query);
+        parts.push(format!(
+            "SELECT * FROM (SELECT CAST({} AS BIGINT) AS q, key, version, CAST(0 AS BIGINT) AS n \
+             FROM kv WHERE installation_id = $1 AND key {} ${} \
+             AND substr(key, 1, CAST(${} AS INTEGER)) = ${} ORDER BY key LIMIT ${}) l{i}",
+            first_list + i + 1,
+            if strict { ">" } else { ">=" },
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4
+        ));
+        n += 4;
+        bounds.push(lower);
+    }
+    let sql = format!(
+        "SELECT q, key, version, n FROM ({}) s ORDER BY q, key",
+        parts.join(" UNION ALL ")
+    );
+    // Small statements are the common shapes: keep them prepared.
+    let persistent = keys.len() + lists.len() <= 8;
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(persistent)
+        .bind(installation_id);
+    for key in keys {
+        query = query.bind(*key);
+    }
+    for (list, lower) in lists.iter().zip(bounds) {
+        query = query
+            .bind(lower)
+            .bind(list.prefix.chars().count() as i64)
+            .bind(list.prefix.as_str())
+            .bind(i64::from(list.limit));
+    }
+    query
+}
+
+/// The statements of a [`KvSnapshot`] read, as (keys, lists, first list index).
+fn snapshot_chunks<'a>(
+    keys: &'a [&'a str],
+    lists: &'a [&'a ListQuery],
+) -> Vec<(&'a [&'a str], &'a [&'a ListQuery], usize)> {
+    let mut chunks = Vec::new();
+    let per = SNAPSHOT_BINDS;
+    let mut rest = keys;
+    while !rest.is_empty() {
+        let (head, tail) = rest.split_at(rest.len().min(per));
+        chunks.push((head, &lists[..0], 0));
+        rest = tail;
+    }
+    let per_lists = SNAPSHOT_BINDS / 4;
+    let mut first = 0;
+    while first < lists.len() {
+        let end = lists.len().min(first + per_lists);
+        chunks.push((&keys[..0], &lists[first..end], first));
+        first = end;
+    }
+    // The usual case: a few keys and ranges in one statement.
+    if chunks.len() == 2 && keys.len() + 4 * lists.len() <= per {
+        return vec![(keys, lists, 0)];
+    }
+    chunks
+}
+
+fn snapshot_add(
+    snapshot: &mut KvSnapshot,
+    rows: &[sqlx::any::AnyRow],
+) -> Result<(), StoreError> {
+    for row in rows {
+        let q: i64 = row.try_get("q")?;
+        let key: String = row.try_get("key")?;
+        let version: i64 = row.try_get("version")?;
+        if q == 0 {
+            let n: i64 = row.try_get("n")?;
+            let size = n + key.len() as i64;
+            snapshot.keys.insert(key, (version, size));
+        } else {
+            let at = usize::try_from(q - 1)
+                .map_err(|_| StoreError::Corrupt(format!("snapshot row tagged {q}")))?;
+            match snapshot.lists.get_mut(at) {
+                Some(list) => list.push((key, version)),
+                None => return Err(StoreError::Corrupt(format!("snapshot row tagged {q}"))),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a [`KvSnapshot`] of these keys and ranges takes one statement
+/// (which is consistent by itself, on both backends).
+pub fn kv_snapshot_is_one_statement(keys: usize, lists: usize) -> bool {
+    keys + 4 * lists <= SNAPSHOT_BINDS
 }
 
 impl Store {
@@ -97,39 +248,49 @@ impl Store {
     ) -> Result<Vec<KvRow>, StoreError> {
         list_on(self.pool(), installation_id, query).await
     }
+
+    /// A [`KvSnapshot`] read outside a transaction; consistent only when
+    /// [`kv_snapshot_is_one_statement`] (otherwise read it in
+    /// [`Store::begin_snapshot`]).
+    pub async fn kv_snapshot(
+        &self,
+        installation_id: &str,
+        keys: &[&str],
+        lists: &[&ListQuery],
+    ) -> Result<KvSnapshot, StoreError> {
+        let mut snapshot = KvSnapshot {
+            keys: HashMap::new(),
+            lists: vec![Vec::new(); lists.len()],
+        };
+        for (keys, lists, first) in snapshot_chunks(keys, lists) {
+            let rows = snapshot_statement(installation_id, keys, lists, first)
+                .fetch_all(self.pool())
+                .await?;
+            snapshot_add(&mut snapshot, &rows)?;
+        }
+        Ok(snapshot)
+    }
 }
 
 impl WriteTx {
-    /// The version of `key` as this transaction sees it.
-    pub async fn kv_version(
+    /// A [`KvSnapshot`] as this transaction sees it.
+    pub async fn kv_snapshot(
         &mut self,
         installation_id: &str,
-        key: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query("SELECT version FROM kv WHERE installation_id = $1 AND key = $2")
-            .bind(installation_id)
-            .bind(key)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(|row| row.try_get("version").map_err(StoreError::from))
-            .transpose()
-    }
-
-    /// Size in bytes (key + value) of `key`, if set.
-    pub async fn kv_size(
-        &mut self,
-        installation_id: &str,
-        key: &str,
-    ) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query(
-            "SELECT length(value) AS n FROM kv WHERE installation_id = $1 AND key = $2",
-        )
-        .bind(installation_id)
-        .bind(key)
-        .fetch_optional(&mut *self.tx)
-        .await?;
-        row.map(|row| Ok(row.try_get::<i64, _>("n")? + key.len() as i64))
-            .transpose()
+        keys: &[&str],
+        lists: &[&ListQuery],
+    ) -> Result<KvSnapshot, StoreError> {
+        let mut snapshot = KvSnapshot {
+            keys: HashMap::new(),
+            lists: vec![Vec::new(); lists.len()],
+        };
+        for (keys, lists, first) in snapshot_chunks(keys, lists) {
+            let rows = snapshot_statement(installation_id, keys, lists, first)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            snapshot_add(&mut snapshot, &rows)?;
+        }
+        Ok(snapshot)
     }
 
     /// Rows under a prefix, inside this transaction.
@@ -172,44 +333,42 @@ impl WriteTx {
         Ok(())
     }
 
-    /// Advance the installation's commit clock; returns the new value, or
-    /// `None` when the installation no longer exists.
-    pub async fn tick_clock(&mut self, installation_id: &str) -> Result<Option<i64>, StoreError> {
-        sqlx::query("UPDATE installations SET kv_clock = kv_clock + 1 WHERE id = $1")
-            .bind(installation_id)
-            .execute(&mut *self.tx)
-            .await?;
-        let row = sqlx::query("SELECT kv_clock FROM installations WHERE id = $1")
-            .bind(installation_id)
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        row.map(|row| row.try_get("kv_clock").map_err(StoreError::from))
-            .transpose()
-    }
-
-    /// Storage use (bytes, keys) of an installation.
-    pub async fn usage(&mut self, installation_id: &str) -> Result<(i64, i64), StoreError> {
-        let row =
-            sqlx::query("SELECT storage_bytes, storage_keys FROM installations WHERE id = $1")
-                .bind(installation_id)
-                .fetch_one(&mut *self.tx)
-                .await?;
-        Ok((row.try_get("storage_bytes")?, row.try_get("storage_keys")?))
-    }
-
-    /// Record new storage use.
-    pub async fn set_usage(
+    /// The commit of an invocation that writes storage, in one statement:
+    /// advance the installation's commit clock, add `bytes` and `keys` to
+    /// its storage use, and read back the new clock and use with what the
+    /// commit checks again (enabled, grants, suspension). `None` when the
+    /// installation no longer exists.
+    pub async fn tick_installation(
         &mut self,
         installation_id: &str,
         bytes: i64,
         keys: i64,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE installations SET storage_bytes = $1, storage_keys = $2 WHERE id = $3")
-            .bind(bytes)
-            .bind(keys)
-            .bind(installation_id)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+    ) -> Result<Option<Ticked>, StoreError> {
+        let row = sqlx::query(
+            "UPDATE installations SET kv_clock = kv_clock + 1, storage_bytes = storage_bytes + $2, \
+             storage_keys = storage_keys + $3 WHERE id = $1 \
+             RETURNING kv_clock, storage_bytes, storage_keys, enabled, grants, \
+             (SELECT a.suspended_at FROM apps a WHERE a.slug = installations.app_slug) AS suspended_at",
+        )
+        .bind(installation_id)
+        .bind(bytes)
+        .bind(keys)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let grants: String = row.try_get("grants")?;
+        Ok(Some(Ticked {
+            clock: row.try_get("kv_clock")?,
+            bytes: row.try_get("storage_bytes")?,
+            keys: row.try_get("storage_keys")?,
+            now: super::installations::InstallationNow {
+                enabled: row.try_get::<i64, _>("enabled")? != 0,
+                suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
+                grants: serde_json::from_str(&grants)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            },
+        }))
     }
 }

@@ -364,10 +364,15 @@ impl WriteTx {
                     .fetch_one(&mut *self.tx)
                     .await?;
                 let id: i64 = row.try_get("id")?;
-                sqlx::query("DELETE FROM message_ids WHERE id < $1")
-                    .bind(id)
-                    .execute(&mut *self.tx)
-                    .await?;
+                // The table only hands out ids (AUTOINCREMENT never reuses
+                // one); emptying it now and then keeps it small at a
+                // fraction of a statement per message.
+                if id % 256 == 0 {
+                    sqlx::query("DELETE FROM message_ids WHERE id < $1")
+                        .bind(id)
+                        .execute(&mut *self.tx)
+                        .await?;
+                }
                 return Ok(id);
             }
             super::Backend::Postgres => {

@@ -44,8 +44,8 @@ pub use elements::{ElementKind, ElementRef};
 pub use files::{FileRow, FileUsage, SweepReport};
 pub use forms::{NewForm, StoredForm};
 pub use groups::{Group, Member, Profile, Role};
-pub use installations::{Installation, InstallationChange};
-pub use kv::{KvRow, ListQuery};
+pub use installations::{Installation, InstallationChange, InstallationNow};
+pub use kv::{KvRow, KvSnapshot, ListQuery, Ticked, kv_snapshot_is_one_statement};
 pub use ledger::{Balance, LedgerReport};
 pub use logs::{LogLine, LogRow, incident_id};
 pub use messages::{DirectMessage, NewMessage, StoredMessage, card_to_blocks};
@@ -127,6 +127,8 @@ pub struct Store {
     cache: Arc<cache::Cache>,
     /// Where file bytes live (issue 17).
     blobs: crate::blobs::Blobs,
+    /// The audit chains' heads as this host last appended to them.
+    heads: Arc<audit::ChainHeads>,
 }
 
 /// A write transaction; commits only through [`WriteTx::commit`].
@@ -137,6 +139,11 @@ pub struct WriteTx {
     /// Set when this transaction changes what the cache holds.
     cache: Option<Arc<cache::Cache>>,
     invalidates: bool,
+    /// The audit chains' heads this host knows (see [`audit::ChainHeads`]).
+    heads: Option<Arc<audit::ChainHeads>>,
+    /// Chains this transaction appended to: (chain, seq, head), noted in
+    /// `heads` once it commits.
+    moved_heads: Vec<(String, i64, String)>,
 }
 
 impl WriteTx {
@@ -147,6 +154,11 @@ impl WriteTx {
             && let Some(cache) = &self.cache
         {
             cache.invalidate();
+        }
+        if let Some(heads) = &self.heads {
+            for (chain, seq, head) in self.moved_heads {
+                heads.note(chain, seq, head);
+            }
         }
         Ok(())
     }
@@ -243,6 +255,7 @@ impl Store {
             window: Arc::new(AuditWindow::default()),
             cache,
             blobs,
+            heads: Arc::new(audit::ChainHeads::default()),
         };
         store.migrate().await?;
         if backend == Backend::Postgres {
@@ -308,6 +321,8 @@ impl Store {
                     _writer: Some(guard),
                     cache: Some(self.cache.clone()),
                     invalidates: false,
+                    heads: Some(self.heads.clone()),
+                    moved_heads: Vec::new(),
                 })
             }
             Backend::Postgres => {
@@ -318,6 +333,8 @@ impl Store {
                     _writer: None,
                     cache: Some(self.cache.clone()),
                     invalidates: false,
+                    heads: Some(self.heads.clone()),
+                    moved_heads: Vec::new(),
                 })
             }
         }
@@ -341,6 +358,8 @@ impl Store {
                     _writer: Some(guard),
                     cache: Some(self.cache.clone()),
                     invalidates: false,
+                    heads: Some(self.heads.clone()),
+                    moved_heads: Vec::new(),
                 })
             }
             _ => {
@@ -373,6 +392,8 @@ impl Store {
             _writer: None,
             cache: None,
             invalidates: false,
+            heads: None,
+            moved_heads: Vec::new(),
         })
     }
 

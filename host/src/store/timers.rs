@@ -75,10 +75,15 @@ impl Store {
 }
 
 impl WriteTx {
-    /// Schedule (or replace) a timer.
-    pub async fn put_timer(&mut self, timer: &Timer) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO timers (installation_id, key, due_at, payload, rule, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+    /// Schedule (or replace) a timer unless the installation already has
+    /// `max` pending timers and this key is not one of them, in one
+    /// statement. False: refused (nothing changed).
+    pub async fn put_timer_within(&mut self, timer: &Timer, max: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO timers (installation_id, key, due_at, payload, rule, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE EXISTS (SELECT 1 FROM timers WHERE installation_id = $1 AND key = $2) \
+             OR (SELECT COUNT(*) FROM timers WHERE installation_id = $1) < $7 \
              ON CONFLICT (installation_id, key) DO UPDATE SET due_at = excluded.due_at, payload = excluded.payload, rule = excluded.rule",
         )
         .bind(&timer.installation_id)
@@ -87,9 +92,10 @@ impl WriteTx {
         .bind(&timer.payload)
         .bind(&timer.rule)
         .bind(now_ms())
+        .bind(max)
         .execute(&mut *self.tx)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() > 0)
     }
 
     /// Cancel a timer.
@@ -119,15 +125,6 @@ impl WriteTx {
                 .fetch_one(&mut *self.tx)
                 .await?;
         Ok(row.try_get::<i64, _>("n")? > 0)
-    }
-
-    /// How many timers an installation has pending.
-    pub async fn timer_count(&mut self, installation_id: &str) -> Result<i64, StoreError> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM timers WHERE installation_id = $1")
-            .bind(installation_id)
-            .fetch_one(&mut *self.tx)
-            .await?;
-        Ok(row.try_get("n")?)
     }
 }
 
