@@ -492,13 +492,14 @@ mod tests {
         let verified = a.verify_audit().await.expect("verify");
         assert_eq!(verified.broken, None);
         assert_eq!(verified.rows, 12);
-        let chain: Vec<i64> = sqlx::query("SELECT seq FROM audit WHERE chain = 'app:probe' ORDER BY seq")
-            .fetch_all(a.pool())
-            .await
-            .expect("seqs")
-            .iter()
-            .map(|r| r.try_get("seq").expect("seq"))
-            .collect();
+        let chain: Vec<i64> =
+            sqlx::query("SELECT seq FROM audit WHERE chain = 'app:probe' ORDER BY seq")
+                .fetch_all(a.pool())
+                .await
+                .expect("seqs")
+                .iter()
+                .map(|r| r.try_get("seq").expect("seq"))
+                .collect();
         assert_eq!(chain, (1..=12).collect::<Vec<i64>>());
         a.close().await;
         b.close().await;

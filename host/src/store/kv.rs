@@ -186,10 +186,7 @@ fn snapshot_chunks<'a>(
     chunks
 }
 
-fn snapshot_add(
-    snapshot: &mut KvSnapshot,
-    rows: &[sqlx::any::AnyRow],
-) -> Result<(), StoreError> {
+fn snapshot_add(snapshot: &mut KvSnapshot, rows: &[sqlx::any::AnyRow]) -> Result<(), StoreError> {
     for row in rows {
         let q: i64 = row.try_get("q")?;
         let key: String = row.try_get("key")?;
