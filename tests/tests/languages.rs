@@ -450,27 +450,13 @@ async fn a_default_javascript_build_runs_and_its_fetch_is_refused(backend: Backe
         set(&[]),
         "wasi:http asks the owner for nothing: {version}"
     );
-    let (status, body) = api
-        .post(
-            "/v1/admin/apps/fetcher-js/versions/0.1.0/approve",
-            ADMIN,
-            json!({}),
-        )
-        .await;
-    assert!(status == 200 || status == 201, "{status}: {body}");
+    api.approve("fetcher-js", "0.1.0").await;
     let (status, group) = api
         .post("/v1/groups", &dev, json!({"name": "fetching"}))
         .await;
     assert_eq!(status, 201, "{group}");
     let gid = group["id"].as_str().expect("gid").to_string();
-    let (status, body) = api
-        .post(
-            &format!("/v1/groups/{gid}/apps"),
-            &dev,
-            json!({"app": "fetcher-js", "grants": []}),
-        )
-        .await;
-    assert_eq!(status, 201, "{body}");
+    api.install(&dev, &gid, "fetcher-js", json!([])).await;
 
     let (status, body) = api
         .post(
