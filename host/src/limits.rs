@@ -126,6 +126,10 @@ pub struct Limits {
     pub replay_bytes: usize,
     /// Replay records kept per installation (the newest).
     pub replay_records: u32,
+    /// Replay records kept per app over all its installations (the newest):
+    /// an app failing in ten thousand groups keeps this many, not ten
+    /// thousand times `replay_records`.
+    pub replay_records_per_app: u32,
     /// At most one replay record per installation in this long (a failing
     /// app in a flood writes one record, not one per failure).
     pub replay_interval: Duration,
@@ -217,6 +221,7 @@ impl Default for Limits {
             file_bytes_per_invocation: 64 << 20,
             replay_bytes: 256 << 10,
             replay_records: 20,
+            replay_records_per_app: 200,
             replay_interval: Duration::from_secs(1),
             replay_retention: Duration::from_secs(7 * 86_400),
             log_lines_per_minute: 1_000,

@@ -20,6 +20,7 @@ backend_tests!(
     an_event_claimed_by_a_dead_host_is_taken_over_visibly,
     re_run_attempts_still_leave_one_row_per_invocation,
     rows_from_before_the_per_installation_chains_stay_verified,
+    abandoned_transactions_leave_nothing_and_their_connections_go_on,
 );
 
 /// Generous time limits: these tests count rows, never time.
@@ -602,4 +603,81 @@ async fn rows_from_before_the_per_installation_chains_stay_verified(backend: Bac
         .await
         .expect("an edited old row is found");
     assert_eq!((broken.id, broken.chain), (ids[0], None));
+}
+
+/// Connections are reused without sqlx's test (issue 12): one given back in
+/// the middle of a transaction, or of a statement whose future was dropped,
+/// must still leave nothing behind and serve the next user correctly.
+async fn abandoned_transactions_leave_nothing_and_their_connections_go_on(backend: Backend) {
+    let Some(w) = World::with_limits(backend, roomy()).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, &["storage"]).await;
+    let store = w.store();
+    let row = |action: &str| {
+        let mut record = AuditRecord::decision(action, &owner.id);
+        record.installation_id = Some(inst.clone());
+        record
+    };
+    for _ in 0..20 {
+        // Written, then dropped without a commit (a conflict, an error).
+        let mut tx = store.begin_write().await.expect("tx");
+        tx.insert_audit(&[row("test.abandoned")])
+            .await
+            .expect("insert");
+        drop(tx);
+        // A read whose future is dropped before its answer arrives.
+        let _ = tokio::time::timeout(Duration::ZERO, store.kv_get(&inst, "k")).await;
+        // A transaction whose future is dropped while its BEGIN is on the way.
+        let _ = tokio::time::timeout(Duration::ZERO, store.begin_write()).await;
+        // The next transaction (likely on the same connection) commits.
+        let mut tx = store
+            .begin_write()
+            .await
+            .expect("tx after an abandoned one");
+        tx.insert_audit(&[row("test.kept")]).await.expect("insert");
+        tx.commit().await.expect("commit");
+    }
+    if backend == Backend::Sqlite {
+        // Another process holds SQLite's write lock, so this BEGIN waits
+        // there, and its future is dropped before it gets the lock: the
+        // transaction it opens later must still be rolled back before the
+        // connection serves anyone else.
+        let other = Store::connect(&w.db.url).await.expect("second store");
+        let held = other.begin_write().await.expect("the other writer");
+        let waited = tokio::time::timeout(Duration::from_millis(200), store.begin_write()).await;
+        assert!(waited.is_err(), "the BEGIN should have waited for the lock");
+        drop(held);
+        for _ in 0..3 {
+            let mut tx = store
+                .begin_write()
+                .await
+                .expect("tx after a cancelled BEGIN");
+            tx.insert_audit(&[row("test.kept")]).await.expect("insert");
+            tx.commit().await.expect("commit");
+        }
+        // The other store writes too: nobody holds the lock.
+        let mut tx = other.begin_write().await.expect("the lock is free again");
+        tx.insert_audit(&[row("test.kept")]).await.expect("insert");
+        tx.commit().await.expect("commit");
+    }
+    let rows = store.audit_of(&inst).await.expect("audit");
+    let count = |action: &str| rows.iter().filter(|r| r.action == action).count();
+    assert_eq!(count("test.abandoned"), 0, "an uncommitted row was kept");
+    let kept = if backend == Backend::Sqlite { 24 } else { 20 };
+    assert_eq!(count("test.kept"), kept);
+    assert!(verify_broken(store).await.is_none(), "the chain is exact");
+    // The app's own reads and writes still work over the reused connections.
+    let answer = w
+        .action(&inst, &owner.id, "set", json!({"key": "k", "value": "v"}))
+        .await
+        .expect("set");
+    assert_eq!(answer, json!({}));
+    let kept = store
+        .kv_get(&inst, "k")
+        .await
+        .expect("kv")
+        .expect("k is set");
+    assert_eq!(kept.value, b"v".to_vec());
 }

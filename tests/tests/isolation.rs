@@ -13,7 +13,7 @@ use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use qun_host::runtime::BeforeCommit;
 use qun_host::store::{InstallationChange, Role};
-use qun_host::{AppState, InvokeError, Limits, LoadError};
+use qun_host::{AppState, InvokeError, Limits, LoadError, Runtime, RuntimeConfig, Store};
 use qun_tests::{Backend, World, backend_tests, unique};
 use serde_json::{Value, json};
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -34,6 +34,8 @@ backend_tests!(
     a_grant_revoked_before_the_commit_drops_the_effects,
     an_app_disabled_before_the_commit_drops_the_effects,
     an_app_uninstalled_before_the_commit_drops_the_effects,
+    an_app_the_host_can_no_longer_start_is_not_charged_a_fault,
+    replay_records_are_bounded_per_app_over_its_groups,
 );
 
 async fn a_looping_app_in_one_group_does_not_stop_another_group(backend: Backend) {
@@ -714,4 +716,126 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
     assert_eq!(err.code(), "effects_dropped");
     assert!(err.to_string().contains("uninstalled"), "{err}");
     assert!(w.messages(&gid).await.is_empty(), "nothing was posted");
+}
+
+/// A version checked at upload under one host's limits, run by a host whose
+/// limits were lowered since (here: less memory than the app's initial
+/// memory): every call is refused by name, and it is the host's setting,
+/// never counted against the app's health (invariant 11).
+async fn an_app_the_host_can_no_longer_start_is_not_charged_a_fault(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::NOOP, &gid, &[]).await;
+    let store2 = Store::connect(&w.db.url).await.expect("second host");
+    let lowered = Runtime::new(
+        store2,
+        RuntimeConfig {
+            limits: Limits {
+                // A Rust app's stack alone is 1 MiB of initial memory.
+                memory_bytes: 256 << 10,
+                health_faults: 1,
+                ..Limits::default()
+            },
+            cache_dir: Some(qun_tests::cache_dir()),
+        },
+    )
+    .expect("runtime");
+    for _ in 0..3 {
+        let err = lowered
+            .invoke(qun_host::Invocation {
+                installation_id: inst.clone(),
+                actor: Some(owner.id.clone()),
+                call: qun_host::Call::Action {
+                    name: "noop".into(),
+                    payload: "{}".into(),
+                    value: None,
+                    message_id: None,
+                },
+                invocation_id: None,
+            })
+            .await
+            .expect_err("the app's memory is over this host's limit");
+        assert_eq!(err.code(), "load_failed", "{err:?}");
+        assert!(
+            !err.is_fault(),
+            "the host's limit is not the app's fault: {err:?}"
+        );
+        assert!(err.to_string().contains("limit"), "{err}");
+    }
+    let installation = w
+        .store()
+        .installation(&inst)
+        .await
+        .expect("read")
+        .expect("still installed");
+    assert!(
+        installation.enabled,
+        "the app was disabled for the host's limit"
+    );
+    // The host with the limits it was checked under still runs it.
+    w.action(&inst, &owner.id, "noop", json!({}))
+        .await
+        .expect("runs where it fits");
+}
+
+/// An app failing in many groups keeps `replay_records_per_app` replay
+/// records in all, the newest, however many groups it fails in.
+async fn replay_records_are_bounded_per_app_over_its_groups(backend: Backend) {
+    let limits = Limits {
+        replay_records_per_app: 3,
+        // No throttle: every failure would leave a record.
+        replay_interval: Duration::ZERO,
+        health_faults: 0,
+        ..Limits::default()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
+        return;
+    };
+    let mut installs = Vec::new();
+    for _ in 0..3 {
+        let (gid, owner, _) = w.group(0).await;
+        let inst = w
+            .install(qun_components::PROBE, &gid, &["storage", "messaging"])
+            .await;
+        installs.push((inst, owner));
+    }
+    let mut failures = 0;
+    for round in 0..2 {
+        for (inst, owner) in &installs {
+            let err = w
+                .action(
+                    inst,
+                    &owner.id,
+                    "set-post-trap",
+                    json!({"key": "k", "value": "v", "text": format!("round {round}")}),
+                )
+                .await
+                .expect_err("it traps");
+            assert_eq!(err.code(), "trap");
+            failures += 1;
+            // Records are ordered by their millisecond.
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+    }
+    assert_eq!(failures, 6);
+    let slug = w
+        .store()
+        .installation(&installs[0].0)
+        .await
+        .expect("read")
+        .expect("installed")
+        .app_slug;
+    let kept = w
+        .store()
+        .replays(&slug, None, None, 100)
+        .await
+        .expect("replays");
+    assert_eq!(kept.len(), 3, "{kept:?}");
+    // The newest three: the second round, one per group.
+    let mut groups: Vec<&str> = kept.iter().map(|r| r.installation_id.as_str()).collect();
+    groups.sort_unstable();
+    groups.dedup();
+    assert_eq!(groups.len(), 3, "one per group: {kept:?}");
 }

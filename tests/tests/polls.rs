@@ -6,14 +6,19 @@
 use qun_blocks::{Block, NamedValue, Value as Typed};
 use qun_host::runtime::{Call, Invocation};
 use qun_host::{Answer, InvokeError};
+use std::sync::Arc;
+
+use qun_host::runtime::BeforeCommit;
 use qun_tests::{Backend, World, app_error, backend_tests};
 use serde_json::{Value, json};
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 backend_tests!(
     a_poll_is_created_voted_revoted_and_closed,
     anonymous_polls_reveal_no_voter,
     a_hundred_members_vote_at_once_and_every_ballot_counts,
     the_closing_timer_closes_the_poll_and_posts_results,
+    results_read_while_ballots_change_are_read_again,
 );
 
 fn text(name: &str, value: &str) -> NamedValue {
@@ -474,4 +479,96 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
         .await
         .expect_err("closed");
     assert!(matches!(err, InvokeError::App(_)));
+}
+
+/// `results` lists the ballots; a ballot added, changed or taken back
+/// between that listing and the invocation's end makes it read again (the
+/// page is compared by its summary, issue 12), so what the member is shown
+/// always counts the ballots as they are.
+async fn results_read_while_ballots_change_are_read_again(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    let (gid, owner, members) = w.group(3).await;
+    let polls = w
+        .install(
+            qun_tests::polls(),
+            &gid,
+            &["membership", "messaging", "storage", "scheduler"],
+        )
+        .await;
+    let multiple = NamedValue {
+        name: "multiple".into(),
+        value: Typed::Checkbox(true),
+    };
+    let poll = create_poll(
+        &w,
+        &gid,
+        &polls,
+        &owner.id,
+        "Which?",
+        "a, b, c",
+        vec![multiple],
+    )
+    .await;
+    let vote = |who: usize, body: Value| {
+        let (w, polls, voter) = (&w, polls.clone(), members[who].id.clone());
+        async move {
+            w.action(&polls, &voter, "vote", body).await.expect("vote");
+        }
+    };
+    vote(0, json!({"poll": poll, "choices": [0]})).await;
+    vote(1, json!({"poll": poll, "choices": [1]})).await;
+
+    // Each change lands while `results` is between its listing and its end.
+    let changes = [
+        // A new ballot.
+        (2, json!({"poll": poll, "choices": [2]}), [1, 1, 1]),
+        // A ballot changed (same key, same number of ballots).
+        (0, json!({"poll": poll, "choices": [1]}), [0, 2, 1]),
+        // A ballot taken back (its key deleted).
+        (
+            2,
+            json!({"poll": poll, "choices": [2], "toggle": true}),
+            [0, 2, 0],
+        ),
+    ];
+    for (who, body, expected) in changes {
+        let (tx, mut reached) = mpsc::unbounded_channel();
+        let tx = Arc::new(Mutex::new(tx));
+        let hook: BeforeCommit = Arc::new(move |_inst: String| {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let (go, wait) = oneshot::channel::<()>();
+                let _ = tx.lock().await.send(go);
+                let _ = wait.await;
+            })
+        });
+        w.runtime.set_before_commit(Some(hook));
+        let results = w.runtime.invoke(Invocation {
+            installation_id: polls.clone(),
+            actor: Some(owner.id.clone()),
+            call: Call::Action {
+                name: "results".into(),
+                payload: json!({"poll": poll}).to_string(),
+                value: None,
+                message_id: None,
+            },
+            invocation_id: None,
+        });
+        let change = async {
+            let go = reached.recv().await.expect("results paused");
+            w.runtime.set_before_commit(None);
+            vote(who, body.clone()).await;
+            let _ = go.send(());
+        };
+        let (outcome, ()) = tokio::join!(results, change);
+        let outcome = outcome.expect("results");
+        assert_eq!(outcome.attempts, 2, "read again after {body}");
+        let Answer::Action { data, .. } = outcome.answer else {
+            panic!("results answered {:?}", outcome.answer);
+        };
+        let data: Value = serde_json::from_str(&data).expect("JSON");
+        assert_eq!(votes(&data), expected, "after {body}");
+    }
 }

@@ -192,6 +192,10 @@ pub struct LimitArgs {
     /// are written) [default: 20].
     #[arg(long, env = "QUN_REPLAY_RECORDS")]
     pub replay_records: Option<u32>,
+    /// Replay records kept per app over all its installations; an app
+    /// also gets at most 4 new records a second [default: 200].
+    #[arg(long, env = "QUN_REPLAY_RECORDS_PER_APP")]
+    pub replay_records_per_app: Option<u32>,
     /// Hours replay records are kept [default: 168].
     #[arg(long, env = "QUN_REPLAY_RETENTION_HOURS")]
     pub replay_retention_hours: Option<u64>,
@@ -323,6 +327,9 @@ impl LimitArgs {
         // Issue 16.
         if let Some(n) = self.replay_records {
             limits.replay_records = n;
+        }
+        if let Some(n) = self.replay_records_per_app {
+            limits.replay_records_per_app = n;
         }
         if let Some(h) = self.replay_retention_hours {
             limits.replay_retention = std::time::Duration::from_secs(h.saturating_mul(3600));

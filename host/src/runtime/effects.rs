@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
 use crate::store::{
-    AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PaymentError, PaymentRecord,
-    Store, StoreError, Ticked, Timer, WriteTx, kv_snapshot_is_one_statement, now_ms,
+    AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen, PaymentError,
+    PaymentRecord, Store, StoreError, Ticked, Timer, WriteTx, kv_snapshot_is_one_statement, now_ms,
 };
 
 /// A group message (or a private reply) to store on commit.
@@ -432,7 +432,7 @@ fn validate(seen: &KvSnapshot, effects: &Effects) -> Result<(), CommitError> {
         }
     }
     for ((_, read), now) in effects.lists.iter().zip(&seen.lists) {
-        if now != read {
+        if *now != PageSeen::of(read) {
             return Err(CommitError::Conflict);
         }
     }

@@ -52,6 +52,7 @@ pub fn build(limits: &Limits) -> wasmtime::Result<Engine> {
 
     let engine = Engine::new(&config)?;
     start_ticker(&engine);
+    super::executor::nudge_on_arrival(&engine);
     Ok(engine)
 }
 

@@ -744,7 +744,10 @@ impl Runtime {
             return;
         }
         let db = self.store();
-        let keep = self.limits().replay_records;
+        let keep = (
+            self.limits().replay_records,
+            self.limits().replay_records_per_app,
+        );
         let result = async {
             let mut tx = db.begin_write().await?;
             tx.insert_audit(audit).await?;
@@ -815,11 +818,17 @@ impl Runtime {
         let run = async {
             match &app.pre {
                 AppPre::V0_2(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| e.context(Instantiating))?;
                     call_v0_2(instance.qun_app_handler(), &mut store, &ctx, call).await
                 }
                 AppPre::V0_1(pre) => {
-                    let instance = pre.instantiate_async(&mut store).await?;
+                    let instance = pre
+                        .instantiate_async(&mut store)
+                        .await
+                        .map_err(|e| e.context(Instantiating))?;
                     call_v0_1(instance.qun_app_handler(), &mut store, &ctx, call).await
                 }
             }
@@ -832,7 +841,7 @@ impl Runtime {
         drop(permit);
         let result = match result {
             Err(_elapsed) => Err(InvokeError::Timeout(limits.deadline.as_millis())),
-            Ok(Err(trap)) => Err(classify_trap(&trap, memory_exceeded, &limits)),
+            Ok(Err(trap)) => Err(classify_failure(&trap, memory_exceeded, &limits)),
             Ok(Ok(Err(app_error))) => {
                 Err(InvokeError::App(cut_error(app_error, limits.error_bytes)))
             }
@@ -1213,6 +1222,38 @@ fn check_answer(
             Ok((Answer::Response(Response::Post { message }), card))
         }
     }
+}
+
+/// Marks an error of instantiating the app, before any export of it ran.
+#[derive(Debug)]
+struct Instantiating;
+
+impl std::fmt::Display for Instantiating {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("instantiating the app")
+    }
+}
+
+/// Name what stopped an invocation: an instance the host refused to make
+/// under its current limits (no code of the app ran: a host setting, not a
+/// fault of the app, e.g. limits lowered since the version was uploaded and
+/// checked) or what stopped the guest.
+fn classify_failure(
+    error: &wasmtime::Error,
+    memory_exceeded: bool,
+    limits: &crate::limits::Limits,
+) -> InvokeError {
+    if error.downcast_ref::<Instantiating>().is_some()
+        && error.downcast_ref::<Trap>().is_none()
+        && error
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_none()
+    {
+        let mut message = format!("{error:#}");
+        message.truncate(2_000);
+        return InvokeError::Load(LoadError::CannotStart(message));
+    }
+    classify_trap(error, memory_exceeded, limits)
 }
 
 /// Name what stopped the guest.

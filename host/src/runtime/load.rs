@@ -68,6 +68,11 @@ pub enum LoadError {
     /// The host's instance pool stayed full while describing the app (not the app's fault).
     #[error("the host is busy; try the upload again in a moment")]
     HostBusy,
+    /// The app could not be instantiated under this host's limits as they
+    /// are now (e.g. its initial memory is above `--memory-mib`, lowered
+    /// since the upload). Not the app's fault: its health is not charged.
+    #[error("this host cannot start the app under its current limits: {0}")]
+    CannotStart(String),
 }
 
 /// A command or action an app declares.

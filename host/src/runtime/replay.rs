@@ -237,21 +237,32 @@ impl ReplayRecord {
 #[derive(Default)]
 pub(crate) struct Throttle(std::sync::Mutex<HashMap<String, Instant>>);
 
+/// New replay records an app may get per `replay_interval`, over all its
+/// installations (each installation: one).
+const RECORDS_PER_APP_PER_INTERVAL: u32 = 4;
+
 impl Throttle {
-    /// Whether `installation` may have a record now (and note that it has).
-    fn admit(&self, installation: &str, interval: std::time::Duration) -> bool {
+    /// Whether `installation` of `app` may have a record now (and note that
+    /// it has): one per installation per `interval`, and
+    /// [`RECORDS_PER_APP_PER_INTERVAL`] per app (an app failing in many
+    /// groups at once writes a few records a second, not one per group).
+    fn admit(&self, app: &str, installation: &str, interval: std::time::Duration) -> bool {
         let mut last = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let now = Instant::now();
-        if last
-            .get(installation)
-            .is_some_and(|at| now.duration_since(*at) < interval)
-        {
+        let app_key = format!("\0app/{app}");
+        let app_interval = interval / RECORDS_PER_APP_PER_INTERVAL;
+        let recent = |key: &str, within: std::time::Duration| {
+            last.get(key)
+                .is_some_and(|at| now.duration_since(*at) < within)
+        };
+        if recent(installation, interval) || recent(&app_key, app_interval) {
             return false;
         }
         if last.len() > 10_000 {
             last.retain(|_, at| now.duration_since(*at) < interval);
         }
         last.insert(installation.to_string(), now);
+        last.insert(app_key, now);
         true
     }
 }
@@ -269,11 +280,11 @@ impl Runtime {
             return None;
         }
         let recording = tape.take_recording()?;
-        if !self
-            .inner
-            .replays
-            .admit(&run.ident.installation_id, limits.replay_interval)
-        {
+        if !self.inner.replays.admit(
+            &run.ident.app_slug,
+            &run.ident.installation_id,
+            limits.replay_interval,
+        ) {
             return None;
         }
         let record = ReplayRecord::new(run, recording, limits);

@@ -80,8 +80,35 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
 pub struct KvSnapshot {
     /// (version, size of key + value) of each asked key that is set.
     pub keys: HashMap<String, (i64, i64)>,
-    /// (key, version) of each listed range, in the order asked.
-    pub lists: Vec<Vec<(String, i64)>>,
+    /// Each listed range, in the order asked, summarised.
+    pub lists: Vec<PageSeen>,
+}
+
+/// A listed page as a commit compares it: how many rows it has, the newest
+/// version among them and its last key. Every write of a key stores the
+/// installation's commit clock, which only grows, as the key's version; so
+/// a page that gained or changed a row has a newer version, one that lost a
+/// row has fewer rows or (when full) another last key, and an unchanged
+/// page matches: as exact as comparing every row, in one row per page.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PageSeen {
+    /// Rows in the page.
+    pub rows: i64,
+    /// The newest version among them.
+    pub newest: Option<i64>,
+    /// The last key (pages are in key order).
+    pub last: Option<String>,
+}
+
+impl PageSeen {
+    /// The summary of a page read as (key, version) pairs, in key order.
+    pub fn of(page: &[(String, i64)]) -> PageSeen {
+        PageSeen {
+            rows: page.len() as i64,
+            newest: page.iter().map(|(_, version)| *version).max(),
+            last: page.last().map(|(key, _)| key.clone()),
+        }
+    }
 }
 
 /// What [`WriteTx::tick_installation`] read back.
@@ -123,8 +150,10 @@ fn snapshot_statement<'q>(
     let mut bounds = Vec::with_capacity(lists.len());
     for (i, query) in lists.iter().enumerate() {
         let (lower, strict) = list_bound(query);
+        // One row per page (see [`PageSeen`]), whatever its length.
         parts.push(format!(
-            "SELECT * FROM (SELECT CAST({} AS BIGINT) AS q, key, version, CAST(0 AS BIGINT) AS n \
+            "SELECT CAST({} AS BIGINT) AS q, MAX(key) AS key, MAX(version) AS version, \
+             CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT key, version \
              FROM kv WHERE installation_id = $1 AND key {} ${} \
              AND substr(key, 1, CAST(${} AS INTEGER)) = ${} ORDER BY key LIMIT ${}) l{i}",
             first_list + i + 1,
@@ -189,17 +218,23 @@ fn snapshot_chunks<'a>(
 fn snapshot_add(snapshot: &mut KvSnapshot, rows: &[sqlx::any::AnyRow]) -> Result<(), StoreError> {
     for row in rows {
         let q: i64 = row.try_get("q")?;
-        let key: String = row.try_get("key")?;
-        let version: i64 = row.try_get("version")?;
+        let n: i64 = row.try_get("n")?;
         if q == 0 {
-            let n: i64 = row.try_get("n")?;
+            let key: String = row.try_get("key")?;
+            let version: i64 = row.try_get("version")?;
             let size = n + key.len() as i64;
             snapshot.keys.insert(key, (version, size));
         } else {
             let at = usize::try_from(q - 1)
                 .map_err(|_| StoreError::Corrupt(format!("snapshot row tagged {q}")))?;
             match snapshot.lists.get_mut(at) {
-                Some(list) => list.push((key, version)),
+                Some(page) => {
+                    *page = PageSeen {
+                        rows: n,
+                        newest: row.try_get("version")?,
+                        last: row.try_get("key")?,
+                    }
+                }
                 None => return Err(StoreError::Corrupt(format!("snapshot row tagged {q}"))),
             }
         }
@@ -225,7 +260,7 @@ impl Store {
         )
         .bind(installation_id)
         .bind(key)
-        .fetch_optional(self.pool())
+        .fetch_optional(&mut *self.conn().await?)
         .await?;
         row.map(|row| {
             Ok(KvRow {
@@ -243,7 +278,7 @@ impl Store {
         installation_id: &str,
         query: &ListQuery,
     ) -> Result<Vec<KvRow>, StoreError> {
-        list_on(self.pool(), installation_id, query).await
+        list_on(&mut *self.conn().await?, installation_id, query).await
     }
 
     /// A [`KvSnapshot`] read outside a transaction; consistent only when
@@ -257,11 +292,11 @@ impl Store {
     ) -> Result<KvSnapshot, StoreError> {
         let mut snapshot = KvSnapshot {
             keys: HashMap::new(),
-            lists: vec![Vec::new(); lists.len()],
+            lists: vec![PageSeen::default(); lists.len()],
         };
         for (keys, lists, first) in snapshot_chunks(keys, lists) {
             let rows = snapshot_statement(installation_id, keys, lists, first)
-                .fetch_all(self.pool())
+                .fetch_all(&mut *self.conn().await?)
                 .await?;
             snapshot_add(&mut snapshot, &rows)?;
         }
@@ -279,7 +314,7 @@ impl WriteTx {
     ) -> Result<KvSnapshot, StoreError> {
         let mut snapshot = KvSnapshot {
             keys: HashMap::new(),
-            lists: vec![Vec::new(); lists.len()],
+            lists: vec![PageSeen::default(); lists.len()],
         };
         for (keys, lists, first) in snapshot_chunks(keys, lists) {
             let rows = snapshot_statement(installation_id, keys, lists, first)

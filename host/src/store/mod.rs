@@ -10,6 +10,7 @@ mod audit_verify;
 mod audit_window;
 mod cache;
 mod commands;
+mod conns;
 // Issue 16: developer mode.
 mod dev;
 mod elements;
@@ -45,7 +46,7 @@ pub use files::{FileRow, FileUsage, SweepReport};
 pub use forms::{NewForm, StoredForm};
 pub use groups::{Group, Member, Profile, Role};
 pub use installations::{Installation, InstallationChange, InstallationNow};
-pub use kv::{KvRow, KvSnapshot, ListQuery, Ticked, kv_snapshot_is_one_statement};
+pub use kv::{KvRow, KvSnapshot, ListQuery, PageSeen, Ticked, kv_snapshot_is_one_statement};
 pub use ledger::{Balance, LedgerReport};
 pub use logs::{LogLine, LogRow, incident_id};
 pub use messages::{DirectMessage, NewMessage, StoredMessage, card_to_blocks};
@@ -113,13 +114,16 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// The pool's connections for reads and transactions on the hot paths
+    /// (see [`conns`]).
+    conns: Arc<conns::Stash>,
     backend: Backend,
     /// SQLite has one writer at a time; queueing writers here (instead of in
     /// SQLite's busy handler) keeps write transactions short and fair.
     writer: Arc<Mutex<()>>,
     /// SQLite only: connections with `synchronous = FULL`, for transactions
     /// that move money (see [`Store::begin_durable`]).
-    durable: Option<AnyPool>,
+    durable: Option<Arc<conns::Stash>>,
     /// Summaries of read-only invocations not yet written (issue 12 item 1).
     window: Arc<AuditWindow>,
     /// Tokens, members, installations, versions (issue 12 item 2; see
@@ -133,7 +137,7 @@ pub struct Store {
 
 /// A write transaction; commits only through [`WriteTx::commit`].
 pub struct WriteTx {
-    pub(crate) tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub(crate) tx: conns::Conn,
     backend: Backend,
     _writer: Option<OwnedMutexGuard<()>>,
     /// Set when this transaction changes what the cache holds.
@@ -148,7 +152,7 @@ pub struct WriteTx {
 
 impl WriteTx {
     /// Commit everything written through this transaction.
-    pub async fn commit(self) -> Result<(), StoreError> {
+    pub async fn commit(mut self) -> Result<(), StoreError> {
         self.tx.commit().await?;
         if self.invalidates
             && let Some(cache) = &self.cache
@@ -224,12 +228,16 @@ impl Store {
                 let durable = sqlite_pool(2, "PRAGMA synchronous = FULL")
                     .connect_with(options)
                     .await?;
-                (pool, Some(durable))
+                (pool, Some(conns::Stash::new(durable, true)))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
                     .max_connections(32)
                     .acquire_timeout(Duration::from_secs(10))
+                    // sqlx pings every connection it hands out (a round trip
+                    // per statement) and again when it is returned; the ping
+                    // on return is enough to drop a broken one (issue 12).
+                    .test_before_acquire(false)
                     .connect_with(options)
                     .await?;
                 (pool, None)
@@ -248,6 +256,7 @@ impl Store {
         };
         let blobs = default_blobs(url, sqlite_file.as_deref())?;
         let store = Store {
+            conns: conns::Stash::new(pool.clone(), backend == Backend::Sqlite),
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
@@ -308,13 +317,21 @@ impl Store {
         &self.pool
     }
 
+    /// A connection for a statement on a hot path (a read inside an
+    /// invocation): on SQLite taken from, and given back to, the stash
+    /// without sqlx's ping (see [`conns`]).
+    pub(crate) async fn conn(&self) -> Result<conns::Conn, StoreError> {
+        Ok(self.conns.acquire().await?)
+    }
+
     /// Start a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so it can never fail later on a busy snapshot.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         match self.backend {
             Backend::Sqlite => {
                 let guard = self.writer.clone().lock_owned().await;
-                let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = self.conns.acquire().await?;
+                tx.begin(Some("BEGIN IMMEDIATE")).await?;
                 Ok(WriteTx {
                     tx,
                     backend: self.backend,
@@ -326,7 +343,8 @@ impl Store {
                 })
             }
             Backend::Postgres => {
-                let tx = self.pool.begin().await?;
+                let mut tx = self.conns.acquire().await?;
+                tx.begin(None).await?;
                 Ok(WriteTx {
                     tx,
                     backend: self.backend,
@@ -351,7 +369,8 @@ impl Store {
         match (&self.durable, self.backend) {
             (Some(durable), Backend::Sqlite) => {
                 let guard = self.writer.clone().lock_owned().await;
-                let tx = durable.begin_with("BEGIN IMMEDIATE").await?;
+                let mut tx = durable.acquire().await?;
+                tx.begin(Some("BEGIN IMMEDIATE")).await?;
                 Ok(WriteTx {
                     tx,
                     backend: self.backend,
@@ -378,14 +397,12 @@ impl Store {
     /// what a read-only invocation read without taking the writer). Never
     /// commit writes through it; dropping it rolls back.
     pub async fn begin_snapshot(&self) -> Result<WriteTx, StoreError> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin().await?,
-            Backend::Postgres => {
-                self.pool
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
-            }
-        };
+        let mut tx = self.conns.acquire().await?;
+        tx.begin(match self.backend {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+        })
+        .await?;
         Ok(WriteTx {
             tx,
             backend: self.backend,
@@ -424,9 +441,11 @@ impl Store {
     /// Close the pool (waits for connections to be returned).
     pub async fn close(&self) {
         self.cache.close();
+        self.conns.release_all();
         self.pool.close().await;
         if let Some(durable) = &self.durable {
-            durable.close().await;
+            durable.release_all();
+            durable.pool().close().await;
         }
     }
 }
@@ -435,6 +454,9 @@ impl Store {
 fn sqlite_pool(max_connections: u32, synchronous: &'static str) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(max_connections)
+        // No ping (a hop to the connection's thread) before every statement;
+        // sqlx still pings a connection when it is returned (issue 12).
+        .test_before_acquire(false)
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")

@@ -8,12 +8,13 @@ use super::{Store, StoreError, WriteTx};
 use crate::runtime::replay::ReplaySummary;
 
 impl WriteTx {
-    /// Add a record and drop the installation's older ones past `keep`.
+    /// Add a record and drop the installation's older ones past `keep.0`
+    /// and the app's (over all its installations) past `keep.1`.
     pub async fn insert_replay(
         &mut self,
         summary: &ReplaySummary,
         body: &str,
-        keep: u32,
+        keep: (u32, u32),
     ) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO replays (id, app_slug, app_version, installation_id, group_id, incident, \
@@ -40,7 +41,16 @@ impl WriteTx {
               ORDER BY created_at DESC, id DESC LIMIT $2)",
         )
         .bind(&summary.installation_id)
-        .bind(i64::from(keep))
+        .bind(i64::from(keep.0))
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM replays WHERE app_slug = $1 AND id NOT IN \
+             (SELECT id FROM replays WHERE app_slug = $1 \
+              ORDER BY created_at DESC, id DESC LIMIT $2)",
+        )
+        .bind(&summary.app_slug)
+        .bind(i64::from(keep.1))
         .execute(&mut *self.tx)
         .await?;
         Ok(())
