@@ -234,10 +234,10 @@ impl Store {
                 let pool = AnyPoolOptions::new()
                     .max_connections(32)
                     .acquire_timeout(Duration::from_secs(10))
-                    // sqlx pings every connection it hands out (a round trip
-                    // per statement) and again when it is returned; the ping
-                    // on return is enough to drop a broken one (issue 12).
-                    .test_before_acquire(false)
+                    // (sqlx's test before each use stays on here: a server
+                    // restart or a failover kills connections the pool still
+                    // holds, and the test replaces them before anyone meets
+                    // the error; SQLite connections cannot be killed so.)
                     .connect_with(options)
                     .await?;
                 (pool, None)

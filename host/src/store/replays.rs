@@ -35,24 +35,21 @@ impl WriteTx {
         .bind(body)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query(
-            "DELETE FROM replays WHERE installation_id = $1 AND id NOT IN \
-             (SELECT id FROM replays WHERE installation_id = $1 \
-              ORDER BY created_at DESC, id DESC LIMIT $2)",
-        )
-        .bind(&summary.installation_id)
-        .bind(i64::from(keep.0))
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query(
-            "DELETE FROM replays WHERE app_slug = $1 AND id NOT IN \
-             (SELECT id FROM replays WHERE app_slug = $1 \
-              ORDER BY created_at DESC, id DESC LIMIT $2)",
-        )
-        .bind(&summary.app_slug)
-        .bind(i64::from(keep.1))
-        .execute(&mut *self.tx)
-        .await?;
+        // The newest `keep.0` of the installation, `keep.1` of the app.
+        for (column, value, keep) in [
+            ("installation_id", &summary.installation_id, keep.0),
+            ("app_slug", &summary.app_slug, keep.1),
+        ] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM replays WHERE {column} = $1 AND id NOT IN \
+                 (SELECT id FROM replays WHERE {column} = $1 \
+                  ORDER BY created_at DESC, id DESC LIMIT $2)"
+            )))
+            .bind(value)
+            .bind(i64::from(keep))
+            .execute(&mut *self.tx)
+            .await?;
+        }
         Ok(())
     }
 }
