@@ -77,8 +77,8 @@ fn start_ticker(engine: &Engine) {
 /// Guest code runs in slices of at most this length, then yields to the
 /// executor so a busy app never holds up invocations of other apps on the
 /// same thread; when an invocation is waiting for its first turn, the
-/// running ones yield at the next epoch tick instead (measured with
-/// `tests/examples/load_isolation.rs`).
+/// running ones yield at once instead (its arrival advances the epoch; see
+/// `executor::run`; measured with `tests/examples/load_isolation.rs`).
 const SLICE: Duration = Duration::from_millis(2);
 
 /// Stop the guest once the invocation has run `deadline`: wall-clock since

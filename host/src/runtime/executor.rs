@@ -29,8 +29,9 @@ pub fn nudge_on_arrival(engine: &wasmtime::Engine) {
 }
 
 /// Whether an invocation is waiting for its first turn on a guest thread:
-/// running guests then yield at the next epoch tick instead of finishing
-/// their slice (issue 10: another group's call waits at most a tick).
+/// running guests then yield at their next epoch check instead of finishing
+/// their slice (issue 10; its arrival advanced the epoch, see [`run`], so
+/// another group's call does not even wait for the next tick).
 pub fn others_waiting() -> bool {
     FRESH.load(Ordering::Relaxed) > 0
 }
