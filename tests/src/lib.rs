@@ -187,6 +187,26 @@ pub struct World {
 }
 
 impl World {
+    /// A hook that stops every invocation before its commit until released:
+    /// the receiver gets the installation id and a sender; sending on it
+    /// lets that invocation commit. `runtime.set_before_commit(None)`
+    /// removes the hook.
+    pub fn pause_before_commit(
+        &self,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<(String, tokio::sync::oneshot::Sender<()>)> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let hook: qun_host::runtime::BeforeCommit = Arc::new(move |inst: String| {
+            let tx = tx.clone();
+            Box::pin(async move {
+                let (go, wait) = tokio::sync::oneshot::channel();
+                let _ = tx.send((inst, go));
+                let _ = wait.await;
+            })
+        });
+        self.runtime.set_before_commit(Some(hook));
+        rx
+    }
+
     /// A world on `backend` with default limits, or `None` if skipped.
     pub async fn new(backend: Backend) -> Option<World> {
         World::with_limits(backend, Limits::default()).await

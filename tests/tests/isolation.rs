@@ -5,18 +5,15 @@
 //! named error, nothing persisted, the other group's call completing, the
 //! innocent app still enabled.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use qun_host::runtime::BeforeCommit;
 use qun_host::store::{InstallationChange, Role};
 use qun_host::{AppState, InvokeError, Limits, LoadError, Runtime, RuntimeConfig, Store};
 use qun_tests::{Backend, World, backend_tests, unique};
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, mpsc, oneshot};
 use tower::ServiceExt;
 
 backend_tests!(
@@ -87,24 +84,6 @@ fn slow() -> Limits {
     }
 }
 
-/// A hook that stops every invocation before its commit until released:
-/// `reached` receives the installation id, then the test sends on the
-/// returned channel to let it commit.
-fn pause_before_commit(w: &World) -> (mpsc::UnboundedReceiver<(String, oneshot::Sender<()>)>,) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let tx = Arc::new(Mutex::new(tx));
-    let hook: BeforeCommit = Arc::new(move |inst: String| {
-        let tx = tx.clone();
-        Box::pin(async move {
-            let (go, wait) = oneshot::channel();
-            let _ = tx.lock().await.send((inst, go));
-            let _ = wait.await;
-        })
-    });
-    w.runtime.set_before_commit(Some(hook));
-    (rx,)
-}
-
 async fn a_crowded_installation_answers_busy_and_others_still_run(backend: Backend) {
     let limits = Limits {
         installation_concurrency: 1,
@@ -118,7 +97,7 @@ async fn a_crowded_installation_answers_busy_and_others_still_run(backend: Backe
     let (gid, owner, _) = w.group(0).await;
     let probe = w.install(qun_components::PROBE, &gid, &["storage"]).await;
     let other = w.install(qun_components::NOOP, &gid, &[]).await;
-    let (mut reached,) = pause_before_commit(&w);
+    let mut reached = w.pause_before_commit();
 
     let first = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
     let rest = async {
@@ -605,7 +584,7 @@ async fn a_grant_revoked_before_the_commit_drops_the_effects(backend: Backend) {
     let probe = w
         .install(qun_components::PROBE, &gid, &["storage", "messaging"])
         .await;
-    let (mut reached,) = pause_before_commit(&w);
+    let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
     let revoke = async {
         let (inst_id, go) = reached.recv().await.expect("paused before commit");
@@ -658,7 +637,7 @@ async fn an_app_disabled_before_the_commit_drops_the_effects(backend: Backend) {
     };
     let (gid, owner, _) = w.group(0).await;
     let probe = w.install(qun_components::PROBE, &gid, &["messaging"]).await;
-    let (mut reached,) = pause_before_commit(&w);
+    let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
     let disable = async {
         let (inst_id, go) = reached.recv().await.expect("paused before commit");
@@ -692,7 +671,7 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
     let probe = w
         .install(qun_components::PROBE, &gid, &["messaging", "storage"])
         .await;
-    let (mut reached,) = pause_before_commit(&w);
+    let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
     let uninstall = async {
         let (inst_id, go) = reached.recv().await.expect("paused before commit");

@@ -6,12 +6,8 @@
 use qun_blocks::{Block, NamedValue, Value as Typed};
 use qun_host::runtime::{Call, Invocation};
 use qun_host::{Answer, InvokeError};
-use std::sync::Arc;
-
-use qun_host::runtime::BeforeCommit;
 use qun_tests::{Backend, World, app_error, backend_tests};
 use serde_json::{Value, json};
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 backend_tests!(
     a_poll_is_created_voted_revoted_and_closed,
@@ -103,6 +99,16 @@ async fn buttons(w: &World, gid: &str, id: i64) -> Vec<String> {
         .collect()
 }
 
+/// The polls app in `gid`, with the capabilities it asks for.
+async fn install_polls(w: &World, gid: &str) -> String {
+    w.install(
+        qun_tests::polls(),
+        gid,
+        &["membership", "messaging", "storage", "scheduler"],
+    )
+    .await
+}
+
 fn votes(results: &Value) -> Vec<u64> {
     results["options"]
         .as_array()
@@ -117,13 +123,7 @@ async fn a_poll_is_created_voted_revoted_and_closed(backend: Backend) {
         return;
     };
     let (gid, owner, members) = w.group(4).await;
-    let polls = w
-        .install(
-            qun_tests::polls(),
-            &gid,
-            &["membership", "messaging", "storage", "scheduler"],
-        )
-        .await;
+    let polls = install_polls(&w, &gid).await;
     let creator = &members[3];
 
     let poll = create_poll(
@@ -270,13 +270,7 @@ async fn anonymous_polls_reveal_no_voter(backend: Backend) {
         return;
     };
     let (gid, owner, members) = w.group(3).await;
-    let polls = w
-        .install(
-            qun_tests::polls(),
-            &gid,
-            &["membership", "messaging", "storage", "scheduler"],
-        )
-        .await;
+    let polls = install_polls(&w, &gid).await;
     let anonymous = NamedValue {
         name: "anonymous".into(),
         value: Typed::Checkbox(true),
@@ -335,13 +329,7 @@ async fn a_hundred_members_vote_at_once_and_every_ballot_counts(backend: Backend
         return;
     };
     let (gid, owner, members) = w.group(100).await;
-    let polls = w
-        .install(
-            qun_tests::polls(),
-            &gid,
-            &["membership", "messaging", "storage", "scheduler"],
-        )
-        .await;
+    let polls = install_polls(&w, &gid).await;
     let poll = create_poll(
         &w,
         &gid,
@@ -416,13 +404,7 @@ async fn the_closing_timer_closes_the_poll_and_posts_results(backend: Backend) {
         return;
     };
     let (gid, owner, members) = w.group(1).await;
-    let polls = w
-        .install(
-            qun_tests::polls(),
-            &gid,
-            &["membership", "messaging", "storage", "scheduler"],
-        )
-        .await;
+    let polls = install_polls(&w, &gid).await;
     let closes = NamedValue {
         name: "closes".into(),
         value: Typed::DateTime(qun_host::store::now_ms() + 2 * 3_600_000),
@@ -490,13 +472,7 @@ async fn results_read_while_ballots_change_are_read_again(backend: Backend) {
         return;
     };
     let (gid, owner, members) = w.group(3).await;
-    let polls = w
-        .install(
-            qun_tests::polls(),
-            &gid,
-            &["membership", "messaging", "storage", "scheduler"],
-        )
-        .await;
+    let polls = install_polls(&w, &gid).await;
     let multiple = NamedValue {
         name: "multiple".into(),
         value: Typed::Checkbox(true),
@@ -534,17 +510,7 @@ async fn results_read_while_ballots_change_are_read_again(backend: Backend) {
         ),
     ];
     for (who, body, expected) in changes {
-        let (tx, mut reached) = mpsc::unbounded_channel();
-        let tx = Arc::new(Mutex::new(tx));
-        let hook: BeforeCommit = Arc::new(move |_inst: String| {
-            let tx = tx.clone();
-            Box::pin(async move {
-                let (go, wait) = oneshot::channel::<()>();
-                let _ = tx.lock().await.send(go);
-                let _ = wait.await;
-            })
-        });
-        w.runtime.set_before_commit(Some(hook));
+        let mut reached = w.pause_before_commit();
         let results = w.runtime.invoke(Invocation {
             installation_id: polls.clone(),
             actor: Some(owner.id.clone()),
@@ -557,7 +523,7 @@ async fn results_read_while_ballots_change_are_read_again(backend: Backend) {
             invocation_id: None,
         });
         let change = async {
-            let go = reached.recv().await.expect("results paused");
+            let (_, go) = reached.recv().await.expect("results paused");
             w.runtime.set_before_commit(None);
             vote(who, body.clone()).await;
             let _ = go.send(());
