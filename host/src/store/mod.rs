@@ -28,6 +28,7 @@ mod outbox;
 pub mod payments;
 // Issue 16: rollouts.
 pub mod rollouts;
+mod sqlite_sync;
 // Issue 13 (contract 0.2, HTTP side).
 mod timeline;
 mod timers;
@@ -220,6 +221,19 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
         let options = AnyConnectOptions::from_str(url)?;
+        let sqlite_file = match backend {
+            Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                .ok()
+                .filter(|o| o.get_filename() != std::path::Path::new(":memory:"))
+                .map(|o| o.get_filename().to_path_buf()),
+            Backend::Postgres => None,
+        };
+        // On a SQLite file the hot paths' connections run their statements
+        // on the calling thread (`sqlite_sync`); the pools serve the rest.
+        let stash = |pool: &AnyPool, synchronous: &'static str, max: usize| match &sqlite_file {
+            Some(path) => conns::Stash::sqlite_file(pool.clone(), path.clone(), synchronous, max),
+            None => conns::Stash::new(pool.clone(), backend == Backend::Sqlite),
+        };
         let (pool, durable) = match backend {
             Backend::Sqlite => {
                 let pool = sqlite_pool(16, "PRAGMA synchronous = NORMAL")
@@ -228,7 +242,8 @@ impl Store {
                 let durable = sqlite_pool(2, "PRAGMA synchronous = FULL")
                     .connect_with(options)
                     .await?;
-                (pool, Some(conns::Stash::new(durable, true)))
+                let durable = stash(&durable, "FULL", 2);
+                (pool, Some(durable))
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -243,20 +258,13 @@ impl Store {
                 (pool, None)
             }
         };
-        let sqlite_file = match backend {
-            Backend::Sqlite => sqlx::sqlite::SqliteConnectOptions::from_str(url)
-                .ok()
-                .filter(|o| o.get_filename() != std::path::Path::new(":memory:"))
-                .map(|o| o.get_filename().to_path_buf()),
-            Backend::Postgres => None,
-        };
         let cache = match backend {
             Backend::Sqlite => cache::Cache::sqlite(sqlite_file.as_deref()),
             Backend::Postgres => cache::Cache::postgres(),
         };
         let blobs = default_blobs(url, sqlite_file.as_deref())?;
         let store = Store {
-            conns: conns::Stash::new(pool.clone(), backend == Backend::Sqlite),
+            conns: stash(&pool, "NORMAL", 16),
             pool,
             backend,
             writer: Arc::new(Mutex::new(())),
