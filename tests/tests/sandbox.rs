@@ -204,6 +204,19 @@ async fn instance_memory_does_not_survive_an_invocation(backend: Backend) {
             "every invocation gets a fresh instance"
         );
     }
+    // Memory grown and dirtied by one instance is zero for the next ones in
+    // the slot, past the part the host keeps resident between instances too.
+    for _ in 0..3 {
+        let answer = w
+            .action(&app, &owner.id, "grown", json!({}))
+            .await
+            .expect("grown");
+        assert_eq!(
+            answer["zero"],
+            json!(true),
+            "memory another instance wrote came back unzeroed"
+        );
+    }
 }
 
 async fn oversized_payloads_and_answers_are_refused(backend: Backend) {
