@@ -48,10 +48,13 @@ async fn list_on<'e, E: Executor<'e, Database = Any>>(
 ) -> Result<Vec<KvRow>, StoreError> {
     // `key >= prefix` lets the primary key index do the range; `substr` keeps
     // only keys that really start with the prefix (no LIKE escaping needed).
+    // `LIMIT CAST($5 …)`: SQLite (3.51) re-prepares a statement whose
+    // `LIMIT` is a bare parameter every time that parameter is bound again
+    // (its plan may depend on the value); behind a cast it does not.
     let (lower, strict) = list_bound(query);
     let sql = format!(
         "SELECT key, value, version FROM kv WHERE installation_id = $1 AND key {} $2 \
-         AND substr(key, 1, CAST($3 AS INTEGER)) = $4 ORDER BY key LIMIT $5",
+         AND substr(key, 1, CAST($3 AS INTEGER)) = $4 ORDER BY key LIMIT CAST($5 AS INTEGER)",
         if strict { ">" } else { ">=" }
     );
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -155,7 +158,7 @@ fn snapshot_statement<'q>(
             "SELECT CAST({} AS BIGINT) AS q, MAX(key) AS key, MAX(version) AS version, \
              CAST(COUNT(*) AS BIGINT) AS n FROM (SELECT key, version \
              FROM kv WHERE installation_id = $1 AND key {} ${} \
-             AND substr(key, 1, CAST(${} AS INTEGER)) = ${} ORDER BY key LIMIT ${}) l{i}",
+             AND substr(key, 1, CAST(${} AS INTEGER)) = ${} ORDER BY key LIMIT CAST(${} AS INTEGER)) l{i}",
             first_list + i + 1,
             if strict { ">" } else { ">=" },
             n + 1,
