@@ -14,6 +14,9 @@
 //! statements, binds and row decoding are the same on both paths: the SQL is
 //! not written twice. Binding and rows follow sqlx-sqlite exactly
 //! (`$N`/`?N` parameters by number, values typed by their storage class).
+//! The `Any` types' fields used here are public but outside sqlx's semver
+//! promise: `Cargo.lock` pins sqlx 0.9.0, and the tests below (and every
+//! store test on SQLite) fail if an upgrade moves them.
 //!
 //! A statement never waits for a lock while it holds the thread: on a file
 //! only this process writes, the store's writer mutex already queues
