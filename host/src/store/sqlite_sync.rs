@@ -112,6 +112,17 @@ impl SyncConn {
         }
     }
 
+    /// Run an sqlx query (its SQL and arguments) as [`SyncConn::run`] does.
+    fn run_query<'q, E: Execute<'q, Any>>(
+        &mut self,
+        mut query: E,
+        limit: Option<usize>,
+    ) -> Result<Vec<Either<AnyQueryResult, AnyRow>>, sqlx::Error> {
+        let args = query.take_arguments().map_err(sqlx::Error::Encode)?;
+        let sql: SqlStr = query.sql();
+        self.run(sql.as_str(), args, limit)
+    }
+
     /// Run `query` to the end: its rows, then what it changed.
     fn run(
         &mut self,
@@ -128,27 +139,25 @@ impl SyncConn {
         if sql.trim_end().trim_end_matches(';').contains(';') {
             let mut batch = rusqlite::Batch::new(&self.conn, sql);
             while let Some(mut statement) = batch.next().map_err(error)? {
-                let changes = run_statement(&self.conn, &mut statement, &values, limit, &mut out)?;
-                out.push(Either::Left(changes));
+                run_statement(&self.conn, &mut statement, &values, limit, &mut out)?;
             }
         } else {
             let mut statement = self.conn.prepare_cached(sql).map_err(error)?;
-            let changes = run_statement(&self.conn, &mut statement, &values, limit, &mut out)?;
-            out.push(Either::Left(changes));
+            run_statement(&self.conn, &mut statement, &values, limit, &mut out)?;
         }
         Ok(out)
     }
 }
 
 /// Bind `values` (as sqlx-sqlite does: `$N` and `?N` by number, bare `?` in
-/// order) and step through the rows.
+/// order), step through the rows into `out`, then what the statement changed.
 fn run_statement(
     conn: &rusqlite::Connection,
     statement: &mut rusqlite::Statement<'_>,
     values: &[AnyValueKind],
     limit: Option<usize>,
     out: &mut Vec<Either<AnyQueryResult, AnyRow>>,
-) -> Result<AnyQueryResult, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let mut positional = 0;
     for param in 1..=statement.parameter_count() {
         let n = match statement.parameter_name(param) {
@@ -210,14 +219,15 @@ fn run_statement(
     // Dropping the rows resets the statement, so one stopped early (a
     // limit) holds no read snapshot.
     drop(rows);
-    Ok(AnyQueryResult {
+    out.push(Either::Left(AnyQueryResult {
         rows_affected: if statement.readonly() {
             0
         } else {
             conn.changes()
         },
         last_insert_id: None,
-    })
+    }));
+    Ok(())
 }
 
 /// An `Any` value as sqlx-sqlite maps it: by the value's storage class.
@@ -326,20 +336,13 @@ impl<'c> Executor<'c> for &'c mut SyncConn {
 
     fn fetch_many<'e, 'q: 'e, E>(
         self,
-        mut query: E,
+        query: E,
     ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let results = match query.take_arguments() {
-            Ok(args) => {
-                let sql: SqlStr = query.sql();
-                self.run(sql.as_str(), args, None)
-            }
-            Err(e) => Err(sqlx::Error::Encode(e)),
-        };
-        match results {
+        match self.run_query(query, None) {
             Ok(items) => futures::stream::iter(items.into_iter().map(Ok)).boxed(),
             Err(e) => futures::stream::once(async move { Err(e) }).boxed(),
         }
@@ -347,24 +350,18 @@ impl<'c> Executor<'c> for &'c mut SyncConn {
 
     fn fetch_optional<'e, 'q: 'e, E>(
         self,
-        mut query: E,
+        query: E,
     ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
     where
         'c: 'e,
         E: 'q + Execute<'q, Any>,
     {
-        let result = match query.take_arguments() {
-            Ok(args) => {
-                let sql: SqlStr = query.sql();
-                self.run(sql.as_str(), args, Some(1)).map(|items| {
-                    items.into_iter().find_map(|item| match item {
-                        Either::Right(row) => Some(row),
-                        Either::Left(_) => None,
-                    })
-                })
-            }
-            Err(e) => Err(sqlx::Error::Encode(e)),
-        };
+        let result = self.run_query(query, Some(1)).map(|items| {
+            items.into_iter().find_map(|item| match item {
+                Either::Right(row) => Some(row),
+                Either::Left(_) => None,
+            })
+        });
         futures::future::ready(result).boxed()
     }
 
