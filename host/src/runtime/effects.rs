@@ -242,12 +242,12 @@ pub async fn commit(
         return Ok(Committed::default());
     }
     // Refunds move money: their commit must survive power loss.
+    let lock = format!("installation:{inst}");
     let mut tx = if effects.refunds.is_empty() {
-        db.begin_write().await?
+        db.begin_write_locked(&lock).await?
     } else {
-        db.begin_durable().await?
+        db.begin_durable_locked(&lock).await?
     };
-    tx.lock(&format!("installation:{inst}")).await?;
 
     if let Some(event) = effects.delivers
         && !tx.mark_delivered(event).await?

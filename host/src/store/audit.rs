@@ -263,6 +263,62 @@ impl ChainHeads {
     }
 }
 
+/// The columns an audit row is inserted with, in the order [`bind_rows`]
+/// binds them.
+const INSERT_COLUMNS: &str = "at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash, chain, seq";
+
+/// `rows` numbered from `after + 1`, each with its hash.
+fn number<'a>(
+    after: i64,
+    rows: &[&'a AuditRecord],
+    hashes: &'a [String],
+) -> Vec<(i64, &'a AuditRecord, &'a String)> {
+    rows.iter()
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, (r, hash))| (after + 1 + i as i64, *r, hash))
+        .collect()
+}
+
+/// `($first, …), (…)`: `rows` tuples of the 13 inserted columns, numbered
+/// from `$first`.
+fn placeholders(rows: usize, first: usize) -> String {
+    (0..rows)
+        .map(|i| {
+            let marks: Vec<String> = (0..13)
+                .map(|c| format!("${}", first + i * 13 + c))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Bind the columns of `rows` (see [`INSERT_COLUMNS`]).
+fn bind_rows<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    chain: &'q str,
+    rows: &[(i64, &'q AuditRecord, &'q String)],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for (seq, r, hash) in rows {
+        query = query
+            .bind(r.at)
+            .bind(&r.installation_id)
+            .bind(&r.app_slug)
+            .bind(&r.app_version)
+            .bind(&r.group_id)
+            .bind(&r.actor)
+            .bind(&r.action)
+            .bind(&r.outcome)
+            .bind(&r.detail)
+            .bind(r.duration_us)
+            .bind(*hash)
+            .bind(chain)
+            .bind(*seq);
+    }
+    query
+}
+
 impl WriteTx {
     /// Append audit rows, each to its own chain (see [`AuditRecord::chain`]).
     /// Call it last in a transaction: on PostgreSQL it row-locks the head of
@@ -291,21 +347,58 @@ impl WriteTx {
             };
             let hint = self.heads.as_ref().and_then(|h| h.get(&chain));
             let mut linked = None;
+            // Rows already inserted (PostgreSQL, with the head's move).
+            let mut inserted = 0;
             if let Some((seq, head)) = hint {
                 let hashes = link(seq, head.clone());
                 let last = seq + rows.len() as i64;
-                let moved = sqlx::query(
-                    "UPDATE audit_chains SET seq = $2, head = $3 WHERE chain = $1 AND seq = $4 AND head = $5",
-                )
-                .bind(&chain)
-                .bind(last)
-                .bind(hashes.last().cloned().unwrap_or_default())
-                .bind(seq)
-                .bind(&head)
-                .execute(&mut *self.tx)
-                .await?;
-                if moved.rows_affected() == 1 {
+                let new_head = hashes.last().cloned().unwrap_or_default();
+                let numbered = number(seq, &rows, &hashes);
+                let moved = if self.backend == super::Backend::Postgres
+                    && rows.len() <= ROWS_PER_INSERT
+                {
+                    // One round trip: the rows go in (in `seq` order, the
+                    // 13th column) only if the head moved.
+                    let sql = format!(
+                        "WITH moved AS (UPDATE audit_chains SET seq = $2, head = $3 \
+                         WHERE chain = $1 AND seq = $4 AND head = $5 RETURNING chain) \
+                         INSERT INTO audit ({INSERT_COLUMNS}) SELECT * FROM (VALUES {}) AS v \
+                         WHERE EXISTS (SELECT 1 FROM moved) ORDER BY 13",
+                        placeholders(rows.len(), 6)
+                    );
+                    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .persistent(rows.len() <= 4)
+                        .bind(&chain)
+                        .bind(last)
+                        .bind(new_head)
+                        .bind(seq)
+                        .bind(&head);
+                    let done = bind_rows(query, &chain, &numbered)
+                        .execute(&mut *self.tx)
+                        .await?;
+                    inserted = done.rows_affected() as usize;
+                    inserted == rows.len()
+                } else {
+                    sqlx::query(
+                        "UPDATE audit_chains SET seq = $2, head = $3 WHERE chain = $1 AND seq = $4 AND head = $5",
+                    )
+                    .bind(&chain)
+                    .bind(last)
+                    .bind(new_head)
+                    .bind(seq)
+                    .bind(&head)
+                    .execute(&mut *self.tx)
+                    .await?
+                    .rows_affected()
+                        == 1
+                };
+                if moved {
                     linked = Some((seq, hashes));
+                } else if inserted != 0 {
+                    return Err(StoreError::Corrupt(format!(
+                        "audit chain {chain}: {inserted} of {} rows were inserted",
+                        rows.len()
+                    )));
                 }
             }
             let (first, hashes) = match linked {
@@ -322,42 +415,18 @@ impl WriteTx {
                     (seq, hashes)
                 }
             };
-            let numbered: Vec<(i64, &AuditRecord, &String)> = rows
-                .iter()
-                .zip(&hashes)
-                .enumerate()
-                .map(|(i, (r, hash))| (first + 1 + i as i64, *r, hash))
-                .collect();
-            for batch in numbered.chunks(ROWS_PER_INSERT) {
-                let values: Vec<String> = (0..batch.len())
-                    .map(|i| {
-                        let marks: Vec<String> =
-                            (1..=13).map(|c| format!("${}", i * 13 + c)).collect();
-                        format!("({})", marks.join(", "))
-                    })
-                    .collect();
-                let sql = format!(
-                    "INSERT INTO audit (at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash, chain, seq) VALUES {}",
-                    values.join(", ")
-                );
-                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 4);
-                for (seq, r, hash) in batch {
-                    query = query
-                        .bind(r.at)
-                        .bind(&r.installation_id)
-                        .bind(&r.app_slug)
-                        .bind(&r.app_version)
-                        .bind(&r.group_id)
-                        .bind(&r.actor)
-                        .bind(&r.action)
-                        .bind(&r.outcome)
-                        .bind(&r.detail)
-                        .bind(r.duration_us)
-                        .bind(*hash)
-                        .bind(&chain)
-                        .bind(*seq);
+            if inserted == 0 {
+                let numbered = number(first, &rows, &hashes);
+                for batch in numbered.chunks(ROWS_PER_INSERT) {
+                    let sql = format!(
+                        "INSERT INTO audit ({INSERT_COLUMNS}) VALUES {}",
+                        placeholders(batch.len(), 1)
+                    );
+                    let query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 4);
+                    bind_rows(query, &chain, batch)
+                        .execute(&mut *self.tx)
+                        .await?;
                 }
-                query.execute(&mut *self.tx).await?;
             }
             if let Some(last) = hashes.last() {
                 self.moved_heads
@@ -443,7 +512,7 @@ impl Store {
         };
         binds.push(Bind::Int(i64::from(query.limit)));
         let sql = format!(
-            "SELECT {COLUMNS} FROM audit {filter} ORDER BY id DESC LIMIT ${}",
+            "SELECT {COLUMNS} FROM audit {filter} ORDER BY id DESC LIMIT CAST(${} AS BIGINT)",
             binds.len()
         );
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

@@ -79,7 +79,7 @@ impl Store {
         let mut after = i64::MIN;
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM audit WHERE chain IS NULL AND id > $1 ORDER BY id LIMIT $2"
+                "SELECT {COLUMNS} FROM audit WHERE chain IS NULL AND id > $1 ORDER BY id LIMIT CAST($2 AS BIGINT)"
             )))
             .bind(after)
             .bind(PAGE)
@@ -127,7 +127,7 @@ impl Store {
         loop {
             let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {COLUMNS} FROM audit WHERE chain IS NOT NULL \
-                 AND (chain > $1 OR (chain = $1 AND seq > $2)) ORDER BY chain, seq LIMIT $3"
+                 AND (chain > $1 OR (chain = $1 AND seq > $2)) ORDER BY chain, seq LIMIT CAST($3 AS BIGINT)"
             )))
             .bind(&after_chain)
             .bind(after_seq)
@@ -229,7 +229,7 @@ impl Store {
             let rows = sqlx::query(
                 "SELECT n.id, n.at, n.chain, n.seq, n.head, n.hash, a.id AS row_id, a.hash AS row_hash \
                  FROM audit_anchors n LEFT JOIN audit a ON a.chain = n.chain AND a.seq = n.seq \
-                 WHERE n.id > $1 ORDER BY n.id LIMIT $2",
+                 WHERE n.id > $1 ORDER BY n.id LIMIT CAST($2 AS BIGINT)",
             )
             .bind(after)
             .bind(PAGE)

@@ -17,15 +17,35 @@
 //! came: a conflict, an error, a cancelled future, even one cancelled while
 //! its `BEGIN` was on the way) has its rollback queued first; the
 //! connection's thread runs commands in order, so whoever takes it next
-//! starts after the rollback. On PostgreSQL nothing is stacked: its
-//! connections go back to the pool, which tests them.
+//! starts after the rollback.
+//!
+//! **PostgreSQL** connections are stacked too. The pool would ping each one
+//! when it is returned and again when it is taken (two round trips that are
+//! not statements: two of the three round trips of a one-statement read). What
+//! the pings are for is covered here instead:
+//! - a transaction dropped without a commit is rolled back at once (sqlx's
+//!   `start_rollback` queues it; a task sends it and waits for it before
+//!   the connection is stacked again, so its locks are not held until the
+//!   connection's next use), and a statement whose future was dropped
+//!   half-way is finished before the next one (sqlx-postgres waits for the
+//!   server's `ReadyForQuery` before every statement);
+//! - a connection whose statement failed on the link itself (I/O, protocol,
+//!   TLS, or the server ending the session) is closed, never stacked; so is
+//!   one whose `BEGIN` never completed (sqlx cannot queue a rollback for it);
+//! - a connection idle in the stack for more than [`IDLE_TEST`] is pinged
+//!   before it is used (a server restart or a failover while nobody used
+//!   it costs nobody an error); the stack is at most [`PG_STASH`] deep, and
+//!   at most that many connections are out through it, so the pool keeps
+//!   connections for everyone else.
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use futures::{FutureExt, StreamExt, TryFutureExt, TryStreamExt};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Database, Either, Execute, Executor, SqlSafeStr};
 use sqlx_core::any::{AnyQueryResult, AnyRow, AnyStatement, AnyTypeInfo};
@@ -40,22 +60,40 @@ type Manager = <Any as Database>::TransactionManager;
 /// sqlx's default wait for a pooled connection.
 const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// A stacked connection idle longer than this is pinged before it is used.
+pub(crate) const IDLE_TEST: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// PostgreSQL: at most this many of the pool's connections are out through
+/// the stash at once (the pool has more, for everything else).
+pub(crate) const PG_STASH: usize = 24;
+
 /// One connection of a [`Stash`]: statements go through it as through any
 /// sqlx executor (`&mut *conn`).
 #[derive(Debug)]
 pub(crate) enum Link {
     /// One of the pool's connections (sqlx).
-    Pool(PoolConnection<Any>),
+    Pool(Pooled),
     /// A SQLite connection run on the calling thread.
     Sync(SyncConn),
 }
 
-/// Idle connections taken from a pool (or opened here) and kept out of it.
+/// One of the pool's connections, and whether its link failed.
+#[derive(Debug)]
+pub(crate) struct Pooled {
+    conn: PoolConnection<Any>,
+    /// A statement failed on the link itself: close it, never stack it.
+    broken: bool,
+}
+
+/// Idle connections taken from a pool (or opened here) and kept out of it,
+/// each with the time it was put back.
 pub(crate) struct Stash {
     pool: AnyPool,
-    idle: Mutex<Vec<Link>>,
-    /// Whether connections are kept here (SQLite) or go back to the pool.
+    idle: Mutex<Vec<(Link, Instant)>>,
+    /// Whether connections are kept here or go back to the pool.
     keep: bool,
+    /// PostgreSQL: a connection whose `BEGIN` never completed is closed.
+    postgres: bool,
     /// A SQLite file: its connections are opened here, run on the calling
     /// thread, with this `synchronous` setting; `permits` bounds them.
     file: Option<(PathBuf, &'static str)>,
@@ -70,18 +108,32 @@ pub(crate) struct Conn {
     /// in sqlx's own `Transaction`, set before the `BEGIN` is awaited, so a
     /// future dropped while it is on its way still rolls it back.
     open: bool,
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
 }
 
 impl Stash {
-    /// Connections of `pool`; `keep`: stack them instead of returning them.
-    pub(crate) fn new(pool: AnyPool, keep: bool) -> Arc<Stash> {
+    /// Connections of an in-memory SQLite `pool`, stacked here.
+    pub(crate) fn sqlite_memory(pool: AnyPool) -> Arc<Stash> {
         Arc::new(Stash {
             pool,
             idle: Mutex::new(Vec::new()),
-            keep,
+            keep: true,
+            postgres: false,
             file: None,
             permits: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+        })
+    }
+
+    /// Up to `max` connections of the PostgreSQL `pool` at once, stacked
+    /// here without the pool's pings (see the module's documentation).
+    pub(crate) fn postgres(pool: AnyPool, max: usize) -> Arc<Stash> {
+        Arc::new(Stash {
+            pool,
+            idle: Mutex::new(Vec::new()),
+            keep: true,
+            postgres: true,
+            file: None,
+            permits: Arc::new(Semaphore::new(max)),
         })
     }
 
@@ -98,6 +150,7 @@ impl Stash {
             pool,
             idle: Mutex::new(Vec::new()),
             keep: true,
+            postgres: false,
             file: Some((path, synchronous)),
             permits: Arc::new(Semaphore::new(max)),
         })
@@ -105,28 +158,62 @@ impl Stash {
 
     /// An idle connection, or a new one.
     pub(crate) async fn acquire(self: &Arc<Self>) -> Result<Conn, sqlx::Error> {
-        let permit = match &self.file {
+        let permit = match self.file.is_some() || self.postgres {
             // As long as the pool would wait for a connection.
-            Some(_) => Some(
+            true => Some(
                 tokio::time::timeout(ACQUIRE_TIMEOUT, self.permits.clone().acquire_owned())
                     .await
                     .map_err(|_| sqlx::Error::PoolTimedOut)?
                     .map_err(|_| sqlx::Error::PoolClosed)?,
             ),
-            None => None,
+            false => None,
         };
-        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let link = match (idle, &self.file) {
+        let mut link = None;
+        while let Some((idle, since)) = self.pop() {
+            match idle {
+                // The link may have died while nobody used it.
+                Link::Pool(mut pooled) if since.elapsed() > IDLE_TEST => {
+                    use sqlx::Connection;
+                    if pooled.conn.ping().await.is_ok() {
+                        link = Some(Link::Pool(pooled));
+                        break;
+                    }
+                    pooled.conn.close_on_drop();
+                }
+                idle => {
+                    link = Some(idle);
+                    break;
+                }
+            }
+        }
+        let link = match (link, &self.file) {
             (Some(link), _) => link,
             (None, Some((path, synchronous))) => Link::Sync(SyncConn::open(path, synchronous)?),
-            (None, None) => Link::Pool(self.pool.acquire().await?),
+            (None, None) => Link::Pool(Pooled {
+                conn: self.pool.acquire().await?,
+                broken: false,
+            }),
         };
         Ok(Conn {
             link: Some(link),
             home: self.clone(),
             open: false,
-            _permit: permit,
+            permit,
         })
+    }
+
+    /// An idle connection back on the stack (unless the stash is closing).
+    fn put_back(&self, link: Link) {
+        if !self.pool.is_closed() && !self.permits.is_closed() {
+            self.idle
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((link, Instant::now()));
+        }
+    }
+
+    fn pop(&self) -> Option<(Link, Instant)> {
+        self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop()
     }
 
     /// Hand every idle connection back to the pool (before closing it: the
@@ -150,9 +237,9 @@ impl Drop for Stash {
         // tokio runtime and panics without one; with no runtime left (a store
         // dropped after its runtime) the process is ending: let them go.
         let runtime = tokio::runtime::Handle::try_current().is_ok();
-        for link in idle {
+        for (link, _) in idle {
             match link {
-                Link::Pool(conn) if !runtime => std::mem::forget(conn),
+                Link::Pool(pooled) if !runtime => std::mem::forget(pooled.conn),
                 other => drop(other),
             }
         }
@@ -162,21 +249,34 @@ impl Drop for Stash {
 impl Conn {
     /// Start a transaction with `statement` (e.g. `BEGIN IMMEDIATE`), or the
     /// backend's default when `None`.
-    pub(crate) async fn begin(
-        &mut self,
-        statement: Option<&'static str>,
-    ) -> Result<(), sqlx::Error> {
+    /// On PostgreSQL `statement` may go on with more statements (`BEGIN;
+    /// SELECT pg_advisory_xact_lock(…)`): one round trip for all of them.
+    pub(crate) async fn begin(&mut self, statement: Option<SqlStr>) -> Result<(), sqlx::Error> {
         self.open = true;
         match &mut **self {
-            Link::Pool(conn) => Manager::begin(conn, statement.map(SqlSafeStr::into_sql_str)).await,
-            Link::Sync(conn) => conn.begin(statement.unwrap_or("BEGIN")).await,
+            Link::Pool(pooled) => {
+                let begun = Manager::begin(&mut pooled.conn, statement).await;
+                if let Err(e) = &begun {
+                    pooled.broken |= lost(e);
+                }
+                begun
+            }
+            Link::Sync(conn) => {
+                let statement = statement.unwrap_or_else(|| "BEGIN".into_sql_str());
+                conn.begin(statement.as_str()).await
+            }
         }
     }
 
     /// Commit the transaction started with [`Conn::begin`].
     pub(crate) async fn commit(&mut self) -> Result<(), sqlx::Error> {
         match &mut **self {
-            Link::Pool(conn) => Manager::commit(conn).await?,
+            Link::Pool(pooled) => {
+                if let Err(e) = Manager::commit(&mut pooled.conn).await {
+                    pooled.broken |= lost(&e);
+                    return Err(e);
+                }
+            }
             Link::Sync(conn) => conn.commit()?,
         }
         self.open = false;
@@ -207,26 +307,57 @@ impl Drop for Conn {
         let Some(mut link) = self.link.take() else {
             return;
         };
+        let mut keep = self.home.keep;
+        let mut flush = false;
         match &mut link {
-            Link::Pool(conn) => {
-                if self.open || Manager::get_transaction_depth(conn) > 0 {
+            Link::Pool(pooled) => {
+                let depth = Manager::get_transaction_depth(&pooled.conn);
+                if self.home.postgres && self.open && depth == 0 {
+                    // A `BEGIN` sent but never completed: sqlx has no
+                    // transaction to roll back, the server may have one.
+                    pooled.broken = true;
+                } else if self.open || depth > 0 {
                     // Queued on the connection's own thread, ahead of whatever
-                    // the next user sends (PostgreSQL: sent with the pool's
-                    // test); a rollback with no transaction open there is a
-                    // no-op.
-                    Manager::start_rollback(conn);
+                    // the next user sends; a rollback with no transaction
+                    // open there is a no-op. PostgreSQL sends it only with
+                    // the next statement: it is sent now (below), or the
+                    // transaction's locks would wait for the next user.
+                    Manager::start_rollback(&mut pooled.conn);
+                    flush = self.home.postgres;
+                }
+                if pooled.broken {
+                    pooled.conn.close_on_drop();
+                    keep = false;
                 }
             }
             // Here and now: the next user finds no transaction.
             Link::Sync(conn) => conn.rollback(),
         }
-        if self.home.keep && !self.home.pool.is_closed() && !self.home.permits.is_closed() {
-            self.home
-                .idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(link);
+        if !keep {
+            return;
         }
+        if flush {
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                // No runtime left: the process is ending; the server rolls
+                // back when the connection closes.
+                return;
+            };
+            let home = self.home.clone();
+            let permit = self.permit.take();
+            runtime.spawn(async move {
+                if let Link::Pool(mut pooled) = link {
+                    use sqlx::Connection;
+                    // Sends the queued rollback and waits for it.
+                    match pooled.conn.ping().await {
+                        Ok(()) => home.put_back(Link::Pool(pooled)),
+                        Err(_) => pooled.conn.close_on_drop(),
+                    }
+                }
+                drop(permit);
+            });
+            return;
+        }
+        self.home.put_back(link);
     }
 }
 
@@ -242,7 +373,10 @@ impl<'c> Executor<'c> for &'c mut Link {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            Link::Pool(conn) => (&mut **conn).fetch_many(query),
+            Link::Pool(Pooled { conn, broken }) => (&mut **conn)
+                .fetch_many(query)
+                .inspect_err(|e| *broken |= lost(e))
+                .boxed(),
             Link::Sync(conn) => conn.fetch_many(query),
         }
     }
@@ -256,7 +390,10 @@ impl<'c> Executor<'c> for &'c mut Link {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            Link::Pool(conn) => (&mut **conn).fetch_optional(query),
+            Link::Pool(Pooled { conn, broken }) => (&mut **conn)
+                .fetch_optional(query)
+                .inspect_err(|e| *broken |= lost(e))
+                .boxed(),
             Link::Sync(conn) => conn.fetch_optional(query),
         }
     }
@@ -270,7 +407,7 @@ impl<'c> Executor<'c> for &'c mut Link {
         'c: 'e,
     {
         match self {
-            Link::Pool(conn) => (&mut **conn).prepare_with(sql, parameters),
+            Link::Pool(pooled) => (&mut *pooled.conn).prepare_with(sql, parameters),
             Link::Sync(conn) => conn.prepare_with(sql, parameters),
         }
     }
@@ -283,8 +420,125 @@ impl<'c> Executor<'c> for &'c mut Link {
         'c: 'e,
     {
         match self {
-            Link::Pool(conn) => (&mut **conn).describe(sql),
+            Link::Pool(pooled) => (&mut *pooled.conn).describe(sql),
             Link::Sync(conn) => conn.describe(sql),
+        }
+    }
+}
+
+/// Whether `error` says the connection itself failed (not the statement):
+/// the link, or PostgreSQL ending the session (SQLSTATE class 08, a
+/// connection exception, or 57P, the server shutting down or an
+/// administrator terminating it: the message arrives on the next use).
+fn lost(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(e) => e
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Where a statement outside a transaction runs ([`super::Store::pool`]):
+/// on SQLite the pool (its own threads: the cold paths stay off the HTTP
+/// workers), on PostgreSQL a connection of the stash (no pings).
+#[derive(Clone, Copy)]
+pub(crate) enum Reads<'a> {
+    Pool(&'a AnyPool),
+    Stash(&'a Arc<Stash>),
+}
+
+impl std::fmt::Debug for Reads<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reads::Pool(pool) => pool.fmt(f),
+            Reads::Stash(_) => f.write_str("Stash"),
+        }
+    }
+}
+
+impl<'p> Executor<'p> for Reads<'p> {
+    type Database = Any;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, Result<Either<AnyQueryResult, AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            Reads::Pool(pool) => pool.fetch_many(query),
+            Reads::Stash(stash) => {
+                let stash = stash.clone();
+                Box::pin(sqlx_core::try_stream! {
+                    let mut conn = stash.acquire().await?;
+                    let mut rows = (&mut *conn).fetch_many(query);
+                    while let Some(row) = rows.try_next().await? {
+                        r#yield!(row);
+                    }
+                    Ok(())
+                })
+            }
+        }
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, Result<Option<AnyRow>, sqlx::Error>>
+    where
+        'p: 'e,
+        E: 'q + Execute<'q, Any>,
+    {
+        match self {
+            Reads::Pool(pool) => pool.fetch_optional(query),
+            Reads::Stash(stash) => {
+                let stash = stash.clone();
+                Box::pin(async move { (&mut *stash.acquire().await?).fetch_optional(query).await })
+            }
+        }
+    }
+
+    fn prepare_with<'e>(
+        self,
+        sql: SqlStr,
+        parameters: &'e [AnyTypeInfo],
+    ) -> BoxFuture<'e, Result<AnyStatement, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        match self {
+            Reads::Pool(pool) => pool.prepare_with(sql, parameters),
+            Reads::Stash(stash) => {
+                let stash = stash.clone();
+                Box::pin(async move {
+                    (&mut *stash.acquire().await?)
+                        .prepare_with(sql, parameters)
+                        .await
+                })
+            }
+        }
+    }
+
+    fn describe<'e>(
+        self,
+        sql: SqlStr,
+    ) -> BoxFuture<'e, Result<sqlx_core::describe::Describe<Any>, sqlx::Error>>
+    where
+        'p: 'e,
+    {
+        match self {
+            Reads::Pool(pool) => pool.describe(sql),
+            Reads::Stash(stash) => {
+                let stash = stash.clone();
+                Box::pin(async move { (&mut *stash.acquire().await?).describe(sql).await })
+            }
         }
     }
 }

@@ -92,6 +92,9 @@ fn element_from_row(row: &sqlx::any::AnyRow) -> Result<ElementRef, StoreError> {
 const COLUMNS: &str =
     "ref, message_id, group_id, installation_id, position, action, payload, kind, options";
 
+/// Element rows per `INSERT` (9 binds each).
+const ELEMENTS_PER_INSERT: usize = 100;
+
 impl WriteTx {
     /// One row per element of `message` (stored as message `id`).
     pub(crate) async fn insert_elements(
@@ -106,6 +109,7 @@ impl WriteTx {
             Block::Actions { elements } => elements.as_slice(),
             _ => &[],
         });
+        let mut rows = Vec::new();
         for (position, element) in elements.enumerate() {
             let (kind, options) = match element {
                 Element::Button(_) => (ElementKind::Button, None),
@@ -118,21 +122,35 @@ impl WriteTx {
                 ),
                 Element::MemberPicker(_) => (ElementKind::MemberPicker, None),
             };
-            sqlx::query(
+            rows.push((position as i64, element, kind, options));
+        }
+        // Several rows per statement: one round trip for a message's buttons.
+        for batch in rows.chunks(ELEMENTS_PER_INSERT) {
+            let values: Vec<String> = (0..batch.len())
+                .map(|i| {
+                    let marks: Vec<String> = (1..=9).map(|c| format!("${}", i * 9 + c)).collect();
+                    format!("({})", marks.join(", "))
+                })
+                .collect();
+            let sql = format!(
                 "INSERT INTO message_elements (ref, message_id, group_id, installation_id, position, action, payload, kind, options) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(new_reference())
-            .bind(id)
-            .bind(group_id)
-            .bind(installation_id)
-            .bind(position as i64)
-            .bind(element.action())
-            .bind(element.payload())
-            .bind(kind.as_str())
-            .bind(options)
-            .execute(&mut *self.tx)
-            .await?;
+                 VALUES {}",
+                values.join(", ")
+            );
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 8);
+            for (position, element, kind, options) in batch {
+                query = query
+                    .bind(new_reference())
+                    .bind(id)
+                    .bind(group_id)
+                    .bind(installation_id)
+                    .bind(*position)
+                    .bind(element.action())
+                    .bind(element.payload())
+                    .bind(kind.as_str())
+                    .bind(options.clone());
+            }
+            query.execute(&mut *self.tx).await?;
         }
         Ok(())
     }

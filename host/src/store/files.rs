@@ -224,7 +224,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT f.id FROM files f WHERE f.uploaded_by IS NOT NULL AND f.created_at < $1 \
              AND NOT EXISTS (SELECT 1 FROM installation_files i WHERE i.file_id = f.id) \
-             AND NOT EXISTS (SELECT 1 FROM file_shares s WHERE s.file_id = f.id) LIMIT $2",
+             AND NOT EXISTS (SELECT 1 FROM file_shares s WHERE s.file_id = f.id) LIMIT CAST($2 AS BIGINT)",
         )
         .bind(before)
         .bind(limit)
@@ -237,12 +237,13 @@ impl Store {
 
     /// Blobs no file has used since before `before`.
     pub async fn unused_blobs(&self, before: i64, limit: i64) -> Result<Vec<String>, StoreError> {
-        let rows =
-            sqlx::query("SELECT sha256 FROM blobs WHERE refs <= 0 AND touched_at < $1 LIMIT $2")
-                .bind(before)
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query(
+            "SELECT sha256 FROM blobs WHERE refs <= 0 AND touched_at < $1 LIMIT CAST($2 AS BIGINT)",
+        )
+        .bind(before)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter()
             .map(|r| Ok(r.try_get("sha256")?))
             .collect::<Result<_, StoreError>>()

@@ -225,7 +225,7 @@ impl Store {
     ) -> Result<Vec<Member>, StoreError> {
         let rows = sqlx::query(
             "SELECT m.user_id, u.name, u.display_name, m.role, m.joined_at, u.avatar_url, u.locale, u.time_zone FROM members m JOIN users u ON u.id = m.user_id \
-             WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT $3",
+             WHERE m.group_id = $1 AND m.user_id > $2 ORDER BY m.user_id LIMIT CAST($3 AS BIGINT)",
         )
         .bind(group_id)
         .bind(cursor.unwrap_or(""))

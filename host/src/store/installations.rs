@@ -214,7 +214,7 @@ impl Store {
             "SELECT i.app_slug, i.version, COUNT(*) AS n FROM installations i \
              JOIN apps a ON a.slug = i.app_slug \
              WHERE i.enabled = 1 AND a.suspended_at IS NULL \
-             GROUP BY i.app_slug, i.version ORDER BY n DESC, i.app_slug, i.version LIMIT $1",
+             GROUP BY i.app_slug, i.version ORDER BY n DESC, i.app_slug, i.version LIMIT CAST($1 AS BIGINT)",
         )
         .bind(limit)
         .fetch_all(self.pool())

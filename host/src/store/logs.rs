@@ -117,7 +117,7 @@ impl Store {
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, at, installation_id, app_slug, app_version, level, message, fields FROM app_logs \
-             WHERE app_slug = $1 AND id < $2 {version_filter} ORDER BY id DESC LIMIT $3"
+             WHERE app_slug = $1 AND id < $2 {version_filter} ORDER BY id DESC LIMIT CAST($3 AS BIGINT)"
         )))
         .bind(app_slug)
         .bind(before.unwrap_or(i64::MAX))

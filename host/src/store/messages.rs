@@ -181,10 +181,17 @@ async fn count_since<'e, E: Executor<'e, Database = Any>>(
     Ok(row.try_get("n")?)
 }
 
+/// The lock that orders a group's messages ([`WriteTx::insert_message`]).
+fn message_lock(group_id: &str) -> String {
+    format!("messages:{group_id}")
+}
+
 impl Store {
     /// Post one message in its own transaction.
     pub async fn post_message(&self, message: &NewMessage) -> Result<StoredMessage, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self
+            .begin_write_locked(&message_lock(&message.group_id))
+            .await?;
         let stored = tx.insert_message(message).await?;
         tx.commit().await?;
         Ok(stored)
@@ -201,7 +208,7 @@ impl Store {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+             WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT CAST($3 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(after)
@@ -279,7 +286,7 @@ impl WriteTx {
         &mut self,
         message: &NewMessage,
     ) -> Result<StoredMessage, StoreError> {
-        self.lock(&format!("messages:{}", message.group_id)).await?;
+        self.lock(&message_lock(&message.group_id)).await?;
         let now = now_ms();
         let card = message.card.as_ref().map(|c| c.to_string());
         let blocks = message
@@ -288,25 +295,37 @@ impl WriteTx {
             .map(serde_json::to_string)
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
-        let id = match message.id {
-            Some(id) => id,
-            None => self.next_message_id().await?,
+        // PostgreSQL draws a new id in the insert itself (one round trip);
+        // SQLite's come from their own table first.
+        let id = match (message.id, self.backend) {
+            (Some(id), _) => Some(id),
+            (None, super::Backend::Sqlite) => Some(self.next_message_id().await?),
+            (None, super::Backend::Postgres) => None,
         };
-        sqlx::query(
-            "INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(id)
-        .bind(&message.group_id)
-        .bind(&message.user_id)
-        .bind(&message.installation_id)
-        .bind(&message.text)
-        .bind(&card)
-        .bind(&blocks)
-        .bind(&message.visible_to)
-        .bind(now)
-        .execute(&mut *self.tx)
-        .await?;
+        let sql = match self.backend {
+            super::Backend::Sqlite => {
+                "INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id"
+            }
+            super::Backend::Postgres => {
+                "INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
+                 VALUES (COALESCE($1, nextval(pg_get_serial_sequence('messages', 'id'))), $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id"
+            }
+        };
+        let id: i64 = sqlx::query(sql)
+            .bind(id)
+            .bind(&message.group_id)
+            .bind(&message.user_id)
+            .bind(&message.installation_id)
+            .bind(&message.text)
+            .bind(&card)
+            .bind(&blocks)
+            .bind(&message.visible_to)
+            .bind(now)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("id")?;
         if let (Some(blocks), Some(inst)) = (&message.blocks, &message.installation_id) {
             self.insert_elements(id, &message.group_id, inst, blocks)
                 .await?;
@@ -509,7 +528,14 @@ impl Store {
     /// commit). An invocation that fails leaves a gap, never a duplicate.
     pub async fn allocate_message_id(&self) -> Result<i64, StoreError> {
         // SQLite: one short write of its own (the writer lock keeps it from
-        // waiting on SQLite's busy handler); PostgreSQL: nextval.
+        // waiting on SQLite's busy handler); PostgreSQL: nextval, which
+        // needs no transaction (one round trip).
+        if self.backend() == super::Backend::Postgres {
+            let row = sqlx::query("SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id")
+                .fetch_one(self.pool())
+                .await?;
+            return Ok(row.try_get("id")?);
+        }
         let mut tx = self.begin_write().await?;
         let id = tx.next_message_id().await?;
         tx.commit().await?;
@@ -572,7 +598,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
              WHERE group_id = $1 AND id > $2 AND (visible_to IS NULL OR visible_to = $3) \
-             ORDER BY id LIMIT $4"
+             ORDER BY id LIMIT CAST($4 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(after)
@@ -597,7 +623,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
              WHERE group_id = $1 AND id > $2 AND id < $3 AND (visible_to IS NULL OR visible_to = $4) AND deleted_at IS NULL \
-             ORDER BY id DESC LIMIT $5"
+             ORDER BY id DESC LIMIT CAST($5 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(after)
@@ -626,7 +652,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
              WHERE group_id = $1 AND (updated_at >= $2 OR deleted_at >= $2) \
-             AND (visible_to IS NULL OR visible_to = $3) ORDER BY id LIMIT $4"
+             AND (visible_to IS NULL OR visible_to = $3) ORDER BY id LIMIT CAST($4 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(since)
@@ -679,7 +705,7 @@ impl Store {
     ) -> Result<Vec<DirectMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, group_id, recipient_id, installation_id, text, card, blocks, created_at FROM direct_messages \
-             WHERE recipient_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+             WHERE recipient_id = $1 AND id > $2 ORDER BY id LIMIT CAST($3 AS BIGINT)",
         )
         .bind(recipient_id)
         .bind(after)

@@ -70,7 +70,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor};
+use sqlx::{AnyPool, Executor, SqlSafeStr};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Which database a [`Store`] talks to.
@@ -149,6 +149,8 @@ pub struct WriteTx {
     /// Chains this transaction appended to: (chain, seq, head), noted in
     /// `heads` once it commits.
     moved_heads: Vec<(String, i64, String)>,
+    /// The locks ([`WriteTx::lock`]) this transaction holds.
+    locks: Vec<String>,
 }
 
 impl WriteTx {
@@ -189,6 +191,10 @@ impl WriteTx {
     /// `name` (per installation, per group). On SQLite writers are already
     /// serialised; on PostgreSQL this is a transaction-scoped advisory lock.
     pub async fn lock(&mut self, name: &str) -> Result<(), StoreError> {
+        if self.locks.iter().any(|held| held == name) {
+            return Ok(());
+        }
+        self.locks.push(name.to_string());
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(lock_key(name))
@@ -230,10 +236,14 @@ impl Store {
         };
         // On a SQLite file the hot paths' connections run their statements
         // on the calling thread (`sqlite_sync`); the pools serve the rest.
-        let stash = |pool: &AnyPool, synchronous: &'static str, max: usize| match &sqlite_file {
-            Some(path) => conns::Stash::sqlite_file(pool.clone(), path.clone(), synchronous, max),
-            None => conns::Stash::new(pool.clone(), backend == Backend::Sqlite),
-        };
+        let stash =
+            |pool: &AnyPool, synchronous: &'static str, max: usize| match (&sqlite_file, backend) {
+                (Some(path), _) => {
+                    conns::Stash::sqlite_file(pool.clone(), path.clone(), synchronous, max)
+                }
+                (None, Backend::Sqlite) => conns::Stash::sqlite_memory(pool.clone()),
+                (None, Backend::Postgres) => conns::Stash::postgres(pool.clone(), conns::PG_STASH),
+            };
         let (pool, durable) = match backend {
             Backend::Sqlite => {
                 let pool = sqlite_pool(16, "PRAGMA synchronous = NORMAL")
@@ -246,8 +256,10 @@ impl Store {
                 (pool, Some(durable))
             }
             Backend::Postgres => {
+                // The stash takes at most `PG_STASH` of these; the rest
+                // serve whatever takes the pool itself.
                 let pool = AnyPoolOptions::new()
-                    .max_connections(32)
+                    .max_connections(conns::PG_STASH as u32 + 8)
                     .acquire_timeout(Duration::from_secs(10))
                     // (sqlx's test before each use stays on here: a server
                     // restart or a failover kills connections the pool still
@@ -320,9 +332,13 @@ impl Store {
         self.backend
     }
 
-    /// The connection pool, for reads.
-    pub(crate) fn pool(&self) -> &AnyPool {
-        &self.pool
+    /// Where a statement outside a transaction runs: on SQLite the pool,
+    /// on PostgreSQL the stash's connections (see [`conns::Reads`]).
+    pub(crate) fn pool(&self) -> conns::Reads<'_> {
+        match self.backend {
+            Backend::Sqlite => conns::Reads::Pool(&self.pool),
+            Backend::Postgres => conns::Reads::Stash(&self.conns),
+        }
     }
 
     /// A connection for a statement on a hot path (a read inside an
@@ -335,35 +351,14 @@ impl Store {
     /// Start a write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so it can never fail later on a busy snapshot.
     pub async fn begin_write(&self) -> Result<WriteTx, StoreError> {
-        match self.backend {
-            Backend::Sqlite => {
-                let guard = self.writer.clone().lock_owned().await;
-                let mut tx = self.conns.acquire().await?;
-                tx.begin(Some("BEGIN IMMEDIATE")).await?;
-                Ok(WriteTx {
-                    tx,
-                    backend: self.backend,
-                    _writer: Some(guard),
-                    cache: Some(self.cache.clone()),
-                    invalidates: false,
-                    heads: Some(self.heads.clone()),
-                    moved_heads: Vec::new(),
-                })
-            }
-            Backend::Postgres => {
-                let mut tx = self.conns.acquire().await?;
-                tx.begin(None).await?;
-                Ok(WriteTx {
-                    tx,
-                    backend: self.backend,
-                    _writer: None,
-                    cache: Some(self.cache.clone()),
-                    invalidates: false,
-                    heads: Some(self.heads.clone()),
-                    moved_heads: Vec::new(),
-                })
-            }
-        }
+        self.begin(false, None).await
+    }
+
+    /// [`Store::begin_write`], serialised against every other transaction
+    /// that takes the lock `name` (see [`WriteTx::lock`]); on PostgreSQL the
+    /// lock is taken in the `BEGIN`'s own round trip.
+    pub async fn begin_write_locked(&self, name: &str) -> Result<WriteTx, StoreError> {
+        self.begin(false, Some(name)).await
     }
 
     /// Start a write transaction whose commit survives power loss: settled
@@ -374,31 +369,57 @@ impl Store {
     /// On PostgreSQL it insists on `synchronous_commit = on` for this
     /// transaction, whatever the server's default.
     pub async fn begin_durable(&self) -> Result<WriteTx, StoreError> {
-        match (&self.durable, self.backend) {
-            (Some(durable), Backend::Sqlite) => {
+        self.begin(true, None).await
+    }
+
+    /// [`Store::begin_durable`] with the lock `name`, as
+    /// [`Store::begin_write_locked`].
+    pub async fn begin_durable_locked(&self, name: &str) -> Result<WriteTx, StoreError> {
+        self.begin(true, Some(name)).await
+    }
+
+    async fn begin(&self, durable: bool, lock: Option<&str>) -> Result<WriteTx, StoreError> {
+        let (stash, writer, statement) = match self.backend {
+            Backend::Sqlite => {
+                let stash = match (&self.durable, durable) {
+                    (Some(stash), true) => stash,
+                    _ => &self.conns,
+                };
                 let guard = self.writer.clone().lock_owned().await;
-                let mut tx = durable.acquire().await?;
-                tx.begin(Some("BEGIN IMMEDIATE")).await?;
-                Ok(WriteTx {
-                    tx,
-                    backend: self.backend,
-                    _writer: Some(guard),
-                    cache: Some(self.cache.clone()),
-                    invalidates: false,
-                    heads: Some(self.heads.clone()),
-                    moved_heads: Vec::new(),
-                })
+                (stash, Some(guard), "BEGIN IMMEDIATE".into_sql_str())
             }
-            _ => {
-                let mut tx = self.begin_write().await?;
-                if self.backend == Backend::Postgres {
-                    sqlx::query("SET LOCAL synchronous_commit = on")
-                        .execute(&mut *tx.tx)
-                        .await?;
+            Backend::Postgres => {
+                // Everything the transaction starts with, in one round trip.
+                let mut statement = String::from("BEGIN");
+                if durable {
+                    statement.push_str("; SET LOCAL synchronous_commit = on");
                 }
-                Ok(tx)
+                if let Some(name) = lock {
+                    // (A number: nothing from outside reaches the SQL.)
+                    statement.push_str(&format!(
+                        "; SELECT pg_advisory_xact_lock({})",
+                        lock_key(name)
+                    ));
+                }
+                (
+                    &self.conns,
+                    None,
+                    sqlx::AssertSqlSafe(statement).into_sql_str(),
+                )
             }
-        }
+        };
+        let mut tx = stash.acquire().await?;
+        tx.begin(Some(statement)).await?;
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+            _writer: writer,
+            cache: Some(self.cache.clone()),
+            invalidates: false,
+            heads: Some(self.heads.clone()),
+            moved_heads: Vec::new(),
+            locks: lock.map(str::to_string).into_iter().collect(),
+        })
     }
 
     /// A read-only transaction over one consistent snapshot (for checking
@@ -408,7 +429,9 @@ impl Store {
         let mut tx = self.conns.acquire().await?;
         tx.begin(match self.backend {
             Backend::Sqlite => None,
-            Backend::Postgres => Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            Backend::Postgres => {
+                Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY".into_sql_str())
+            }
         })
         .await?;
         Ok(WriteTx {
@@ -419,6 +442,7 @@ impl Store {
             invalidates: false,
             heads: None,
             moved_heads: Vec::new(),
+            locks: Vec::new(),
         })
     }
 
@@ -442,7 +466,7 @@ impl Store {
 
     /// Check that the database answers (for health checks).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(self.pool()).await?;
         Ok(())
     }
 

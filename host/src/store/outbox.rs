@@ -305,7 +305,7 @@ impl Store {
             "SELECT {COLUMNS}, o.claimed_by AS previous_holder FROM outbox o WHERE o.status = 'pending' \
              AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.status = 'pending' AND p.installation_id = o.installation_id) \
              AND o.next_attempt_at <= $1 AND (o.claimed_until IS NULL OR o.claimed_until < $1) \
-             ORDER BY o.id LIMIT $2"
+             ORDER BY o.id LIMIT CAST($2 AS BIGINT)"
         )))
         .bind(now)
         .bind(i64::from(limit))
@@ -558,7 +558,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox WHERE installation_id IN \
              (SELECT id FROM installations WHERE app_slug = $1) AND ($2 = '' OR status = $2) \
-             ORDER BY id DESC LIMIT $3"
+             ORDER BY id DESC LIMIT CAST($3 AS BIGINT)"
         )))
         .bind(app_slug)
         .bind(status.unwrap_or(""))

@@ -568,7 +568,7 @@ impl Store {
             Some(status) => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM payments WHERE payer_id = $1 AND status = $2 \
-                     ORDER BY created_at DESC, id LIMIT $3"
+                     ORDER BY created_at DESC, id LIMIT CAST($3 AS BIGINT)"
                 )))
                 .bind(payer)
                 .bind(status.as_str())
@@ -579,7 +579,7 @@ impl Store {
             None => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM payments WHERE payer_id = $1 \
-                     ORDER BY created_at DESC, id LIMIT $2"
+                     ORDER BY created_at DESC, id LIMIT CAST($2 AS BIGINT)"
                 )))
                 .bind(payer)
                 .bind(i64::from(limit))
@@ -599,7 +599,7 @@ impl Store {
     ) -> Result<Vec<PaymentRecord>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM payments WHERE group_id = $1 AND ($2 = '' OR status = $2) \
-             ORDER BY created_at DESC, id LIMIT $3"
+             ORDER BY created_at DESC, id LIMIT CAST($3 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(status.map_or("", PaymentState::as_str))
@@ -755,7 +755,7 @@ impl Store {
     ) -> Result<Vec<PaymentRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id FROM payments WHERE status = 'pending' AND expires_at <= $1 \
-             ORDER BY expires_at LIMIT $2",
+             ORDER BY expires_at LIMIT CAST($2 AS BIGINT)",
         )
         .bind(now)
         .bind(i64::from(limit))

@@ -43,7 +43,7 @@ impl WriteTx {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM replays WHERE {column} = $1 AND id NOT IN \
                  (SELECT id FROM replays WHERE {column} = $1 \
-                  ORDER BY created_at DESC, id DESC LIMIT $2)"
+                  ORDER BY created_at DESC, id DESC LIMIT CAST($2 AS BIGINT))"
             )))
             .bind(value)
             .bind(i64::from(keep))
@@ -87,7 +87,7 @@ impl Store {
             match installation_id {
                 Some(inst) => sqlx::query(sqlx::AssertSqlSafe(format!(
                     "{COLUMNS} WHERE app_slug = $1 AND installation_id = $2 AND created_at < $3 \
-                     ORDER BY created_at DESC, id DESC LIMIT $4"
+                     ORDER BY created_at DESC, id DESC LIMIT CAST($4 AS BIGINT)"
                 )))
                 .bind(app_slug)
                 .bind(inst)
@@ -98,7 +98,7 @@ impl Store {
                 None => {
                     sqlx::query(sqlx::AssertSqlSafe(format!(
                         "{COLUMNS} WHERE app_slug = $1 AND created_at < $2 \
-                     ORDER BY created_at DESC, id DESC LIMIT $3"
+                     ORDER BY created_at DESC, id DESC LIMIT CAST($3 AS BIGINT)"
                     )))
                     .bind(app_slug)
                     .bind(before)

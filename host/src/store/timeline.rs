@@ -56,7 +56,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages WHERE group_id = $1 \
              AND (updated_at >= $2 OR deleted_at >= $2) \
-             ORDER BY COALESCE(deleted_at, updated_at), id LIMIT $3"
+             ORDER BY COALESCE(deleted_at, updated_at), id LIMIT CAST($3 AS BIGINT)"
         )))
         .bind(group_id)
         .bind(since)
@@ -76,7 +76,7 @@ impl Store {
     ) -> Result<Vec<DirectMessage>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, group_id, recipient_id, installation_id, text, card, blocks, created_at \
-             FROM direct_messages WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+             FROM direct_messages WHERE group_id = $1 AND id > $2 ORDER BY id LIMIT CAST($3 AS BIGINT)",
         )
         .bind(group_id)
         .bind(after)

@@ -57,7 +57,7 @@ impl Store {
              JOIN installations i ON i.id = t.installation_id \
              JOIN groups g ON g.id = i.group_id \
              JOIN apps a ON a.slug = i.app_slug \
-             WHERE t.due_at <= $1 AND i.enabled = 1 AND a.suspended_at IS NULL ORDER BY t.due_at, t.key LIMIT $2",
+             WHERE t.due_at <= $1 AND i.enabled = 1 AND a.suspended_at IS NULL ORDER BY t.due_at, t.key LIMIT CAST($2 AS BIGINT)",
         )
         .bind(now)
         .bind(i64::from(limit))
