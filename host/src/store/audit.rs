@@ -280,20 +280,6 @@ fn number<'a>(
         .collect()
 }
 
-/// `($first, …), (…)`: `rows` tuples of the 13 inserted columns, numbered
-/// from `$first`.
-fn placeholders(rows: usize, first: usize) -> String {
-    (0..rows)
-        .map(|i| {
-            let marks: Vec<String> = (0..13)
-                .map(|c| format!("${}", first + i * 13 + c))
-                .collect();
-            format!("({})", marks.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Bind the columns of `rows` (see [`INSERT_COLUMNS`]).
 fn bind_rows<'q>(
     mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
@@ -364,7 +350,7 @@ impl WriteTx {
                          WHERE chain = $1 AND seq = $4 AND head = $5 RETURNING chain) \
                          INSERT INTO audit ({INSERT_COLUMNS}) SELECT * FROM (VALUES {}) AS v \
                          WHERE EXISTS (SELECT 1 FROM moved) ORDER BY 13",
-                        placeholders(rows.len(), 6)
+                        super::value_rows(rows.len(), 13, 6)
                     );
                     let query = sqlx::query(sqlx::AssertSqlSafe(sql))
                         .persistent(rows.len() <= 4)
@@ -420,7 +406,7 @@ impl WriteTx {
                 for batch in numbered.chunks(ROWS_PER_INSERT) {
                     let sql = format!(
                         "INSERT INTO audit ({INSERT_COLUMNS}) VALUES {}",
-                        placeholders(batch.len(), 1)
+                        super::value_rows(batch.len(), 13, 1)
                     );
                     let query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 4);
                     bind_rows(query, &chain, batch)

@@ -126,16 +126,10 @@ impl WriteTx {
         }
         // Several rows per statement: one round trip for a message's buttons.
         for batch in rows.chunks(ELEMENTS_PER_INSERT) {
-            let values: Vec<String> = (0..batch.len())
-                .map(|i| {
-                    let marks: Vec<String> = (1..=9).map(|c| format!("${}", i * 9 + c)).collect();
-                    format!("({})", marks.join(", "))
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO message_elements (ref, message_id, group_id, installation_id, position, action, payload, kind, options) \
                  VALUES {}",
-                values.join(", ")
+                super::value_rows(batch.len(), 9, 1)
             );
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 8);
             for (position, element, kind, options) in batch {

@@ -205,6 +205,20 @@ impl WriteTx {
     }
 }
 
+/// `($first, …), (…)`: `rows` tuples of `columns` numbered parameters each,
+/// from `$first` on (a multi-row `VALUES` list).
+pub(crate) fn value_rows(rows: usize, columns: usize, first: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let marks: Vec<String> = (0..columns)
+                .map(|c| format!("${}", first + row * columns + c))
+                .collect();
+            format!("({})", marks.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A stable 64-bit key for an advisory lock name (FNV-1a).
 fn lock_key(name: &str) -> i64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
