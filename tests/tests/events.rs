@@ -97,8 +97,8 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
     .await;
 
     api.add_member(&a, &owner_a, &ann).await;
-    let (status, body) = api.say(&a, &ann_token, "hello from ann").await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, said) = api.say(&a, &ann_token, "hello from ann").await;
+    assert_eq!(status, StatusCode::CREATED, "{said}");
     api.action(
         &a,
         "probe",
@@ -187,6 +187,14 @@ async fn events_reach_exactly_the_right_installations_in_order(backend: Backend)
     // Who posted: the member, then the recorder's installation.
     assert_eq!(probe_a[2]["author"], json!(ann));
     assert_eq!(probe_a[3]["author"], json!(recorder_a));
+    // The event names the message the member posted.
+    assert_eq!(
+        probe_a[2]["id"]
+            .as_str()
+            .and_then(|id| id.parse::<i64>().ok()),
+        said["message"]["id"].as_i64(),
+        "{probe_a:?} vs {said}"
+    );
     // Timer-less, member-less events run with no actor.
     assert!(probe_a.iter().all(|e| e["actor"].is_null()), "{probe_a:?}");
 

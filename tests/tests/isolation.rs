@@ -628,6 +628,10 @@ async fn a_grant_revoked_before_the_commit_drops_the_effects(backend: Backend) {
         .expect("read")
         .expect("installation");
     assert_eq!((inst.storage_keys, inst.storage_bytes), (0, 0));
+    assert!(
+        w.store().kv_get(&probe, "k").await.expect("read").is_none(),
+        "the key was not stored"
+    );
     assert!(inst.enabled, "dropped effects are not a fault");
 }
 

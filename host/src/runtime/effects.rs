@@ -462,7 +462,29 @@ async fn apply_storage(
             delta_keys += 1;
         }
     }
-    let ticked = tx.tick_installation(inst, delta_bytes, delta_keys).await?;
+    // On PostgreSQL the tick and the writes are one statement; the checks
+    // below then refuse (drop) the whole transaction if they must.
+    let puts: Vec<(&str, &[u8])> = effects
+        .writes
+        .iter()
+        .filter_map(|(key, value)| Some((key.as_str(), value.as_deref()?)))
+        .collect();
+    let deletes: Vec<&str> = effects
+        .writes
+        .iter()
+        .filter(|(key, value)| value.is_none() && seen.keys.contains_key(*key))
+        .map(|(key, _)| key.as_str())
+        .collect();
+    let (ticked, written) = match tx
+        .tick_and_write(inst, delta_bytes, delta_keys, &puts, &deletes)
+        .await?
+    {
+        Some(ticked) => (ticked, true),
+        None => (
+            tx.tick_installation(inst, delta_bytes, delta_keys).await?,
+            false,
+        ),
+    };
     let Some(Ticked {
         clock,
         bytes,
@@ -487,6 +509,9 @@ async fn apply_storage(
             "this installation may keep {} keys",
             limits.storage_keys
         )));
+    }
+    if written {
+        return Ok(Some((bytes, keys)));
     }
     for (key, value) in &effects.writes {
         match value {

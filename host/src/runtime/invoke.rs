@@ -449,9 +449,16 @@ impl Runtime {
         for attempt in 1..=retries {
             // First try optimistically; after a conflict, queue behind the other
             // re-runs of this installation so the retry is likely to commit.
+            // A first try that finds re-runs under way waits for those queued
+            // before it (without holding their turn), so a stream of new
+            // invocations cannot keep invalidating a re-run's reads until it
+            // runs out of attempts.
             let _turn = if attempt > 1 {
                 Some(serial.clone().lock_owned().await)
             } else {
+                if serial.try_lock().is_err() {
+                    drop(serial.lock().await);
+                }
                 None
             };
             let usage = if attempt == 1 {

@@ -93,7 +93,63 @@ const COLUMNS: &str =
     "ref, message_id, group_id, installation_id, position, action, payload, kind, options";
 
 /// Element rows per `INSERT` (9 binds each).
-const ELEMENTS_PER_INSERT: usize = 100;
+pub(super) const ELEMENTS_PER_INSERT: usize = 100;
+
+/// One element row about to be stored: position, element, kind, options.
+pub(super) type NewElement<'m> = (i64, &'m qun_blocks::Element, ElementKind, Option<String>);
+
+/// The element rows of `message`, in block order.
+pub(super) fn element_rows(
+    message: &qun_blocks::Message,
+) -> Result<Vec<NewElement<'_>>, StoreError> {
+    use qun_blocks::{Block, Element};
+    let elements = message.blocks.iter().flat_map(|b| match b {
+        Block::Actions { elements } => elements.as_slice(),
+        _ => &[],
+    });
+    let mut rows = Vec::new();
+    for (position, element) in elements.enumerate() {
+        let (kind, options) = match element {
+            Element::Button(_) => (ElementKind::Button, None),
+            Element::Select(s) => (
+                ElementKind::Select,
+                Some(
+                    serde_json::to_string(&s.options)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                ),
+            ),
+            Element::MemberPicker(_) => (ElementKind::MemberPicker, None),
+        };
+        rows.push((position as i64, element, kind, options));
+    }
+    Ok(rows)
+}
+
+/// Bind `rows` (9 parameters each, in [`COLUMNS`] order; 8 without the
+/// message id when `id` is `None`: the statement knows it) to `query`.
+pub(super) fn bind_elements<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    rows: &'q [NewElement<'q>],
+    id: Option<i64>,
+    group_id: &'q str,
+    installation_id: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for (position, element, kind, options) in rows {
+        query = query.bind(new_reference());
+        if let Some(id) = id {
+            query = query.bind(id);
+        }
+        query = query
+            .bind(group_id)
+            .bind(installation_id)
+            .bind(*position)
+            .bind(element.action())
+            .bind(element.payload())
+            .bind(kind.as_str())
+            .bind(options.clone());
+    }
+    query
+}
 
 impl WriteTx {
     /// One row per element of `message` (stored as message `id`).
@@ -104,49 +160,72 @@ impl WriteTx {
         installation_id: &str,
         message: &qun_blocks::Message,
     ) -> Result<(), StoreError> {
-        use qun_blocks::{Block, Element};
-        let elements = message.blocks.iter().flat_map(|b| match b {
-            Block::Actions { elements } => elements.as_slice(),
-            _ => &[],
-        });
-        let mut rows = Vec::new();
-        for (position, element) in elements.enumerate() {
-            let (kind, options) = match element {
-                Element::Button(_) => (ElementKind::Button, None),
-                Element::Select(s) => (
-                    ElementKind::Select,
-                    Some(
-                        serde_json::to_string(&s.options)
-                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    ),
-                ),
-                Element::MemberPicker(_) => (ElementKind::MemberPicker, None),
-            };
-            rows.push((position as i64, element, kind, options));
-        }
+        let rows = element_rows(message)?;
         // Several rows per statement: one round trip for a message's buttons.
         for batch in rows.chunks(ELEMENTS_PER_INSERT) {
             let sql = format!(
-                "INSERT INTO message_elements (ref, message_id, group_id, installation_id, position, action, payload, kind, options) \
-                 VALUES {}",
+                "INSERT INTO message_elements ({COLUMNS}) VALUES {}",
                 super::value_rows(batch.len(), 9, 1)
             );
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 8);
-            for (position, element, kind, options) in batch {
-                query = query
-                    .bind(new_reference())
-                    .bind(id)
-                    .bind(group_id)
-                    .bind(installation_id)
-                    .bind(*position)
-                    .bind(element.action())
-                    .bind(element.payload())
-                    .bind(kind.as_str())
-                    .bind(options.clone());
-            }
-            query.execute(&mut *self.tx).await?;
+            let query = sqlx::query(sqlx::AssertSqlSafe(sql)).persistent(batch.len() <= 8);
+            bind_elements(query, batch, Some(id), group_id, installation_id)
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(())
+    }
+
+    /// On PostgreSQL, [`WriteTx::update_message`] for a message without
+    /// files in one statement: the row, its elements replaced (new
+    /// references: a click on an old button finds nothing) and its file
+    /// shares dropped. `None` when that does not apply here (SQLite, files,
+    /// more elements than one statement takes): the caller goes step by step.
+    pub(crate) async fn update_message_at_once(
+        &mut self,
+        group_id: &str,
+        installation_id: &str,
+        id: i64,
+        message: &qun_blocks::Message,
+        text: Option<&str>,
+        blocks: &str,
+        now: i64,
+    ) -> Result<Option<bool>, StoreError> {
+        if self.backend != super::Backend::Postgres || message.files().next().is_some() {
+            return Ok(None);
+        }
+        let rows = element_rows(message)?;
+        if rows.len() > ELEMENTS_PER_INSERT {
+            return Ok(None);
+        }
+        let added = if rows.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ", added AS (INSERT INTO message_elements ({COLUMNS}) \
+                 SELECT * FROM (VALUES {}) AS v WHERE EXISTS (SELECT 1 FROM updated))",
+                super::value_rows(rows.len(), 9, 7)
+            )
+        };
+        let sql = format!(
+            "WITH updated AS (UPDATE messages SET text = $1, blocks = $2, card = NULL, updated_at = $3 \
+                 WHERE id = $4 AND group_id = $5 AND installation_id = $6 AND deleted_at IS NULL RETURNING id), \
+             gone AS (DELETE FROM message_elements WHERE message_id IN (SELECT id FROM updated)), \
+             unshared AS (DELETE FROM file_shares WHERE message_id IN (SELECT id FROM updated)){added} \
+             SELECT COUNT(*) AS n FROM updated"
+        );
+        let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(rows.len() <= 8)
+            .bind(text)
+            .bind(blocks)
+            .bind(now)
+            .bind(id)
+            .bind(group_id)
+            .bind(installation_id);
+        let n: i64 = bind_elements(query, &rows, Some(id), group_id, installation_id)
+            .fetch_one(&mut *self.tx)
+            .await?
+            .try_get("n")?;
+        Ok(Some(n > 0))
     }
 
     /// Drop the references of message `id` (updated or deleted).

@@ -390,20 +390,83 @@ impl WriteTx {
         .bind(keys)
         .fetch_optional(&mut *self.tx)
         .await?;
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let grants: String = row.try_get("grants")?;
-        Ok(Some(Ticked {
-            clock: row.try_get("kv_clock")?,
-            bytes: row.try_get("storage_bytes")?,
-            keys: row.try_get("storage_keys")?,
-            now: super::installations::InstallationNow {
-                enabled: row.try_get::<i64, _>("enabled")? != 0,
-                suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
-                grants: serde_json::from_str(&grants)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-            },
-        }))
+        row.as_ref().map(ticked_from).transpose()
     }
+
+    /// On PostgreSQL, [`WriteTx::tick_installation`] and the writes of the
+    /// same commit in **one statement**: `puts` stored at the new clock,
+    /// `deletes` removed. What it reads back is the tick's; when the caller
+    /// then refuses the commit (a quota, a grant gone) it drops the
+    /// transaction and nothing stays. `None` when that does not apply here
+    /// (SQLite, or more keys than one statement takes): tick, then write key
+    /// by key.
+    pub async fn tick_and_write(
+        &mut self,
+        installation_id: &str,
+        bytes: i64,
+        keys: i64,
+        puts: &[(&str, &[u8])],
+        deletes: &[&str],
+    ) -> Result<Option<Option<Ticked>>, StoreError> {
+        if self.backend != super::Backend::Postgres
+            || 3 + 2 * puts.len() + deletes.len() > SNAPSHOT_BINDS
+        {
+            return Ok(None);
+        }
+        let mut sql = String::from(
+            "WITH ticked AS (UPDATE installations SET kv_clock = kv_clock + 1, storage_bytes = storage_bytes + $2, \
+             storage_keys = storage_keys + $3 WHERE id = $1 \
+             RETURNING kv_clock, storage_bytes, storage_keys, enabled, grants, \
+             (SELECT a.suspended_at FROM apps a WHERE a.slug = installations.app_slug) AS suspended_at)",
+        );
+        if !puts.is_empty() {
+            sql.push_str(&format!(
+                ", put AS (INSERT INTO kv (installation_id, key, value, version) \
+                 SELECT $1, v.key, v.value, ticked.kv_clock FROM ticked, (VALUES {}) AS v(key, value) \
+                 ON CONFLICT (installation_id, key) DO UPDATE SET value = excluded.value, version = excluded.version)",
+                super::value_rows(puts.len(), 2, 4)
+            ));
+        }
+        if !deletes.is_empty() {
+            let first = 4 + 2 * puts.len();
+            let marks: Vec<String> = (first..first + deletes.len())
+                .map(|n| format!("${n}"))
+                .collect();
+            sql.push_str(&format!(
+                ", dropped AS (DELETE FROM kv WHERE installation_id = $1 AND key IN ({}) \
+                 AND EXISTS (SELECT 1 FROM ticked))",
+                marks.join(", ")
+            ));
+        }
+        sql.push_str(" SELECT * FROM ticked");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .persistent(puts.len() + deletes.len() <= 4)
+            .bind(installation_id)
+            .bind(bytes)
+            .bind(keys);
+        for (key, value) in puts {
+            query = query.bind(*key).bind(value.to_vec());
+        }
+        for key in deletes {
+            query = query.bind(*key);
+        }
+        let row = query.fetch_optional(&mut *self.tx).await?;
+        Ok(Some(row.as_ref().map(ticked_from).transpose()?))
+    }
+}
+
+/// What the tick of an installation read back.
+fn ticked_from(row: &sqlx::any::AnyRow) -> Result<Ticked, StoreError> {
+    let grants: String = row.try_get("grants")?;
+    Ok(Ticked {
+        clock: row.try_get("kv_clock")?,
+        bytes: row.try_get("storage_bytes")?,
+        keys: row.try_get("storage_keys")?,
+        now: super::installations::InstallationNow {
+            enabled: row.try_get::<i64, _>("enabled")? != 0,
+            suspended: row.try_get::<Option<i64>, _>("suspended_at")?.is_some(),
+            grants: serde_json::from_str(&grants)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        },
+    })
 }

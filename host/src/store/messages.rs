@@ -181,6 +181,124 @@ async fn count_since<'e, E: Executor<'e, Database = Any>>(
     Ok(row.try_get("n")?)
 }
 
+/// A message's card and blocks as stored (JSON text).
+fn encoded(message: &NewMessage) -> Result<(Option<String>, Option<String>), StoreError> {
+    let card = message.card.as_ref().map(|c| c.to_string());
+    let blocks = message
+        .blocks
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
+    Ok((card, blocks))
+}
+
+/// Who posted it: the member, or the installation of the app that did.
+fn poster(message: &NewMessage) -> String {
+    message
+        .user_id
+        .clone()
+        .or_else(|| message.installation_id.clone())
+        .unwrap_or_default()
+}
+
+/// The event subscribed apps receive for a group message.
+fn posted_event(message: &NewMessage, id: &str, files: Vec<String>) -> super::EventBody {
+    super::EventBody::MessagePosted {
+        id: id.to_string(),
+        author: poster(message),
+        text: message.text.clone().unwrap_or_default(),
+        files,
+    }
+}
+
+/// The message as stored under `id` at `now`.
+fn stored(message: &NewMessage, id: i64, now: i64) -> StoredMessage {
+    StoredMessage {
+        id,
+        group_id: message.group_id.clone(),
+        user_id: message.user_id.clone(),
+        installation_id: message.installation_id.clone(),
+        text: message.text.clone(),
+        card: message.card.clone(),
+        blocks: message.blocks.clone(),
+        visible_to: message.visible_to.clone(),
+        created_at: now,
+        updated_at: None,
+        deleted_at: None,
+    }
+}
+
+/// On PostgreSQL, a message without files in **one statement**: the group's
+/// message order lock, a new id (drawn after the lock: the insert selects
+/// from the lock's row, so ids become visible in increasing order), the row,
+/// its elements, and its event queued for the group's other subscribed apps
+/// (private replies are nobody else's business). The new id, or `None` when
+/// the message does not fit one statement (the caller goes step by step).
+async fn insert_at_once<'e, E: Executor<'e, Database = Any>>(
+    executor: E,
+    message: &NewMessage,
+    now: i64,
+) -> Result<Option<i64>, StoreError> {
+    let inst = message.installation_id.as_deref();
+    let rows = match (&message.blocks, inst) {
+        (Some(blocks), Some(_)) => super::elements::element_rows(blocks)?,
+        _ => Vec::new(),
+    };
+    if rows.len() > super::elements::ELEMENTS_PER_INSERT {
+        return Ok(None);
+    }
+    // The event's JSON around its id, which only the insert knows (an app's
+    // files are its own: none are named).
+    let body = super::outbox::encode(&posted_event(message, "", Vec::new()))?;
+    let Some(at) = body.find(r#""id":""#) else {
+        return Ok(None);
+    };
+    let (head, tail) = body.split_at(at + r#""id":""#.len());
+    let (card, blocks) = encoded(message)?;
+    let mut sql = String::from(
+        "WITH turn AS (SELECT pg_advisory_xact_lock($10)), \
+         posted AS (INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
+             SELECT COALESCE($1, nextval(pg_get_serial_sequence('messages', 'id'))), $2, $3, $4, $5, $6, $7, $8, $9 FROM turn \
+             RETURNING id), \
+         fanout AS (INSERT INTO outbox (installation_id, group_id, body, created_at, attempts, next_attempt_at, status) \
+             SELECT i.id, i.group_id, $11 || posted.id || $12, $9, 0, $9, 'pending' \
+             FROM posted, installations i JOIN version_subscriptions s ON s.app_slug = i.app_slug AND s.version = i.version \
+                  AND s.subscription = 'message-posted' \
+             WHERE $8::text IS NULL AND i.group_id = $2 AND i.id <> $13 ORDER BY i.id)",
+    );
+    if !rows.is_empty() {
+        sql.push_str(&format!(
+            ", added AS (INSERT INTO message_elements (ref, message_id, group_id, installation_id, position, action, payload, kind, options) \
+             SELECT v.ref, posted.id, v.group_id, v.installation_id, v.position, v.action, v.payload, v.kind, v.options \
+             FROM posted, (VALUES {}) AS v(ref, group_id, installation_id, position, action, payload, kind, options))",
+            super::value_rows(rows.len(), 8, 14)
+        ));
+    }
+    sql.push_str(" SELECT id FROM posted");
+    let query = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .persistent(rows.len() <= 8)
+        .bind(message.id)
+        .bind(&message.group_id)
+        .bind(&message.user_id)
+        .bind(&message.installation_id)
+        .bind(&message.text)
+        .bind(card)
+        .bind(blocks)
+        .bind(&message.visible_to)
+        .bind(now)
+        .bind(super::lock_key(&message_lock(&message.group_id)))
+        .bind(head)
+        .bind(tail)
+        .bind(inst.unwrap_or(""));
+    let id: i64 =
+        super::elements::bind_elements(query, &rows, None, &message.group_id, inst.unwrap_or(""))
+            .fetch_one(executor)
+            .await?
+            .try_get("id")?;
+    Ok(Some(id))
+}
+
 /// The lock that orders a group's messages ([`WriteTx::insert_message`]).
 fn message_lock(group_id: &str) -> String {
     format!("messages:{group_id}")
@@ -189,12 +307,35 @@ fn message_lock(group_id: &str) -> String {
 impl Store {
     /// Post one message in its own transaction.
     pub async fn post_message(&self, message: &NewMessage) -> Result<StoredMessage, StoreError> {
+        if self.backend() == super::Backend::Postgres
+            && let Some(stored) = self.post_plain_postgres(message).await?
+        {
+            return Ok(stored);
+        }
         let mut tx = self
             .begin_write_locked(&message_lock(&message.group_id))
             .await?;
         let stored = tx.insert_message(message).await?;
         tx.commit().await?;
         Ok(stored)
+    }
+
+    /// [`Store::post_message`] on PostgreSQL for a message without files
+    /// (every member's plain post): [`insert_at_once`] committed on its own,
+    /// so the group's message order lock is held for one round trip instead
+    /// of four. `None`: not such a message (the caller takes the transaction
+    /// path).
+    async fn post_plain_postgres(
+        &self,
+        message: &NewMessage,
+    ) -> Result<Option<StoredMessage>, StoreError> {
+        if message.blocks.iter().any(|b| b.files().next().is_some()) {
+            return Ok(None);
+        }
+        let now = now_ms();
+        let mut conn = self.conn().await?;
+        let id = insert_at_once(&mut *conn, message, now).await?;
+        Ok(id.map(|id| stored(message, id, now)))
     }
 
     /// Every message of a group with id greater than `after`, oldest first:
@@ -286,15 +427,21 @@ impl WriteTx {
         &mut self,
         message: &NewMessage,
     ) -> Result<StoredMessage, StoreError> {
-        self.lock(&message_lock(&message.group_id)).await?;
         let now = now_ms();
-        let card = message.card.as_ref().map(|c| c.to_string());
-        let blocks = message
-            .blocks
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
+        let lock = message_lock(&message.group_id);
+        let files: Vec<&str> = message.blocks.iter().flat_map(|b| b.files()).collect();
+        if self.backend == super::Backend::Postgres && files.is_empty() {
+            // The lock is taken again in the statement (advisory locks are
+            // re-entrant), so held or not it costs no round trip of its own.
+            if let Some(id) = insert_at_once(&mut *self.tx, message, now).await? {
+                if !self.locks.contains(&lock) {
+                    self.locks.push(lock);
+                }
+                return Ok(stored(message, id, now));
+            }
+        }
+        self.lock(&lock).await?;
+        let (card, blocks) = encoded(message)?;
         // PostgreSQL draws a new id in the insert itself (one round trip);
         // SQLite's come from their own table first.
         let id = match (message.id, self.backend) {
@@ -330,29 +477,19 @@ impl WriteTx {
             self.insert_elements(id, &message.group_id, inst, blocks)
                 .await?;
         }
-        let files: Vec<&str> = message.blocks.iter().flat_map(|b| b.files()).collect();
         if !files.is_empty() {
             self.share_files(Some(id), message.visible_to.as_deref(), &files)
                 .await?;
         }
         // Private replies are nobody else's business, not even other apps'.
         if message.visible_to.is_none() {
-            let author = message
-                .user_id
-                .clone()
-                .or_else(|| message.installation_id.clone())
-                .unwrap_or_default();
-            let event = super::EventBody::MessagePosted {
-                id: id.to_string(),
-                author,
-                text: message.text.clone().unwrap_or_default(),
-                // Only a member's attachments are handed to other apps (an
-                // app's files are its own).
-                files: match &message.user_id {
-                    Some(_) => files.iter().map(|f| f.to_string()).collect(),
-                    None => Vec::new(),
-                },
+            // Only a member's attachments are handed to other apps (an app's
+            // files are its own).
+            let files = match &message.user_id {
+                Some(_) => files.iter().map(|f| f.to_string()).collect(),
+                None => Vec::new(),
             };
+            let event = posted_event(message, &id.to_string(), files);
             self.enqueue_message_posted(
                 &message.group_id,
                 message.installation_id.as_deref(),
@@ -360,19 +497,7 @@ impl WriteTx {
             )
             .await?;
         }
-        Ok(StoredMessage {
-            id,
-            group_id: message.group_id.clone(),
-            user_id: message.user_id.clone(),
-            installation_id: message.installation_id.clone(),
-            text: message.text.clone(),
-            card: message.card.clone(),
-            blocks: message.blocks.clone(),
-            visible_to: message.visible_to.clone(),
-            created_at: now,
-            updated_at: None,
-            deleted_at: None,
-        })
+        Ok(stored(message, id, now))
     }
 
     /// A new message id inside this transaction.
@@ -416,13 +541,28 @@ impl WriteTx {
         let blocks = serde_json::to_string(message)
             .map_err(|e| StoreError::Corrupt(format!("message blocks: {e}")))?;
         let text = Some(message.text.clone()).filter(|t| !t.is_empty());
+        let now = now_ms();
+        if let Some(done) = self
+            .update_message_at_once(
+                group_id,
+                installation_id,
+                id,
+                message,
+                text.as_deref(),
+                &blocks,
+                now,
+            )
+            .await?
+        {
+            return Ok(done);
+        }
         let done = sqlx::query(
             "UPDATE messages SET text = $1, blocks = $2, card = NULL, updated_at = $3 \
              WHERE id = $4 AND group_id = $5 AND installation_id = $6 AND deleted_at IS NULL",
         )
         .bind(&text)
         .bind(&blocks)
-        .bind(now_ms())
+        .bind(now)
         .bind(id)
         .bind(group_id)
         .bind(installation_id)

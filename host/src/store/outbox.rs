@@ -163,7 +163,7 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<OutboxEvent, StoreError> {
     })
 }
 
-fn encode(body: &EventBody) -> Result<String, StoreError> {
+pub(super) fn encode(body: &EventBody) -> Result<String, StoreError> {
     serde_json::to_string(body).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
