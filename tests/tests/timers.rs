@@ -66,6 +66,34 @@ async fn pending_timers_are_limited_per_installation(backend: Backend) {
         .map(|t| t.key)
         .collect();
     assert_eq!(keys, ["a", "b"]);
+    // A timer over the limit refuses the whole commit, storage writes
+    // included (on PostgreSQL they travel in one statement with it), and a
+    // replaced one still fits.
+    let set_schedule = |key: &'static str, timer: &'static str| {
+        w.action(
+            &inst,
+            &owner.id,
+            "set-schedule",
+            json!({"key": key, "value": "v", "timer": timer, "at": far}),
+        )
+    };
+    let err = set_schedule("k", "c").await.expect_err("over the limit");
+    assert!(matches!(err, InvokeError::Quota(_)), "{err:?}");
+    assert!(err.to_string().contains("2 pending timers"), "{err}");
+    assert!(
+        w.store().kv_get(&inst, "k").await.expect("read").is_none(),
+        "the write went with the refused timer"
+    );
+    set_schedule("k", "b")
+        .await
+        .expect("b replaced, with a write");
+    assert!(w.store().kv_get(&inst, "k").await.expect("read").is_some());
+    let timers = w.store().timers(&inst).await.expect("timers");
+    assert_eq!(
+        timers.iter().map(|t| t.key.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
+    assert_eq!(timers[1].payload, "b");
     // Another installation has its own allowance.
     schedule(other.clone(), other_owner.id.clone(), "c")
         .await

@@ -41,6 +41,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("refund", "{id, amount, key} -> payment"),
     ("payment", "{id} -> payment"),
     ("schedule", "{key, at, payload} -> {}"),
+    (
+        "set-schedule",
+        "{key, value, timer, at}: set a key and schedule a timer in one commit",
+    ),
     ("cancel", "{key} -> {existed}"),
     ("log", "{level, message, fields?} -> {}"),
     ("print", "{text} -> {}: the text to stdout and to stderr"),
@@ -199,6 +203,12 @@ impl Guest for Probe {
             "payment" => payment_json(payments::status(&args.str("id")?)?),
             "schedule" => {
                 scheduler::schedule(&args.str("key")?, args.i64("at")?, &args.str("payload")?)?;
+                json!({})
+            }
+            "set-schedule" => {
+                storage::set(&args.str("key")?, args.str("value")?.as_bytes())?;
+                let timer = args.str("timer")?;
+                scheduler::schedule(&timer, args.i64("at")?, &timer)?;
                 json!({})
             }
             "cancel" => json!({ "existed": scheduler::cancel(&args.str("key")?)? }),
