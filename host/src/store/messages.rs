@@ -256,16 +256,16 @@ async fn insert_at_once<'e, E: Executor<'e, Database = Any>>(
     };
     let (head, tail) = body.split_at(at + r#""id":""#.len());
     let (card, blocks) = encoded(message)?;
-    let mut sql = String::from(
+    let mut sql = format!(
         "WITH turn AS (SELECT pg_advisory_xact_lock($10)), \
          posted AS (INSERT INTO messages (id, group_id, user_id, installation_id, text, card, blocks, visible_to, created_at) \
              SELECT COALESCE($1, nextval(pg_get_serial_sequence('messages', 'id'))), $2, $3, $4, $5, $6, $7, $8, $9 FROM turn \
              RETURNING id), \
          fanout AS (INSERT INTO outbox (installation_id, group_id, body, created_at, attempts, next_attempt_at, status) \
              SELECT i.id, i.group_id, $11 || posted.id || $12, $9, 0, $9, 'pending' \
-             FROM posted, installations i JOIN version_subscriptions s ON s.app_slug = i.app_slug AND s.version = i.version \
-                  AND s.subscription = 'message-posted' \
+             FROM posted, {} \
              WHERE $8::text IS NULL AND i.group_id = $2 AND i.id <> $13 ORDER BY i.id)",
+        super::outbox::MESSAGE_SUBSCRIBERS
     );
     if !rows.is_empty() {
         sql.push_str(&format!(

@@ -163,6 +163,12 @@ fn event_from_row(row: &sqlx::any::AnyRow) -> Result<OutboxEvent, StoreError> {
     })
 }
 
+/// The installations (`i`) whose version subscribes to `message-posted`:
+/// the rows a message's fan-out selects from (add the group and the poster).
+pub(super) const MESSAGE_SUBSCRIBERS: &str = "installations i \
+     JOIN version_subscriptions s ON s.app_slug = i.app_slug AND s.version = i.version \
+     AND s.subscription = 'message-posted'";
+
 pub(super) fn encode(body: &EventBody) -> Result<String, StoreError> {
     serde_json::to_string(body).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
@@ -235,13 +241,11 @@ impl WriteTx {
         body: &EventBody,
     ) -> Result<(), StoreError> {
         let now = now_ms();
-        sqlx::query(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO outbox (installation_id, group_id, body, created_at, attempts, next_attempt_at, status) \
-             SELECT i.id, i.group_id, $2, $3, 0, $3, 'pending' FROM installations i \
-             JOIN version_subscriptions s ON s.app_slug = i.app_slug AND s.version = i.version \
-                  AND s.subscription = 'message-posted' \
-             WHERE i.group_id = $1 AND i.id <> $4 ORDER BY i.id",
-        )
+             SELECT i.id, i.group_id, $2, $3, 0, $3, 'pending' FROM {MESSAGE_SUBSCRIBERS} \
+             WHERE i.group_id = $1 AND i.id <> $4 ORDER BY i.id"
+        )))
         .bind(group_id)
         .bind(encode(body)?)
         .bind(now)
