@@ -28,8 +28,14 @@ command -v npm >/dev/null || die "npm is not installed"
 # npm ci in DIR when its package-lock.json changed since the last install
 # (the lock's hash is kept in node_modules/.qun-lock.sha256); npm install
 # when there is no lock (a fresh app from the template).
+# One install at a time: tests build apps in parallel, and two `npm ci` in
+# one directory break each other (esbuild's install step runs the binary
+# that another one has just put in place as if it were JavaScript).
 install_deps() {
-  local dir="$1" want have
+  local dir="$1" want have lock
+  mkdir -p "$ROOT/target"
+  exec {lock}>"$ROOT/target/.js-install.lock"
+  flock "$lock"
   if [ -f "$dir/package-lock.json" ]; then
     want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
     have="$(cat "$dir/node_modules/.qun-lock.sha256" 2>/dev/null || true)"
@@ -42,6 +48,7 @@ install_deps() {
     echo "js.sh: npm install in $dir" >&2
     (cd "$dir" && npm install --no-audit --no-fund --loglevel=error) >&2
   fi
+  exec {lock}>&-
 }
 
 # Fill the template into DIR as `qun app new NAME --lang js` does.

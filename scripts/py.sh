@@ -23,10 +23,15 @@ LOCK="$ROOT/sdk-py/requirements-dev.lock"
 STAMP="$VENV/.qun-installed"
 
 ensure_venv() {
-    local want
+    local want lock
+    # One install at a time (tests build apps in parallel).
+    mkdir -p "$ROOT/target"
+    exec {lock}>"$ROOT/target/.py-venv.lock"
+    flock "$lock"
     want="$(cat "$LOCK" "$ROOT/sdk-py/pyproject.toml" | sha256sum | cut -d' ' -f1) $ROOT"
     if [ -x "$PY" ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] \
         && "$VENV/bin/componentize-py" --version 2>/dev/null | grep -q ' 0\.25\.1'; then
+        exec {lock}>&-
         return 0
     fi
     echo "==> installing into $VENV (componentize-py 0.25.1, pytest, wasmtime, sdk-py)" >&2
@@ -35,6 +40,7 @@ ensure_venv() {
     "$PY" -m pip install -q --disable-pip-version-check -r "$LOCK" >&2
     "$PY" -m pip install -q --disable-pip-version-check --no-deps -e "$ROOT/sdk-py" >&2
     echo "$want" > "$STAMP"
+    exec {lock}>&-
 }
 
 # Fills the template into $1 with the app name $2 (as `qun app new NAME --lang python`

@@ -14,6 +14,7 @@ backend_tests!(
     storage_quota_and_message_rate_are_enforced,
     timers_are_stored_replaced_and_cancelled_atomically,
     concurrent_increments_of_one_key_lose_no_update,
+    storage_use_and_the_audit_chain_stay_exact_on_every_commit_path,
     command_replies_are_posted_by_the_app,
 );
 
@@ -556,6 +557,86 @@ async fn concurrent_increments_of_one_key_lose_no_update(backend: Backend) {
         .await
         .expect("get");
     assert_eq!(value["value"], json!("40"), "every increment counted");
+}
+
+/// Storage use (what the quotas are checked against) and the audit chain
+/// stay exact whichever way a commit goes: on PostgreSQL a plain write
+/// commits in one call of `qun_commit`, a write with a message through a
+/// transaction; both run here, one after the other and at once, on the same
+/// keys.
+async fn storage_use_and_the_audit_chain_stay_exact_on_every_commit_path(backend: Backend) {
+    let limits = Limits {
+        deadline: std::time::Duration::from_secs(5),
+        messages_per_minute: 100,
+        ..Limits::default()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let app = w
+        .install(
+            qun_components::PROBE,
+            &gid,
+            &["storage", "messaging", "scheduler"],
+        )
+        .await;
+    let act = |name: &'static str, payload: serde_json::Value| {
+        let (w, app, owner) = (&w, &app, &owner.id);
+        async move { w.action(app, owner, name, payload).await.expect(name) }
+    };
+    let in_an_hour = qun_host::store::now_ms() + 3_600_000;
+    act("set", json!({"key": "a", "value": "1"})).await;
+    // Sizes count bytes, not characters.
+    act("set", json!({"key": "ключ", "value": "значение"})).await;
+    act("set-post", json!({"key": "b", "value": "xx", "text": "b"})).await;
+    act("set", json!({"key": "a", "value": "a longer value"})).await;
+    act("delete", json!({"key": "ключ"})).await;
+    act("cas", json!({"key": "c", "expected": null, "new": "v"})).await;
+    act(
+        "set-schedule",
+        json!({"key": "d", "value": "dd", "timer": "t", "at": in_an_hour}),
+    )
+    .await;
+    let at_once = (0..20).map(|i| {
+        let key = format!("k{}", i % 5);
+        if i % 2 == 0 {
+            act("set", json!({"key": key, "value": "x".repeat(i)}))
+        } else {
+            act(
+                "set-post",
+                json!({"key": key, "value": "y".repeat(i), "text": "t"}),
+            )
+        }
+    });
+    futures::future::join_all(at_once).await;
+    act("delete", json!({"key": "b"})).await;
+
+    let listed = act("list", json!({"prefix": "", "limit": 100})).await;
+    let entries = listed["entries"].as_array().expect("entries");
+    let bytes: usize = entries
+        .iter()
+        .map(|e| e[0].as_str().expect("key").len() + e[1].as_str().expect("value").len())
+        .sum();
+    let keys: Vec<&str> = entries
+        .iter()
+        .map(|e| e[0].as_str().expect("key"))
+        .collect();
+    assert_eq!(keys, ["a", "c", "d", "k0", "k1", "k2", "k3", "k4"]);
+    let inst = w
+        .store()
+        .installation(&app)
+        .await
+        .expect("read")
+        .expect("installation");
+    assert_eq!(
+        (inst.storage_keys, inst.storage_bytes),
+        (keys.len() as i64, bytes as i64),
+        "the use counted is the use stored"
+    );
+    let verified = w.store().verify_audit().await.expect("verify");
+    assert!(verified.broken.is_none(), "{:?}", verified.broken);
+    assert_eq!(w.messages(&gid).await.len(), 11, "every message posted");
 }
 
 async fn command_replies_are_posted_by_the_app(backend: Backend) {

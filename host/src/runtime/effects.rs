@@ -11,8 +11,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
 use crate::store::{
-    AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen, PaymentError,
-    PaymentRecord, Store, StoreError, Ticked, Timer, WriteTx, kv_snapshot_is_one_statement, now_ms,
+    AtOnce, AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen, PaymentError,
+    PaymentRecord, Refusal, Store, StoreError, Ticked, Timer, WriteTx,
+    kv_snapshot_is_one_statement, now_ms,
 };
 
 /// A group message (or a private reply) to store on commit.
@@ -241,8 +242,11 @@ pub async fn commit(
         // Nothing read, nothing to write: no transaction at all.
         return Ok(Committed::default());
     }
-    // Refunds move money: their commit must survive power loss.
     let lock = format!("installation:{inst}");
+    if let Some(done) = commit_at_once(db, inst, &lock, limits, effects, audit, logs).await? {
+        return done;
+    }
+    // Refunds move money: their commit must survive power loss.
     let mut tx = if effects.refunds.is_empty() {
         db.begin_write_locked(&lock).await?
     } else {
@@ -263,7 +267,7 @@ pub async fn commit(
         // With storage writes, the recheck comes back with the clock tick.
         if effects.writes.is_empty() {
             let now = tx.installation_now(inst).await?;
-            recheck(now, effects)?;
+            recheck(now, effects, limits)?;
         }
         usage = apply_storage(&mut tx, inst, limits, effects, &seen).await?;
         check_directs(&mut tx, inst, limits, effects).await?;
@@ -335,36 +339,124 @@ pub async fn commit(
     Ok(done)
 }
 
+/// The common shape of a commit (keys read and written, timers, audit) in
+/// one round trip where the store can ([`Store::commit_at_once`]): `None`
+/// when it cannot, and nothing was written.
+async fn commit_at_once(
+    db: &Store,
+    inst: &str,
+    lock: &str,
+    limits: &Limits,
+    effects: &Effects,
+    audit: &[AuditRecord],
+    logs: &[LogLine],
+) -> Result<Option<Result<Committed, CommitError>>, CommitError> {
+    let common = !effects.writes.is_empty()
+        && effects.lists.is_empty()
+        && effects.delivers.is_none()
+        && effects.messages.is_empty()
+        && effects.directs.is_empty()
+        && effects.updates.is_empty()
+        && effects.deletes.is_empty()
+        && effects.payments.is_empty()
+        && effects.refunds.is_empty()
+        && effects.files_created.is_empty()
+        && effects.files_released.is_empty()
+        && effects.files_held.is_empty()
+        && logs.is_empty();
+    if !common {
+        return Ok(None);
+    }
+    let at_once = AtOnce {
+        installation_id: inst,
+        lock,
+        reads: (effects.reads.iter())
+            .map(|(key, row)| (key.as_str(), row.as_ref().map(|r| r.version)))
+            .collect(),
+        puts: (effects.writes.iter())
+            .filter_map(|(key, value)| Some((key.as_str(), value.as_deref()?)))
+            .collect(),
+        deletes: (effects.writes.iter())
+            .filter(|(_, value)| value.is_none())
+            .map(|(key, _)| key.as_str())
+            .collect(),
+        needs: effects.needs.iter().map(|cap| cap.name()).collect(),
+        storage_max: (limits.storage_bytes, limits.storage_keys),
+        cancels: (effects.timers.iter())
+            .filter(|(_, timer)| timer.is_none())
+            .map(|(key, _)| key.as_str())
+            .collect(),
+        timers: (effects.timers.iter())
+            .filter_map(|(key, timer)| {
+                let (due, payload, rule) = timer.as_ref()?;
+                Some((key.as_str(), *due, payload.as_str(), rule.as_deref()))
+            })
+            .collect(),
+        timers_max: limits.pending_timers,
+        audit,
+    };
+    Ok(match db.commit_at_once(&at_once).await? {
+        None => None,
+        Some(Ok(done)) => {
+            db.cache().note_usage(inst, done.bytes, done.keys);
+            Some(Ok(Committed::default()))
+        }
+        Some(Err(why)) => Some(Err(refused(why, limits))),
+    })
+}
+
 /// Under the installation's lock: it still exists, is enabled, its app is
 /// not suspended, and it still holds every grant its effects need.
 /// Otherwise nothing is written.
 fn recheck(
     now: Option<crate::store::InstallationNow>,
     effects: &Effects,
+    limits: &Limits,
 ) -> Result<(), CommitError> {
     let Some(now) = now else {
-        return Err(CommitError::Dropped(
-            "the app was uninstalled while it ran".into(),
-        ));
+        return Err(refused(Refusal::Gone, limits));
     };
     if !now.enabled {
-        return Err(CommitError::Dropped(
-            "the app was disabled in this group while it ran".into(),
-        ));
+        return Err(refused(Refusal::Disabled, limits));
     }
     if now.suspended {
-        return Err(CommitError::Dropped(
-            "the app was suspended by the platform while it ran".into(),
-        ));
+        return Err(refused(Refusal::Suspended, limits));
     }
     for cap in &effects.needs {
         if !now.grants.iter().any(|g| g == cap.name()) {
-            return Err(CommitError::Dropped(format!(
-                "the group owner revoked the `{cap}` capability while the app ran"
-            )));
+            return Err(refused(Refusal::Revoked(cap.name().into()), limits));
         }
     }
     Ok(())
+}
+
+/// The error a commit refused for `why` answers with.
+fn refused(why: Refusal, limits: &Limits) -> CommitError {
+    match why {
+        Refusal::Conflict => CommitError::Conflict,
+        Refusal::Gone => CommitError::Dropped("the app was uninstalled while it ran".into()),
+        Refusal::Disabled => {
+            CommitError::Dropped("the app was disabled in this group while it ran".into())
+        }
+        Refusal::Suspended => {
+            CommitError::Dropped("the app was suspended by the platform while it ran".into())
+        }
+        Refusal::Revoked(cap) => CommitError::Dropped(format!(
+            "the group owner revoked the `{cap}` capability while the app ran"
+        )),
+        Refusal::Bytes => CommitError::Quota(format!(
+            "this installation may keep {} bytes of data",
+            limits.storage_bytes
+        )),
+        Refusal::Keys => CommitError::Quota(format!(
+            "this installation may keep {} keys",
+            limits.storage_keys
+        )),
+        Refusal::Timers => CommitError::Quota(format!(
+            "this installation may have {} pending timers",
+            limits.pending_timers
+        )),
+    }
 }
 
 /// The direct-message bounds, counted again inside the commit (other
@@ -492,23 +584,15 @@ async fn apply_storage(
         now,
     }) = ticked
     else {
-        return Err(CommitError::Dropped(
-            "the app was uninstalled while it ran".into(),
-        ));
+        return Err(refused(Refusal::Gone, limits));
     };
-    recheck(Some(now), effects)?;
+    recheck(Some(now), effects, limits)?;
     // Over a quota only when this commit grows the use past it.
     if bytes > limits.storage_bytes && delta_bytes > 0 {
-        return Err(CommitError::Quota(format!(
-            "this installation may keep {} bytes of data",
-            limits.storage_bytes
-        )));
+        return Err(refused(Refusal::Bytes, limits));
     }
     if keys > limits.storage_keys && delta_keys > 0 {
-        return Err(CommitError::Quota(format!(
-            "this installation may keep {} keys",
-            limits.storage_keys
-        )));
+        return Err(refused(Refusal::Keys, limits));
     }
     if written {
         return Ok(Some((bytes, keys)));
@@ -551,10 +635,7 @@ async fn apply_timers(
                 rule: rule.clone(),
             };
             if !tx.put_timer_within(&timer, limits.pending_timers).await? {
-                return Err(CommitError::Quota(format!(
-                    "this installation may have {} pending timers",
-                    limits.pending_timers
-                )));
+                return Err(refused(Refusal::Timers, limits));
             }
         }
     }

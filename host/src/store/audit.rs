@@ -263,6 +263,41 @@ impl ChainHeads {
     }
 }
 
+/// Audit rows of one chain as a statement that links them itself (after
+/// the head it finds, under the head's row lock): the chain as
+/// [`AuditRecord::chained_hash`] hashes it, and each row's columns with the
+/// fields it hashes. `None` when the rows span chains.
+pub(crate) fn unlinked(records: &[AuditRecord]) -> Option<serde_json::Value> {
+    let chain = records.first()?.chain();
+    if records.iter().any(|r| r.chain() != chain) {
+        return None;
+    }
+    let rows: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "at": r.at,
+                "installation_id": r.installation_id,
+                "app_slug": r.app_slug,
+                "app_version": r.app_version,
+                "group_id": r.group_id,
+                "actor": r.actor,
+                "action": r.action,
+                "outcome": r.outcome,
+                "detail": r.detail,
+                "duration_us": r.duration_us,
+                "fields": r.fields(),
+            })
+        })
+        .collect();
+    Some(serde_json::json!({
+        "chain": chain,
+        // What `chained_hash` writes before a row's seq.
+        "chain_json": serde_json::Value::String(chain.clone()).to_string(),
+        "rows": rows,
+    }))
+}
+
 /// The columns an audit row is inserted with, in the order [`bind_rows`]
 /// binds them.
 const INSERT_COLUMNS: &str = "at, installation_id, app_slug, app_version, group_id, actor, action, outcome, detail, duration_us, hash, chain, seq";

@@ -10,6 +10,7 @@ mod audit_verify;
 mod audit_window;
 mod cache;
 mod commands;
+mod commit;
 mod conns;
 // Issue 16: developer mode.
 mod dev;
@@ -42,6 +43,7 @@ pub use apps::{App, AppVersion, VersionStatus};
 pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
 pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
 pub use commands::{CommandClash, CommandConflict, CommandRoute, GroupCommand};
+pub use commit::{AtOnce, AtOnceDone, Refusal};
 pub use elements::{ElementKind, ElementRef};
 pub use files::{FileRow, FileUsage, SweepReport};
 pub use forms::{NewForm, StoredForm};

@@ -48,6 +48,10 @@ const ACTIONS: &[(&str, &str)] = &[
     ("cancel", "{key} -> {existed}"),
     ("log", "{level, message, fields?} -> {}"),
     ("print", "{text} -> {}: the text to stdout and to stderr"),
+    (
+        "set-post",
+        "{key, value, text}: set a key and post a message in one commit",
+    ),
     ("set-post-trap", "{key, value, text}: set, post, then trap"),
     (
         "set-post-fail",
@@ -238,6 +242,11 @@ impl Guest for Probe {
                 let text = args.str("text")?;
                 println!("{text}");
                 eprintln!("{text}");
+                json!({})
+            }
+            "set-post" => {
+                storage::set(&args.str("key")?, args.str("value")?.as_bytes())?;
+                messaging::post(&text_message(args.str("text")?))?;
                 json!({})
             }
             "set-post-trap" => {
