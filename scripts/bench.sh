@@ -10,6 +10,7 @@
 #   QUN_BENCH_BIN=/tmp/qun-old scripts/bench.sh   # another build of qun (A/B)
 #   BENCH_PERF=1 scripts/bench.sh    # also a `perf record -g` of the server per
 #                                    # route: target/bench-run/BACKEND.ROUTE.perf
+#   BENCH_PERF=all scripts/bench.sh  # the same of the whole machine (database, wrk)
 #   BENCH_SENDS=1 scripts/bench.sh   # also count the server's `sendto` calls per
 #                                    # request (one per database round trip on
 #                                    # PostgreSQL, plus the answer's); slows it down
@@ -76,7 +77,10 @@ run_wrk() { # url lua [perf-name]
     local out before after perf_pid= sends_pid=
     before=$(ctxsw "${qun_pid:-0}")
     if [ -n "${BENCH_PERF:-}" ] && [ -n "${3:-}" ] && [ -n "${qun_pid:-}" ]; then
-        perf record -q -g -p "$qun_pid" -o "$work/$3.perf" -- sleep "$seconds" >/dev/null 2>&1 &
+        # BENCH_PERF=all: the whole machine (the database server, wrk), to
+        # see where a route's CPU goes (`perf report --sort comm`).
+        if [ "$BENCH_PERF" = all ]; then set -- "$1" "$2" "$3" -a; else set -- "$1" "$2" "$3" -p "$qun_pid"; fi
+        perf record -q -g "${@:4}" -o "$work/$3.perf" -- sleep "$seconds" >/dev/null 2>&1 &
         perf_pid=$!
     fi
     if [ -n "${BENCH_SENDS:-}" ] && [ -n "${qun_pid:-}" ]; then

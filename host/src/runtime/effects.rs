@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::limits::Limits;
 use crate::store::{
-    AtOnce, AuditRecord, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen, PaymentError,
-    PaymentRecord, Refusal, Store, StoreError, Ticked, Timer, WriteTx,
+    AtOnce, AuditRecord, Backend, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen,
+    PaymentError, PaymentRecord, Refusal, Store, StoreError, Ticked, Timer, WriteTx,
     kv_snapshot_is_one_statement, now_ms,
 };
 
@@ -351,7 +351,8 @@ async fn commit_at_once(
     audit: &[AuditRecord],
     logs: &[LogLine],
 ) -> Result<Option<Result<Committed, CommitError>>, CommitError> {
-    let common = !effects.writes.is_empty()
+    let common = db.backend() == Backend::Postgres
+        && !effects.writes.is_empty()
         && effects.lists.is_empty()
         && effects.delivers.is_none()
         && effects.messages.is_empty()
