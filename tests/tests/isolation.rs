@@ -31,6 +31,7 @@ backend_tests!(
     a_grant_revoked_before_the_commit_drops_the_effects,
     an_app_disabled_before_the_commit_drops_the_effects,
     an_app_uninstalled_before_the_commit_drops_the_effects,
+    a_storage_write_is_dropped_when_its_app_is_stopped_before_the_commit,
     an_app_the_host_can_no_longer_start_is_not_charged_a_fault,
     replay_records_are_bounded_per_app_over_its_groups,
 );
@@ -699,6 +700,50 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
     assert_eq!(err.code(), "effects_dropped");
     assert!(err.to_string().contains("uninstalled"), "{err}");
     assert!(w.messages(&gid).await.is_empty(), "nothing was posted");
+}
+
+/// The same for an invocation that only writes storage (on PostgreSQL its
+/// commit is one call of `qun_commit`, which checks again under the lock):
+/// disabled, uninstalled, or the app suspended by an admin while it ran.
+async fn a_storage_write_is_dropped_when_its_app_is_stopped_before_the_commit(backend: Backend) {
+    let Some(w) = World::new(backend).await else {
+        return;
+    };
+    for stop in ["disabled", "uninstalled", "suspended"] {
+        let (gid, owner, _) = w.group(0).await;
+        let probe = w.install(qun_components::PROBE, &gid, &["storage"]).await;
+        let mut reached = w.pause_before_commit();
+        let run = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
+        let stopping = async {
+            let (inst_id, go) = reached.recv().await.expect("paused before commit");
+            w.runtime.set_before_commit(None);
+            let inst = w
+                .store()
+                .installation(&inst_id)
+                .await
+                .expect("read")
+                .expect("installation");
+            let done = match stop {
+                "disabled" => w.store().set_enabled(&inst, false, &owner.id).await,
+                "uninstalled" => w.store().uninstall(&inst, &owner.id).await,
+                _ => {
+                    w.store()
+                        .set_suspended(&inst.app_slug, Some("abuse"), &owner.id)
+                        .await
+                }
+            };
+            assert!(done.expect("stop"), "{stop}");
+            let _ = go.send(());
+        };
+        let (result, ()) = tokio::join!(run, stopping);
+        let err = result.expect_err("the effects are dropped");
+        assert_eq!(err.code(), "effects_dropped", "{stop}: {err}");
+        assert!(err.to_string().contains(stop), "{stop}: {err}");
+        assert!(
+            w.store().kv_get(&probe, "k").await.expect("read").is_none(),
+            "{stop}: the key was not stored"
+        );
+    }
 }
 
 /// A version checked at upload under one host's limits, run by a host whose
