@@ -36,7 +36,14 @@
 //!   before it is used (a server restart or a failover while nobody used
 //!   it costs nobody an error); the stack is at most [`PG_STASH`] deep, and
 //!   at most that many connections are out through it, so the pool keeps
-//!   connections for everyone else.
+//!   connections for everyone else;
+//! - what the pool does with connections it holds is still done to these:
+//!   one out of the pool for [`RECYCLE`] goes back to it instead of onto the
+//!   stack (the pool closes it when it has lived past the pool's
+//!   `max_lifetime`), and one idle on the stack for [`IDLE_RETURN`] goes
+//!   back too (the pool closes idle connections after its `idle_timeout`),
+//!   so a quiet host does not keep a server process per connection it
+//!   once needed, and no session lives forever.
 
 use std::ops::{Deref, DerefMut};
 use std::path::PathBuf;
@@ -67,6 +74,12 @@ pub(crate) const IDLE_TEST: std::time::Duration = std::time::Duration::from_secs
 /// the stash at once (the pool has more, for everything else).
 pub(crate) const PG_STASH: usize = 24;
 
+/// PostgreSQL: a connection out of the pool this long goes back to it.
+pub(crate) const RECYCLE: std::time::Duration = std::time::Duration::from_secs(10 * 60);
+
+/// PostgreSQL: a connection idle on the stack this long goes back to the pool.
+pub(crate) const IDLE_RETURN: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// One connection of a [`Stash`]: statements go through it as through any
 /// sqlx executor (`&mut *conn`).
 #[derive(Debug)]
@@ -83,6 +96,8 @@ pub(crate) struct Pooled {
     conn: PoolConnection<Any>,
     /// A statement failed on the link itself: close it, never stack it.
     broken: bool,
+    /// When it was taken from the pool.
+    taken: Instant,
 }
 
 /// Idle connections taken from a pool (or opened here) and kept out of it,
@@ -98,6 +113,10 @@ pub(crate) struct Stash {
     /// thread, with this `synchronous` setting; `permits` bounds them.
     file: Option<(PathBuf, &'static str)>,
     permits: Arc<Semaphore>,
+    /// Pool connections out this long, or idle on the stack this long, go
+    /// back to the pool ([`RECYCLE`], [`IDLE_RETURN`]); `None`: never (an
+    /// in-memory SQLite database lives only as long as its connections).
+    recycle: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 /// A connection from [`Stash::acquire`]; back to the stash when dropped.
@@ -121,6 +140,7 @@ impl Stash {
             postgres: false,
             file: None,
             permits: Arc::new(Semaphore::new(Semaphore::MAX_PERMITS)),
+            recycle: None,
         })
     }
 
@@ -134,6 +154,7 @@ impl Stash {
             postgres: true,
             file: None,
             permits: Arc::new(Semaphore::new(max)),
+            recycle: Some((RECYCLE, IDLE_RETURN)),
         })
     }
 
@@ -153,6 +174,7 @@ impl Stash {
             postgres: false,
             file: Some((path, synchronous)),
             permits: Arc::new(Semaphore::new(max)),
+            recycle: None,
         })
     }
 
@@ -192,6 +214,7 @@ impl Stash {
             (None, None) => Link::Pool(Pooled {
                 conn: self.pool.acquire().await?,
                 broken: false,
+                taken: Instant::now(),
             }),
         };
         Ok(Conn {
@@ -202,14 +225,28 @@ impl Stash {
         })
     }
 
-    /// An idle connection back on the stack (unless the stash is closing).
+    /// An idle connection back on the stack (unless the stash is closing),
+    /// or to the pool when it has been out long enough; with it, those idle
+    /// on the stack long enough (the oldest are at the bottom).
     fn put_back(&self, link: Link) {
-        if !self.pool.is_closed() && !self.permits.is_closed() {
-            self.idle
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push((link, Instant::now()));
+        if self.pool.is_closed() || self.permits.is_closed() {
+            return;
         }
+        if let (Link::Pool(pooled), Some((recycle, _))) = (&link, self.recycle)
+            && pooled.taken.elapsed() >= recycle
+        {
+            // Dropped: back to the pool.
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, idle_return)) = self.recycle {
+            let stale = idle
+                .iter()
+                .take_while(|(_, since)| since.elapsed() >= idle_return)
+                .count();
+            idle.drain(..stale);
+        }
+        idle.push((link, Instant::now()));
     }
 
     fn pop(&self) -> Option<(Link, Instant)> {
@@ -373,7 +410,7 @@ impl<'c> Executor<'c> for &'c mut Link {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            Link::Pool(Pooled { conn, broken }) => (&mut **conn)
+            Link::Pool(Pooled { conn, broken, .. }) => (&mut **conn)
                 .fetch_many(query)
                 .inspect_err(|e| *broken |= lost(e))
                 .boxed(),
@@ -390,7 +427,7 @@ impl<'c> Executor<'c> for &'c mut Link {
         E: 'q + Execute<'q, Any>,
     {
         match self {
-            Link::Pool(Pooled { conn, broken }) => (&mut **conn)
+            Link::Pool(Pooled { conn, broken, .. }) => (&mut **conn)
                 .fetch_optional(query)
                 .inspect_err(|e| *broken |= lost(e))
                 .boxed(),
@@ -540,5 +577,78 @@ impl<'p> Executor<'p> for Reads<'p> {
                 Box::pin(async move { (&mut *stash.acquire().await?).describe(sql).await })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// A stash of an in-memory SQLite pool's connections that hands them
+    /// back to the pool as a PostgreSQL stash does, after these times.
+    async fn stash(recycle: Duration, idle_return: Duration) -> Arc<Stash> {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::any::AnyPoolOptions::new()
+            .max_connections(4)
+            .connect("sqlite::memory:")
+            .await
+            .expect("pool");
+        Arc::new(Stash {
+            pool,
+            idle: Mutex::new(Vec::new()),
+            keep: true,
+            postgres: false,
+            file: None,
+            permits: Arc::new(Semaphore::new(4)),
+            recycle: Some((recycle, idle_return)),
+        })
+    }
+
+    fn stacked(stash: &Stash) -> usize {
+        stash.idle.lock().expect("lock").len()
+    }
+
+    /// The pool's idle connections, once the returns it runs as tasks ran.
+    async fn back_in_pool(stash: &Stash, n: usize) -> bool {
+        for _ in 0..200 {
+            if stash.pool.num_idle() == n {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn a_connection_out_of_the_pool_long_enough_goes_back_to_it() {
+        let hour = Duration::from_secs(3600);
+        let stash = stash(Duration::ZERO, hour).await;
+        drop(stash.acquire().await.expect("conn"));
+        assert_eq!(stacked(&stash), 0, "not stacked");
+        assert!(back_in_pool(&stash, 1).await, "the pool has it back");
+
+        let stash = super::tests::stash(hour, hour).await;
+        drop(stash.acquire().await.expect("conn"));
+        assert_eq!(stacked(&stash), 1, "a young connection is stacked");
+        assert_eq!(stash.pool.num_idle(), 0);
+    }
+
+    #[tokio::test]
+    async fn connections_idle_on_the_stack_long_enough_go_back_to_the_pool() {
+        let hour = Duration::from_secs(3600);
+        let stash = stash(hour, Duration::from_millis(50)).await;
+        let (a, b) = (
+            stash.acquire().await.expect("a"),
+            stash.acquire().await.expect("b"),
+        );
+        drop(a);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        drop(b);
+        assert_eq!(stacked(&stash), 1, "the one idle too long left the stack");
+        assert!(back_in_pool(&stash, 1).await, "the pool has it back");
+        // The one just stacked is used next.
+        drop(stash.acquire().await.expect("again"));
+        assert_eq!(stacked(&stash), 1);
     }
 }
