@@ -1,7 +1,7 @@
 -- An invocation's commit in one round trip (issue 12 item 2): the common
 -- shape (keys read, keys written, timers, audit rows of one chain) as one call,
 -- autocommitted, so the installation's lock is held for the call alone
--- instead of over a transaction's seven round trips. The host builds the
+-- instead of over a transaction's six round trips. The host builds the
 -- argument (`host/src/store/commit.rs`) and falls back to its transaction
 -- for every other shape; both take the same advisory lock, so they exclude
 -- each other.

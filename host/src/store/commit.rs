@@ -67,8 +67,11 @@ pub enum Refusal {
 /// storage use (bytes, keys).
 #[derive(Debug)]
 pub struct AtOnceDone {
+    /// The commit clock (the version of the keys written).
     pub clock: i64,
+    /// Storage use: bytes.
     pub bytes: i64,
+    /// Storage use: keys.
     pub keys: i64,
 }
 
