@@ -12,6 +12,7 @@ backend_tests!(
     a_trap_an_error_a_timeout_or_oom_leaves_no_write_and_no_message,
     storage_get_set_delete_list_and_compare_and_swap,
     storage_quota_and_message_rate_are_enforced,
+    the_message_rate_holds_when_invocations_race,
     timers_are_stored_replaced_and_cancelled_atomically,
     concurrent_increments_of_one_key_lose_no_update,
     storage_use_and_the_audit_chain_stay_exact_on_every_commit_path,
@@ -564,6 +565,75 @@ async fn concurrent_increments_of_one_key_lose_no_update(backend: Backend) {
 /// commits in one call of `qun_commit`, a write with a message through a
 /// transaction; both run here, one after the other and at once, on the same
 /// keys.
+/// Invocations running at once each see the limit not yet reached (the
+/// messages of the others are not committed); the commit counts again
+/// under the installation's lock, so no more than the limit is posted, and
+/// a refused commit leaves its key unwritten too.
+async fn the_message_rate_holds_when_invocations_race(backend: Backend) {
+    let limits = Limits {
+        messages_per_minute: 3,
+        ..Limits::default()
+    };
+    let Some(w) = World::with_limits(backend, limits).await else {
+        return;
+    };
+    let (gid, owner, _) = w.group(0).await;
+    let app = w
+        .install(qun_components::PROBE, &gid, &["storage", "messaging"])
+        .await;
+    let at_once = (0..10).map(|i| {
+        let (w, app, owner) = (&w, &app, &owner.id);
+        async move {
+            let key = format!("k{i}");
+            let done = w
+                .action(
+                    app,
+                    owner,
+                    "set-post",
+                    json!({"key": key, "value": "v", "text": key}),
+                )
+                .await;
+            (key, done)
+        }
+    });
+    let mut posted = Vec::new();
+    for (key, done) in futures::future::join_all(at_once).await {
+        match done {
+            Ok(_) => posted.push(key),
+            Err(InvokeError::Quota(message)) => {
+                assert!(message.contains("3 messages per minute"), "{message}")
+            }
+            Err(e) => match app_error(&e) {
+                Some(("quota-exceeded", _)) => {}
+                _ => panic!("{key}: {e:?}"),
+            },
+        }
+    }
+    posted.sort();
+    assert_eq!(posted.len(), 3, "as many as the limit: {posted:?}");
+    let mut texts: Vec<String> = (w.messages(&gid).await.into_iter())
+        .filter_map(|m| m.text)
+        .collect();
+    texts.sort();
+    assert_eq!(
+        texts, posted,
+        "the messages of the invocations that succeeded"
+    );
+    let listed = w
+        .action(
+            &app,
+            &owner.id,
+            "list",
+            json!({"prefix": "k", "limit": 100}),
+        )
+        .await
+        .expect("list");
+    let keys: Vec<&str> = (listed["entries"].as_array().expect("entries").iter())
+        .map(|e| e[0].as_str().expect("key"))
+        .collect();
+    assert_eq!(keys, posted, "a refused commit wrote no key");
+}
+
 async fn storage_use_and_the_audit_chain_stay_exact_on_every_commit_path(backend: Backend) {
     let limits = Limits {
         deadline: std::time::Duration::from_secs(5),

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::limits::Limits;
 use crate::store::{
     AtOnce, AuditRecord, Backend, KvRow, KvSnapshot, ListQuery, LogLine, NewMessage, PageSeen,
-    PaymentError, PaymentRecord, Refusal, Store, StoreError, Ticked, Timer, WriteTx,
+    PaymentError, PaymentRecord, Posting, Refusal, Store, StoreError, Ticked, Timer, WriteTx,
     kv_snapshot_is_one_statement, now_ms,
 };
 
@@ -243,7 +243,7 @@ pub async fn commit(
         return Ok(Committed::default());
     }
     let lock = format!("installation:{inst}");
-    if let Some(done) = commit_at_once(db, inst, &lock, limits, effects, audit, logs).await? {
+    if let Some(done) = commit_at_once(db, ident, &lock, limits, effects, audit, logs).await? {
         return done;
     }
     // Refunds move money: their commit must survive power loss.
@@ -278,10 +278,7 @@ pub async fn commit(
             let since = now_ms() - 60_000;
             let sent = tx.messages_posted_since(inst, since).await?;
             if sent + effects.messages.len() as i64 > limits.messages_per_minute {
-                return Err(CommitError::Quota(format!(
-                    "this app may post {} messages per minute in a group",
-                    limits.messages_per_minute
-                )));
+                return Err(refused(Refusal::Messages, limits));
             }
         }
         for dm in &effects.directs {
@@ -312,14 +309,29 @@ pub async fn commit(
     }
     tx.insert_audit(audit).await?;
     tx.insert_logs(logs).await?;
-    // Group messages last: each takes its group's message order lock
-    // (PostgreSQL), held until the commit right after (issue 12 item 3).
+    post_messages(&mut tx, ident, effects, &mut done).await?;
+    tx.commit().await?;
+    if let Some((bytes, keys)) = usage {
+        db.cache().note_usage(inst, bytes, keys);
+    }
+    Ok(done)
+}
+
+/// Group messages, last in their transaction: each takes its group's
+/// message order lock (PostgreSQL), held until the commit right after
+/// (issue 12 item 3).
+async fn post_messages(
+    tx: &mut WriteTx,
+    ident: &Identity,
+    effects: &Effects,
+    done: &mut Committed,
+) -> Result<(), CommitError> {
     for message in &effects.messages {
         let stored = tx
             .insert_message(&NewMessage {
                 group_id: ident.group_id.clone(),
                 user_id: None,
-                installation_id: Some(inst.to_string()),
+                installation_id: Some(ident.installation_id.clone()),
                 text: Some(message.message.text.clone()).filter(|t| !t.is_empty()),
                 card: message.card.clone(),
                 blocks: Some(message.message.clone()),
@@ -332,19 +344,17 @@ pub async fn commit(
             Some(member) => done.private.push((stored.id, member.clone())),
         }
     }
-    tx.commit().await?;
-    if let Some((bytes, keys)) = usage {
-        db.cache().note_usage(inst, bytes, keys);
-    }
-    Ok(done)
+    Ok(())
 }
 
 /// The common shape of a commit (keys read and written, timers, audit) in
-/// one round trip where the store can ([`Store::commit_at_once`]): `None`
-/// when it cannot, and nothing was written.
+/// one round trip where the store can ([`Store::commit_at_once`]); with
+/// messages without files, that call, the messages and the commit in one
+/// transaction ([`WriteTx::commit_at_once`]). `None` when it cannot, and
+/// nothing was written.
 async fn commit_at_once(
     db: &Store,
-    inst: &str,
+    ident: &Identity,
     lock: &str,
     limits: &Limits,
     effects: &Effects,
@@ -355,7 +365,7 @@ async fn commit_at_once(
         && !effects.writes.is_empty()
         && effects.lists.is_empty()
         && effects.delivers.is_none()
-        && effects.messages.is_empty()
+        && (effects.messages.iter()).all(|m| m.message.files().next().is_none())
         && effects.directs.is_empty()
         && effects.updates.is_empty()
         && effects.deletes.is_empty()
@@ -368,6 +378,7 @@ async fn commit_at_once(
     if !common {
         return Ok(None);
     }
+    let inst = ident.installation_id.as_str();
     let at_once = AtOnce {
         installation_id: inst,
         lock,
@@ -395,7 +406,27 @@ async fn commit_at_once(
             .collect(),
         timers_max: limits.pending_timers,
         audit,
+        posting: (!effects.messages.is_empty()).then(|| Posting {
+            messages: effects.messages.len() as i64,
+            max: limits.messages_per_minute,
+            since: now_ms() - 60_000,
+        }),
     };
+    if at_once.posting.is_some() {
+        let mut tx = db.begin_write().await?;
+        return Ok(match tx.commit_at_once(&at_once).await? {
+            // Dropping the transaction rolls it back.
+            None => None,
+            Some(Err(why)) => Some(Err(refused(why, limits))),
+            Some(Ok(usage)) => {
+                let mut done = Committed::default();
+                post_messages(&mut tx, ident, effects, &mut done).await?;
+                tx.commit().await?;
+                db.cache().note_usage(inst, usage.bytes, usage.keys);
+                Some(Ok(done))
+            }
+        });
+    }
     Ok(match db.commit_at_once(&at_once).await? {
         None => None,
         Some(Ok(done)) => {
@@ -456,6 +487,10 @@ fn refused(why: Refusal, limits: &Limits) -> CommitError {
         Refusal::Timers => CommitError::Quota(format!(
             "this installation may have {} pending timers",
             limits.pending_timers
+        )),
+        Refusal::Messages => CommitError::Quota(format!(
+            "this app may post {} messages per minute in a group",
+            limits.messages_per_minute
         )),
     }
 }

@@ -116,7 +116,10 @@ pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
         }
         let now = std::time::Instant::now();
         let slice = now.duration_since(*clock.slice_started.get_or_insert(state.started));
-        if slice >= SLICE || super::executor::others_waiting() {
+        if slice >= SLICE
+            || super::executor::others_waiting()
+            || super::executor::running_inline()
+        {
             clock.yielded_at = Some(now);
             return Ok(UpdateDeadline::Yield(1));
         }

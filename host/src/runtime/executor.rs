@@ -5,10 +5,26 @@
 //! One executor per process, started on first use and never dropped (a tokio
 //! runtime cannot be dropped from async code, and database connections made
 //! on it stay registered with its reactor).
+//!
+//! Handing an invocation over costs two thread wake-ups (a guest thread to
+//! run it, the caller's to take the answer), on an idle 2-core VM about
+//! three times what a no-op invocation itself costs (`benches/invoke.rs`).
+//! So an invocation's first slice runs on the caller's thread: most finish
+//! there (a storage read on SQLite runs on the calling thread too). One
+//! that is not done by the next epoch tick (at most [`EPOCH_TICK`]), or
+//! waits on a database answer, goes on on the guest executor. Guest code on
+//! the callers' threads (the HTTP workers) is capped at [`INLINE_SHARE`] of
+//! one core: past it, invocations are handed over from the start, so apps
+//! that spin for a tick at a time cost the HTTP workers no more than that.
+//!
+//! [`EPOCH_TICK`]: super::engine::EPOCH_TICK
 
+use std::cell::Cell;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{OnceLock, RwLock};
+use std::task::Poll;
+use std::time::{Duration, Instant};
 
 static GUEST: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
 
@@ -72,13 +88,103 @@ fn lower_priority() {
     }
 }
 
-/// Run `future` on the guest executor and wait for its output. A panic
-/// inside is passed on to the caller, as if it had run here.
+/// The share of one core guest code may take on the callers' threads, per
+/// [`INLINE_WINDOW`].
+const INLINE_SHARE: Duration = Duration::from_millis(10);
+/// The window [`INLINE_SHARE`] is counted over.
+const INLINE_WINDOW: Duration = Duration::from_millis(100);
+
+/// Guest code run on the callers' threads in the current window.
+struct InlineBudget {
+    /// When the window began (µs since `EPOCH`).
+    window: AtomicU64,
+    /// Spent in it (µs).
+    spent: AtomicU64,
+}
+
+static INLINE: InlineBudget = InlineBudget {
+    window: AtomicU64::new(0),
+    spent: AtomicU64::new(0),
+};
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+impl InlineBudget {
+    fn now() -> u64 {
+        EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
+    }
+
+    /// Whether some of this window's share is left (a new window starts
+    /// with all of it; racing callers may each start one, which only
+    /// moves its start by the time between them).
+    fn left(&self) -> bool {
+        let now = Self::now();
+        let window = self.window.load(Ordering::Relaxed);
+        if now.saturating_sub(window) >= INLINE_WINDOW.as_micros() as u64 {
+            self.window.store(now, Ordering::Relaxed);
+            self.spent.store(0, Ordering::Relaxed);
+            return true;
+        }
+        self.spent.load(Ordering::Relaxed) < INLINE_SHARE.as_micros() as u64
+    }
+
+    fn spend(&self, ran: Duration) {
+        self.spent
+            .fetch_add(ran.as_micros() as u64, Ordering::Relaxed);
+    }
+}
+
+thread_local! {
+    /// Set while this thread runs an invocation's first slice for its caller.
+    static INLINE_NOW: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the guest code running on this thread runs on its caller's
+/// thread: it yields at its first epoch check, to go on on a guest thread.
+pub fn running_inline() -> bool {
+    INLINE_NOW.with(Cell::get)
+}
+
+/// Clears [`INLINE_NOW`] when the first slice ends, panicking or not.
+struct Inline;
+
+impl Inline {
+    fn start() -> Inline {
+        INLINE_NOW.with(|now| now.set(true));
+        Inline
+    }
+}
+
+impl Drop for Inline {
+    fn drop(&mut self) {
+        INLINE_NOW.with(|now| now.set(false));
+    }
+}
+
+/// Run `future` — its first slice on this thread while the callers'
+/// share lasts (see the module), the rest on the guest executor — and wait
+/// for its output. A panic inside is passed on to the caller, as if it had
+/// run here.
 pub async fn run<F>(threads: usize, future: F) -> F::Output
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
+    let mut future = Box::pin(future);
+    if INLINE.left() {
+        let started = Instant::now();
+        let first = std::future::poll_fn(|cx| {
+            // In the guest executor's context, as if it ran there: the
+            // timers and connections it makes belong to that runtime.
+            let _context = handle(threads).enter();
+            let _inline = Inline::start();
+            Poll::Ready(future.as_mut().poll(cx))
+        })
+        .await;
+        INLINE.spend(started.elapsed());
+        if let Poll::Ready(output) = first {
+            return output;
+        }
+    }
     FRESH.fetch_add(1, Ordering::Relaxed);
     // Guests busy on every thread yield at their next check: an epoch
     // change is seen at the next loop back-edge or function entry (the

@@ -43,7 +43,7 @@ pub use apps::{App, AppVersion, VersionStatus};
 pub use audit::{AuditQuery, AuditRecord, AuditRow, AuditVerification, BrokenLink};
 pub use audit_window::{AuditFlusher, AuditWindow, CallSummary, SUMMARY_ACTION};
 pub use commands::{CommandClash, CommandConflict, CommandRoute, GroupCommand};
-pub use commit::{AtOnce, AtOnceDone, Refusal};
+pub use commit::{AtOnce, AtOnceDone, Posting, Refusal};
 pub use elements::{ElementKind, ElementRef};
 pub use files::{FileRow, FileUsage, SweepReport};
 pub use forms::{NewForm, StoredForm};
