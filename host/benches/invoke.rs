@@ -47,6 +47,16 @@
 //! is the top of its profile), which on a busy server is cheap (the no-op
 //! action over HTTP runs at the peer's rate, see `scripts/bench.sh`).
 //!
+//! Measured 2026-12-04 (release, quiet 2-core machine, two runs each) with
+//! an invocation's first slice run on the caller's thread
+//! (`runtime/executor.rs`): `invoke` 11.6–11.8 µs; `invoke_committed`
+//! 55–58 µs with every first slice counted against the callers' share
+//! (most were handed over: a back-to-back loop spends it in a third of each
+//! window), **23.9 µs** (2.0× `invoke`) with slices under 100 µs free, as
+//! built; the build before (every invocation handed over): 73.8 µs (6.3×).
+//! `probe_read_committed` 103–108 µs (slices counted) → 54–55 µs (as
+//! built), `probe_write_committed` 244–256 → 191–203 µs.
+//!
 //! `cargo bench -p qun-host --bench invoke`
 
 use std::hint::black_box;
