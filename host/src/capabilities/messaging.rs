@@ -54,9 +54,9 @@ impl InvocationState {
         visible_to: Option<String>,
     ) -> Result<i64, Error> {
         let since = now_ms() - 60_000;
-        let posted = self
+        let (posted, drawn) = self
             .db
-            .messages_posted_since(&self.ident.installation_id, since)
+            .posted_since_and_new_id(&self.ident.installation_id, since)
             .await
             .map_err(internal)?;
         if posted + self.effects.messages.len() as i64 >= self.limits.messages_per_minute {
@@ -66,7 +66,10 @@ impl InvocationState {
             )));
         }
         self.charge_effect(charge(&message))?;
-        let id = self.db.allocate_message_id().await.map_err(internal)?;
+        let id = match drawn {
+            Some(id) => id,
+            None => self.db.allocate_message_id().await.map_err(internal)?,
+        };
         self.effects.messages.push(OutMessage {
             id: Some(id),
             message,

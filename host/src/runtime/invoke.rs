@@ -461,10 +461,13 @@ impl Runtime {
                 }
                 None
             };
+            // A re-run starts from the use the commits before it left (this
+            // host's cache follows its own commits; the commit checks the
+            // quotas again under the lock, whichever host wrote last).
             let usage = if attempt == 1 {
                 (inst.storage_bytes, inst.storage_keys)
             } else {
-                db.installation(&inst.id)
+                db.installation_cached(&inst.id)
                     .await?
                     .map(|i| (i.storage_bytes, i.storage_keys))
                     .unwrap_or((0, 0))

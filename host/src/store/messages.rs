@@ -682,6 +682,32 @@ impl Store {
         Ok(id)
     }
 
+    /// [`Store::messages_posted_since`], and on PostgreSQL a new message id
+    /// drawn in the same round trip (an app's `messaging.post` needs both;
+    /// when the count turns out past a limit the id is a gap, as for any
+    /// failed invocation). `None` for the id: draw it with
+    /// [`Store::allocate_message_id`] once the count allows (SQLite's id is
+    /// a write of its own).
+    pub async fn posted_since_and_new_id(
+        &self,
+        installation_id: &str,
+        since: i64,
+    ) -> Result<(i64, Option<i64>), StoreError> {
+        if self.backend() != super::Backend::Postgres {
+            let posted = self.messages_posted_since(installation_id, since).await?;
+            return Ok((posted, None));
+        }
+        let row = sqlx::query(
+            "SELECT nextval(pg_get_serial_sequence('messages', 'id')) AS id, \
+             (SELECT COUNT(*) FROM messages WHERE installation_id = $1 AND created_at >= $2) AS n",
+        )
+        .bind(installation_id)
+        .bind(since)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get("n")?, Some(row.try_get("id")?)))
+    }
+
     /// One message of a group (deleted ones too, with `deleted_at` set).
     pub async fn message(
         &self,
