@@ -140,7 +140,9 @@ async fn prepare(
         description: String::new(),
         options: route.options.clone(),
     };
-    let zone = group_zone(state, gid).await?;
+    // The group's time zone came with the route (UTC when unset or unknown).
+    let zone =
+        qun_blocks::Zone::parse(&route.time_zone).unwrap_or_else(|_| qun_blocks::Zone::utc());
     match qun_blocks::parse_command(&spec, args, &zone, now_ms()) {
         qun_blocks::CommandArgs::Complete(options) => Ok(Prepared::Run {
             route,
@@ -167,17 +169,6 @@ async fn answered(state: &AppState, gid: &str, word: &str) -> Result<bool, ApiEr
         .route_command(gid, word)
         .await?
         .is_some_and(|r| r.enabled))
-}
-
-/// The group's time zone (UTC when unset or unknown).
-pub(super) async fn group_zone(state: &AppState, gid: &str) -> Result<qun_blocks::Zone, ApiError> {
-    let zone = state
-        .store()
-        .group(gid)
-        .await?
-        .map(|g| g.time_zone)
-        .unwrap_or_default();
-    Ok(qun_blocks::Zone::parse(&zone).unwrap_or_else(|_| qun_blocks::Zone::utc()))
 }
 
 /// Post a message; `/word args` also runs the installed app that answers `word`.

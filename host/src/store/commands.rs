@@ -42,6 +42,8 @@ pub struct CommandRoute {
     /// Its typed options (none for a `qun:app@0.1.0` app, whose commands
     /// parse their own arguments).
     pub options: Vec<qun_blocks::CommandOption>,
+    /// The group's time zone, which typed times are read in (empty: unset).
+    pub time_zone: String,
 }
 
 /// Who answers a command in a group (for `GET /v1/groups/{gid}/commands`).
@@ -231,8 +233,9 @@ impl Store {
         command: &str,
     ) -> Result<Option<CommandRoute>, StoreError> {
         let row = sqlx::query(
-            "SELECT i.id, i.app_slug, i.enabled, vc.options FROM installation_commands ic \
+            "SELECT i.id, i.app_slug, i.enabled, vc.options, g.time_zone FROM installation_commands ic \
              JOIN installations i ON i.id = ic.installation_id \
+             JOIN groups g ON g.id = ic.group_id \
              LEFT JOIN version_commands vc ON vc.app_slug = i.app_slug AND vc.version = i.version \
                   AND vc.command = ic.command \
              WHERE ic.group_id = $1 AND ic.command = $2",
@@ -247,6 +250,7 @@ impl Store {
                 app_slug: row.try_get(1)?,
                 enabled: row.try_get::<i64, _>(2)? != 0,
                 options: options_from(row.try_get(3)?)?,
+                time_zone: row.try_get(4)?,
             })
         })
         .transpose()

@@ -369,20 +369,18 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // Ids are integers from our own commit: safe to inline, and one
-        // statement on both backends.
-        let list = ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(", ");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        // Bound, so the statement's text (and its prepared statement) depends
+        // on how many ids there are, not on which.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {MESSAGE_COLUMNS} FROM messages \
-             WHERE group_id = $1 AND id IN ({list}) ORDER BY id"
+             WHERE group_id = $1 AND id IN ({}) ORDER BY id",
+            super::params(2, ids.len())
         )))
-        .bind(group_id)
-        .fetch_all(self.pool())
-        .await?;
+        .bind(group_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter().map(message_from_row).collect()
     }
 

@@ -207,6 +207,14 @@ impl WriteTx {
     }
 }
 
+/// `$first, $first+1, …`: `n` numbered parameters.
+pub(crate) fn params(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `($first, …), (…)`: `rows` tuples of `columns` numbered parameters each,
 /// from `$first` on (a multi-row `VALUES` list).
 pub(crate) fn value_rows(rows: usize, columns: usize, first: usize) -> String {

@@ -10,13 +10,6 @@ use sqlx::Row;
 use super::messages::{MESSAGE_COLUMNS, message_from_row};
 use super::{DirectMessage, Store, StoreError, StoredMessage};
 
-fn id_list(ids: &[i64]) -> String {
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 impl Store {
     /// The element references of these messages: message id -> position -> ref.
     pub async fn element_refs(
@@ -27,13 +20,19 @@ impl Store {
         if ids.is_empty() {
             return Ok(out);
         }
-        // Integers the store gave out: safe to inline, one statement on both backends.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT message_id, position, ref FROM message_elements WHERE message_id IN ({})",
-            id_list(ids)
-        )))
-        .fetch_all(self.pool())
-        .await?;
+        // Bound, so the statement's text (and its prepared statement) depends
+        // on how many ids there are, not on which; at most a page at a time.
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(500) {
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT message_id, position, ref FROM message_elements WHERE message_id IN ({})",
+                super::params(1, chunk.len())
+            )));
+            for id in chunk {
+                query = query.bind(*id);
+            }
+            rows.extend(query.fetch_all(self.pool()).await?);
+        }
         for row in rows {
             let message: i64 = row.try_get("message_id")?;
             let position: i64 = row.try_get("position")?;
