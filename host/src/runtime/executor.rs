@@ -190,6 +190,10 @@ where
         .await;
         INLINE.spend(started.elapsed().saturating_sub(INLINE_FREE));
         if let Poll::Ready(output) = first {
+            // That was this caller's turn on the thread: whatever else waits
+            // there (another group's request, a future beside this one in
+            // the same task) goes before the rest of it (its commit).
+            tokio::task::yield_now().await;
             return output;
         }
     }
