@@ -207,6 +207,30 @@ impl World {
         rx
     }
 
+    /// Once an invocation paused by [`World::pause_before_commit`] is
+    /// waiting: its installation as stored now, and the sender that lets it
+    /// commit. The hook is removed, so later invocations run straight through.
+    pub async fn paused(
+        &self,
+        reached: &mut tokio::sync::mpsc::UnboundedReceiver<(
+            String,
+            tokio::sync::oneshot::Sender<()>,
+        )>,
+    ) -> (
+        qun_host::store::Installation,
+        tokio::sync::oneshot::Sender<()>,
+    ) {
+        let (inst_id, go) = reached.recv().await.expect("paused before commit");
+        self.runtime.set_before_commit(None);
+        let inst = self
+            .store()
+            .installation(&inst_id)
+            .await
+            .expect("read")
+            .expect("installation");
+        (inst, go)
+    }
+
     /// A world on `backend` with default limits, or `None` if skipped.
     pub async fn new(backend: Backend) -> Option<World> {
         World::with_limits(backend, Limits::default()).await

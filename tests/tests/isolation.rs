@@ -588,14 +588,7 @@ async fn a_grant_revoked_before_the_commit_drops_the_effects(backend: Backend) {
     let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
     let revoke = async {
-        let (inst_id, go) = reached.recv().await.expect("paused before commit");
-        w.runtime.set_before_commit(None);
-        let inst = w
-            .store()
-            .installation(&inst_id)
-            .await
-            .expect("read")
-            .expect("installation");
+        let (inst, go) = w.paused(&mut reached).await;
         let change = InstallationChange {
             version: inst.version.clone(),
             grants: vec!["messaging".into()],
@@ -645,14 +638,7 @@ async fn an_app_disabled_before_the_commit_drops_the_effects(backend: Backend) {
     let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
     let disable = async {
-        let (inst_id, go) = reached.recv().await.expect("paused before commit");
-        w.runtime.set_before_commit(None);
-        let inst = w
-            .store()
-            .installation(&inst_id)
-            .await
-            .expect("read")
-            .expect("installation");
+        let (inst, go) = w.paused(&mut reached).await;
         assert!(
             w.store()
                 .set_enabled(&inst, false, &owner.id)
@@ -679,14 +665,7 @@ async fn an_app_uninstalled_before_the_commit_drops_the_effects(backend: Backend
     let mut reached = w.pause_before_commit();
     let run = w.action(&probe, &owner.id, "post", json!({"text": "hello"}));
     let uninstall = async {
-        let (inst_id, go) = reached.recv().await.expect("paused before commit");
-        w.runtime.set_before_commit(None);
-        let inst = w
-            .store()
-            .installation(&inst_id)
-            .await
-            .expect("read")
-            .expect("installation");
+        let (inst, go) = w.paused(&mut reached).await;
         assert!(
             w.store()
                 .uninstall(&inst, &owner.id)
@@ -715,14 +694,7 @@ async fn a_storage_write_is_dropped_when_its_app_is_stopped_before_the_commit(ba
         let mut reached = w.pause_before_commit();
         let run = w.action(&probe, &owner.id, "set", json!({"key": "k", "value": "v"}));
         let stopping = async {
-            let (inst_id, go) = reached.recv().await.expect("paused before commit");
-            w.runtime.set_before_commit(None);
-            let inst = w
-                .store()
-                .installation(&inst_id)
-                .await
-                .expect("read")
-                .expect("installation");
+            let (inst, go) = w.paused(&mut reached).await;
             let done = match stop {
                 "disabled" => w.store().set_enabled(&inst, false, &owner.id).await,
                 "uninstalled" => w.store().uninstall(&inst, &owner.id).await,
