@@ -8,6 +8,10 @@
 //! change on its very next request. On PostgreSQL B learns it by `NOTIFY`,
 //! delivered after A's commit: B's answer is polled for, with a generous
 //! bound (it takes about a millisecond).
+//!
+//! Apps' stored values are cached per host too (`store::kv_cache`), and
+//! there B must answer from the database's value on its very next request,
+//! on both backends: every cached read is checked before the answer counts.
 
 mod server_common;
 
@@ -18,7 +22,10 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use server_common::Server;
 
-backend_tests!(a_change_on_one_host_is_honoured_by_the_other,);
+backend_tests!(
+    a_change_on_one_host_is_honoured_by_the_other,
+    an_apps_stored_value_changed_on_one_host_is_read_fresh_by_the_other,
+);
 
 const ADMIN: &str = "admin-token";
 
@@ -104,16 +111,17 @@ async fn until<F, Fut>(
     }
 }
 
-async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else {
-        return;
-    };
-    let (a_host, b_host) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
-    let (a, b) = (a_host.base.as_str(), b_host.base.as_str());
-    let api = Api {
-        client: Client::new(),
-    };
+/// A group with polls installed (every capability granted), an owner and a
+/// member, set up through host `a`.
+struct Group {
+    gid: String,
+    owner: String,
+    member_id: String,
+    member: String,
+    all: Value,
+}
 
+async fn polls_group(api: &Api, a: &str) -> Group {
     // Everything is set up through host A.
     let (_, dev) = api.user(a, "dev", true).await;
     let (_, owner) = api.user(a, "owner", false).await;
@@ -167,6 +175,32 @@ async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
         json!({"app": "polls", "grants": all}),
     )
     .await;
+
+    Group {
+        gid,
+        owner,
+        member_id,
+        member,
+        all,
+    }
+}
+
+async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let (a_host, b_host) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
+    let (a, b) = (a_host.base.as_str(), b_host.base.as_str());
+    let api = Api {
+        client: Client::new(),
+    };
+    let Group {
+        gid,
+        owner,
+        member_id,
+        member,
+        all,
+    } = polls_group(&api, a).await;
 
     // Host B answers (and caches the token, the member, the installation).
     let messages = format!("/v1/groups/{gid}/messages");
@@ -301,4 +335,113 @@ async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
         s == StatusCode::UNAUTHORIZED && code(body) == "token_revoked"
     })
     .await;
+}
+
+/// B keeps a poll (and a poll that does not exist yet) in its cache of
+/// stored values; A closes the one and creates the other. B's very next
+/// vote and results see both, with no waiting.
+async fn an_apps_stored_value_changed_on_one_host_is_read_fresh_by_the_other(backend: Backend) {
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let (a_host, b_host) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
+    let (a, b) = (a_host.base.as_str(), b_host.base.as_str());
+    let api = Api {
+        client: Client::new(),
+    };
+    let Group {
+        gid, owner, member, ..
+    } = polls_group(&api, a).await;
+    let messages = format!("/v1/groups/{gid}/messages");
+    let vote = format!("/v1/groups/{gid}/apps/polls/actions/vote");
+    let results = format!("/v1/groups/{gid}/apps/polls/actions/results");
+    let close = format!("/v1/groups/{gid}/apps/polls/actions/close");
+    api.ok(
+        a,
+        Method::POST,
+        &messages,
+        &owner,
+        json!({"text": "/poll Q? | yes, no"}),
+    )
+    .await;
+
+    // B reads poll 1 (twice, so the second read comes from its cache) and
+    // finds no poll 2.
+    for choice in [0, 1] {
+        api.ok(
+            b,
+            Method::POST,
+            &vote,
+            &member,
+            json!({"poll": "1", "choices": [choice]}),
+        )
+        .await;
+    }
+    let answer = api
+        .ok(b, Method::POST, &results, &member, json!({"poll": "1"}))
+        .await;
+    assert_eq!(answer["options"][1]["votes"], json!(1), "{answer}");
+    assert_eq!(answer["closed"], json!(false), "{answer}");
+    let (status, body) = api
+        .send(
+            b,
+            Method::POST,
+            &vote,
+            &member,
+            Some(json!({"poll": "2", "choices": [0]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+    // A closes poll 1 and creates poll 2.
+    api.ok(a, Method::POST, &close, &owner, json!({"poll": "1"}))
+        .await;
+    api.ok(
+        a,
+        Method::POST,
+        &messages,
+        &owner,
+        json!({"text": "/poll R? | up, down"}),
+    )
+    .await;
+
+    // B at once: the closed poll refuses the vote, and shows as closed with
+    // the one ballot it had; the new poll takes a vote.
+    let (status, body) = api
+        .send(
+            b,
+            Method::POST,
+            &vote,
+            &member,
+            Some(json!({"poll": "1", "choices": [0]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("closed"),
+        "{body}"
+    );
+    let answer = api
+        .ok(b, Method::POST, &results, &member, json!({"poll": "1"}))
+        .await;
+    assert_eq!(answer["closed"], json!(true), "{answer}");
+    assert_eq!(answer["options"][0]["votes"], json!(0), "{answer}");
+    assert_eq!(answer["options"][1]["votes"], json!(1), "{answer}");
+    let answer = api
+        .ok(
+            b,
+            Method::POST,
+            &vote,
+            &member,
+            json!({"poll": "2", "choices": [1]}),
+        )
+        .await;
+    assert_eq!(answer["choices"], json!([1]), "{answer}");
+    let answer = api
+        .ok(a, Method::POST, &results, &owner, json!({"poll": "2"}))
+        .await;
+    assert_eq!(answer["options"][1]["votes"], json!(1), "{answer}");
 }

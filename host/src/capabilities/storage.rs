@@ -1,7 +1,8 @@
 //! Implementation of the `qun:app/storage` interface.
 //!
-//! Reads go to the database and are remembered (key and version) in the
-//! invocation's effects; writes are buffered there. Reads see the buffer.
+//! Reads go to the database (or this host's cache of it, `store::kv_cache`)
+//! and are remembered (key and version) in the invocation's effects; writes
+//! are buffered there. Reads see the buffer.
 //! At commit the host checks that nothing it read has changed since, and
 //! re-runs the invocation if it has (see `runtime::effects`).
 
@@ -24,11 +25,20 @@ impl InvocationState {
         if let Some(seen) = self.effects.reads.get(key) {
             return Ok(seen.clone());
         }
-        let row = self
-            .db
-            .kv_get(&self.ident.installation_id, key)
-            .await
-            .map_err(internal)?;
+        let inst = &self.ident.installation_id;
+        let row = match self.db.kv_cache().get(inst, key) {
+            // Checked against the database before the answer counts (see
+            // `store::kv_cache`).
+            Ok(row) => {
+                self.effects.cached_reads = true;
+                row
+            }
+            Err(ticket) => {
+                let row = self.db.kv_get(inst, key).await.map_err(internal)?;
+                self.db.kv_cache().put(ticket, inst, key, &row);
+                row
+            }
+        };
         self.effects.reads.insert(key.to_string(), row.clone());
         Ok(row)
     }
@@ -41,29 +51,53 @@ impl InvocationState {
         Ok(self.committed(key).await?.map(|row| row.value))
     }
 
+    /// Storage use (bytes, keys) if `key` were written with a value of
+    /// `new_size` bytes on top of the buffer; keys of unknown old size count
+    /// as absent.
+    fn projected_usage(&self, key: &str, new_size: Option<i64>) -> (i64, i64) {
+        let delta = self.effects.usage_delta_with(key, new_size);
+        (self.usage.0 + delta.0, self.usage.1 + delta.1)
+    }
+
+    fn over_quota(&self, (bytes, keys): (i64, i64)) -> bool {
+        bytes > self.limits.storage_bytes || keys > self.limits.storage_keys
+    }
+
     /// Buffer a write after checking sizes and the quota.
     async fn buffer_write(&mut self, key: String, value: Option<Vec<u8>>) -> Result<(), Error> {
         if let Some(value) = &value {
             self.check_size("storage value", value.len(), self.limits.value_bytes)?;
         }
         if !self.effects.old_sizes.contains_key(&key) {
-            let old = match self.effects.reads.get(&key) {
-                Some(seen) => seen
+            if let Some(seen) = self.effects.reads.get(&key) {
+                let old = seen
                     .as_ref()
-                    .map(|row| (row.key.len() + row.value.len()) as i64),
-                None => self
-                    .db
-                    .kv_get(&self.ident.installation_id, &key)
-                    .await
-                    .map_err(internal)?
-                    .map(|row| (row.key.len() + row.value.len()) as i64),
-            };
-            self.effects.old_sizes.insert(key.clone(), old);
+                    .map(|row| (row.key.len() + row.value.len()) as i64);
+                self.effects.old_sizes.insert(key.clone(), old);
+            }
         }
         let new_size = value.as_ref().map(|v| (key.len() + v.len()) as i64);
-        let mut projected = self.effects.usage_delta_with(&key, new_size);
-        projected.0 += self.usage.0;
-        projected.1 += self.usage.1;
+        // A key whose old size is not known counts as absent: the most the
+        // write can add. Only when that would break a quota are the old sizes
+        // read (a write that replaces a value needs no round trip first).
+        let mut projected = self.projected_usage(&key, new_size);
+        if self.over_quota(projected) {
+            let unknown: std::collections::BTreeSet<String> = std::iter::once(&key)
+                .chain(self.effects.writes.keys())
+                .filter(|k| !self.effects.old_sizes.contains_key(*k))
+                .cloned()
+                .collect();
+            for k in unknown {
+                let old = self
+                    .db
+                    .kv_get(&self.ident.installation_id, &k)
+                    .await
+                    .map_err(internal)?
+                    .map(|row| (row.key.len() + row.value.len()) as i64);
+                self.effects.old_sizes.insert(k, old);
+            }
+            projected = self.projected_usage(&key, new_size);
+        }
         if projected.0 > self.limits.storage_bytes {
             return Err(Error::QuotaExceeded(format!(
                 "this installation may keep {} bytes of data",

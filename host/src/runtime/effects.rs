@@ -47,6 +47,9 @@ pub struct OutDirect {
 pub struct Effects {
     /// Committed rows read, by key (`None`: the key was absent).
     pub reads: HashMap<String, Option<KvRow>>,
+    /// Whether some of `reads` came from this host's cache: they are
+    /// checked against the database even when nothing is written.
+    pub cached_reads: bool,
     /// Ranges listed and the (key, version) pairs they returned.
     pub lists: Vec<(ListQuery, Vec<(String, i64)>)>,
     /// Size (key + value) each written key had before this invocation.
@@ -220,6 +223,9 @@ pub struct Committed {
     pub changed: Vec<i64>,
     /// Private replies: (message id, the member who sees it).
     pub private: Vec<(i64, String)>,
+    /// The installation's commit clock after it, when it wrote storage:
+    /// the version of every key it wrote.
+    pub clock: Option<i64>,
 }
 
 /// Apply `effects` atomically, with the invocation's audit and log rows.
@@ -311,8 +317,9 @@ pub async fn commit(
     tx.insert_logs(logs).await?;
     post_messages(&mut tx, ident, effects, &mut done).await?;
     tx.commit().await?;
-    if let Some((bytes, keys)) = usage {
+    if let Some((bytes, keys, clock)) = usage {
         db.cache().note_usage(inst, bytes, keys);
+        done.clock = Some(clock);
     }
     Ok(done)
 }
@@ -419,7 +426,10 @@ async fn commit_at_once(
             None => None,
             Some(Err(why)) => Some(Err(refused(why, limits))),
             Some(Ok(usage)) => {
-                let mut done = Committed::default();
+                let mut done = Committed {
+                    clock: Some(usage.clock),
+                    ..Committed::default()
+                };
                 post_messages(&mut tx, ident, effects, &mut done).await?;
                 tx.commit().await?;
                 db.cache().note_usage(inst, usage.bytes, usage.keys);
@@ -431,7 +441,10 @@ async fn commit_at_once(
         None => None,
         Some(Ok(done)) => {
             db.cache().note_usage(inst, done.bytes, done.keys);
-            Some(Ok(Committed::default()))
+            Some(Ok(Committed {
+                clock: Some(done.clock),
+                ..Committed::default()
+            }))
         }
         Some(Err(why)) => Some(Err(refused(why, limits))),
     })
@@ -575,7 +588,7 @@ async fn apply_storage(
     limits: &Limits,
     effects: &Effects,
     seen: &KvSnapshot,
-) -> Result<Option<(i64, i64)>, CommitError> {
+) -> Result<Option<(i64, i64, i64)>, CommitError> {
     if effects.writes.is_empty() {
         return Ok(None);
     }
@@ -631,7 +644,7 @@ async fn apply_storage(
         return Err(refused(Refusal::Keys, limits));
     }
     if written {
-        return Ok(Some((bytes, keys)));
+        return Ok(Some((bytes, keys, clock)));
     }
     for (key, value) in &effects.writes {
         match value {
@@ -643,7 +656,7 @@ async fn apply_storage(
             }
         }
     }
-    Ok(Some((bytes, keys)))
+    Ok(Some((bytes, keys, clock)))
 }
 
 async fn apply_timers(
@@ -803,8 +816,9 @@ pub async fn check_reads(
     ident: &Identity,
     effects: &Effects,
 ) -> Result<(), CommitError> {
-    // One read is consistent with itself: nothing to check.
-    if effects.reads.len() + effects.lists.len() <= 1 {
+    // One read from the database is consistent with itself: nothing to
+    // check. One from this host's cache may be stale.
+    if effects.reads.len() + effects.lists.len() <= 1 && !effects.cached_reads {
         return Ok(());
     }
     let inst = ident.installation_id.as_str();

@@ -116,6 +116,9 @@ pub fn arm_deadline(store: &mut Store<InvocationState>, deadline: Duration) {
         }
         let now = std::time::Instant::now();
         let slice = now.duration_since(*clock.slice_started.get_or_insert(state.started));
+        if super::executor::running_inline() {
+            super::executor::yield_inline();
+        }
         if slice >= SLICE
             || super::executor::others_waiting()
             || super::executor::running_inline()

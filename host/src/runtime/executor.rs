@@ -9,15 +9,17 @@
 //! Handing an invocation over costs two thread wake-ups (a guest thread to
 //! run it, the caller's to take the answer), on an idle 2-core VM about
 //! three times what a no-op invocation itself costs (`benches/invoke.rs`).
-//! So an invocation's first slice runs on the caller's thread: most finish
-//! there (a storage read on SQLite runs on the calling thread too). One
-//! that is not done by the next epoch tick (at most [`EPOCH_TICK`]), or
-//! waits on a database answer, goes on on the guest executor. A first slice
-//! of up to [`INLINE_FREE`] costs the caller's thread about what answering
-//! the request costs it anyway; what slices take beyond that is capped at
-//! [`INLINE_SHARE`] per [`INLINE_WINDOW`] in all: past it, invocations are
-//! handed over from the start, so apps that spin cost the callers' threads
-//! (the HTTP workers) no more than a tenth of one core.
+//! So an invocation runs on the caller's thread while it can: most finish
+//! there (a storage read on SQLite runs on the calling thread too), and one
+//! that waits on a database answer (PostgreSQL) is polled again there when
+//! the answer comes. One whose guest code runs past the next epoch tick (at
+//! most [`EPOCH_TICK`]) goes on on the guest executor. The first
+//! [`INLINE_FREE`] an invocation runs on the caller's thread costs it about
+//! what answering the request costs it anyway; what invocations take beyond
+//! that is capped at [`INLINE_SHARE`] per [`INLINE_WINDOW`] in all: past
+//! it, invocations are handed over from the start (and those under way at
+//! their next wait), so apps that spin cost the callers' threads (the HTTP
+//! workers) no more than a tenth of one core.
 //!
 //! [`EPOCH_TICK`]: super::engine::EPOCH_TICK
 
@@ -90,9 +92,10 @@ fn lower_priority() {
     }
 }
 
-/// A first slice this short is not counted against [`INLINE_SHARE`].
+/// This much of an invocation's time on its caller's thread is not counted
+/// against [`INLINE_SHARE`].
 const INLINE_FREE: Duration = Duration::from_micros(100);
-/// How long first slices may take beyond [`INLINE_FREE`] on the callers'
+/// How long invocations may run beyond [`INLINE_FREE`] on the callers'
 /// threads, per [`INLINE_WINDOW`].
 const INLINE_SHARE: Duration = Duration::from_millis(10);
 /// The window [`INLINE_SHARE`] is counted over.
@@ -142,8 +145,10 @@ impl InlineBudget {
 }
 
 thread_local! {
-    /// Set while this thread runs an invocation's first slice for its caller.
+    /// Set while this thread runs an invocation for its caller.
     static INLINE_NOW: Cell<bool> = const { Cell::new(false) };
+    /// Set when guest code running inline yielded at an epoch check.
+    static YIELDED: Cell<bool> = const { Cell::new(false) };
 }
 
 /// Whether the guest code running on this thread runs on its caller's
@@ -152,7 +157,14 @@ pub fn running_inline() -> bool {
     INLINE_NOW.with(Cell::get)
 }
 
-/// Clears [`INLINE_NOW`] when the first slice ends, panicking or not.
+/// Guest code running inline yields at an epoch check: the invocation goes
+/// on on a guest thread.
+pub fn yield_inline() {
+    YIELDED.with(|y| y.set(true));
+}
+
+/// Clears [`INLINE_NOW`] when a slice on the caller's thread ends,
+/// panicking or not.
 struct Inline;
 
 impl Inline {
@@ -168,10 +180,10 @@ impl Drop for Inline {
     }
 }
 
-/// Run `future` — its first slice on this thread while the callers'
-/// share lasts (see the module), the rest on the guest executor — and wait
-/// for its output. A panic inside is passed on to the caller, as if it had
-/// run here.
+/// Run `future` — on this thread while it only waits on host calls and the
+/// callers' share lasts (see the module), the rest on the guest executor —
+/// and wait for its output. A panic inside is passed on to the caller, as if
+/// it had run here.
 pub async fn run<F>(threads: usize, future: F) -> F::Output
 where
     F: Future + Send + 'static,
@@ -179,17 +191,34 @@ where
 {
     let mut future = Box::pin(future);
     if INLINE.left() {
-        let started = Instant::now();
-        let first = std::future::poll_fn(|cx| {
-            // In the guest executor's context, as if it ran there: the
-            // timers and connections it makes belong to that runtime.
-            let _context = handle(threads).enter();
-            let _inline = Inline::start();
-            Poll::Ready(future.as_mut().poll(cx))
+        // What of this invocation's inline time is not counted yet.
+        let mut free = INLINE_FREE;
+        let inline = std::future::poll_fn(|cx| {
+            YIELDED.with(|y| y.set(false));
+            let started = Instant::now();
+            let step = {
+                // In the guest executor's context, as if it ran there: the
+                // timers and connections it makes belong to that runtime.
+                let _context = handle(threads).enter();
+                let _inline = Inline::start();
+                future.as_mut().poll(cx)
+            };
+            let ran = started.elapsed();
+            INLINE.spend(ran.saturating_sub(free));
+            free = free.saturating_sub(ran);
+            match step {
+                Poll::Ready(output) => Poll::Ready(Some(output)),
+                // Guest code wanted more than a tick, or the share ran out:
+                // the rest goes to a guest thread.
+                Poll::Pending if YIELDED.with(|y| y.replace(false)) || !INLINE.left() => {
+                    Poll::Ready(None)
+                }
+                // Waiting on a host call (a database answer): woken here.
+                Poll::Pending => Poll::Pending,
+            }
         })
         .await;
-        INLINE.spend(started.elapsed().saturating_sub(INLINE_FREE));
-        if let Poll::Ready(output) = first {
+        if let Some(output) = inline {
             // That was this caller's turn on the thread: whatever else waits
             // there (another group's request, a future beside this one in
             // the same task) goes before the rest of it (its commit).
@@ -246,9 +275,25 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn what_follows_a_wait_runs_on_a_guest_thread() {
+    async fn what_follows_a_wait_for_a_host_call_runs_on_the_callers_thread() {
+        let caller = std::thread::current().name().map(str::to_string);
         let after = run(1, async {
+            // As a database answer would: pending, then woken.
             tokio::task::yield_now().await;
+            std::thread::current().name().map(str::to_string)
+        })
+        .await;
+        assert_eq!(after, caller);
+    }
+
+    #[tokio::test]
+    async fn what_follows_a_yield_at_an_epoch_check_runs_on_a_guest_thread() {
+        let after = run(1, async {
+            // As the epoch callback does for guest code running inline.
+            assert!(running_inline());
+            yield_inline();
+            tokio::task::yield_now().await;
+            assert!(!running_inline());
             std::thread::current().name().map(str::to_string)
         })
         .await;

@@ -562,6 +562,23 @@ impl Runtime {
             };
             let (answer, card, private_to) = match result {
                 Ok(answer) => answer,
+                // A failure after a read from this host's cache counts only
+                // if that read was not stale (another host may have changed
+                // the key): otherwise it runs again, as after a conflict.
+                Err(_)
+                    if state.effects.cached_reads
+                        && matches!(
+                            effects::check_reads(db, &state.ident, &state.effects).await,
+                            Err(CommitError::Conflict)
+                        ) =>
+                {
+                    db.kv_cache()
+                        .forget(&inst.id, state.effects.reads.keys().map(String::as_str));
+                    self.persist_diagnostics(state.calls.denials(), &state.logs)
+                        .await;
+                    carried = state.calls.summary(&state.ident, None);
+                    continue;
+                }
                 Err(e) => {
                     state.push_log(
                         "failure",
@@ -656,6 +673,18 @@ impl Runtime {
             };
             match committed {
                 Ok(done) => {
+                    // What it wrote, as it is now stored.
+                    for (key, value) in &state.effects.writes {
+                        let row = match (done.clock, value) {
+                            (Some(version), Some(value)) => Some(crate::store::KvRow {
+                                key: key.clone(),
+                                value: value.clone(),
+                                version,
+                            }),
+                            _ => None,
+                        };
+                        db.kv_cache().wrote(&inst.id, key, row);
+                    }
                     return Ok(Outcome {
                         answer,
                         posted: done.posted,
@@ -665,6 +694,10 @@ impl Runtime {
                     });
                 }
                 Err(CommitError::Conflict) => {
+                    // The next attempt reads what this one read from the
+                    // database (this host's copy may be what was stale).
+                    db.kv_cache()
+                        .forget(&inst.id, state.effects.reads.keys().map(String::as_str));
                     // Denials and logs now; the calls go into the next
                     // attempt's summary (one row per invocation).
                     self.persist_diagnostics(state.calls.denials(), &state.logs)

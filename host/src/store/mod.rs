@@ -22,6 +22,7 @@ mod groups;
 mod installations;
 pub mod iso4217;
 mod kv;
+pub mod kv_cache;
 pub mod ledger;
 mod logs;
 mod messages;
@@ -132,6 +133,8 @@ pub struct Store {
     /// Tokens, members, installations, versions (issue 12 item 2; see
     /// [`cache`] for how it stays correct across hosts).
     cache: Arc<cache::Cache>,
+    /// Apps' stored values as this host last saw them (see [`kv_cache`]).
+    kv_cache: Arc<kv_cache::KvCache>,
     /// Where file bytes live (issue 17).
     blobs: crate::blobs::Blobs,
     /// The audit chains' heads as this host last appended to them.
@@ -307,6 +310,7 @@ impl Store {
             durable,
             window: Arc::new(AuditWindow::default()),
             cache,
+            kv_cache: Arc::default(),
             blobs,
             heads: Arc::new(audit::ChainHeads::default()),
         };
@@ -473,6 +477,11 @@ impl Store {
     /// The cache of what every request reads.
     pub(crate) fn cache(&self) -> &cache::Cache {
         &self.cache
+    }
+
+    /// Apps' stored values as this host last saw them.
+    pub fn kv_cache(&self) -> &kv_cache::KvCache {
+        &self.kv_cache
     }
 
     /// A token, a user, a membership, an installation, an app or a group was
