@@ -30,7 +30,7 @@ impl InvocationState {
             // Checked against the database before the answer counts (see
             // `store::kv_cache`).
             Ok(row) => {
-                self.effects.cached_reads = true;
+                self.effects.cached_reads.insert(key.to_string());
                 row
             }
             Err(ticket) => {

@@ -47,9 +47,9 @@ pub struct OutDirect {
 pub struct Effects {
     /// Committed rows read, by key (`None`: the key was absent).
     pub reads: HashMap<String, Option<KvRow>>,
-    /// Whether some of `reads` came from this host's cache: they are
+    /// The keys of `reads` that came from this host's cache: they are
     /// checked against the database even when nothing is written.
-    pub cached_reads: bool,
+    pub cached_reads: std::collections::BTreeSet<String>,
     /// Ranges listed and the (key, version) pairs they returned.
     pub lists: Vec<(ListQuery, Vec<(String, i64)>)>,
     /// Size (key + value) each written key had before this invocation.
@@ -818,7 +818,7 @@ pub async fn check_reads(
 ) -> Result<(), CommitError> {
     // One read from the database is consistent with itself: nothing to
     // check. One from this host's cache may be stale.
-    if effects.reads.len() + effects.lists.len() <= 1 && !effects.cached_reads {
+    if effects.reads.len() + effects.lists.len() <= 1 && effects.cached_reads.is_empty() {
         return Ok(());
     }
     let inst = ident.installation_id.as_str();

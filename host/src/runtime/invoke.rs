@@ -566,14 +566,18 @@ impl Runtime {
                 // if that read was not stale (another host may have changed
                 // the key): otherwise it runs again, as after a conflict.
                 Err(_)
-                    if state.effects.cached_reads
+                    if !state.effects.cached_reads.is_empty()
                         && matches!(
                             effects::check_reads(db, &state.ident, &state.effects).await,
                             Err(CommitError::Conflict)
                         ) =>
                 {
-                    db.kv_cache()
-                        .forget(&inst.id, state.effects.reads.keys().map(String::as_str));
+                    let cache = db.kv_cache();
+                    cache.forget(&inst.id, state.effects.reads.keys().map(String::as_str));
+                    cache.contended(
+                        &inst.id,
+                        state.effects.cached_reads.iter().map(String::as_str),
+                    );
                     self.persist_diagnostics(state.calls.denials(), &state.logs)
                         .await;
                     carried = state.calls.summary(&state.ident, None);
@@ -696,8 +700,12 @@ impl Runtime {
                 Err(CommitError::Conflict) => {
                     // The next attempt reads what this one read from the
                     // database (this host's copy may be what was stale).
-                    db.kv_cache()
-                        .forget(&inst.id, state.effects.reads.keys().map(String::as_str));
+                    let cache = db.kv_cache();
+                    cache.forget(&inst.id, state.effects.reads.keys().map(String::as_str));
+                    cache.contended(
+                        &inst.id,
+                        state.effects.cached_reads.iter().map(String::as_str),
+                    );
                     // Denials and logs now; the calls go into the next
                     // attempt's summary (one row per invocation).
                     self.persist_diagnostics(state.calls.denials(), &state.logs)

@@ -11,15 +11,19 @@
 //! invocation runs again after its keys are forgotten here. What this host
 //! commits is kept as it committed it (with the commit's version), so a key
 //! written and read by turns (a counter) is read from here too. A stale
-//! entry costs one re-run, never a wrong answer.
+//! entry costs one re-run, never a wrong answer; a key read stale (one that
+//! several hosts write by turns) is then read from the database for
+//! [`BYPASS`].
 //!
 //! **Bounded.** Values up to [`VALUE_MAX`] bytes are kept, [`BUDGET`] bytes
 //! in all, the least recently used dropped first: a hostile app can push
 //! other apps' keys out (they are read from the database again), nothing
 //! more.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use hashlink::LruCache;
 
@@ -31,6 +35,12 @@ pub const VALUE_MAX: usize = 16 * 1024;
 pub const BUDGET: usize = 32 * 1024 * 1024;
 /// Counted per entry beside its key and value.
 const OVERHEAD: usize = 96;
+/// A key found stale is read from the database for this long: one that
+/// several hosts write by turns (a counter) would otherwise be stale here
+/// every other time, and each time cost a re-run.
+pub const BYPASS: Duration = Duration::from_secs(10);
+/// Keys bypassing the cache at most (past it, all are let back in).
+const BYPASS_MAX: usize = 10_000;
 
 /// (installation, key) → the row as committed (`None`: absent).
 pub struct KvCache {
@@ -43,6 +53,21 @@ pub struct KvCache {
 struct Inner {
     entries: LruCache<(String, String), Option<KvRow>>,
     bytes: usize,
+    /// Keys read from the database until then (see [`BYPASS`]).
+    bypass: HashMap<(String, String), Instant>,
+}
+
+impl Inner {
+    fn bypassed(&mut self, entry: &(String, String)) -> bool {
+        match self.bypass.get(entry) {
+            Some(until) if *until > Instant::now() => true,
+            Some(_) => {
+                self.bypass.remove(entry);
+                false
+            }
+            None => false,
+        }
+    }
 }
 
 /// Taken before a database read whose result may be kept
@@ -67,6 +92,7 @@ impl KvCache {
             inner: Mutex::new(Inner {
                 entries: LruCache::new_unbounded(),
                 bytes: 0,
+                bypass: HashMap::new(),
             }),
             generation: AtomicU64::new(0),
             budget,
@@ -98,6 +124,9 @@ impl KvCache {
         if self.generation.load(Ordering::Acquire) != ticket.0 {
             return;
         }
+        if inner.bypassed(&(installation.to_string(), key.to_string())) {
+            return;
+        }
         self.insert(&mut inner, installation, key, row.clone());
     }
 
@@ -108,6 +137,7 @@ impl KvCache {
         // Reads under way began before this commit: theirs are not kept.
         self.generation.fetch_add(1, Ordering::AcqRel);
         let entry = (installation.to_string(), key.to_string());
+        let row = row.filter(|_| !inner.bypassed(&entry));
         match row {
             Some(row) if !matches!(inner.entries.peek(&entry), Some(Some(old)) if old.version > row.version) =>
             {
@@ -154,6 +184,29 @@ impl KvCache {
             {
                 inner.bytes -= size(installation, key, &old);
             }
+        }
+    }
+
+    /// `keys` of `installation` were read from here and found stale (or
+    /// were part of a conflict): forget them and read them from the
+    /// database for [`BYPASS`].
+    pub fn contended<'a>(&self, installation: &str, keys: impl IntoIterator<Item = &'a str>) {
+        let until = Instant::now() + BYPASS;
+        let mut inner = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        if inner.bypass.len() >= BYPASS_MAX {
+            let now = Instant::now();
+            inner.bypass.retain(|_, until| *until > now);
+            if inner.bypass.len() >= BYPASS_MAX {
+                inner.bypass.clear();
+            }
+        }
+        for key in keys {
+            let entry = (installation.to_string(), key.to_string());
+            if let Some(old) = inner.entries.remove(&entry) {
+                inner.bytes -= size(installation, key, &old);
+            }
+            inner.bypass.insert(entry, until);
         }
     }
 
@@ -215,6 +268,26 @@ mod tests {
         assert_eq!(cache.get("i1", "k").ok(), Some(row("k", b"v7", 7)));
         cache.wrote("i1", "k", None);
         assert!(cache.get("i1", "k").is_err(), "deleted: read again");
+    }
+
+    #[test]
+    fn a_key_found_stale_is_read_from_the_database_for_a_while() {
+        let cache = KvCache::default();
+        cache.wrote("i1", "next-id", row("next-id", b"4", 4));
+        cache.contended("i1", ["next-id"]);
+        assert!(cache.get("i1", "next-id").is_err());
+        let ticket = cache.get("i1", "next-id").unwrap_err();
+        cache.put(ticket, "i1", "next-id", &row("next-id", b"5", 5));
+        cache.wrote("i1", "next-id", row("next-id", b"6", 6));
+        assert!(
+            cache.get("i1", "next-id").is_err(),
+            "not kept while bypassed"
+        );
+        assert!(cache.get("i1", "other").is_err());
+        let ticket = cache.get("i1", "other").unwrap_err();
+        cache.put(ticket, "i1", "other", &row("other", b"x", 1));
+        assert!(cache.get("i1", "other").is_ok(), "other keys are kept");
+        assert_eq!(cache.bytes(), size("i1", "other", &row("other", b"x", 1)));
     }
 
     #[test]
