@@ -10,7 +10,10 @@ use qun_tests::{Backend, backend_tests};
 use serde_json::json;
 use server_common::{SseReader, call, json, router, router_over};
 
-backend_tests!(a_stream_carries_messages_from_every_host_sharing_the_database);
+backend_tests!(
+    a_stream_carries_messages_from_every_host_sharing_the_database,
+    posts_made_at_once_through_two_hosts_are_each_stored_once,
+);
 
 async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend: Backend) {
     let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else {
@@ -136,4 +139,95 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
         live.next().await.is_none(),
         "the stream ended when its member left the group"
     );
+}
+
+/// Members post at once through two hosts: every post is stored exactly
+/// once, under the id its poster was answered with, and the group reads them
+/// in id order (on PostgreSQL the posts queued behind a group's commit are
+/// committed together, `store::post_batch`).
+async fn posts_made_at_once_through_two_hosts_are_each_stored_once(backend: Backend) {
+    let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else {
+        return;
+    };
+    let (_state_b, host_b) = router_over(
+        Store::connect(&db.url).await.expect("second store"),
+        HttpConfig::default(),
+    );
+    let owner = db
+        .store
+        .create_user("owner", "owner-token", false, false)
+        .await
+        .expect("owner");
+    let member = db
+        .store
+        .create_user("member", "member-token", false, false)
+        .await
+        .expect("member");
+    let (_, group) = call(
+        &host_a,
+        Method::POST,
+        "/v1/groups",
+        Some("owner-token"),
+        json(json!({"name": "g"})),
+    )
+    .await;
+    let gid = group["id"].as_str().expect("gid").to_string();
+    let (status, _) = call(
+        &host_a,
+        Method::POST,
+        &format!("/v1/groups/{gid}/members"),
+        Some("owner-token"),
+        json(json!({"user_id": member.id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let _ = owner;
+
+    let messages = format!("/v1/groups/{gid}/messages");
+    let posts = (0..60).map(|i| {
+        let host = if i % 2 == 0 { &host_a } else { &host_b };
+        let token = if i % 3 == 0 {
+            "owner-token"
+        } else {
+            "member-token"
+        };
+        let messages = messages.clone();
+        async move {
+            let text = format!("post {i}");
+            let (status, body) = call(
+                host,
+                Method::POST,
+                &messages,
+                Some(token),
+                json(json!({"text": text})),
+            )
+            .await;
+            assert!(status.is_success(), "{text}: {status} {body}");
+            (body["messages"][0]["id"].as_i64().expect("id"), text)
+        }
+    });
+    let mut answered = futures::future::join_all(posts).await;
+    answered.sort_unstable();
+
+    let (status, page) = call(
+        &host_b,
+        Method::GET,
+        &format!("{messages}?limit=500"),
+        Some("member-token"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let stored: Vec<(i64, String)> = page
+        .as_array()
+        .expect("messages")
+        .iter()
+        .map(|m| {
+            (
+                m["id"].as_i64().expect("id"),
+                m["text"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(stored, answered, "each post once, in id order, as answered");
 }

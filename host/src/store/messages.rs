@@ -235,7 +235,7 @@ fn stored(message: &NewMessage, id: i64, now: i64) -> StoredMessage {
 /// its elements, and its event queued for the group's other subscribed apps
 /// (private replies are nobody else's business). The new id, or `None` when
 /// the message does not fit one statement (the caller goes step by step).
-async fn insert_at_once<'e, E: Executor<'e, Database = Any>>(
+pub(super) async fn insert_at_once<'e, E: Executor<'e, Database = Any>>(
     executor: E,
     message: &NewMessage,
     now: i64,
@@ -323,7 +323,9 @@ impl Store {
     /// [`Store::post_message`] on PostgreSQL for a message without files
     /// (every member's plain post): [`insert_at_once`] committed on its own,
     /// so the group's message order lock is held for one round trip instead
-    /// of four. `None`: not such a message (the caller takes the transaction
+    /// of four, or with the posts that queued behind it (see [`post_batch`]).
+    ///
+    /// [`post_batch`]: super::post_batch `None`: not such a message (the caller takes the transaction
     /// path).
     async fn post_plain_postgres(
         &self,
@@ -333,8 +335,7 @@ impl Store {
             return Ok(None);
         }
         let now = now_ms();
-        let mut conn = self.conn().await?;
-        let id = insert_at_once(&mut *conn, message, now).await?;
+        let id = self.post_batched(message, now).await?;
         Ok(id.map(|id| stored(message, id, now)))
     }
 

@@ -28,6 +28,7 @@ mod logs;
 mod messages;
 mod outbox;
 pub mod payments;
+mod post_batch;
 // Issue 16: rollouts.
 pub mod rollouts;
 mod sqlite_sync;
@@ -135,6 +136,9 @@ pub struct Store {
     cache: Arc<cache::Cache>,
     /// Apps' stored values as this host last saw them (see [`kv_cache`]).
     kv_cache: Arc<kv_cache::KvCache>,
+    /// Members' plain posts waiting for their group's batch (PostgreSQL,
+    /// see [`post_batch`]).
+    posts: Arc<post_batch::PostBatch>,
     /// Where file bytes live (issue 17).
     blobs: crate::blobs::Blobs,
     /// The audit chains' heads as this host last appended to them.
@@ -311,6 +315,7 @@ impl Store {
             window: Arc::new(AuditWindow::default()),
             cache,
             kv_cache: Arc::default(),
+            posts: Arc::default(),
             blobs,
             heads: Arc::new(audit::ChainHeads::default()),
         };
