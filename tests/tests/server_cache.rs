@@ -111,6 +111,13 @@ async fn until<F, Fut>(
     }
 }
 
+/// Two `qun serve` processes (A and B) over one fresh database.
+async fn two_servers(backend: Backend) -> Option<(TestDb, Server, Server)> {
+    let db = TestDb::new(backend).await?;
+    let (a, b) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
+    Some((db, a, b))
+}
+
 /// A group with polls installed (every capability granted), an owner and a
 /// member, set up through host `a`.
 struct Group {
@@ -186,10 +193,9 @@ async fn polls_group(api: &Api, a: &str) -> Group {
 }
 
 async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else {
+    let Some((_db, a_host, b_host)) = two_servers(backend).await else {
         return;
     };
-    let (a_host, b_host) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
     let (a, b) = (a_host.base.as_str(), b_host.base.as_str());
     let api = Api {
         client: Client::new(),
@@ -341,10 +347,9 @@ async fn a_change_on_one_host_is_honoured_by_the_other(backend: Backend) {
 /// stored values; A closes the one and creates the other. B's very next
 /// vote and results see both, with no waiting.
 async fn an_apps_stored_value_changed_on_one_host_is_read_fresh_by_the_other(backend: Backend) {
-    let Some(db) = TestDb::new(backend).await else {
+    let Some((_db, a_host, b_host)) = two_servers(backend).await else {
         return;
     };
-    let (a_host, b_host) = (Server::start(&db.url, ADMIN), Server::start(&db.url, ADMIN));
     let (a, b) = (a_host.base.as_str(), b_host.base.as_str());
     let api = Api {
         client: Client::new(),

@@ -15,10 +15,21 @@ backend_tests!(
     posts_made_at_once_through_two_hosts_are_each_stored_once,
 );
 
-async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend: Backend) {
-    let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else {
-        return;
-    };
+/// Two hosts over one database, and a group (made through host A) of
+/// `owner-token`'s user and `member-token`'s. Keep it whole to the end of
+/// the test: dropping it drops the database.
+struct Hosts {
+    _db: qun_tests::TestDb,
+    _states: (qun_host::http::AppState, qun_host::http::AppState),
+    host_a: axum::Router,
+    host_b: axum::Router,
+    gid: String,
+    owner: qun_host::store::User,
+    member: qun_host::store::User,
+}
+
+async fn two_hosts(backend: Backend) -> Option<Hosts> {
+    let (db, state_a, host_a) = router(backend, HttpConfig::default()).await?;
     // A second host: its own pool, runtime and notifier over the same database.
     let (_state_b, host_b) = router_over(
         Store::connect(&db.url).await.expect("second store"),
@@ -53,6 +64,29 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
+    Some(Hosts {
+        _db: db,
+        _states: (state_a, _state_b),
+        host_a,
+        host_b,
+        gid,
+        owner,
+        member,
+    })
+}
+
+async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend: Backend) {
+    let Some(hosts) = two_hosts(backend).await else {
+        return;
+    };
+    let Hosts {
+        host_a,
+        host_b,
+        gid,
+        owner,
+        member,
+        ..
+    } = &hosts;
     let post = |text: &str| json(json!({"text": text}));
     let messages = format!("/v1/groups/{gid}/messages");
     let (_, before) = call(
@@ -146,42 +180,15 @@ async fn a_stream_carries_messages_from_every_host_sharing_the_database(backend:
 /// in id order (on PostgreSQL the posts queued behind a group's commit are
 /// committed together, `store::post_batch`).
 async fn posts_made_at_once_through_two_hosts_are_each_stored_once(backend: Backend) {
-    let Some((db, _state, host_a)) = router(backend, HttpConfig::default()).await else {
+    let Some(hosts) = two_hosts(backend).await else {
         return;
     };
-    let (_state_b, host_b) = router_over(
-        Store::connect(&db.url).await.expect("second store"),
-        HttpConfig::default(),
-    );
-    let owner = db
-        .store
-        .create_user("owner", "owner-token", false, false)
-        .await
-        .expect("owner");
-    let member = db
-        .store
-        .create_user("member", "member-token", false, false)
-        .await
-        .expect("member");
-    let (_, group) = call(
-        &host_a,
-        Method::POST,
-        "/v1/groups",
-        Some("owner-token"),
-        json(json!({"name": "g"})),
-    )
-    .await;
-    let gid = group["id"].as_str().expect("gid").to_string();
-    let (status, _) = call(
-        &host_a,
-        Method::POST,
-        &format!("/v1/groups/{gid}/members"),
-        Some("owner-token"),
-        json(json!({"user_id": member.id})),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED);
-    let _ = owner;
+    let Hosts {
+        host_a,
+        host_b,
+        gid,
+        ..
+    } = &hosts;
 
     let messages = format!("/v1/groups/{gid}/messages");
     let posts = (0..60).map(|i| {

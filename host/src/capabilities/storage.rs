@@ -68,13 +68,13 @@ impl InvocationState {
         if let Some(value) = &value {
             self.check_size("storage value", value.len(), self.limits.value_bytes)?;
         }
-        if !self.effects.old_sizes.contains_key(&key) {
-            if let Some(seen) = self.effects.reads.get(&key) {
-                let old = seen
-                    .as_ref()
-                    .map(|row| (row.key.len() + row.value.len()) as i64);
-                self.effects.old_sizes.insert(key.clone(), old);
-            }
+        if !self.effects.old_sizes.contains_key(&key)
+            && let Some(seen) = self.effects.reads.get(&key)
+        {
+            let old = seen
+                .as_ref()
+                .map(|row| (row.key.len() + row.value.len()) as i64);
+            self.effects.old_sizes.insert(key.clone(), old);
         }
         let new_size = value.as_ref().map(|v| (key.len() + v.len()) as i64);
         // A key whose old size is not known counts as absent: the most the

@@ -572,15 +572,9 @@ impl Runtime {
                             Err(CommitError::Conflict)
                         ) =>
                 {
-                    let cache = db.kv_cache();
-                    cache.forget(&inst.id, state.effects.reads.keys().map(String::as_str));
-                    cache.contended(
-                        &inst.id,
-                        state.effects.cached_reads.iter().map(String::as_str),
-                    );
-                    self.persist_diagnostics(state.calls.denials(), &state.logs)
+                    carried = self
+                        .conflicted(&state.ident, &state.effects, &state.calls, &state.logs)
                         .await;
-                    carried = state.calls.summary(&state.ident, None);
                     continue;
                 }
                 Err(e) => {
@@ -698,19 +692,9 @@ impl Runtime {
                     });
                 }
                 Err(CommitError::Conflict) => {
-                    // The next attempt reads what this one read from the
-                    // database (this host's copy may be what was stale).
-                    let cache = db.kv_cache();
-                    cache.forget(&inst.id, state.effects.reads.keys().map(String::as_str));
-                    cache.contended(
-                        &inst.id,
-                        state.effects.cached_reads.iter().map(String::as_str),
-                    );
-                    // Denials and logs now; the calls go into the next
-                    // attempt's summary (one row per invocation).
-                    self.persist_diagnostics(state.calls.denials(), &state.logs)
+                    carried = self
+                        .conflicted(&state.ident, &state.effects, &state.calls, &state.logs)
                         .await;
-                    carried = state.calls.summary(&state.ident, None);
                     tokio::task::yield_now().await;
                 }
                 Err(CommitError::Quota(message)) => {
@@ -776,6 +760,25 @@ impl Runtime {
             Ok(None) => {}
             Err(err) => tracing::error!("could not record a fault of {}: {err}", inst.id),
         }
+    }
+
+    /// An attempt read something that changed before it could count: the
+    /// next attempt reads what it read from the database (this host's copy
+    /// may be what was stale); its denials and logs are written now, and its
+    /// calls go into the next attempt's summary (one row per invocation).
+    async fn conflicted(
+        &self,
+        ident: &Identity,
+        effects: &effects::Effects,
+        calls: &crate::capabilities::call_log::CallLog,
+        logs: &[LogLine],
+    ) -> Option<crate::store::CallSummary> {
+        let inst = ident.installation_id.as_str();
+        let cache = self.store().kv_cache();
+        cache.forget(inst, effects.reads.keys().map(String::as_str));
+        cache.contended(inst, effects.cached_reads.iter().map(String::as_str));
+        self.persist_diagnostics(calls.denials(), logs).await;
+        calls.summary(ident, None)
     }
 
     /// Write an attempt's audit and log rows when its effects are not committed.

@@ -28,16 +28,20 @@ use super::{NewMessage, Store, StoreError};
 const BATCH_MAX: usize = 64;
 
 type Answer = oneshot::Sender<Result<Option<i64>, StoreError>>;
+/// A post waiting for its batch: the message, when it was posted, its answer.
+type Waiting = (NewMessage, i64, Answer);
+/// Group id → its posts waiting.
+type Queues = HashMap<String, Vec<Waiting>>;
 
 /// Group id → posts waiting for the batch under way (an entry exists while
 /// the group's task runs).
 #[derive(Default)]
 pub(crate) struct PostBatch {
-    waiting: Mutex<HashMap<String, Vec<(NewMessage, i64, Answer)>>>,
+    waiting: Mutex<Queues>,
 }
 
 impl PostBatch {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<(NewMessage, i64, Answer)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
         self.waiting.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
@@ -119,7 +123,7 @@ impl Store {
 
     /// Commit `batch` (one transaction when there are several) and answer
     /// each post.
-    async fn commit_posts(&self, batch: Vec<(NewMessage, i64, Answer)>) {
+    async fn commit_posts(&self, batch: Vec<Waiting>) {
         if batch.len() > 1 {
             let together = async {
                 let mut tx = self.begin_write().await?;
